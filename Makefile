@@ -1,0 +1,73 @@
+# mod_invite - Rocket.Chat invite-link REST API as an Apache httpd 2.4 module.
+#
+#   make            build .libs/mod_invite.so with apxs
+#   make install    install the module and Debian's mods-available files
+#   make unit       C unit tests of the httpd-free core
+#   make test       everything (installs missing packages; see README)
+#   make run        demo server on 127.0.0.1:8080 with a SQLite database
+
+APXS       ?= apxs
+CC         ?= cc
+WARN        = -Wall -Wextra -Werror -Wno-missing-field-initializers
+DEBUGFLAGS ?= -g -O2
+
+# httpd-free core: plain C over APR, jansson and libcrypto.
+CORE_SRC = src/invite_id.c src/invite_token.c src/invite_time.c \
+           src/invite_url.c src/invite_body.c src/invite_json.c \
+           src/invite_find.c
+# httpd glue: config, hooks, dispatch, database access, endpoint handlers.
+GLUE_SRC = mod_invite.c src/mod_invite_config.c src/mod_invite_http.c \
+           src/mod_invite_db.c src/invite_sql.c \
+           src/handle/invite_handle_find_or_create.c
+HEADERS  = $(wildcard include/*.h)
+
+MODULE   = .libs/mod_invite.so
+LIBS     = -ljansson -lcrypto
+
+APR_CFLAGS := $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null)
+APR_LIBS   := $(shell apr-1-config --link-ld --libs 2>/dev/null)
+
+all: $(MODULE)
+
+$(MODULE): $(CORE_SRC) $(GLUE_SRC) $(HEADERS)
+	$(APXS) -c -o mod_invite.la -Iinclude \
+	    $(foreach f,$(WARN) $(DEBUGFLAGS) $(EXTRA_CFLAGS),-Wc,$(f)) \
+	    $(foreach f,$(EXTRA_LDFLAGS),-Wl,$(f)) \
+	    $(CORE_SRC) $(GLUE_SRC) $(LIBS)
+
+# ---------------------------------------------------------------- install
+SYSCONFDIR := $(shell $(APXS) -q SYSCONFDIR 2>/dev/null)
+install: $(MODULE)
+	$(APXS) -i -n invite mod_invite.la
+	install -d $(DESTDIR)$(SYSCONFDIR)/mods-available
+	install -m 644 conf/invite.load $(DESTDIR)$(SYSCONFDIR)/mods-available/invite.load
+	install -m 644 conf/invite.conf $(DESTDIR)$(SYSCONFDIR)/mods-available/invite.conf
+	install -d $(DESTDIR)/usr/share/mod-invite
+	install -m 644 conf/schema-sqlite3.sql conf/schema-pgsql.sql \
+	    conf/site-example.conf $(DESTDIR)/usr/share/mod-invite/
+	@echo "Now: a2enmod invite, create the database (README), reload apache2."
+
+# ------------------------------------------------------------- unit tests
+UNIT_TESTS = $(patsubst t/unit/%.c,build/unit/%,$(wildcard t/unit/test_*.c))
+UNIT_CFLAGS = $(WARN) -g -O1 -Iinclude $(APR_CFLAGS) $(SANITIZE)
+
+build/unit/%: t/unit/%.c $(CORE_SRC) $(HEADERS) t/unit/tap.h
+	@mkdir -p build/unit
+	$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_SRC) $(APR_LIBS) $(LIBS)
+
+unit: $(UNIT_TESTS)
+	prove -v --exec '' $(UNIT_TESTS)
+
+# ------------------------------------------------------------ test & run
+test:
+	scripts/test.sh
+
+run:
+	scripts/run.sh
+
+clean:
+	rm -rf .libs build *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o \
+	    src/handle/*.lo src/handle/*.slo src/handle/*.o src/.libs src/handle/.libs
+	-[ -f t/TEST ] || perl t/TEST.PL -clean >/dev/null 2>&1 || true
+
+.PHONY: all install unit test run clean

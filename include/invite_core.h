@@ -1,0 +1,149 @@
+/*
+ * invite_core.h - the httpd-free core of mod_invite.
+ *
+ * Everything declared here depends only on APR, jansson and OpenSSL's
+ * libcrypto, so it is unit-tested without httpd (t/unit/).  The httpd glue
+ * (mod_invite*.c, src/handle/) calls into it.
+ *
+ * Times are milliseconds since the Unix epoch, UTC, as stored in the
+ * database (Rocket.Chat keeps millisecond precision).
+ */
+#ifndef INVITE_CORE_H
+#define INVITE_CORE_H
+
+#include <apr_pools.h>
+#include <apr_time.h>
+#include <jansson.h>
+
+/* ---------------------------------------------------------------- ids */
+
+#define INVITE_ID_LEN 6
+/* Meteor's Random.id alphabet (UNMISTAKABLE_CHARS): no 0 1 I O U V l */
+#define INVITE_ID_ALPHABET \
+    "23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz"
+
+/* Fills out[0..INVITE_ID_LEN-1] from apr_generate_random_bytes without
+ * modulo bias and NUL-terminates it. */
+apr_status_t invite_id_generate(char out[INVITE_ID_LEN + 1]);
+
+/* 1 if s is INVITE_ID_LEN characters of INVITE_ID_ALPHABET. */
+int invite_id_is_valid(const char *s);
+
+/* -------------------------------------------------------------- tokens */
+
+#define INVITE_TOKEN_HASH_LEN 44 /* padded base64 of 32 bytes */
+
+/* Rocket.Chat's stored login-token form: base64(SHA-256(token)). */
+const char *invite_token_hash(apr_pool_t *p, const char *token);
+
+/* Constant-time equality of two token hashes (CRYPTO_memcmp); 0 when
+ * either is NULL or the lengths differ. */
+int invite_token_hash_equal(const char *a, const char *b);
+
+/* --------------------------------------------------------------- time */
+
+typedef long long invite_ms_t;
+
+invite_ms_t invite_time_now_ms(void);
+
+/* createdAt plus `days` calendar days in the server's local time zone,
+ * keeping the wall-clock time (JavaScript's setDate(getDate() + days)). */
+invite_ms_t invite_time_add_days(invite_ms_t created, int days);
+
+/* "2020-07-21T09:32:09.563Z" */
+const char *invite_time_iso(apr_pool_t *p, invite_ms_t ms);
+
+/* ---------------------------------------------------------------- URL */
+
+typedef struct {
+    const char *site_url;      /* Site_Url, e.g. https://chat.example.com/chat */
+    int direct;                /* Accounts_Registration_InviteUrlType == direct */
+    const char *deep_link_url; /* DeepLink_Url, default https://go.rocket.chat */
+    const char *cdn_prefix;    /* CDN_PREFIX, may be NULL or "" */
+} invite_url_cfg_t;
+
+#define INVITE_DEFAULT_DEEP_LINK_URL "https://go.rocket.chat"
+
+/* Rocket.Chat's getInviteUrl(): proxy or direct invite link for an id. */
+const char *invite_url_build(apr_pool_t *p, const invite_url_cfg_t *cfg,
+                             const char *invite_id);
+
+/* JavaScript encodeURIComponent over the bytes of a UTF-8 string. */
+const char *invite_url_encode_component(apr_pool_t *p, const char *s);
+
+/* ------------------------------------------------- request body schema */
+
+typedef enum {
+    INVITE_FIELD_STRING,
+    INVITE_FIELD_INTEGER
+} invite_field_type_e;
+
+typedef struct {
+    const char *name;
+    invite_field_type_e type;
+} invite_field_t;
+
+/* An ajv-style object schema: every field required, no additional
+ * properties, types coerced as ajv's coerceTypes: true does. */
+typedef struct {
+    const invite_field_t *fields;
+    int nfields;
+} invite_schema_t;
+
+/* Parses a request body the way Rocket.Chat's router does for the given
+ * Content-Type (may be NULL).  Never fails: unparseable JSON is {}.
+ * The caller owns the returned reference (json_decref). */
+json_t *invite_body_parse(const char *content_type, const char *body,
+                          apr_size_t len);
+
+/* Validates and coerces `body` in place against `schema` in ajv's keyword
+ * order.  Returns NULL when valid, else ajv's message for the first error
+ * (e.g. "must have required property 'rid'"), allocated from p.
+ * On success every field is present with a json string or json integer. */
+const char *invite_schema_validate(apr_pool_t *p, const invite_schema_t *schema,
+                                   json_t *body);
+
+/* -------------------------------------------------------------- JSON out */
+
+typedef struct {
+    const char *id;
+    long long days;
+    long long max_uses;
+    const char *rid;
+    const char *user_id;
+    invite_ms_t created_at;
+    int has_expires;           /* 0: "expires": null */
+    invite_ms_t expires;
+    long long uses;
+    invite_ms_t updated_at;
+} invite_record_t;
+
+/* Serialises a json value compactly (as JSON.stringify does) into p and
+ * drops the reference.  NULL if v is NULL or cannot be dumped. */
+const char *invite_json_dump(apr_pool_t *p, json_t *v);
+
+/* The findOrCreateInvite success body: the invite in Rocket.Chat's key
+ * order with `url` in its place, then "success": true. */
+const char *invite_json_invite(apr_pool_t *p, const invite_record_t *inv,
+                               const char *url);
+
+/* Meteor.Error(error, reason, details) as the REST layer sends it:
+ * {"success":false,"error":"<reason> [<error>]","errorType":<error>,
+ *  "details":{"method":..,"field":..}}; reason, method and field may be
+ * NULL (no reason: "[<error>]"; no method: no details). */
+const char *invite_json_meteor_error(apr_pool_t *p, const char *error,
+                                     const char *reason, const char *method,
+                                     const char *field);
+
+/* {"success":false,"error":<message>} */
+const char *invite_json_plain_error(apr_pool_t *p, const char *message);
+
+/* {"success":false,"errorType":"invalid-params","error":<message>} */
+const char *invite_json_invalid_params(apr_pool_t *p, const char *message);
+
+/* The exact 401 body of a released Rocket.Chat server. */
+#define INVITE_JSON_UNAUTHORIZED \
+    "{\"success\":false,\"error\":\"You must be logged in to do this.\"," \
+    "\"status\":\"error\",\"message\":\"You must be logged in to do this.\"}"
+
+#endif /* INVITE_CORE_H */
