@@ -24,8 +24,8 @@ HEADERS  = $(wildcard include/*.h)
 MODULE   = .libs/mod_invite.so
 LIBS     = -ljansson -lcrypto
 
-APR_CFLAGS := $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null)
-APR_LIBS   := $(shell apr-1-config --link-ld --libs 2>/dev/null)
+APR_CFLAGS := $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null) $(shell apu-1-config --includes 2>/dev/null)
+APR_LIBS   := $(shell apr-1-config --link-ld --libs 2>/dev/null) $(shell apu-1-config --link-ld 2>/dev/null)
 
 all: $(MODULE)
 

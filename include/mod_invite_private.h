@@ -1,0 +1,112 @@
+/*
+ * mod_invite_private.h - shared by the httpd glue files (not by the core).
+ * mod_invite.c declares the module and must not include APLOG_USE_MODULE
+ * twice, hence INVITE_NO_APLOG_USE_MODULE there.
+ */
+#ifndef MOD_INVITE_PRIVATE_H
+#define MOD_INVITE_PRIVATE_H
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+#include <apr_dbd.h>
+#include <mod_dbd.h>
+
+#include "invite_core.h"
+#include "invite_sql.h"
+
+extern module AP_MODULE_DECLARE_DATA invite_module;
+#ifndef INVITE_NO_APLOG_USE_MODULE
+APLOG_USE_MODULE(invite);
+#endif
+
+/* Module log tags: INVLOGNO(00001) "..." (numbers unique per message). */
+#define INVLOGNO(n) "INV" #n ": "
+
+#define INVITE_HANDLER_NAME "invite"
+#define INVITE_DEFAULT_MAX_BODY 8192
+
+/* --------------------------------------------------------------- config */
+
+typedef struct {
+    const char *site_url;       /* InviteSiteUrl; NULL: from ServerName */
+    int url_type_direct;        /* InviteUrlType; -1 unset (proxy) */
+    const char *deep_link_url;  /* InviteDeepLinkUrl */
+    const char *cdn_prefix;     /* InviteCdnPrefix */
+    apr_off_t max_body;         /* InviteMaxBodySize; -1 unset */
+} invite_dir_cfg_t;
+
+typedef struct {
+    int statements_registered;  /* InviteDBD On was seen for this server */
+} invite_srv_cfg_t;
+
+extern const command_rec invite_cmds[];
+void *invite_create_dir_cfg(apr_pool_t *p, char *dir);
+void *invite_merge_dir_cfg(apr_pool_t *p, void *base, void *add);
+void *invite_create_srv_cfg(apr_pool_t *p, server_rec *s);
+
+/* The URL settings in effect for r (site URL falls back to ServerName). */
+void invite_config_url(request_rec *r, const invite_dir_cfg_t *cfg,
+                       invite_url_cfg_t *out);
+apr_off_t invite_config_max_body(const invite_dir_cfg_t *cfg);
+
+/* ----------------------------------------------------------------- HTTP */
+
+/* Sends a JSON body with `status` and the no-cache headers; returns OK. */
+int invite_http_send_json(request_rec *r, int status, const char *body);
+
+/* Reads the whole request body up to `cap` bytes.  On failure sends the
+ * JSON error itself and returns its return code in *done (OK) with
+ * APR_EGENERAL as result. */
+apr_status_t invite_http_read_body(request_rec *r, apr_off_t cap,
+                                   const char **body, apr_size_t *len,
+                                   int *done);
+
+/* A request header, or NULL when absent or empty. */
+const char *invite_http_header(request_rec *r, const char *name);
+
+/* Canned error replies. */
+int invite_http_unavailable(request_rec *r);     /* 503 */
+int invite_http_internal_error(request_rec *r);  /* 500 */
+
+/* -------------------------------------------------------------- database */
+
+/* Outcome of a database call, mapped by the handlers to HTTP. */
+typedef enum {
+    INVITE_DB_OK,
+    INVITE_DB_UNAVAILABLE,   /* no connection, lost, busy or locked: 503 */
+    INVITE_DB_ERROR          /* anything else: 500 (logged) */
+} invite_db_rc_e;
+
+typedef struct {
+    request_rec *r;
+    ap_dbd_t *dbd;
+    int in_transaction;
+    apr_dbd_transaction_t *txn;
+} invite_db_t;
+
+/* NULL-safe: NULL means the pool has no working connection (503). */
+invite_db_t *invite_db_acquire(request_rec *r);
+
+/* Runs a registered select; args as const char * (NULL binds SQL NULL).
+ * Reads every row into *rows (an array of const char ** of ncols each,
+ * NULL for SQL NULL) so results never outlive the call half-read. */
+invite_db_rc_e invite_db_select(invite_db_t *db, invite_stmt_e stmt,
+                                int nargs, const char **args,
+                                apr_array_header_t **rows, int *ncols);
+invite_db_rc_e invite_db_query(invite_db_t *db, invite_stmt_e stmt,
+                               int nargs, const char **args, int *nrows);
+invite_db_rc_e invite_db_begin(invite_db_t *db);
+/* Commits when every statement succeeded, else rolls back. */
+invite_db_rc_e invite_db_end(invite_db_t *db, int commit);
+
+/* Fetches mod_dbd's optional functions (optional_fn_retrieve hook). */
+void invite_db_retrieve_optional_fns(void);
+
+/* ------------------------------------------------------------ endpoints */
+
+typedef int (*invite_endpoint_fn)(request_rec *r, const invite_dir_cfg_t *cfg);
+
+int invite_handle_find_or_create(request_rec *r, const invite_dir_cfg_t *cfg);
+
+#endif

@@ -1,0 +1,249 @@
+/*
+ * invite_handle_find_or_create.c - POST /api/v1/findOrCreateInvite.
+ *
+ * The common case (a live invite exists) is one statement, one round trip:
+ * INVITE_STMT_FIND answers authentication, permission, subscription, room
+ * and existing invite together, and invite_find_decide() reports the first
+ * failing check in Rocket.Chat's order.  Creation adds one short
+ * transaction (see src/invite_sql.c for why it cannot duplicate).
+ */
+#include <apr_strings.h>
+#include <http_protocol.h>
+
+#include "mod_invite_private.h"
+#include "invite_find.h"
+
+#define CREATE_ATTEMPTS 8
+
+static const invite_field_t find_or_create_fields[] = {
+    { "rid", INVITE_FIELD_STRING },
+    { "days", INVITE_FIELD_INTEGER },
+    { "maxUses", INVITE_FIELD_INTEGER },
+};
+static const invite_schema_t find_or_create_schema = {
+    find_or_create_fields,
+    sizeof(find_or_create_fields) / sizeof(find_or_create_fields[0])
+};
+
+typedef struct {
+    request_rec *r;
+    invite_db_t *db;
+    const char *user_id;
+    const char *rid;
+    long long days;
+    long long max_uses;
+} find_request_t;
+
+static int send_db_failure(request_rec *r, invite_db_rc_e rc)
+{
+    return rc == INVITE_DB_UNAVAILABLE ? invite_http_unavailable(r)
+                                       : invite_http_internal_error(r);
+}
+
+/* An invite block of a result row (see INVITE_COL_*). */
+static void record_from_row(const char **col, invite_record_t *inv)
+{
+    inv->id = col[INVITE_COL_ID];
+    inv->days = apr_atoi64(col[INVITE_COL_DAYS]);
+    inv->max_uses = apr_atoi64(col[INVITE_COL_MAX_USES]);
+    inv->rid = col[INVITE_COL_RID];
+    inv->user_id = col[INVITE_COL_USER_ID];
+    inv->created_at = apr_atoi64(col[INVITE_COL_CREATED_AT]);
+    inv->has_expires = col[INVITE_COL_EXPIRES] != NULL;
+    inv->expires = inv->has_expires ? apr_atoi64(col[INVITE_COL_EXPIRES]) : 0;
+    inv->uses = apr_atoi64(col[INVITE_COL_USES]);
+    inv->updated_at = apr_atoi64(col[INVITE_COL_UPDATED_AT]);
+}
+
+static const char *lld(apr_pool_t *p, long long v)
+{
+    return apr_psprintf(p, "%lld", v);
+}
+
+/* The creation transaction: release a dead holder's slot, insert a new
+ * invite holding it; if another request holds it already, return theirs. */
+static invite_db_rc_e create_invite(find_request_t *q, invite_record_t *inv)
+{
+    apr_pool_t *p = q->r->pool;
+    const char *days = lld(p, q->days), *uses = lld(p, q->max_uses);
+    invite_db_rc_e rc = invite_db_begin(q->db);
+    int attempt, done = 0;
+
+    for (attempt = 0; rc == INVITE_DB_OK && !done && attempt < CREATE_ATTEMPTS;
+         attempt++) {
+        invite_ms_t now = invite_time_now_ms();
+        const char *now_s = lld(p, now);
+        const char *release[] = { q->user_id, q->rid, days, uses, now_s };
+        char *id = apr_palloc(p, INVITE_ID_LEN + 1);
+        const char *insert[8];
+        apr_array_header_t *rows;
+        int nrows, ncols;
+
+        rc = invite_db_query(q->db, INVITE_STMT_RELEASE_SLOT, 5, release,
+                             &nrows);
+        if (rc != INVITE_DB_OK) {
+            break;
+        }
+        if (invite_id_generate(id) != APR_SUCCESS) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, q->r, INVLOGNO(00201)
+                          "no random bytes for an invite id");
+            rc = INVITE_DB_ERROR;
+            break;
+        }
+        inv->id = id;
+        inv->days = q->days;
+        inv->max_uses = q->max_uses;
+        inv->rid = q->rid;
+        inv->user_id = q->user_id;
+        inv->created_at = now;
+        inv->has_expires = q->days != 0;
+        inv->expires = inv->has_expires
+                     ? invite_time_add_days(now, (int)q->days) : 0;
+        inv->uses = 0;
+        /* Rocket.Chat stamps _updatedAt with a second clock reading. */
+        inv->updated_at = invite_time_now_ms();
+        insert[0] = id;
+        insert[1] = days;
+        insert[2] = uses;
+        insert[3] = q->rid;
+        insert[4] = q->user_id;
+        insert[5] = now_s;
+        insert[6] = inv->has_expires ? lld(p, inv->expires) : NULL;
+        insert[7] = lld(p, inv->updated_at);
+        rc = invite_db_query(q->db, INVITE_STMT_INSERT, 8, insert, &nrows);
+        if (rc != INVITE_DB_OK || nrows == 1) {
+            done = (rc == INVITE_DB_OK);
+            break;
+        }
+        /* Someone holds the slot (or, rarely, the id was taken). */
+        {
+            const char *holder[] = { now_s, q->user_id, q->rid, days, uses };
+            rc = invite_db_select(q->db, INVITE_STMT_SLOT_HOLDER, 5, holder,
+                                  &rows, &ncols);
+        }
+        if (rc == INVITE_DB_OK && rows->nelts > 0) {
+            const char **col = APR_ARRAY_IDX(rows, 0, const char **);
+            if (col[INVITE_COL_COUNT] && !strcmp(col[INVITE_COL_COUNT], "1")) {
+                record_from_row(col, inv);
+                done = 1;
+            }
+        }
+    }
+    if (rc == INVITE_DB_OK && !done) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, q->r, INVLOGNO(00202)
+                      "could not create an invite for room %s after %d "
+                      "attempts", q->rid, CREATE_ATTEMPTS);
+        rc = INVITE_DB_ERROR;
+    }
+    {
+        invite_db_rc_e end = invite_db_end(q->db, rc == INVITE_DB_OK);
+        return rc != INVITE_DB_OK ? rc : end;
+    }
+}
+
+static int send_invite(request_rec *r, const invite_dir_cfg_t *cfg,
+                       const invite_record_t *inv)
+{
+    invite_url_cfg_t url_cfg;
+    const char *body;
+
+    invite_config_url(r, cfg, &url_cfg);
+    body = invite_json_invite(r->pool, inv,
+                              invite_url_build(r->pool, &url_cfg, inv->id));
+    return body ? invite_http_send_json(r, HTTP_OK, body)
+                : invite_http_internal_error(r);
+}
+
+int invite_handle_find_or_create(request_rec *r, const invite_dir_cfg_t *cfg)
+{
+    invite_find_facts_t facts = { 0 };
+    find_request_t q = { 0 };
+    const char *body = NULL, *token, *token_hash, *args[8];
+    apr_size_t len = 0;
+    apr_array_header_t *rows;
+    const char **first;
+    invite_record_t inv;
+    invite_db_rc_e rc;
+    json_t *params;
+    int done, ncols, i, status;
+    invite_find_outcome_e outcome;
+
+    if (invite_http_read_body(r, invite_config_max_body(cfg), &body, &len,
+                              &done) != APR_SUCCESS) {
+        return done;
+    }
+    q.r = r;
+    q.user_id = invite_http_header(r, "X-User-Id");
+    token = invite_http_header(r, "X-Auth-Token");
+    if (!q.user_id || !token) {
+        return invite_http_send_json(r, HTTP_UNAUTHORIZED,
+                                     INVITE_JSON_UNAUTHORIZED);
+    }
+
+    params = invite_body_parse(apr_table_get(r->headers_in, "Content-Type"),
+                               body, len);
+    facts.schema_error = invite_schema_validate(r->pool, &find_or_create_schema,
+                                                params);
+    q.rid = "";
+    q.days = q.max_uses = -1;   /* matches no invite */
+    if (!facts.schema_error) {
+        q.rid = apr_pstrdup(r->pool,
+                            json_string_value(json_object_get(params, "rid")));
+        facts.days = json_integer_value(json_object_get(params, "days"));
+        facts.max_uses = json_integer_value(json_object_get(params, "maxUses"));
+        if (invite_days_allowed(facts.days)
+            && invite_max_uses_allowed(facts.max_uses)) {
+            q.days = facts.days;
+            q.max_uses = facts.max_uses;
+        }
+    }
+    json_decref(params);
+    facts.rid = q.rid;
+
+    q.db = invite_db_acquire(r);
+    if (!q.db) {
+        return invite_http_unavailable(r);
+    }
+    args[0] = args[1] = args[2] = args[3] = q.rid;
+    args[4] = lld(r->pool, q.days);
+    args[5] = lld(r->pool, q.max_uses);
+    args[6] = lld(r->pool, invite_time_now_ms());
+    args[7] = q.user_id;
+    rc = invite_db_select(q.db, INVITE_STMT_FIND, 8, args, &rows, &ncols);
+    if (rc != INVITE_DB_OK) {
+        return send_db_failure(r, rc);
+    }
+    if (rows->nelts == 0) {   /* no such user */
+        return invite_http_send_json(r, HTTP_UNAUTHORIZED,
+                                     INVITE_JSON_UNAUTHORIZED);
+    }
+
+    /* Compare against every token of the user, without an early exit. */
+    token_hash = invite_token_hash(r->pool, token);
+    for (i = 0; i < rows->nelts; i++) {
+        const char **col = APR_ARRAY_IDX(rows, i, const char **);
+        facts.authenticated |= invite_token_hash_equal(
+            col[INVITE_FIND_COL_HASHED_TOKEN], token_hash);
+    }
+    first = APR_ARRAY_IDX(rows, 0, const char **);
+    facts.granted = first[INVITE_FIND_COL_GRANTED]
+                    && !strcmp(first[INVITE_FIND_COL_GRANTED], "1");
+    facts.subscribed = first[INVITE_FIND_COL_SUBSCRIBED]
+                       && !strcmp(first[INVITE_FIND_COL_SUBSCRIBED], "1");
+    facts.room_type = first[INVITE_FIND_COL_ROOM_TYPE];
+    facts.found = first[INVITE_FIND_COL_INVITE + INVITE_COL_ID] != NULL;
+
+    outcome = invite_find_decide(&facts);
+    switch (outcome) {
+    case INVITE_FIND_RETURN_EXISTING:
+        record_from_row(first + INVITE_FIND_COL_INVITE, &inv);
+        return send_invite(r, cfg, &inv);
+    case INVITE_FIND_CREATE:
+        rc = create_invite(&q, &inv);
+        return rc == INVITE_DB_OK ? send_invite(r, cfg, &inv)
+                                  : send_db_failure(r, rc);
+    default:
+        body = invite_find_error_body(r->pool, outcome, &facts, &status);
+        return invite_http_send_json(r, status, body);
+    }
+}

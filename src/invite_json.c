@@ -1,0 +1,111 @@
+/*
+ * invite_json.c - response bodies, shaped exactly as Rocket.Chat's REST
+ * layer sends them (key order matters to byte-for-byte clients).
+ */
+#include <stdlib.h>
+#include <apr_strings.h>
+
+#include "invite_core.h"
+
+const char *invite_json_dump(apr_pool_t *p, json_t *v)
+{
+    char *s;
+    const char *out;
+
+    if (!v) {
+        return NULL;
+    }
+    /* JSON_COMPACT matches JSON.stringify; jansson keeps insertion order. */
+    s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    json_decref(v);
+    if (!s) {
+        return NULL;
+    }
+    out = apr_pstrdup(p, s);
+    free(s);
+    return out;
+}
+
+/* json_object_set_new that remembers a failure instead of losing it. */
+static void set_new(json_t *o, const char *k, json_t *v, int *failed)
+{
+    if (!v || json_object_set_new(o, k, v) != 0) {
+        *failed = 1;
+    }
+}
+
+const char *invite_json_invite(apr_pool_t *p, const invite_record_t *inv,
+                               const char *url)
+{
+    json_t *o = json_object();
+    int failed = !o;
+
+    if (failed) {
+        return NULL;
+    }
+    set_new(o, "_id", json_string(inv->id), &failed);
+    set_new(o, "days", json_integer(inv->days), &failed);
+    set_new(o, "maxUses", json_integer(inv->max_uses), &failed);
+    set_new(o, "rid", json_string(inv->rid), &failed);
+    set_new(o, "userId", json_string(inv->user_id), &failed);
+    set_new(o, "createdAt", json_string(invite_time_iso(p, inv->created_at)),
+            &failed);
+    set_new(o, "expires", inv->has_expires
+                ? json_string(invite_time_iso(p, inv->expires)) : json_null(),
+            &failed);
+    set_new(o, "url", json_string(url), &failed);
+    set_new(o, "uses", json_integer(inv->uses), &failed);
+    set_new(o, "_updatedAt", json_string(invite_time_iso(p, inv->updated_at)),
+            &failed);
+    set_new(o, "success", json_true(), &failed);
+    if (failed) {
+        json_decref(o);
+        return NULL;
+    }
+    return invite_json_dump(p, o);
+}
+
+const char *invite_json_meteor_error(apr_pool_t *p, const char *error,
+                                     const char *reason, const char *method,
+                                     const char *field)
+{
+    json_t *o = json_object();
+    int failed = !o;
+    const char *message = reason ? apr_psprintf(p, "%s [%s]", reason, error)
+                                 : apr_psprintf(p, "[%s]", error);
+
+    if (failed) {
+        return NULL;
+    }
+    set_new(o, "success", json_false(), &failed);
+    set_new(o, "error", json_string(message), &failed);
+    set_new(o, "errorType", json_string(error), &failed);
+    if (method) {
+        json_t *details = json_object();
+        if (details) {
+            set_new(details, "method", json_string(method), &failed);
+            if (field) {
+                set_new(details, "field", json_string(field), &failed);
+            }
+        }
+        set_new(o, "details", details, &failed);
+    }
+    if (failed) {
+        json_decref(o);
+        return NULL;
+    }
+    return invite_json_dump(p, o);
+}
+
+const char *invite_json_plain_error(apr_pool_t *p, const char *message)
+{
+    return invite_json_dump(p, json_pack("{s:b,s:s}", "success", 0,
+                                         "error", message));
+}
+
+const char *invite_json_invalid_params(apr_pool_t *p, const char *message)
+{
+    return invite_json_dump(p, json_pack("{s:b,s:s,s:s}", "success", 0,
+                                         "errorType", "invalid-params",
+                                         "error", message));
+}

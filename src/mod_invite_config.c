@@ -1,0 +1,177 @@
+/*
+ * mod_invite_config.c - directives and their configuration records.
+ */
+#include <apr_strings.h>
+#include <apr_uri.h>
+#include <http_protocol.h>
+
+#include "mod_invite_private.h"
+
+void *invite_create_dir_cfg(apr_pool_t *p, char *dir)
+{
+    invite_dir_cfg_t *cfg = apr_pcalloc(p, sizeof(*cfg));
+    (void)dir;
+    cfg->url_type_direct = -1;
+    cfg->max_body = -1;
+    return cfg;
+}
+
+void *invite_merge_dir_cfg(apr_pool_t *p, void *basev, void *addv)
+{
+    const invite_dir_cfg_t *base = basev, *add = addv;
+    invite_dir_cfg_t *cfg = apr_palloc(p, sizeof(*cfg));
+
+    cfg->site_url = add->site_url ? add->site_url : base->site_url;
+    cfg->url_type_direct = add->url_type_direct != -1 ? add->url_type_direct
+                                                      : base->url_type_direct;
+    cfg->deep_link_url = add->deep_link_url ? add->deep_link_url
+                                            : base->deep_link_url;
+    cfg->cdn_prefix = add->cdn_prefix ? add->cdn_prefix : base->cdn_prefix;
+    cfg->max_body = add->max_body != -1 ? add->max_body : base->max_body;
+    return cfg;
+}
+
+void *invite_create_srv_cfg(apr_pool_t *p, server_rec *s)
+{
+    (void)s;
+    return apr_pcalloc(p, sizeof(invite_srv_cfg_t));
+}
+
+static const char *check_absolute_url(cmd_parms *cmd, const char *url)
+{
+    apr_uri_t uri;
+
+    if (apr_uri_parse(cmd->temp_pool, url, &uri) != APR_SUCCESS
+        || !uri.scheme || !uri.hostname) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not an absolute URL "
+                            "(e.g. https://chat.example.com)",
+                            cmd->directive->directive, url);
+    }
+    return NULL;
+}
+
+static const char *set_url(cmd_parms *cmd, void *cfg, const char *url)
+{
+    const char *err = check_absolute_url(cmd, url);
+    return err ? err : ap_set_string_slot(cmd, cfg, url);
+}
+
+static const char *set_url_type(cmd_parms *cmd, void *cfgv, const char *arg)
+{
+    invite_dir_cfg_t *cfg = cfgv;
+    (void)cmd;
+    if (!strcasecmp(arg, "proxy")) {
+        cfg->url_type_direct = 0;
+    }
+    else if (!strcasecmp(arg, "direct")) {
+        cfg->url_type_direct = 1;
+    }
+    else {
+        return "InviteUrlType must be 'proxy' or 'direct'";
+    }
+    return NULL;
+}
+
+static const char *set_max_body(cmd_parms *cmd, void *cfgv, const char *arg)
+{
+    invite_dir_cfg_t *cfg = cfgv;
+    char *end;
+    apr_off_t n;
+    (void)cmd;
+    if (apr_strtoff(&n, arg, &end, 10) != APR_SUCCESS || *end || n < 1
+        || n > 1024 * 1024) {
+        return "InviteMaxBodySize must be a number of bytes from 1 to 1048576";
+    }
+    cfg->max_body = n;
+    return NULL;
+}
+
+static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *dbd_prepare_fn;
+
+/* Statements live on the server's mod_dbd pool: every connection it
+ * opens prepares them (config time only, craft guide P8). */
+static void register_statements(server_rec *s)
+{
+    int i;
+    for (i = 0; i < INVITE_STMT_COUNT; i++) {
+        dbd_prepare_fn(s, invite_statements[i].sql, invite_statements[i].label);
+    }
+}
+
+static const char *set_dbd(cmd_parms *cmd, void *dummy, int on)
+{
+    invite_srv_cfg_t *srv = ap_get_module_config(cmd->server->module_config,
+                                                 &invite_module);
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_HTACCESS);
+    (void)dummy;
+    if (err) {
+        return err;
+    }
+    if (!on || srv->statements_registered) {
+        return NULL;
+    }
+    if (!dbd_prepare_fn) {
+        dbd_prepare_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
+        if (!dbd_prepare_fn) {
+            return "InviteDBD: mod_dbd must be loaded before mod_invite "
+                   "(a2enmod dbd, or LoadModule dbd_module first)";
+        }
+    }
+    register_statements(cmd->server);
+    srv->statements_registered = 1;
+    return NULL;
+}
+
+
+const command_rec invite_cmds[] = {
+    AP_INIT_FLAG("InviteDBD", set_dbd, NULL, RSRC_CONF,
+        "On: prepare mod_invite's SQL statements on this server's mod_dbd "
+        "pool (needed wherever the invite handler runs)"),
+    AP_INIT_TAKE1("InviteSiteUrl", set_url,
+        (void *)APR_OFFSETOF(invite_dir_cfg_t, site_url),
+        RSRC_CONF | ACCESS_CONF,
+        "The Rocket.Chat Site_Url invite links point at; default: this "
+        "server's ServerName"),
+    AP_INIT_TAKE1("InviteUrlType", set_url_type, NULL,
+        RSRC_CONF | ACCESS_CONF,
+        "proxy (default: links through InviteDeepLinkUrl) or direct"),
+    AP_INIT_TAKE1("InviteDeepLinkUrl", set_url,
+        (void *)APR_OFFSETOF(invite_dir_cfg_t, deep_link_url),
+        RSRC_CONF | ACCESS_CONF,
+        "Deep-link service for proxy links; default https://go.rocket.chat"),
+    AP_INIT_TAKE1("InviteCdnPrefix", set_url,
+        (void *)APR_OFFSETOF(invite_dir_cfg_t, cdn_prefix),
+        RSRC_CONF | ACCESS_CONF,
+        "CDN_PREFIX used by direct links; default none"),
+    AP_INIT_TAKE1("InviteMaxBodySize", set_max_body, NULL,
+        RSRC_CONF | ACCESS_CONF,
+        "Largest accepted request body in bytes (JSON 413 above); "
+        "default 8192"),
+    { NULL }
+};
+
+void invite_config_url(request_rec *r, const invite_dir_cfg_t *cfg,
+                       invite_url_cfg_t *out)
+{
+    out->direct = cfg->url_type_direct == 1;
+    out->deep_link_url = cfg->deep_link_url;
+    out->cdn_prefix = cfg->cdn_prefix;
+    out->site_url = cfg->site_url;
+    if (!out->site_url) {
+        /* The configured ServerName of the virtual host, never the
+         * client's Host header. */
+        server_rec *s = r->server;
+        const char *scheme = s->server_scheme ? s->server_scheme
+                           : (s->port == 443 ? "https" : "http");
+        apr_port_t dflt = apr_uri_port_of_scheme(scheme);
+        out->site_url = (s->port && s->port != dflt)
+            ? apr_psprintf(r->pool, "%s://%s:%u", scheme, s->server_hostname,
+                           (unsigned)s->port)
+            : apr_psprintf(r->pool, "%s://%s", scheme, s->server_hostname);
+    }
+}
+
+apr_off_t invite_config_max_body(const invite_dir_cfg_t *cfg)
+{
+    return cfg->max_body == -1 ? INVITE_DEFAULT_MAX_BODY : cfg->max_body;
+}
