@@ -1,0 +1,50 @@
+/*
+ * invite_token.c - Rocket.Chat's stored login-token form (spec §4):
+ * Accounts._hashLoginToken = base64(SHA-256(utf8(token))), standard padded
+ * base64, 44 characters.  Tokens are secrets: never log them.
+ */
+#include <string.h>
+
+#include <apr_base64.h>
+#include <apr_strings.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include "invite_core.h"
+
+const char *invite_token_hash(apr_pool_t *p, const char *token)
+{
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    unsigned int mdlen = 0;
+    char *out;
+
+    if (p == NULL || token == NULL)
+        return NULL;
+    /* The header value's bytes are hashed as is: for UTF-8 input this is
+     * exactly what Node does with a JS string. */
+    if (EVP_Digest(token, strlen(token), md, &mdlen, EVP_sha256(), NULL) != 1
+        || mdlen != sizeof(md))
+        return NULL;
+
+    /* apr_base64_encode_len counts the terminating NUL (45 for 32 bytes). */
+    out = apr_palloc(p, apr_base64_encode_len((int)sizeof(md)));
+    apr_base64_encode(out, (const char *)md, (int)sizeof(md));
+    OPENSSL_cleanse(md, sizeof(md));
+    return out;
+}
+
+int invite_token_hash_equal(const char *a, const char *b)
+{
+    size_t la, lb;
+
+    if (a == NULL || b == NULL)
+        return 0;
+    la = strlen(a);
+    lb = strlen(b);
+    /* Hashes have a fixed public length, so comparing lengths first leaks
+     * nothing; the content comparison is constant time. */
+    if (la != lb)
+        return 0;
+    return CRYPTO_memcmp(a, b, la) == 0;
+}

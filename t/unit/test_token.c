@@ -1,0 +1,60 @@
+/* test_token.c - login-token hashing and constant-time comparison. */
+#include <string.h>
+
+#include <apr_general.h>
+#include <apr_pools.h>
+
+#include "invite_core.h"
+#include "tap.h"
+
+int main(void)
+{
+    apr_pool_t *pool;
+    const char *h, *h2;
+
+    apr_initialize();
+    apr_pool_create(&pool, NULL);
+
+    /* Expected values from:
+     *   printf %s '<token>' | openssl dgst -sha256 -binary | base64 */
+    h = invite_token_hash(pool, "RScctEHSmLGZGywfIhWyRpyofhKOiMoUIpimhvheU3f");
+    is_str(h, "mKvHbpuMqYlkjo15nA68sXqlJ4hvDUDKrQL+ffChrE8=",
+           "known vector: base64(sha256(token))");
+    is_int(h ? strlen(h) : 0, INVITE_TOKEN_HASH_LEN, "hash has 44 characters");
+    ok(h && h[43] == '=', "standard base64 is padded");
+
+    /* Standard alphabet ('+' and '/', not base64url). */
+    ok(h && strchr(h, '+') != NULL, "vector uses '+' (standard alphabet)");
+    is_str(invite_token_hash(pool, ""),
+           "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+           "empty token hashes to the SHA-256 of nothing");
+    is_str(invite_token_hash(pool, "\xc3\xa9"),
+           "SplVfkAzw1Od4utlRyAXytX5VX96BiWgnxw/biumnEw=",
+           "UTF-8 bytes are hashed as is");
+    ok(invite_token_hash(pool, NULL) == NULL, "NULL token gives NULL");
+
+    h2 = invite_token_hash(pool, "RScctEHSmLGZGywfIhWyRpyofhKOiMoUIpimhvheU3f");
+    ok(h != h2, "each call allocates a fresh string");
+    ok(invite_token_hash_equal(h, h2), "equal hashes compare equal");
+    ok(invite_token_hash_equal(h, "mKvHbpuMqYlkjo15nA68sXqlJ4hvDUDKrQL+ffChrE8="),
+       "equal to the literal");
+    ok(!invite_token_hash_equal(h, "mKvHbpuMqYlkjo15nA68sXqlJ4hvDUDKrQL+ffChrE9="),
+       "last character differs");
+    ok(!invite_token_hash_equal(h, "nKvHbpuMqYlkjo15nA68sXqlJ4hvDUDKrQL+ffChrE8="),
+       "first character differs");
+    ok(!invite_token_hash_equal(h, "mKvHbpuMqYlkjo15nA68sXqlJ4hvDUDKrQL+ffChrE8"),
+       "prefix (length mismatch) is unequal");
+    ok(!invite_token_hash_equal(h, "mKvHbpuMqYlkjo15nA68sXqlJ4hvDUDKrQL+ffChrE8=="),
+       "longer string (length mismatch) is unequal");
+    ok(!invite_token_hash_equal(h, ""), "empty is unequal to a hash");
+    ok(!invite_token_hash_equal(h, NULL), "NULL second argument is unequal");
+    ok(!invite_token_hash_equal(NULL, h), "NULL first argument is unequal");
+    ok(!invite_token_hash_equal(NULL, NULL), "two NULLs are unequal");
+    /* A raw token must not match its own hash. */
+    ok(!invite_token_hash_equal(h, "RScctEHSmLGZGywfIhWyRpyofhKOiMoUIpimhvheU3f"),
+       "the raw token does not match its hash");
+
+    apr_pool_destroy(pool);
+    apr_terminate();
+    return done_testing();
+}
