@@ -55,9 +55,10 @@ static void record_from_row(const char **col, invite_record_t *inv)
     inv->updated_at = apr_atoi64(col[INVITE_COL_UPDATED_AT]);
 }
 
+/* A bound integer argument (apr_psprintf knows no %lld). */
 static const char *lld(apr_pool_t *p, long long v)
 {
-    return apr_psprintf(p, "%lld", v);
+    return apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)v);
 }
 
 /* The creation transaction: release a dead holder's slot, insert a new

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Reads a prove/Apache::Test log and fails unless it passed with tests run:
+# Apache::Test exits 0 when everything was skipped ("Result: NOTESTS").
+set -euo pipefail
+log=$1 what=$2
+summary=$(grep -E '^Files=[0-9]+, Tests=[0-9]+' "$log" | tail -n 1 || true)
+tests=$(printf '%s' "$summary" | sed -nE 's/^Files=[0-9]+, Tests=([0-9]+).*/\1/p')
+if ! grep -qE '^Result: PASS$' "$log"; then
+  echo "FAIL: $what did not pass" >&2; exit 1
+fi
+if [ -z "$tests" ] || [ "$tests" -eq 0 ]; then
+  echo "FAIL: $what ran no tests" >&2; exit 1
+fi
+skipped=$(grep -cE '(^|\s)skipped:' "$log" || true)
+if [ "$skipped" -gt 0 ]; then
+  echo "FAIL: $what skipped $skipped test file(s)" >&2; exit 1
+fi
+echo "$what: $tests tests passed"

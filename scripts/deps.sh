@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages mod_invite needs to build, run and test.
+# As root it installs what is missing; otherwise it lists what is missing.
+set -euo pipefail
+
+PACKAGES=(
+  apache2 apache2-dev libjansson-dev libssl-dev pkg-config
+  libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql sqlite3
+  postgresql
+  libapache2-mod-perl2 libwww-perl libdbi-perl libdbd-sqlite3-perl
+  libdbd-pg-perl curl
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "Missing Debian packages: ${missing[*]}" >&2
+  echo "Install them as root: apt-get install ${missing[*]}" >&2
+  exit 1
+fi
+echo "Installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# policy-rc.d keeps package scripts from starting services (apache2 on :80,
+# the default PostgreSQL cluster): tests run their own instances.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"
+  trap 'rm -f "$policy"' EXIT
+fi
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# make test: install what is missing, build, run the C unit tests, then the
+# Apache::Test suite once per engine (SQLite, then a throwaway PostgreSQL
+# cluster) as an unprivileged user.  Fails if any test fails or none ran.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+
+scripts/deps.sh
+make -s
+echo "== C unit tests (httpd-free core)"
+unit_log=$(mktemp)
+make -s unit 2>&1 | tee "$unit_log"
+scripts/check-tap-summary.sh "$unit_log" "unit tests"
+
+# Apache::Test refuses root and then exits 0 without running anything, so
+# the suite runs as a dedicated user in a copy of the tree it can write to.
+TEST_USER=${INVITE_TEST_USER:-invitetest}
+work=$(mktemp -d /tmp/mod-invite-test.XXXXXX)
+tar --exclude=.git --exclude=./build -cf - . | tar -xf - -C "$work"
+if [ "$(id -u)" -eq 0 ]; then
+  id "$TEST_USER" >/dev/null 2>&1 ||
+    useradd --system --user-group --home-dir /nonexistent --shell /usr/sbin/nologin "$TEST_USER"
+  chown -R "$TEST_USER:" "$work"
+  chmod 755 "$work"
+  as_test_user() { runuser -u "$TEST_USER" -- env HOME="$work" "$@"; }
+else
+  as_test_user() { "$@"; }
+fi
+
+cleanup() {
+  if [ -n "${pg_started:-}" ]; then
+    as_test_user "$work/scripts/pg-cluster.sh" stop "$work/pg" || true
+  fi
+  if [ -z "${INVITE_KEEP_TEST_DIR:-}" ]; then rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+run_suite() {   # engine
+  local engine=$1 log="$work/suite-$1.log" rc=0
+  echo "== Apache::Test suite on $engine"
+  (cd "$work" && as_test_user env INVITE_TEST_ENGINE="$engine" \
+      INVITE_TEST_PG_DSN="${INVITE_TEST_PG_DSN:-}" \
+      INVITE_TEST_PG_PARAMS="${INVITE_TEST_PG_PARAMS:-}" \
+      INVITE_TEST_PG_CLUSTER="$work/pg" \
+      perl t/TEST.PL -apxs "$(command -v apxs)" -httpd /usr/sbin/apache2 \
+      -verbose=0 "${TEST_FILES[@]}") 2>&1 | tee "$log" || rc=$?
+  rc=${PIPESTATUS[0]:-$rc}
+  if [ "$rc" -ne 0 ]; then
+    echo "-- last lines of the test server's error_log:"
+    tail -n 40 "$work/t/logs/error_log" 2>/dev/null || true
+  fi
+  scripts/check-tap-summary.sh "$log" "Apache::Test suite ($engine)"
+  (cd "$work" && as_test_user perl t/TEST.PL -clean >/dev/null 2>&1) || true
+}
+
+TEST_FILES=("$@")
+run_suite sqlite3
+
+as_test_user "$work/scripts/pg-cluster.sh" start "$work/pg" > "$work/pg.env"
+pg_started=1
+# shellcheck disable=SC1090
+. "$work/pg.env"
+export INVITE_TEST_PG_DSN INVITE_TEST_PG_PARAMS
+run_suite pgsql
+echo "== all suites passed"

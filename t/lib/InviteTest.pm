@@ -1,0 +1,127 @@
+package InviteTest;
+# Shared by the Apache::Test suite: fixture data, database access for
+# assertions, and request helpers.  The engine under test comes from
+# INVITE_TEST_ENGINE (sqlite3 by default, or pgsql with INVITE_TEST_PG_DSN
+# naming the throwaway cluster).
+use strict;
+use warnings;
+use Exporter 'import';
+use DBI;
+use Digest::SHA qw(sha256);
+use MIME::Base64 qw(encode_base64);
+use JSON::PP;
+use Apache::TestRequest ();
+use HTTP::Request;
+
+our @EXPORT = qw(%USER %TOKEN api_post api_request dbh db_value db_do
+                 invite_count token_hash json_of reset_invites engine);
+
+# id => [ global roles, token(s), { room => [room roles] } ]
+our %FIXTURE_USERS = (
+    adminUserId000001 => [ [qw(admin user)], ['admin-token-1'],
+        { GENERAL => [], PRIVROOM => [], DMROOM => [], LIVEROOM => [],
+          VOIPROOM => [], ODDROOM => [], SPAREROOM => [] } ],
+    adminUserId000002 => [ [qw(admin user)], ['admin-token-2'],
+        { GENERAL => [] } ],
+    ownerUserId000001 => [ ['user'], ['owner-token-1'],
+        { GENERAL => [], OWNEDROOM => ['owner'] } ],
+    moderUserId000001 => [ ['user'], ['moder-token-1'],
+        { MODROOM => ['moderator'], GENERAL => [] } ],
+    plainUserId000001 => [ ['user'], ['plain-token-1'], { GENERAL => [] } ],
+    multiUserId000001 => [ [qw(admin)], ['multi-token-a', 'multi-token-b'],
+        { GENERAL => [] } ],
+    notokUserId000001 => [ [qw(admin)], [], { GENERAL => [] } ],
+);
+our %FIXTURE_ROOMS = (
+    GENERAL => 'c', PRIVROOM => 'p', DMROOM => 'd', LIVEROOM => 'l',
+    VOIPROOM => 'v', ODDROOM => 'x', OWNEDROOM => 'c', MODROOM => 'c',
+    SPAREROOM => 'c', LONELYROOM => 'c',
+);
+
+our %USER = (
+    admin  => 'adminUserId000001', admin2 => 'adminUserId000002',
+    owner  => 'ownerUserId000001', moderator => 'moderUserId000001',
+    plain  => 'plainUserId000001', multi => 'multiUserId000001',
+    notoken => 'notokUserId000001',
+);
+our %TOKEN = map { $_ => ($FIXTURE_USERS{$USER{$_}}[1][0] // 'none') } keys %USER;
+
+sub engine { $ENV{INVITE_TEST_ENGINE} || 'sqlite3' }
+
+sub token_hash { encode_base64(sha256($_[0]), '') }
+
+# The SQL that loads the fixtures (portable between the two engines).
+sub fixture_sql {
+    my @sql;
+    for my $rid (sort keys %FIXTURE_ROOMS) {
+        push @sql, "INSERT INTO rooms (id, t, name) VALUES ('$rid', '$FIXTURE_ROOMS{$rid}', '" . lc($rid) . "')";
+    }
+    for my $uid (sort keys %FIXTURE_USERS) {
+        my ($roles, $tokens, $subs) = @{ $FIXTURE_USERS{$uid} };
+        push @sql, "INSERT INTO users (id, username) VALUES ('$uid', '" . lc($uid) . "')";
+        push @sql, "INSERT INTO user_roles (user_id, role) VALUES ('$uid', '$_')" for @$roles;
+        push @sql, "INSERT INTO login_tokens (user_id, hashed_token, created_at) VALUES ('$uid', '" . token_hash($_) . "', 0)" for @$tokens;
+        for my $rid (sort keys %$subs) {
+            push @sql, "INSERT INTO subscriptions (user_id, rid) VALUES ('$uid', '$rid')";
+            push @sql, "INSERT INTO subscription_roles (user_id, rid, role) VALUES ('$uid', '$rid', '$_')" for @{ $subs->{$rid} };
+        }
+    }
+    return @sql;
+}
+
+my $dbh;
+sub dbh {
+    return $dbh if $dbh;
+    if (engine() eq 'pgsql') {
+        $dbh = DBI->connect("dbi:Pg:$ENV{INVITE_TEST_PG_DSN}", '', '',
+                            { RaiseError => 1, AutoCommit => 1, PrintError => 0 });
+    }
+    else {
+        my $file = $ENV{INVITE_TEST_SQLITE_DB} || 't/var/invite.db';
+        $dbh = DBI->connect("dbi:SQLite:dbname=$file", '', '',
+                            { RaiseError => 1, AutoCommit => 1, PrintError => 0,
+                              sqlite_use_immediate_transaction => 1 });
+        $dbh->sqlite_busy_timeout(10000);
+    }
+    return $dbh;
+}
+sub db_do    { my ($sql, @bind) = @_; dbh()->do($sql, undef, @bind) }
+sub db_value { my ($sql, @bind) = @_; (dbh()->selectrow_array($sql, undef, @bind))[0] }
+sub invite_count {
+    my ($uid, $rid) = @_;
+    db_value('SELECT COUNT(*) FROM invites WHERE user_id = ? AND rid = ?', $uid, $rid);
+}
+sub reset_invites { db_do('DELETE FROM invites') }
+
+sub json_of {
+    my ($res) = @_;
+    my $v = eval { JSON::PP->new->allow_nonref->decode($res->content) };
+    return $v;
+}
+
+# api_request(METHOD, path, user => 'admin' | [id, token] | undef,
+#             body => string, type => content type, headers => [...])
+sub api_request {
+    my ($method, $path, %o) = @_;
+    my @h;
+    if (my $u = $o{user}) {
+        my ($id, $tok) = ref $u ? @$u : ($USER{$u}, $TOKEN{$u});
+        push @h, 'X-User-Id' => $id, 'X-Auth-Token' => $tok;
+    }
+    push @h, 'Content-Type' => $o{type} if defined $o{type};
+    push @h, @{ $o{headers} || [] };
+    my $url = $o{url} || Apache::TestRequest::resolve_url($path);
+    my $req = HTTP::Request->new($method => $url, \@h,
+                                defined $o{body} ? $o{body} : undef);
+    return Apache::TestRequest::user_agent(keep_alive => 0)->request($req);
+}
+
+# POST a JSON body (a hash ref is encoded; a string is sent as is).
+sub api_post {
+    my ($path, $body, %o) = @_;
+    $body = JSON::PP->new->canonical->encode($body) if ref $body;
+    return api_request(POST => $path, type => 'application/json',
+                       body => $body, %o);
+}
+
+1;
