@@ -75,8 +75,12 @@ static invite_db_rc_e classify(invite_db_t *db, const char *what, int rv)
     int unavailable;
 
     if (is_pgsql(db)) {
+        /* A lost server, or a lock or statement timeout (the options in
+         * DBDParams) while another transaction holds what we need. */
         unavailable = apr_dbd_check_conn(d->driver, db->r->pool, d->handle)
-                      != APR_SUCCESS;
+                      != APR_SUCCESS
+                   || (msg && (strstr(msg, "lock timeout")
+                               || strstr(msg, "statement timeout")));
     }
     else {
         unavailable = (rv == 5 /* SQLITE_BUSY */ || rv == 6 /* LOCKED */);
