@@ -125,3 +125,64 @@ sub api_post {
 }
 
 1;
+
+package InviteTest;
+
+# A second, independent httpd with mod_invite on the same database (the
+# engine's t/conf/invite-db.conf), for multi-host tests.
+sub start_second_host {
+    my ($top) = @_;
+    my $dir = "$top/t/var/host2";
+    require File::Path;
+    File::Path::make_path("$dir/run");
+    my $port = do {
+        require IO::Socket::INET;
+        my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0)
+            or die "no free port: $!";
+        my $p = $s->sockport; close $s; $p;
+    };
+    my $mods = '/usr/lib/apache2/modules';
+    open my $fh, '>', "$dir/httpd.conf" or die $!;
+    print $fh <<"CONF";
+ServerRoot "$dir"
+ServerName 127.0.0.1
+Listen 127.0.0.1:$port
+PidFile "$dir/run/httpd.pid"
+DefaultRuntimeDir "$dir/run"
+ErrorLog "$dir/error_log"
+LogLevel warn invite:info
+LoadModule mpm_event_module $mods/mod_mpm_event.so
+LoadModule authz_core_module $mods/mod_authz_core.so
+LoadModule dbd_module $mods/mod_dbd.so
+LoadModule invite_module $top/.libs/mod_invite.so
+StartServers 2
+ThreadsPerChild 16
+MaxRequestWorkers 32
+Include "$top/t/conf/invite-db.conf"
+InviteDBD On
+<Location /api/v1>
+    SetHandler invite
+    InviteSiteUrl https://chat.example.com
+</Location>
+CONF
+    close $fh;
+    system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'start') == 0
+        or die "second httpd did not start";
+    for (1 .. 100) {
+        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port);
+        if ($s) { close $s; return { dir => $dir, port => $port }; }
+        select(undef, undef, undef, 0.1);
+    }
+    die "second httpd is not listening on $port";
+}
+
+sub stop_second_host {
+    my ($h) = @_;
+    system('/usr/sbin/apache2', '-f', "$h->{dir}/httpd.conf", '-k', 'stop');
+    for (1 .. 50) {
+        last unless -e "$h->{dir}/run/httpd.pid";
+        select(undef, undef, undef, 0.1);
+    }
+}
+
+1;
