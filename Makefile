@@ -27,7 +27,7 @@ LIBS     = -ljansson -lcrypto
 APR_CFLAGS := $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null) $(shell apu-1-config --includes 2>/dev/null)
 APR_LIBS   := $(shell apr-1-config --link-ld --libs 2>/dev/null) $(shell apu-1-config --link-ld 2>/dev/null)
 
-all: $(MODULE)
+all: $(MODULE) build/invite-sql-dump
 
 $(MODULE): $(CORE_SRC) $(GLUE_SRC) $(HEADERS)
 	$(APXS) -c -o mod_invite.la -Iinclude \
@@ -37,7 +37,7 @@ $(MODULE): $(CORE_SRC) $(GLUE_SRC) $(HEADERS)
 
 # ---------------------------------------------------------------- install
 SYSCONFDIR := $(shell $(APXS) -q SYSCONFDIR 2>/dev/null)
-install: $(MODULE)
+install: $(MODULE) build/invite-sql-dump
 	$(APXS) -i -n invite mod_invite.la
 	install -d $(DESTDIR)$(SYSCONFDIR)/mods-available
 	install -m 644 conf/invite.load $(DESTDIR)$(SYSCONFDIR)/mods-available/invite.load
@@ -46,6 +46,14 @@ install: $(MODULE)
 	install -m 644 conf/schema-sqlite3.sql conf/schema-pgsql.sql \
 	    conf/site-example.conf $(DESTDIR)/usr/share/mod-invite/
 	@echo "Now: a2enmod invite, create the database (README), reload apache2."
+
+# Prints the prepared statements (make sql).
+build/invite-sql-dump: tools/invite_sql_dump.c src/invite_sql.c include/invite_sql.h
+	@mkdir -p build
+	$(CC) $(WARN) -Iinclude -o $@ tools/invite_sql_dump.c src/invite_sql.c
+
+sql: build/invite-sql-dump
+	@build/invite-sql-dump
 
 # ------------------------------------------------------------- unit tests
 UNIT_TESTS = $(patsubst t/unit/%.c,build/unit/%,$(wildcard t/unit/test_*.c))
@@ -70,4 +78,4 @@ clean:
 	    src/handle/*.lo src/handle/*.slo src/handle/*.o src/.libs src/handle/.libs
 	-[ -f t/TEST ] || perl t/TEST.PL -clean >/dev/null 2>&1 || true
 
-.PHONY: all install unit test run clean
+.PHONY: all install unit test run clean sql

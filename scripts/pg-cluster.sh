@@ -28,11 +28,14 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 max_connections = 300
+# The round-trip tests count the statements each request sends.
+log_statement = 'all'
+log_line_prefix = '%m [%p] [%a] '
 CONF
   pg_ctl -w -t 30 start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
   "$bin/createdb" -h "$dir/sock" -p "$port" -U invite invite
   echo "INVITE_TEST_PG_DSN='dbname=invite;host=$dir/sock;port=$port;user=invite'"
-  echo "INVITE_TEST_PG_PARAMS=\"host=$dir/sock port=$port dbname=invite user=invite connect_timeout=2 options='-c lock_timeout=2000 -c statement_timeout=5000'\""
+  echo "INVITE_TEST_PG_PARAMS=\"host=$dir/sock port=$port dbname=invite user=invite application_name=mod_invite connect_timeout=2 options='-c lock_timeout=2000 -c statement_timeout=5000'\""
   ;;
 stop)
   [ -d "$dir/data" ] && pg_ctl -w -m immediate stop >/dev/null 2>&1 || true

@@ -17,7 +17,7 @@ scripts/check-tap-summary.sh "$unit_log" "unit tests"
 # the suite runs as a dedicated user in a copy of the tree it can write to.
 TEST_USER=${INVITE_TEST_USER:-invitetest}
 work=$(mktemp -d /tmp/mod-invite-test.XXXXXX)
-tar --exclude=.git --exclude=./build -cf - . | tar -xf - -C "$work"
+tar --exclude=.git -cf - . | tar -xf - -C "$work"
 if [ "$(id -u)" -eq 0 ]; then
   id "$TEST_USER" >/dev/null 2>&1 ||
     useradd --system --user-group --home-dir /nonexistent --shell /usr/sbin/nologin "$TEST_USER"

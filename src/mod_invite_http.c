@@ -10,6 +10,13 @@
 
 int invite_http_send_json(request_rec *r, int status, const char *body)
 {
+    if (!body) {
+        /* jansson refuses e.g. invalid UTF-8 read from the database */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, INVLOGNO(00301)
+                      "could not serialise the %d response", status);
+        status = HTTP_INTERNAL_SERVER_ERROR;
+        body = "{\"success\":false,\"error\":\"Internal server error\"}";
+    }
     r->status = status;
     ap_set_content_type(r, "application/json");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
