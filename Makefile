@@ -30,10 +30,12 @@ APR_LIBS   := $(shell apr-1-config --link-ld --libs 2>/dev/null) $(shell apu-1-c
 all: $(MODULE) build/invite-sql-dump
 
 $(MODULE): $(CORE_SRC) $(GLUE_SRC) $(HEADERS)
-	$(APXS) -c -o mod_invite.la -Iinclude \
+	@mkdir -p build; echo "  APXS  mod_invite.la"
+	@$(APXS) -c -o mod_invite.la -Iinclude \
 	    $(foreach f,$(WARN) $(DEBUGFLAGS) $(EXTRA_CFLAGS),-Wc,$(f)) \
 	    $(foreach f,$(EXTRA_LDFLAGS),-Wl,$(f)) \
-	    $(CORE_SRC) $(GLUE_SRC) $(LIBS)
+	    $(CORE_SRC) $(GLUE_SRC) $(LIBS) > build/apxs.log 2>&1 \
+	    || { cat build/apxs.log; exit 1; }
 
 # ---------------------------------------------------------------- install
 SYSCONFDIR := $(shell $(APXS) -q SYSCONFDIR 2>/dev/null)

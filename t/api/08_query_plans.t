@@ -1,0 +1,47 @@
+# Every statement mod_invite prepares is answered from indexes, on the
+# engine under test (EXPLAIN QUERY PLAN on SQLite; EXPLAIN with sequential
+# scans disabled on PostgreSQL, so a missing index shows as a Seq Scan).
+# The plans are printed with diag(); docs/query-plans.md keeps a copy.
+use strict;
+use warnings FATAL => 'all';
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use Apache::Test qw(-withtestmore);
+use InviteTest;
+use Cwd qw(abs_path);
+
+my $top = abs_path("$FindBin::Bin/../..");
+my @stmts = map { [split /\t/, $_, 2] } grep { length } split /\n/, `$top/build/invite-sql-dump`;
+
+plan tests => 1 + 2 * @stmts;
+
+is(scalar(@stmts), 4, 'four prepared statements');
+my $dbh = InviteTest::dbh();
+my $pg = engine() eq 'pgsql';
+$dbh->do('SET enable_seqscan = off') if $pg;
+for my $s (@stmts) {
+    my ($label, $sql) = @$s;
+    my $n = 0;
+    # apr_dbd's format codes become the driver's placeholders.
+    $sql =~ s/%(?:lld|d|s)/$pg ? '$' . ++$n : do { ++$n; '?' }/ge;
+    my @args = map { $_ } (1) x $n;
+    my $plan;
+    if ($pg) {
+        # Bind as text and let the server cast, like apr_dbd's PREPARE.
+        my $rows = $dbh->selectall_arrayref("EXPLAIN $sql", undef, @args);
+        $plan = join "\n", map { $_->[0] } @$rows;
+    }
+    else {
+        my $rows = $dbh->selectall_arrayref("EXPLAIN QUERY PLAN $sql", undef, @args);
+        $plan = join "\n", map { $_->[3] } @$rows;
+    }
+    diag("$label (" . engine() . "):\n$plan");
+    ok(length $plan || $label eq 'invite_insert', "$label: has a plan");
+    if ($pg) {
+        unlike($plan, qr/Seq Scan/, "$label: no sequential scan");
+    }
+    else {
+        unlike($plan, qr/^SCAN /m, "$label: no table scan");
+    }
+}
+$dbh->do('RESET enable_seqscan') if $pg;
