@@ -1,0 +1,61 @@
+# Round trips to PostgreSQL per request, counted in the server's statement
+# log (log_statement = all, application_name = mod_invite): the find path
+# is one statement; creating adds one short transaction.
+use strict;
+use warnings FATAL => 'all';
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use Apache::Test qw(-withtestmore);
+use InviteTest;
+use Time::HiRes qw(sleep);
+
+plan tests => 11, need { 'PostgreSQL only (runs in the pgsql suite)' => engine() eq 'pgsql' };
+
+my $cluster = $ENV{INVITE_TEST_PG_CLUSTER} or die 'INVITE_TEST_PG_CLUSTER unset';
+my $log = "$cluster/server.log";
+my $P = '/api/v1/findOrCreateInvite';
+
+# The statements mod_invite's connections sent while $code ran.
+sub statements_during {
+    my ($code) = @_;
+    my $start = -s $log;
+    $code->();
+    sleep 0.3;   # the server writes its log asynchronously
+    open my $fh, '<', $log or die $!;
+    seek $fh, $start, 0;
+    my @s;
+    while (<$fh>) {
+        next unless /\[mod_invite\] LOG:\s+(?:execute (\w+)|statement: (.*))/;
+        push @s, $1 // $2;
+    }
+    return @s;
+}
+
+reset_invites();
+my @s = statements_during(sub {
+    is(api_post($P, {rid => 'GENERAL', days => 1, maxUses => 5}, user => 'admin')->code, 200, 'create');
+});
+is("@s", 'invite_find BEGIN TRANSACTION invite_release_slot invite_insert COMMIT',
+   'create path: the lookup, then one transaction of two statements');
+
+@s = statements_during(sub {
+    is(api_post($P, {rid => 'GENERAL', days => 1, maxUses => 5}, user => 'admin')->code, 200, 'find');
+});
+is("@s", 'invite_find', 'find path: one statement, one round trip');
+
+@s = statements_during(sub {
+    is(api_post($P, {rid => 'GENERAL', days => 2, maxUses => 5}, user => 'admin')->code, 400, 'bad days');
+});
+is("@s", 'invite_find', 'an error after authentication: one statement');
+
+@s = statements_during(sub {
+    is(api_post($P, {rid => 'GENERAL', days => 1, maxUses => 5}, user => [$USER{admin}, 'bad'])->code,
+       401, 'bad token');
+});
+is("@s", 'invite_find', 'a failed authentication: one statement');
+
+@s = statements_during(sub {
+    is(api_post($P, {rid => 'GENERAL', days => 1, maxUses => 5})->code, 401, 'no credentials');
+});
+is(scalar(@s), 0, 'missing credentials: no database work');
+is(invite_count($USER{admin}, 'GENERAL'), 1, 'one invite');
