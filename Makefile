@@ -68,6 +68,16 @@ build/unit/%: t/unit/%.c $(CORE_SRC) $(HEADERS) t/unit/tap.h
 unit: $(UNIT_TESTS)
 	prove -v --exec '' $(UNIT_TESTS)
 
+# The unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
+ASAN_TESTS = $(patsubst t/unit/%.c,build/asan/%,$(wildcard t/unit/test_*.c))
+build/asan/%: t/unit/%.c $(CORE_SRC) $(HEADERS) t/unit/tap.h
+	@mkdir -p build/asan
+	$(CC) $(UNIT_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all \
+	    -o $@ $< $(CORE_SRC) $(APR_LIBS) $(LIBS)
+
+unit-sanitize: $(ASAN_TESTS)
+	prove --exec '' $(ASAN_TESTS)
+
 # ------------------------------------------------------------ test & run
 test:
 	scripts/test.sh
@@ -80,4 +90,4 @@ clean:
 	    src/handle/*.lo src/handle/*.slo src/handle/*.o src/.libs src/handle/.libs
 	-[ -f t/TEST ] || perl t/TEST.PL -clean >/dev/null 2>&1 || true
 
-.PHONY: all install unit test run clean sql
+.PHONY: all install unit unit-sanitize test run clean sql

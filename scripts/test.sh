@@ -12,6 +12,9 @@ echo "== C unit tests (httpd-free core)"
 unit_log=$(mktemp)
 make -s unit 2>&1 | tee "$unit_log"
 scripts/check-tap-summary.sh "$unit_log" "unit tests"
+echo "== C unit tests under ASan and UBSan"
+make -s unit-sanitize 2>&1 | tee "$unit_log"
+scripts/check-tap-summary.sh "$unit_log" "sanitized unit tests"
 
 # Apache::Test refuses root and then exits 0 without running anything, so
 # the suite runs as a dedicated user in a copy of the tree it can write to.
