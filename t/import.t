@@ -45,7 +45,7 @@ my $ROOMS = <<'JSON';
 {"_id":"privRoom000000001","t":"p","name":"o'brien's room","fname":"O'Brien's Room","u":{"_id":"adminUser00000001","username":"admin"}}
 {"_id":"adminUser00000001plainUser00000001","t":"d","usernames":["admin","plain"],"uids":["adminUser00000001","plainUser00000001"]}
 {"_id":"liveRoom000000001","t":"l","fname":"Caf\u00e9 visitor","v":{"_id":"visitor1","token":"visitor-token"}}
-{"_id":"discRoom000000001","t":"p","name":"disc-1","fname":"Budget talk","prid":"GENERAL"}
+{"_id":"discRoom000000001","t":"p","name":"disc-1","fname":"Budget \\ talk :x","prid":"GENERAL"}
 {"_id":"noTypeRoom0000001","name":"typeless"}
 JSON
 
@@ -186,7 +186,7 @@ my %EXPECT = (
         [$LEGACY, $HASH{'old-hashed'},         '1462803529435'] ],
     rooms => [ ['GENERAL', 'c', 'general', undef, undef],
                [$DM, 'd', undef, undef, undef],
-               ['discRoom000000001', 'p', 'disc-1', 'Budget talk', 'GENERAL'],
+               ['discRoom000000001', 'p', 'disc-1', 'Budget \\ talk :x', 'GENERAL'],
                ['liveRoom000000001', 'l', undef, "Caf\x{e9} visitor", undef],
                ['privRoom000000001', 'p', "o'brien's room", "O'Brien's Room", undef] ],
     subscriptions => [ [$ADMIN, 'GENERAL'], [$ADMIN, $DM], [$LEGACY, 'discRoom000000001'],
