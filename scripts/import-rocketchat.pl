@@ -36,7 +36,7 @@ pod2usage("$0: --engine must be sqlite3 or pgsql")
 pod2usage("$0: unexpected arguments: @ARGV") if @ARGV;
 # Fail before writing anything rather than leave a half-written transaction.
 for my $f (grep { defined } @opt{qw(users rooms subscriptions permissions invites)}) {
-    die "$0: $f: cannot read\n" unless -f $f && -r _;
+    die "$0: $f: cannot read\n" unless -r $f && !-d _;
 }
 
 my $json = JSON::PP->new->utf8;          # each line is UTF-8 bytes
