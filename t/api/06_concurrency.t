@@ -7,7 +7,6 @@ use lib "$FindBin::Bin/../lib";
 use Apache::Test qw(-withtestmore);
 use Apache::TestRequest ();
 use InviteTest;
-use POSIX ();
 
 plan tests => 6;
 
@@ -15,37 +14,9 @@ my $P = '/api/v1/findOrCreateInvite';
 my $N = 48;
 reset_invites();
 
-# Fork N clients that wait on one pipe, then fire together.
 sub burst {
     my ($body, $users) = @_;
-    pipe(my $go_r, my $go_w) or die $!;
-    my @kids;
-    for my $i (0 .. $N - 1) {
-        pipe(my $r, my $w) or die $!;
-        my $pid = fork // die $!;
-        if (!$pid) {
-            close $go_w; close $r;
-            sysread($go_r, my $buf, 1);   # blocks until the parent closes
-            my $res = api_post($P, $body, user => $users->[$i % @$users]);
-            my $j = json_of($res) || {};
-            print $w join(' ', $res->code, $j->{_id} // '-'), "\n";
-            close $w;
-            POSIX::_exit(0);
-        }
-        close $w;
-        push @kids, [$pid, $r];
-    }
-    close $go_r;
-    close $go_w;   # go
-    my @out;
-    for (@kids) {
-        my ($pid, $r) = @$_;
-        my $line = <$r> // "0 -\n";
-        chomp $line;
-        push @out, [split / /, $line];
-        waitpid $pid, 0;
-    }
-    return @out;
+    return concurrently($N, sub { api_post($P, $body, user => $users->[$_[0] % @$users]) });
 }
 
 my @res = burst({rid => 'GENERAL', days => 7, maxUses => 25}, ['admin']);

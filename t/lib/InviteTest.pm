@@ -14,7 +14,8 @@ use Apache::TestRequest ();
 use HTTP::Request;
 
 our @EXPORT = qw(%USER %TOKEN api_post api_request dbh db_value db_do
-                 invite_count token_hash json_of reset_invites engine);
+                 invite_count token_hash json_of reset_invites engine
+                 concurrently);
 
 # id => [ global roles, token(s), { room => [room roles] } ]
 our %FIXTURE_USERS = (
@@ -92,6 +93,41 @@ sub invite_count {
     db_value('SELECT COUNT(*) FROM invites WHERE user_id = ? AND rid = ?', $uid, $rid);
 }
 sub reset_invites { db_do('DELETE FROM invites') }
+
+# Forks $n clients that wait on one pipe and then all run $request->($i)
+# (returning an HTTP::Response) at once.  Returns [code, _id, i] per client.
+sub concurrently {
+    my ($n, $request) = @_;
+    pipe(my $go_r, my $go_w) or die $!;
+    my @kids;
+    for my $i (0 .. $n - 1) {
+        pipe(my $r, my $w) or die $!;
+        my $pid = fork // die $!;
+        if (!$pid) {
+            close $go_w; close $r;
+            sysread($go_r, my $buf, 1);   # blocks until the parent closes
+            my $res = $request->($i);
+            my $j = json_of($res);
+            print $w join(' ', $res->code, (ref $j eq 'HASH' && $j->{_id}) || '-', $i), "\n";
+            close $w;
+            require POSIX;
+            POSIX::_exit(0);
+        }
+        close $w;
+        push @kids, [$pid, $r];
+    }
+    close $go_r;
+    close $go_w;   # go
+    my @out;
+    for (@kids) {
+        my ($pid, $r) = @$_;
+        my $line = <$r> // "0 - -\n";
+        chomp $line;
+        push @out, [split / /, $line];
+        waitpid $pid, 0;
+    }
+    return @out;
+}
 
 sub json_of {
     my ($res) = @_;
