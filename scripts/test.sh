@@ -50,7 +50,6 @@ run_suite() {   # engine
       -verbose=0 "${TEST_FILES[@]}") 2>&1 |
     grep --line-buffered -v 'Could not open configuration file /etc/apache2/httpd.conf' |
     tee "$log" || rc=$?
-  rc=${PIPESTATUS[0]:-$rc}
   if [ "$rc" -ne 0 ]; then
     echo "-- last lines of the test server's error_log:"
     tail -n 40 "$work/t/logs/error_log" 2>/dev/null || true
