@@ -39,8 +39,10 @@ $(MODULE): $(CORE_SRC) $(GLUE_SRC) $(HEADERS)
 
 # ---------------------------------------------------------------- install
 SYSCONFDIR := $(shell $(APXS) -q SYSCONFDIR 2>/dev/null)
-install: $(MODULE) build/invite-sql-dump
-	$(APXS) -i -n invite mod_invite.la
+LIBEXECDIR := $(shell $(APXS) -q LIBEXECDIR 2>/dev/null)
+install: $(MODULE)
+	install -d $(DESTDIR)$(LIBEXECDIR)
+	$(APXS) -S LIBEXECDIR=$(DESTDIR)$(LIBEXECDIR) -i -n invite mod_invite.la
 	install -d $(DESTDIR)$(SYSCONFDIR)/mods-available
 	install -m 644 conf/invite.load $(DESTDIR)$(SYSCONFDIR)/mods-available/invite.load
 	install -m 644 conf/invite.conf $(DESTDIR)$(SYSCONFDIR)/mods-available/invite.conf

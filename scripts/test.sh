@@ -16,6 +16,9 @@ echo "== C unit tests under ASan and UBSan"
 make -s unit-sanitize 2>&1 | tee "$unit_log"
 scripts/check-tap-summary.sh "$unit_log" "sanitized unit tests"
 
+echo "== make install and a2enmod, in a staging root"
+scripts/check-install.sh
+
 # Apache::Test refuses root and then exits 0 without running anything, so
 # the suite runs as a dedicated user in a copy of the tree it can write to.
 TEST_USER=${INVITE_TEST_USER:-invitetest}
