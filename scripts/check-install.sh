@@ -29,4 +29,5 @@ check "the installed module has only invite_-prefixed public symbols" \
   '[ -f "$stage$libexec/mod_invite.so" ] && ! nm -D --defined-only "$stage$libexec/mod_invite.so" | awk "\$2 ~ /[TDB]/ {print \$3}" | grep -vE "^(invite_|_init$|_fini$)"'
 
 echo "install check: $pass passed, $fail failed"
+if [ -n "${INVITE_TEST_TOTALS:-}" ]; then echo "$pass" >> "$INVITE_TEST_TOTALS"; fi
 [ "$fail" -eq 0 ]

@@ -17,3 +17,5 @@ if [ "$skipped" -gt 0 ]; then
   echo "FAIL: $what skipped $skipped test file(s)" >&2; exit 1
 fi
 echo "$what: $tests tests passed"
+# make test adds the counts up for its closing line.
+if [ -n "${INVITE_TEST_TOTALS:-}" ]; then echo "$tests" >> "$INVITE_TEST_TOTALS"; fi

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 top=$PWD
 
 scripts/deps.sh
+INVITE_TEST_TOTALS=$(mktemp)
+export INVITE_TEST_TOTALS
 make -s
 echo "== C unit tests (httpd-free core)"
 unit_log=$(mktemp)
@@ -39,6 +41,7 @@ cleanup() {
     as_test_user "$work/scripts/pg-cluster.sh" stop "$work/pg" || true
   fi
   if [ -z "${INVITE_KEEP_TEST_DIR:-}" ]; then rm -rf "$work"; fi
+  rm -f "${INVITE_TEST_TOTALS:-}"
 }
 trap cleanup EXIT
 
@@ -71,3 +74,5 @@ pg_started=1
 export INVITE_TEST_PG_DSN INVITE_TEST_PG_PARAMS
 run_suite pgsql
 echo "== all suites passed"
+echo "mod_invite: $(awk '{ s += $1 } END { print s }' "$INVITE_TEST_TOTALS") passed, 0 failed"
+rm -f "$INVITE_TEST_TOTALS"
