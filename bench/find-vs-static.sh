@@ -10,7 +10,7 @@ command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"
 token=$(cat "$demo/token")
 mkdir -p "$demo/static"
 conf="$demo/bench.conf"
-sed -e "s|^Listen .*|Listen 127.0.0.1:$PORT|" -e '/^CustomLog/d' "$demo/httpd.conf" > "$conf"
+sed -e "s|^Listen .*|Listen 127.0.0.1:$PORT|" -e "s|^PidFile .*|PidFile \"$demo/run/bench.pid\"|" -e '/^CustomLog/d' "$demo/httpd.conf" > "$conf"
 cat >> "$conf" <<CONF
 LoadModule mime_module /usr/lib/apache2/modules/mod_mime.so
 LoadModule alias_module /usr/lib/apache2/modules/mod_alias.so
