@@ -43,17 +43,23 @@ invite_db_t *invite_db_acquire(request_rec *r)
     return db;
 }
 
-/* After a PostgreSQL restart libpq reconnects (PQreset in check_conn) but
- * the server has forgotten the connection's prepared statements, and
- * mod_dbd never prepares them again (craft guide P7): do it here. */
-static int pgsql_repair(invite_db_t *db)
+/* Whether the connection is usable.  For pgsql, check_conn reconnects a
+ * lost connection (PQreset), waiting at most connect_timeout. */
+static int connected(invite_db_t *db)
+{
+    ap_dbd_t *d = db->dbd;
+    return !is_pgsql(db)
+        || apr_dbd_check_conn(d->driver, db->r->pool, d->handle) == APR_SUCCESS;
+}
+
+/* After a PostgreSQL restart libpq reconnects but the server has forgotten
+ * the connection's prepared statements, and mod_dbd never prepares them
+ * again (craft guide P7): do it here. */
+static void pgsql_reprepare(invite_db_t *db)
 {
     ap_dbd_t *d = db->dbd;
     int i;
 
-    if (apr_dbd_check_conn(d->driver, db->r->pool, d->handle) != APR_SUCCESS) {
-        return 0;
-    }
     for (i = 0; i < INVITE_STMT_COUNT; i++) {
         apr_dbd_prepared_t *st = NULL;
         /* Fails harmlessly ("already exists") where the statement
@@ -65,10 +71,12 @@ static int pgsql_repair(invite_db_t *db)
                          APR_HASH_KEY_STRING, st);
         }
     }
-    return 1;
 }
 
-static invite_db_rc_e classify(invite_db_t *db, const char *what, int rv)
+/* `up` is connected(db) as the caller last saw it, so that a lost server
+ * is not reconnected to twice in one request. */
+static invite_db_rc_e classify(invite_db_t *db, const char *what, int rv,
+                               int up)
 {
     ap_dbd_t *d = db->dbd;
     const char *msg = apr_dbd_error(d->driver, d->handle, rv);
@@ -77,8 +85,7 @@ static invite_db_rc_e classify(invite_db_t *db, const char *what, int rv)
     if (is_pgsql(db)) {
         /* A lost server, or a lock or statement timeout (the options in
          * DBDParams) while another transaction holds what we need. */
-        unavailable = apr_dbd_check_conn(d->driver, db->r->pool, d->handle)
-                      != APR_SUCCESS
+        unavailable = !up
                    || (msg && (strstr(msg, "lock timeout")
                                || strstr(msg, "statement timeout")));
     }
@@ -127,21 +134,30 @@ static invite_db_rc_e execute(invite_db_t *db, invite_stmt_e stmt, int nargs,
                               int *nrows)
 {
     int rv = run(db, stmt, nargs, args, res, nrows);
+    int up;
 
     if (rv == -1) {
         return INVITE_DB_ERROR;
     }
+    if (rv == 0) {
+        return INVITE_DB_OK;
+    }
+    up = connected(db);
     /* Outside a transaction a failed statement changed nothing, so one
      * retry on a repaired pgsql connection is safe. */
-    if (rv != 0 && !db->in_transaction && is_pgsql(db) && pgsql_repair(db)) {
+    if (up && !db->in_transaction && is_pgsql(db)) {
+        pgsql_reprepare(db);
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, db->r, INVLOGNO(00105)
                       "%s failed (code %d); retrying once on the "
                       "re-prepared connection", invite_statements[stmt].label,
                       rv);
         rv = run(db, stmt, nargs, args, res, nrows);
+        if (rv == 0) {
+            return INVITE_DB_OK;
+        }
+        up = connected(db);
     }
-    return rv == 0 ? INVITE_DB_OK
-                   : classify(db, invite_statements[stmt].label, rv);
+    return classify(db, invite_statements[stmt].label, rv, up);
 }
 
 invite_db_rc_e invite_db_select(invite_db_t *db, invite_stmt_e stmt,
@@ -167,7 +183,8 @@ invite_db_rc_e invite_db_select(invite_db_t *db, invite_stmt_e stmt,
         const char **vals;
         int c;
         if (rv != 0) {
-            return classify(db, invite_statements[stmt].label, rv);
+            return classify(db, invite_statements[stmt].label, rv,
+                            connected(db));
         }
         vals = apr_pcalloc(p, n * sizeof(*vals));
         for (c = 0; c < n; c++) {
@@ -211,7 +228,7 @@ invite_db_rc_e invite_db_begin(invite_db_t *db)
     /* sqlite3: BEGIN IMMEDIATE, the write lock up front; pgsql: BEGIN. */
     rv = apr_dbd_transaction_start(d->driver, db->r->pool, d->handle, &db->txn);
     if (rv != 0) {
-        return classify(db, "BEGIN", rv);
+        return classify(db, "BEGIN", rv, connected(db));
     }
     db->in_transaction = 1;
     apr_pool_cleanup_register(db->r->pool, db, end_forgotten_transaction,
@@ -236,7 +253,8 @@ invite_db_rc_e invite_db_end(invite_db_t *db, int commit)
      * when every statement succeeded. */
     rv = apr_dbd_transaction_end(d->driver, db->r->pool, db->txn);
     if (rv != 0) {
-        invite_db_rc_e rc = classify(db, commit ? "COMMIT" : "ROLLBACK", rv);
+        invite_db_rc_e rc = classify(db, commit ? "COMMIT" : "ROLLBACK", rv,
+                                     connected(db));
         if (!is_pgsql(db)) {
             int n;
             /* SQLite keeps a transaction open after a failed COMMIT; the
