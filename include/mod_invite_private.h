@@ -55,9 +55,9 @@ apr_off_t invite_config_max_body(const invite_dir_cfg_t *cfg);
 /* Sends a JSON body with `status` and the no-cache headers; returns OK. */
 int invite_http_send_json(request_rec *r, int status, const char *body);
 
-/* Reads the whole request body up to `cap` bytes.  On failure sends the
- * JSON error itself and returns its return code in *done (OK) with
- * APR_EGENERAL as result. */
+/* Reads the whole request body, up to `cap` bytes.  On failure it has
+ * answered already (JSON 413, 400 or 500) and leaves the handler's return
+ * value in *done. */
 apr_status_t invite_http_read_body(request_rec *r, apr_off_t cap,
                                    const char **body, apr_size_t *len,
                                    int *done);

@@ -64,7 +64,7 @@ apr_status_t invite_http_read_body(request_rec *r, apr_off_t cap,
 {
     const char *cl = apr_table_get(r->headers_in, "Content-Length");
     apr_bucket_brigade *bb, *acc;
-    apr_off_t total = 0;
+    apr_off_t total = 0, got = 0;
     int seen_eos = 0;
     apr_status_t rv;
     char *buf;
@@ -103,11 +103,12 @@ apr_status_t invite_http_read_body(request_rec *r, apr_off_t cap,
                 seen_eos = 1;
             }
         }
-        rv = ap_save_brigade(NULL, &acc, &bb, r->pool);
-        apr_brigade_cleanup(bb);
+        rv = apr_brigade_length(bb, 1, &got);
+        total += got;
         if (rv == APR_SUCCESS) {
-            rv = apr_brigade_length(acc, 1, &total);
+            rv = ap_save_brigade(NULL, &acc, &bb, r->pool);
         }
+        apr_brigade_cleanup(bb);
         if (rv != APR_SUCCESS) {
             *done = invite_http_internal_error(r);
             return rv;
