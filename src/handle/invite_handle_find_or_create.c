@@ -56,9 +56,33 @@ static void record_from_row(const char **col, invite_record_t *inv)
 }
 
 /* A bound integer argument (apr_psprintf knows no %lld). */
+/* Flags from the database come as "1" or "0" (NULL when SQL NULL). */
+static int is_one(const char *flag)
+{
+    return flag && !strcmp(flag, "1");
+}
+
 static const char *lld(apr_pool_t *p, long long v)
 {
     return apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)v);
+}
+
+/* The invite this request creates, created now. */
+static void new_invite(const find_request_t *q, const char *id,
+                       invite_ms_t now, invite_record_t *inv)
+{
+    inv->id = id;
+    inv->days = q->days;
+    inv->max_uses = q->max_uses;
+    inv->rid = q->rid;
+    inv->user_id = q->user_id;
+    inv->created_at = now;
+    inv->has_expires = q->days != 0;
+    inv->expires = inv->has_expires ? invite_time_add_days(now, (int)q->days)
+                                    : 0;
+    inv->uses = 0;
+    /* Rocket.Chat stamps _updatedAt with a second clock reading. */
+    inv->updated_at = invite_time_now_ms();
 }
 
 /* The creation transaction: release a dead holder's slot, insert a new
@@ -75,6 +99,7 @@ static invite_db_rc_e create_invite(find_request_t *q, invite_record_t *inv)
         invite_ms_t now = invite_time_now_ms();
         const char *now_s = lld(p, now);
         const char *release[] = { q->user_id, q->rid, days, uses, now_s };
+        const char *holder[] = { now_s, q->user_id, q->rid, days, uses };
         char *id = apr_palloc(p, INVITE_ID_LEN + 1);
         const char *insert[8];
         apr_array_header_t *rows;
@@ -91,18 +116,7 @@ static invite_db_rc_e create_invite(find_request_t *q, invite_record_t *inv)
             rc = INVITE_DB_ERROR;
             break;
         }
-        inv->id = id;
-        inv->days = q->days;
-        inv->max_uses = q->max_uses;
-        inv->rid = q->rid;
-        inv->user_id = q->user_id;
-        inv->created_at = now;
-        inv->has_expires = q->days != 0;
-        inv->expires = inv->has_expires
-                     ? invite_time_add_days(now, (int)q->days) : 0;
-        inv->uses = 0;
-        /* Rocket.Chat stamps _updatedAt with a second clock reading. */
-        inv->updated_at = invite_time_now_ms();
+        new_invite(q, id, now, inv);
         insert[0] = id;
         insert[1] = days;
         insert[2] = uses;
@@ -117,14 +131,11 @@ static invite_db_rc_e create_invite(find_request_t *q, invite_record_t *inv)
             break;
         }
         /* Someone holds the slot (or, rarely, the id was taken). */
-        {
-            const char *holder[] = { now_s, q->user_id, q->rid, days, uses };
-            rc = invite_db_select(q->db, INVITE_STMT_SLOT_HOLDER, 5, holder,
-                                  &rows, &ncols);
-        }
+        rc = invite_db_select(q->db, INVITE_STMT_SLOT_HOLDER, 5, holder,
+                              &rows, &ncols);
         if (rc == INVITE_DB_OK && rows->nelts > 0) {
             const char **col = APR_ARRAY_IDX(rows, 0, const char **);
-            if (col[INVITE_COL_COUNT] && !strcmp(col[INVITE_COL_COUNT], "1")) {
+            if (is_one(col[INVITE_COL_COUNT])) {   /* the holder is live */
                 record_from_row(col, inv);
                 done = 1;
             }
@@ -227,10 +238,8 @@ int invite_handle_find_or_create(request_rec *r, const invite_dir_cfg_t *cfg)
             col[INVITE_FIND_COL_HASHED_TOKEN], token_hash);
     }
     first = APR_ARRAY_IDX(rows, 0, const char **);
-    facts.granted = first[INVITE_FIND_COL_GRANTED]
-                    && !strcmp(first[INVITE_FIND_COL_GRANTED], "1");
-    facts.subscribed = first[INVITE_FIND_COL_SUBSCRIBED]
-                       && !strcmp(first[INVITE_FIND_COL_SUBSCRIBED], "1");
+    facts.granted = is_one(first[INVITE_FIND_COL_GRANTED]);
+    facts.subscribed = is_one(first[INVITE_FIND_COL_SUBSCRIBED]);
     facts.room_type = first[INVITE_FIND_COL_ROOM_TYPE];
     facts.found = first[INVITE_FIND_COL_INVITE + INVITE_COL_ID] != NULL;
 
