@@ -11,6 +11,8 @@ use Test::More;
 use FindBin;
 use File::Temp qw(tempdir);
 use DBI;
+use lib "$FindBin::Bin/lib";
+use InviteSchema ();
 
 my $top    = "$FindBin::Bin/..";
 my $script = "$top/scripts/import-rocketchat.pl";
@@ -120,20 +122,12 @@ sub slurp {
     return scalar <$fh>;
 }
 
-# The schema file statement by statement, comment lines dropped (as t/TEST.PL).
-sub schema_statements {
-    my ($engine) = @_;
-    my $sql = join '', grep { !/^\s*--/ } split /^/, slurp("$top/conf/schema-$engine.sql", ':raw');
-    $sql =~ s/--[^\n]*//g;
-    return grep { /\S/ } split /;\s*(?:\n|$)/, $sql;
-}
-
 my $db_serial = 0;
 sub fresh_sqlite {
     my $file = "$dir/invite-" . ++$db_serial . '.db';
     my $dbh = DBI->connect("dbi:SQLite:dbname=$file", '', '',
         { RaiseError => 1, PrintError => 0, AutoCommit => 1, sqlite_unicode => 1 });
-    $dbh->do($_) for schema_statements('sqlite3');
+    $dbh->do($_) for InviteSchema::statements('sqlite3', $top);
     return ($dbh, $file);
 }
 
@@ -354,7 +348,7 @@ if ($ENV{INVITE_TEST_PG_DSN} && eval { require DBD::Pg; 1 }) {
     my $schema = "import_t_$$";
     $pg->do("CREATE SCHEMA $schema");
     $pg->do("SET search_path TO $schema");
-    $pg->do($_) for schema_statements('pgsql');
+    $pg->do($_) for InviteSchema::statements('pgsql', $top);
     ok(eval { $pg->do($pg_sql); 1 }, 'pgsql output loads into PostgreSQL') or diag $@;
     check_tables(dump_db($pg), \%EXPECT, 'PostgreSQL');
     ok(eval { $pg->do($pg_sql); 1 }, 'and loads again') or diag $@;
