@@ -12,6 +12,8 @@
 #include <apr_strings.h>
 #include <http_protocol.h>
 #include <http_request.h>
+#include <http_core.h>
+#include <ap_expr.h>
 
 #include "mod_invite_private.h"
 
@@ -83,9 +85,81 @@ static void invite_optional_fn_retrieve(void)
     invite_db_retrieve_optional_fns();
 }
 
+/* Whether SetHandler invite is in force for r's <Location> (the early
+ * location walk that precedes translate_name has merged it). */
+static int invite_location(request_rec *r)
+{
+    core_dir_config *d = ap_get_core_module_config(r->per_dir_config);
+    const char *err = NULL, *handler;
+
+    if (!d || !d->expr_handler) {
+        return 0;
+    }
+    handler = ap_expr_str_exec(r, d->expr_handler, &err);
+    return !err && handler && !strcmp(handler, INVITE_HANDLER_NAME);
+}
+
+static const char *const invite_note = "invite-no-file";
+
+/* The API is no file: like mod_proxy, skip the file-system mapping (the
+ * directory walk stats every path component and looks for .htaccess
+ * files) for the invite handler's locations.  <Directory> sections do
+ * not apply there; access control belongs in the <Location>. */
+static int invite_translate_name(request_rec *r)
+{
+    if (invite_location(r)) {
+        apr_table_setn(r->notes, invite_note, "1");
+    }
+    return DECLINED;
+}
+
+static int invite_map_to_storage(request_rec *r)
+{
+    return apr_table_get(r->notes, invite_note) ? OK : DECLINED;
+}
+
+static int invite_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                             apr_pool_t *ptemp)
+{
+    (void)plog;
+    (void)ptemp;
+    return invite_db_mutex_register(pconf) == APR_SUCCESS ? OK : !OK;
+}
+
+static int invite_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                              apr_pool_t *ptemp, server_rec *s)
+{
+    apr_status_t rv;
+    (void)plog;
+    (void)ptemp;
+    /* Not on the first of the two startup passes (nothing is kept). */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;
+    }
+    rv = invite_db_mutex_create(pconf, s);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, INVLOGNO(00001)
+                     "could not create the SQLite writer lock");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+static void invite_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    invite_db_mutex_child_init(pchild, s);
+}
+
 static void invite_register_hooks(apr_pool_t *p)
 {
     (void)p;
+    ap_hook_pre_config(invite_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(invite_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(invite_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_translate_name(invite_translate_name, NULL, NULL,
+                           APR_HOOK_REALLY_FIRST);
+    ap_hook_map_to_storage(invite_map_to_storage, NULL, NULL,
+                           APR_HOOK_FIRST);
     ap_hook_handler(invite_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_optional_fn_retrieve(invite_optional_fn_retrieve, NULL, NULL,
                                  APR_HOOK_MIDDLE);

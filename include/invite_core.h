@@ -40,6 +40,11 @@ const char *invite_token_hash(apr_pool_t *p, const char *token);
  * either is NULL or the lengths differ. */
 int invite_token_hash_equal(const char *a, const char *b);
 
+/* 1 if `hash` equals one of the space-separated hashes in `list` (NULL or
+ * "" for none).  Every entry is compared, in constant time, whether or not
+ * an earlier one matched. */
+int invite_token_hash_in_list(const char *hash, const char *list);
+
 /* --------------------------------------------------------------- time */
 
 typedef long long invite_ms_t;

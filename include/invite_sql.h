@@ -1,31 +1,56 @@
 /*
- * invite_sql.h - the prepared statements of mod_invite (src/invite_sql.c).
+ * invite_sql.h - the prepared statements of mod_invite (src/invite_sql.c),
+ * one set per database engine.
  *
- * The statements are written in the SQL that SQLite (>= 3.24) and
- * PostgreSQL (>= 9.5) share, so one set serves both apr_dbd drivers; the
- * schemas are conf/schema-sqlite3.sql and conf/schema-pgsql.sql.
+ * The schemas are conf/schema-sqlite3.sql and conf/schema-pgsql.sql.  Both
+ * sets share labels and result columns; the SQL differs where each engine
+ * has a faster form (one-statement create on PostgreSQL, its aggregate
+ * names), so `InviteDBD On` registers the set of the server's DBDriver.
  */
 #ifndef INVITE_SQL_H
 #define INVITE_SQL_H
 
 typedef enum {
     INVITE_STMT_FIND,          /* auth + permission + room + live invite */
-    INVITE_STMT_RELEASE_SLOT,  /* free the creation slot of a dead invite */
-    INVITE_STMT_INSERT,        /* new invite taking the slot, or nothing */
+    INVITE_STMT_RELEASE_SLOT,  /* sqlite3: free the slot of a dead invite */
+    INVITE_STMT_CREATE,        /* new invite taking the slot, or nothing
+                                * (pgsql: releases a dead holder first) */
     INVITE_STMT_SLOT_HOLDER,   /* the invite holding the slot */
+    INVITE_STMT_SESSION,       /* run once per new connection, or NULL */
     INVITE_STMT_COUNT
 } invite_stmt_e;
 
 typedef struct {
     const char *label;   /* [a-z_][a-z0-9_]*: pgsql uses it as identifier */
-    const char *sql;     /* apr_dbd format codes: %s %d %lld, %% literal */
+    const char *sql;     /* apr_dbd format codes: %s %d %lld, %% literal;
+                          * NULL: this engine does not use the statement */
 } invite_stmt_t;
 
-extern const invite_stmt_t invite_statements[INVITE_STMT_COUNT];
+typedef struct {
+    const char *driver;                /* apr_dbd driver name */
+    const invite_stmt_t *statements;   /* INVITE_STMT_COUNT entries */
+    /* 1: create = RELEASE_SLOT then CREATE inside one transaction (and a
+     * host-wide writer lock); 0: CREATE alone does both, atomically. */
+    int create_in_transaction;
+} invite_engine_t;
 
-/* Column positions of INVITE_STMT_FIND's result. */
+/* The engine of an apr_dbd driver name, or NULL when unsupported. */
+const invite_engine_t *invite_sql_engine(const char *driver);
+
+/* Every supported engine, NULL-terminated (for tools and tests). */
+extern const invite_engine_t *const invite_sql_engines[];
+
+/* Arguments of INVITE_STMT_CREATE: the slot-release arguments (user id,
+ * rid, days, max_uses, now), then the insert's (id, days, max_uses, rid,
+ * user id, created_at, expires or NULL, updated_at).  sqlite3's CREATE
+ * takes only the insert's: INVITE_CREATE_INSERT_ARGS on. */
+#define INVITE_CREATE_RELEASE_ARGS 5
+#define INVITE_CREATE_INSERT_ARGS 8
+
+/* Columns of INVITE_STMT_FIND's one row. */
 enum {
-    INVITE_FIND_COL_HASHED_TOKEN,
+    INVITE_FIND_COL_TOKEN_HASHES,  /* the user's token hashes separated by
+                                    * spaces; NULL: no such user or none */
     INVITE_FIND_COL_GRANTED,
     INVITE_FIND_COL_SUBSCRIBED,
     INVITE_FIND_COL_ROOM_TYPE,

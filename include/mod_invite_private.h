@@ -81,7 +81,9 @@ typedef enum {
 typedef struct {
     request_rec *r;
     ap_dbd_t *dbd;
+    const invite_engine_t *engine;   /* from the connection's driver */
     int in_transaction;
+    int writer_locked;               /* holds the SQLite writer lock */
     apr_dbd_transaction_t *txn;
 } invite_db_t;
 
@@ -96,9 +98,18 @@ invite_db_rc_e invite_db_select(invite_db_t *db, invite_stmt_e stmt,
                                 apr_array_header_t **rows, int *ncols);
 invite_db_rc_e invite_db_query(invite_db_t *db, invite_stmt_e stmt,
                                int nargs, const char **args, int *nrows);
+/* sqlite3 only (engine->create_in_transaction): BEGIN IMMEDIATE under
+ * the host-wide SQLite writer lock. */
 invite_db_rc_e invite_db_begin(invite_db_t *db);
-/* Commits when every statement succeeded, else rolls back. */
+/* Commits when every statement succeeded, else rolls back; releases the
+ * writer lock. */
 invite_db_rc_e invite_db_end(invite_db_t *db, int commit);
+
+/* The host-wide SQLite writer lock (Mutex invite-sqlite-writer):
+ * pre_config, post_config and child_init. */
+apr_status_t invite_db_mutex_register(apr_pool_t *pconf);
+apr_status_t invite_db_mutex_create(apr_pool_t *pconf, server_rec *s);
+void invite_db_mutex_child_init(apr_pool_t *pchild, server_rec *s);
 
 /* Fetches mod_dbd's optional functions (optional_fn_retrieve hook). */
 void invite_db_retrieve_optional_fns(void);

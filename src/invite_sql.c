@@ -1,5 +1,6 @@
 /*
- * invite_sql.c - every SQL statement mod_invite runs, in one place.
+ * invite_sql.c - every SQL statement mod_invite runs, in one place: one set
+ * per engine, sharing labels, arguments and result columns.
  *
  * Data model (conf/schema-*.sql): users, login_tokens (hashed as
  * Rocket.Chat stores them), user_roles (global roles), rooms,
@@ -13,7 +14,14 @@
  * has been released.  Concurrent creators therefore meet in the database's
  * unique index - across threads, processes and hosts - and the loser reads
  * the winner's invite.
+ *
+ * Speed (README "Performance"): the find statement is a row of independent
+ * scalar subqueries, each one index lookup, so neither engine joins the
+ * user's token rows against the rest; the tokens come back as one
+ * space-separated column for the constant-time comparison in C.
  */
+#include <string.h>
+
 #include "invite_sql.h"
 
 /* The live-invite predicate of Invites.findOneByUserRoomMaxUsesAndExpiration */
@@ -25,53 +33,105 @@
     a "id, " a "days, " a "max_uses, " a "rid, " a "user_id, " \
     a "created_at, " a "expires, " a "uses, " a "updated_at"
 
-const invite_stmt_t invite_statements[INVITE_STMT_COUNT] = {
-    /* The whole find path in one round trip.  One row per login token of
-     * the user (tokens are compared in constant time by the caller), none
-     * when the user does not exist.
-     * Args: rid (room roles), rid (subscription), rid (room),
-     *       rid, days, max_uses, now (invite), user id. */
+/* The whole find path in one statement and one row.  `token_list` is the
+ * engine's string aggregate of hashed_token with a ' ' separator.
+ * Args: user id (tokens); user id (global roles); user id, rid (room
+ * roles); user id, rid (subscription); rid (room); user id, rid, days,
+ * max_uses, now (live invite). */
+#define FIND_SQL(token_list) \
+    "SELECT" \
+    " (SELECT " token_list " FROM login_tokens WHERE user_id = %s)," \
+    " CASE WHEN EXISTS (SELECT 1 FROM user_roles ur, permission_roles pr" \
+    "     WHERE ur.user_id = %s AND pr.permission = 'create-invite-links'" \
+    "       AND pr.role = ur.role)" \
+    "   OR EXISTS (SELECT 1 FROM subscription_roles sr, permission_roles pr" \
+    "     WHERE sr.user_id = %s AND sr.rid = %s" \
+    "       AND pr.permission = 'create-invite-links' AND pr.role = sr.role)" \
+    "   THEN 1 ELSE 0 END," \
+    " CASE WHEN EXISTS (SELECT 1 FROM subscriptions" \
+    "     WHERE user_id = %s AND rid = %s) THEN 1 ELSE 0 END," \
+    " (SELECT t FROM rooms WHERE id = %s)," \
+    " " INVITE_COLUMNS("live_invite.") \
+    " FROM (SELECT 1 AS one) AS one_row LEFT JOIN" \
+    "  (SELECT " INVITE_COLUMNS("") " FROM invites" \
+    "   WHERE user_id = %s AND rid = %s AND days = %d AND max_uses = %d" \
+    "     AND " LIVE("", "%lld") \
+    "   ORDER BY created_at, id LIMIT 1) AS live_invite ON 1 = 1"
+
+/* Args: user id, rid, days, max_uses, now. */
+#define RELEASE_SLOT_SQL \
+    "UPDATE invites SET slot = NULL" \
+    " WHERE user_id = %s AND rid = %s AND days = %d AND max_uses = %d" \
+    "   AND slot = 1 AND NOT (" LIVE("", "%lld") ")"
+
+#define INSERT_COLUMNS \
+    "INSERT INTO invites (id, days, max_uses, rid, user_id, created_at," \
+    " expires, uses, updated_at, slot)"
+
+/* Args: now, user id, rid, days, max_uses.  Last column: 1 if live. */
+#define SLOT_HOLDER_SQL \
+    "SELECT " INVITE_COLUMNS("") "," \
+    " CASE WHEN " LIVE("", "%lld") " THEN 1 ELSE 0 END" \
+    " FROM invites" \
+    " WHERE user_id = %s AND rid = %s AND days = %d AND max_uses = %d" \
+    "   AND slot = 1"
+
+static const invite_stmt_t sqlite3_statements[INVITE_STMT_COUNT] = {
     [INVITE_STMT_FIND] = { "invite_find",
-        "SELECT lt.hashed_token,"
-        " CASE WHEN EXISTS (SELECT 1 FROM permission_roles pr"
-        "   WHERE pr.permission = 'create-invite-links'"
-        "     AND (pr.role IN (SELECT ur.role FROM user_roles ur"
-        "                      WHERE ur.user_id = u.id)"
-        "       OR pr.role IN (SELECT sr.role FROM subscription_roles sr"
-        "                      WHERE sr.user_id = u.id AND sr.rid = %s)))"
-        "   THEN 1 ELSE 0 END,"
-        " CASE WHEN s.rid IS NULL THEN 0 ELSE 1 END,"
-        " r.t, " INVITE_COLUMNS("i.")
-        " FROM users u"
-        " LEFT JOIN login_tokens lt ON lt.user_id = u.id"
-        " LEFT JOIN subscriptions s ON s.user_id = u.id AND s.rid = %s"
-        " LEFT JOIN rooms r ON r.id = %s"
-        " LEFT JOIN invites i ON i.id = (SELECT li.id FROM invites li"
-        "   WHERE li.user_id = u.id AND li.rid = %s AND li.days = %d"
-        "     AND li.max_uses = %d AND " LIVE("li.", "%lld")
-        "   ORDER BY li.created_at, li.id LIMIT 1)"
-        " WHERE u.id = %s" },
-
-    /* Args: user id, rid, days, max_uses, now. */
-    [INVITE_STMT_RELEASE_SLOT] = { "invite_release_slot",
-        "UPDATE invites SET slot = NULL"
-        " WHERE user_id = %s AND rid = %s AND days = %d AND max_uses = %d"
-        "   AND slot = 1 AND NOT (" LIVE("", "%lld") ")" },
-
+        FIND_SQL("group_concat(hashed_token, ' ')") },
+    [INVITE_STMT_RELEASE_SLOT] = { "invite_release_slot", RELEASE_SLOT_SQL },
     /* Args: id, days, max_uses, rid, user id, created_at, expires (NULL
      * for never), updated_at.  Affects no row when the slot is taken (or,
      * rarely, the id exists): the caller then reads the slot holder. */
-    [INVITE_STMT_INSERT] = { "invite_insert",
-        "INSERT INTO invites (id, days, max_uses, rid, user_id, created_at,"
-        " expires, uses, updated_at, slot)"
-        " VALUES (%s, %d, %d, %s, %s, %lld, %lld, 0, %lld, 1)"
+    [INVITE_STMT_CREATE] = { "invite_create",
+        INSERT_COLUMNS " VALUES (%s, %d, %d, %s, %s, %lld, %lld, 0, %lld, 1)"
         " ON CONFLICT DO NOTHING" },
-
-    /* Args: now, user id, rid, days, max_uses.  Last column: 1 if live. */
-    [INVITE_STMT_SLOT_HOLDER] = { "invite_slot_holder",
-        "SELECT " INVITE_COLUMNS("") ","
-        " CASE WHEN " LIVE("", "%lld") " THEN 1 ELSE 0 END"
-        " FROM invites"
-        " WHERE user_id = %s AND rid = %s AND days = %d AND max_uses = %d"
-        "   AND slot = 1" },
+    [INVITE_STMT_SLOT_HOLDER] = { "invite_slot_holder", SLOT_HOLDER_SQL },
+    [INVITE_STMT_SESSION] = { "invite_session", NULL },
 };
+
+static const invite_stmt_t pgsql_statements[INVITE_STMT_COUNT] = {
+    [INVITE_STMT_FIND] = { "invite_find",
+        FIND_SQL("string_agg(hashed_token, ' ')") },
+    [INVITE_STMT_RELEASE_SLOT] = { "invite_release_slot", NULL },
+    /* Release and insert in one statement, one round trip, no explicit
+     * transaction.  The aggregate over `released` makes the UPDATE finish
+     * before the INSERT runs; the holder's old row version, updated by
+     * this same statement, no longer conflicts.  Args: those of
+     * RELEASE_SLOT_SQL, then those of sqlite3's invite_create. */
+    [INVITE_STMT_CREATE] = { "invite_create",
+        "WITH released AS (" RELEASE_SLOT_SQL " RETURNING 1) "
+        INSERT_COLUMNS
+        " SELECT %s, %d, %d, %s, %s, %lld, %lld, 0, %lld, 1"
+        " FROM (SELECT count(*) FROM released) AS r"
+        " ON CONFLICT DO NOTHING" },
+    [INVITE_STMT_SLOT_HOLDER] = { "invite_slot_holder", SLOT_HOLDER_SQL },
+    /* Every statement here is an index lookup.  A connection caches a
+     * generic plan after five executions, planned for the table sizes of
+     * that moment: planned on a small invites table it would scan the
+     * table for as long as the connection lives. */
+    [INVITE_STMT_SESSION] = { "invite_session",
+        "SELECT set_config('enable_seqscan', 'off', false)" },
+};
+
+static const invite_engine_t sqlite3_engine = {
+    "sqlite3", sqlite3_statements, 1
+};
+static const invite_engine_t pgsql_engine = {
+    "pgsql", pgsql_statements, 0
+};
+
+const invite_engine_t *const invite_sql_engines[] = {
+    &sqlite3_engine, &pgsql_engine, NULL
+};
+
+const invite_engine_t *invite_sql_engine(const char *driver)
+{
+    int i;
+    for (i = 0; driver && invite_sql_engines[i]; i++) {
+        if (!strcmp(driver, invite_sql_engines[i]->driver)) {
+            return invite_sql_engines[i];
+        }
+    }
+    return NULL;
+}

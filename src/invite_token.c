@@ -48,3 +48,22 @@ int invite_token_hash_equal(const char *a, const char *b)
         return 0;
     return CRYPTO_memcmp(a, b, la) == 0;
 }
+
+int invite_token_hash_in_list(const char *hash, const char *list)
+{
+    size_t hl;
+    int found = 0;
+
+    if (hash == NULL || list == NULL)
+        return 0;
+    hl = strlen(hash);
+    while (*list) {
+        size_t n = strcspn(list, " ");
+        /* Entry lengths are public (every stored hash has the same one). */
+        if (n == hl)
+            found |= CRYPTO_memcmp(list, hash, hl) == 0;
+        list += n;
+        list += strspn(list, " ");
+    }
+    return found;
+}

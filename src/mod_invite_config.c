@@ -4,6 +4,7 @@
 #include <apr_strings.h>
 #include <apr_uri.h>
 #include <http_protocol.h>
+#include <util_cfgtree.h>
 
 #include "mod_invite_private.h"
 
@@ -88,13 +89,54 @@ static const char *set_max_body(cmd_parms *cmd, void *cfgv, const char *arg)
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *dbd_prepare_fn;
 
+/* The first DBDriver among `d` and its siblings, looking inside every
+ * section but <VirtualHost> (DBDriver is server-wide, so the others are
+ * <IfModule>-style wrappers). */
+static const char *driver_in(apr_pool_t *p, const ap_directive_t *d)
+{
+    for (; d; d = d->next) {
+        if (!strcasecmp(d->directive, "DBDriver")) {
+            const char *args = d->args;
+            return ap_getword_conf(p, &args);
+        }
+        if (d->first_child && strcasecmp(d->directive, "<VirtualHost")) {
+            const char *found = driver_in(p, d->first_child);
+            if (found) {
+                return found;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* The DBDriver in effect where `InviteDBD` stands: the virtual host's own,
+ * else the main server's (mod_dbd's inheritance).  The whole configuration
+ * tree is read before any directive runs, so the order of the two
+ * directives does not matter. */
+static const char *driver_for(cmd_parms *cmd)
+{
+    const ap_directive_t *d;
+    for (d = cmd->directive->parent; d; d = d->parent) {
+        if (!strcasecmp(d->directive, "<VirtualHost")) {
+            const char *found = driver_in(cmd->temp_pool, d->first_child);
+            if (found) {
+                return found;
+            }
+            break;
+        }
+    }
+    return driver_in(cmd->temp_pool, ap_conftree);
+}
+
 /* Statements live on the server's mod_dbd pool: every connection it
  * opens prepares them (config time only, craft guide P8). */
-static void register_statements(server_rec *s)
+static void register_statements(server_rec *s, const invite_engine_t *e)
 {
     int i;
     for (i = 0; i < INVITE_STMT_COUNT; i++) {
-        dbd_prepare_fn(s, invite_statements[i].sql, invite_statements[i].label);
+        if (e->statements[i].sql) {
+            dbd_prepare_fn(s, e->statements[i].sql, e->statements[i].label);
+        }
     }
 }
 
@@ -103,6 +145,8 @@ static const char *set_dbd(cmd_parms *cmd, void *dummy, int on)
     invite_srv_cfg_t *srv = ap_get_module_config(cmd->server->module_config,
                                                  &invite_module);
     const char *err = ap_check_cmd_context(cmd, NOT_IN_HTACCESS);
+    const invite_engine_t *engine;
+    const char *driver;
     (void)dummy;
     if (err) {
         return err;
@@ -117,7 +161,18 @@ static const char *set_dbd(cmd_parms *cmd, void *dummy, int on)
                    "(a2enmod dbd, or LoadModule dbd_module first)";
         }
     }
-    register_statements(cmd->server);
+    driver = driver_for(cmd);
+    if (!driver) {
+        return "InviteDBD: no DBDriver for this server; set DBDriver "
+               "(sqlite3 or pgsql) in the same server or virtual host";
+    }
+    engine = invite_sql_engine(driver);
+    if (!engine) {
+        return apr_psprintf(cmd->pool, "InviteDBD: DBDriver %s is not "
+                            "supported by mod_invite (sqlite3 or pgsql)",
+                            driver);
+    }
+    register_statements(cmd->server, engine);
     srv->statements_registered = 1;
     return NULL;
 }

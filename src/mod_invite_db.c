@@ -4,10 +4,48 @@
  */
 #include <apr_strings.h>
 #include <apr_optional.h>
+#include <apr_global_mutex.h>
+#include <util_mutex.h>
 
 #include "mod_invite_private.h"
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire_fn;
+
+/* SQLite writers of this host take turns on this lock before BEGIN.  The
+ * database still decides every conflict; the lock only keeps two httpd
+ * processes from meeting SQLite's write lock, where apr_dbd's sqlite3
+ * driver would sleep 100 ms per retry (craft guide P1). */
+#define WRITER_MUTEX_TYPE "invite-sqlite-writer"
+static apr_global_mutex_t *sqlite_writer;
+
+apr_status_t invite_db_mutex_register(apr_pool_t *pconf)
+{
+    return ap_mutex_register(pconf, WRITER_MUTEX_TYPE, NULL, APR_LOCK_DEFAULT,
+                             0);
+}
+
+apr_status_t invite_db_mutex_create(apr_pool_t *pconf, server_rec *s)
+{
+    return ap_global_mutex_create(&sqlite_writer, NULL, WRITER_MUTEX_TYPE,
+                                  NULL, s, pconf, 0);
+}
+
+void invite_db_mutex_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    apr_status_t rv;
+    if (!sqlite_writer) {
+        return;
+    }
+    rv = apr_global_mutex_child_init(&sqlite_writer,
+                                     apr_global_mutex_lockfile(sqlite_writer),
+                                     pchild);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, INVLOGNO(00106)
+                     "could not attach the SQLite writer lock; SQLite "
+                     "writers fall back on the database's own locking");
+        sqlite_writer = NULL;
+    }
+}
 
 void invite_db_retrieve_optional_fns(void)
 {
@@ -16,7 +54,24 @@ void invite_db_retrieve_optional_fns(void)
 
 static int is_pgsql(const invite_db_t *db)
 {
-    return !strcmp(apr_dbd_name(db->dbd->driver), "pgsql");
+    return db->engine->create_in_transaction == 0;
+}
+
+/* A new connection runs the engine's session statement once; the mark
+ * lives in the connection's own pool, so it goes with the connection. */
+#define SESSION_MARK "invite-session-ready"
+
+static int session_ready(const ap_dbd_t *d)
+{
+    void *mark = NULL;
+    apr_pool_userdata_get(&mark, SESSION_MARK, d->pool);
+    return mark != NULL;
+}
+
+static void session_set_ready(const ap_dbd_t *d, int ready)
+{
+    apr_pool_userdata_setn(ready ? (void *)d : NULL, SESSION_MARK, NULL,
+                           d->pool);
 }
 
 invite_db_t *invite_db_acquire(request_rec *r)
@@ -40,6 +95,13 @@ invite_db_t *invite_db_acquire(request_rec *r)
     db = apr_pcalloc(r->pool, sizeof(*db));
     db->r = r;
     db->dbd = dbd;
+    db->engine = invite_sql_engine(apr_dbd_name(dbd->driver));
+    if (!db->engine) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, INVLOGNO(00107)
+                      "DBDriver %s is not supported (sqlite3 or pgsql)",
+                      apr_dbd_name(dbd->driver));
+        return NULL;
+    }
     return db;
 }
 
@@ -58,19 +120,33 @@ static int connected(invite_db_t *db)
 static void pgsql_reprepare(invite_db_t *db)
 {
     ap_dbd_t *d = db->dbd;
+
+    const invite_stmt_t *stmts = db->engine->statements;
     int i;
 
     for (i = 0; i < INVITE_STMT_COUNT; i++) {
         apr_dbd_prepared_t *st = NULL;
+        if (!stmts[i].sql) {
+            continue;
+        }
         /* Fails harmlessly ("already exists") where the statement
          * survived; the old handle then stays valid. */
-        if (apr_dbd_prepare(d->driver, d->pool, d->handle,
-                            invite_statements[i].sql,
-                            invite_statements[i].label, &st) == 0) {
-            apr_hash_set(d->prepared, invite_statements[i].label,
-                         APR_HASH_KEY_STRING, st);
+        if (apr_dbd_prepare(d->driver, d->pool, d->handle, stmts[i].sql,
+                            stmts[i].label, &st) == 0) {
+            apr_hash_set(d->prepared, stmts[i].label, APR_HASH_KEY_STRING, st);
         }
     }
+    /* A new server session: its settings are gone too. */
+    session_set_ready(d, 0);
+}
+
+/* A lock or statement timeout (the options in DBDParams) while another
+ * transaction holds what we need: busy, not broken. */
+static int pgsql_timed_out(invite_db_t *db, int rv)
+{
+    const char *msg = apr_dbd_error(db->dbd->driver, db->dbd->handle, rv);
+    return msg && (strstr(msg, "lock timeout")
+                   || strstr(msg, "statement timeout"));
 }
 
 /* `up` is connected(db) as the caller last saw it, so that a lost server
@@ -85,9 +161,7 @@ static invite_db_rc_e classify(invite_db_t *db, const char *what, int rv,
     if (is_pgsql(db)) {
         /* A lost server, or a lock or statement timeout (the options in
          * DBDParams) while another transaction holds what we need. */
-        unavailable = !up
-                   || (msg && (strstr(msg, "lock timeout")
-                               || strstr(msg, "statement timeout")));
+        unavailable = !up || pgsql_timed_out(db, rv);
     }
     else {
         unavailable = (rv == 5 /* SQLITE_BUSY */ || rv == 6 /* LOCKED */);
@@ -102,13 +176,13 @@ static invite_db_rc_e classify(invite_db_t *db, const char *what, int rv,
 static apr_dbd_prepared_t *statement(invite_db_t *db, invite_stmt_e stmt)
 {
     apr_dbd_prepared_t *st = apr_hash_get(db->dbd->prepared,
-                                          invite_statements[stmt].label,
+                                          db->engine->statements[stmt].label,
                                           APR_HASH_KEY_STRING);
     if (!st) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(00104)
                       "statement %s is not prepared on this server: add "
                       "\"InviteDBD On\" to the server or virtual host",
-                      invite_statements[stmt].label);
+                      db->engine->statements[stmt].label);
     }
     return st;
 }
@@ -129,13 +203,30 @@ static int run(invite_db_t *db, invite_stmt_e stmt, int nargs,
                                 nargs, args);
 }
 
+/* Runs the engine's session statement on a connection's first use (and
+ * again after a pgsql reconnect).  A failure is left to the statement
+ * that follows, which meets the same broken connection and reports it. */
+static void ensure_session(invite_db_t *db)
+{
+    apr_dbd_results_t *res = NULL;
+
+    if (session_ready(db->dbd)) {
+        return;
+    }
+    if (!db->engine->statements[INVITE_STMT_SESSION].sql
+        || run(db, INVITE_STMT_SESSION, 0, NULL, &res, NULL) == 0) {
+        session_set_ready(db->dbd, 1);
+    }
+}
+
 static invite_db_rc_e execute(invite_db_t *db, invite_stmt_e stmt, int nargs,
                               const char **args, apr_dbd_results_t **res,
                               int *nrows)
 {
-    int rv = run(db, stmt, nargs, args, res, nrows);
-    int up;
+    int rv, up;
 
+    ensure_session(db);
+    rv = run(db, stmt, nargs, args, res, nrows);
     if (rv == -1) {
         return INVITE_DB_ERROR;
     }
@@ -144,20 +235,23 @@ static invite_db_rc_e execute(invite_db_t *db, invite_stmt_e stmt, int nargs,
     }
     up = connected(db);
     /* Outside a transaction a failed statement changed nothing, so one
-     * retry on a repaired pgsql connection is safe. */
-    if (up && !db->in_transaction && is_pgsql(db)) {
+     * retry on a repaired pgsql connection is safe.  A timeout is not a
+     * broken connection: retrying would only wait as long again. */
+    if (up && !db->in_transaction && is_pgsql(db)
+        && !pgsql_timed_out(db, rv)) {
         pgsql_reprepare(db);
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, db->r, INVLOGNO(00105)
                       "%s failed (code %d); retrying once on the "
-                      "re-prepared connection", invite_statements[stmt].label,
-                      rv);
+                      "re-prepared connection",
+                      db->engine->statements[stmt].label, rv);
+        ensure_session(db);
         rv = run(db, stmt, nargs, args, res, nrows);
         if (rv == 0) {
             return INVITE_DB_OK;
         }
         up = connected(db);
     }
-    return classify(db, invite_statements[stmt].label, rv, up);
+    return classify(db, db->engine->statements[stmt].label, rv, up);
 }
 
 invite_db_rc_e invite_db_select(invite_db_t *db, invite_stmt_e stmt,
@@ -183,7 +277,7 @@ invite_db_rc_e invite_db_select(invite_db_t *db, invite_stmt_e stmt,
         const char **vals;
         int c;
         if (rv != 0) {
-            return classify(db, invite_statements[stmt].label, rv,
+            return classify(db, db->engine->statements[stmt].label, rv,
                             connected(db));
         }
         vals = apr_pcalloc(p, n * sizeof(*vals));
@@ -208,6 +302,14 @@ invite_db_rc_e invite_db_query(invite_db_t *db, invite_stmt_e stmt,
     return execute(db, stmt, nargs, args, NULL, nrows);
 }
 
+static void writer_unlock(invite_db_t *db)
+{
+    if (db->writer_locked) {
+        db->writer_locked = 0;
+        apr_global_mutex_unlock(sqlite_writer);
+    }
+}
+
 /* A transaction must never go back to the pool open (SQLite would keep
  * its write lock): this cleanup rolls back one the handler left. */
 static apr_status_t end_forgotten_transaction(void *data)
@@ -222,13 +324,33 @@ static apr_status_t end_forgotten_transaction(void *data)
 invite_db_rc_e invite_db_begin(invite_db_t *db)
 {
     ap_dbd_t *d = db->dbd;
+    apr_status_t lrv;
     int rv;
 
+    /* apr-util's pgsql driver writes through a NULL transaction when BEGIN
+     * fails (a lost connection), killing the process: mod_invite's pgsql
+     * statements are single-statement atomic and never come here. */
+    if (is_pgsql(db)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(00108)
+                      "explicit transactions are not used on pgsql");
+        return INVITE_DB_ERROR;
+    }
+    if (sqlite_writer) {
+        lrv = apr_global_mutex_lock(sqlite_writer);
+        if (lrv != APR_SUCCESS) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, lrv, db->r, INVLOGNO(00109)
+                          "could not take the SQLite writer lock");
+            return INVITE_DB_UNAVAILABLE;
+        }
+        db->writer_locked = 1;
+    }
     db->txn = NULL;
-    /* sqlite3: BEGIN IMMEDIATE, the write lock up front; pgsql: BEGIN. */
+    /* sqlite3: BEGIN IMMEDIATE, the write lock up front. */
     rv = apr_dbd_transaction_start(d->driver, db->r->pool, d->handle, &db->txn);
     if (rv != 0) {
-        return classify(db, "BEGIN", rv, connected(db));
+        invite_db_rc_e rc = classify(db, "BEGIN", rv, connected(db));
+        writer_unlock(db);
+        return rc;
     }
     db->in_transaction = 1;
     apr_pool_cleanup_register(db->r->pool, db, end_forgotten_transaction,
@@ -261,7 +383,9 @@ invite_db_rc_e invite_db_end(invite_db_t *db, int commit)
              * connection must not return to the pool holding its lock. */
             apr_dbd_query(d->driver, d->handle, &n, "ROLLBACK");
         }
+        writer_unlock(db);
         return rc;
     }
+    writer_unlock(db);
     return INVITE_DB_OK;
 }

@@ -4,8 +4,9 @@
  * The common case (a live invite exists) is one statement, one round trip:
  * INVITE_STMT_FIND answers authentication, permission, subscription, room
  * and existing invite together, and invite_find_decide() reports the first
- * failing check in Rocket.Chat's order.  Creation adds one short
- * transaction (see src/invite_sql.c for why it cannot duplicate).
+ * failing check in Rocket.Chat's order.  Creation adds one statement on
+ * PostgreSQL, one short transaction on SQLite (see src/invite_sql.c for
+ * why neither can duplicate).
  */
 #include <apr_strings.h>
 #include <http_protocol.h>
@@ -55,13 +56,13 @@ static void record_from_row(const char **col, invite_record_t *inv)
     inv->updated_at = apr_atoi64(col[INVITE_COL_UPDATED_AT]);
 }
 
-/* A bound integer argument (apr_psprintf knows no %lld). */
 /* Flags from the database come as "1" or "0" (NULL when SQL NULL). */
 static int is_one(const char *flag)
 {
     return flag && !strcmp(flag, "1");
 }
 
+/* A bound integer argument (apr_psprintf knows no %lld). */
 static const char *lld(apr_pool_t *p, long long v)
 {
     return apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)v);
@@ -85,31 +86,50 @@ static void new_invite(const find_request_t *q, const char *id,
     inv->updated_at = invite_time_now_ms();
 }
 
-/* The creation transaction: release a dead holder's slot, insert a new
- * invite holding it; if another request holds it already, return theirs. */
+/* The slot holder, when it is live: the invite another request created
+ * first.  *found says whether there was one. */
+static invite_db_rc_e read_slot_holder(find_request_t *q, const char *now_s,
+                                       const char *days, const char *uses,
+                                       invite_record_t *inv, int *found)
+{
+    const char *holder[] = { now_s, q->user_id, q->rid, days, uses };
+    apr_array_header_t *rows;
+    int ncols;
+    invite_db_rc_e rc = invite_db_select(q->db, INVITE_STMT_SLOT_HOLDER, 5,
+                                         holder, &rows, &ncols);
+    *found = 0;
+    if (rc == INVITE_DB_OK && rows->nelts > 0) {
+        const char **col = APR_ARRAY_IDX(rows, 0, const char **);
+        if (is_one(col[INVITE_COL_COUNT])) {   /* the holder is live */
+            record_from_row(col, inv);
+            *found = 1;
+        }
+    }
+    return rc;
+}
+
+/* Creates the invite, or returns the one a concurrent request created.
+ * pgsql: one statement releases a dead holder's slot and inserts the new
+ * invite holding it.  sqlite3: the same two steps as one short
+ * transaction under the host's writer lock. */
 static invite_db_rc_e create_invite(find_request_t *q, invite_record_t *inv)
 {
     apr_pool_t *p = q->r->pool;
     const char *days = lld(p, q->days), *uses = lld(p, q->max_uses);
-    invite_db_rc_e rc = invite_db_begin(q->db);
+    int in_txn = q->db->engine->create_in_transaction;
+    invite_db_rc_e rc = in_txn ? invite_db_begin(q->db) : INVITE_DB_OK;
     int attempt, done = 0;
 
     for (attempt = 0; rc == INVITE_DB_OK && !done && attempt < CREATE_ATTEMPTS;
          attempt++) {
         invite_ms_t now = invite_time_now_ms();
         const char *now_s = lld(p, now);
-        const char *release[] = { q->user_id, q->rid, days, uses, now_s };
-        const char *holder[] = { now_s, q->user_id, q->rid, days, uses };
         char *id = apr_palloc(p, INVITE_ID_LEN + 1);
-        const char *insert[8];
-        apr_array_header_t *rows;
-        int nrows, ncols;
+        /* The release arguments, then the insert's (invite_sql.h). */
+        const char *args[INVITE_CREATE_RELEASE_ARGS + INVITE_CREATE_INSERT_ARGS];
+        const char **insert = args + INVITE_CREATE_RELEASE_ARGS;
+        int nrows;
 
-        rc = invite_db_query(q->db, INVITE_STMT_RELEASE_SLOT, 5, release,
-                             &nrows);
-        if (rc != INVITE_DB_OK) {
-            break;
-        }
         if (invite_id_generate(id) != APR_SUCCESS) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, q->r, INVLOGNO(00201)
                           "no random bytes for an invite id");
@@ -117,6 +137,11 @@ static invite_db_rc_e create_invite(find_request_t *q, invite_record_t *inv)
             break;
         }
         new_invite(q, id, now, inv);
+        args[0] = q->user_id;
+        args[1] = q->rid;
+        args[2] = days;
+        args[3] = uses;
+        args[4] = now_s;
         insert[0] = id;
         insert[1] = days;
         insert[2] = uses;
@@ -125,21 +150,25 @@ static invite_db_rc_e create_invite(find_request_t *q, invite_record_t *inv)
         insert[5] = now_s;
         insert[6] = inv->has_expires ? lld(p, inv->expires) : NULL;
         insert[7] = lld(p, inv->updated_at);
-        rc = invite_db_query(q->db, INVITE_STMT_INSERT, 8, insert, &nrows);
+        if (in_txn) {
+            rc = invite_db_query(q->db, INVITE_STMT_RELEASE_SLOT,
+                                 INVITE_CREATE_RELEASE_ARGS, args, &nrows);
+            if (rc == INVITE_DB_OK) {
+                rc = invite_db_query(q->db, INVITE_STMT_CREATE,
+                                     INVITE_CREATE_INSERT_ARGS, insert, &nrows);
+            }
+        }
+        else {
+            rc = invite_db_query(q->db, INVITE_STMT_CREATE,
+                                 INVITE_CREATE_RELEASE_ARGS
+                                 + INVITE_CREATE_INSERT_ARGS, args, &nrows);
+        }
         if (rc != INVITE_DB_OK || nrows == 1) {
             done = (rc == INVITE_DB_OK);
             break;
         }
         /* Someone holds the slot (or, rarely, the id was taken). */
-        rc = invite_db_select(q->db, INVITE_STMT_SLOT_HOLDER, 5, holder,
-                              &rows, &ncols);
-        if (rc == INVITE_DB_OK && rows->nelts > 0) {
-            const char **col = APR_ARRAY_IDX(rows, 0, const char **);
-            if (is_one(col[INVITE_COL_COUNT])) {   /* the holder is live */
-                record_from_row(col, inv);
-                done = 1;
-            }
-        }
+        rc = read_slot_holder(q, now_s, days, uses, inv, &done);
     }
     if (rc == INVITE_DB_OK && !done) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, q->r, INVLOGNO(00202)
@@ -147,10 +176,11 @@ static invite_db_rc_e create_invite(find_request_t *q, invite_record_t *inv)
                       "attempts", q->rid, CREATE_ATTEMPTS);
         rc = INVITE_DB_ERROR;
     }
-    {
+    if (in_txn) {
         invite_db_rc_e end = invite_db_end(q->db, rc == INVITE_DB_OK);
         return rc != INVITE_DB_OK ? rc : end;
     }
+    return rc;
 }
 
 static int send_invite(request_rec *r, const invite_dir_cfg_t *cfg,
@@ -170,14 +200,14 @@ int invite_handle_find_or_create(request_rec *r, const invite_dir_cfg_t *cfg)
 {
     invite_find_facts_t facts = { 0 };
     find_request_t q = { 0 };
-    const char *body = NULL, *token, *token_hash, *args[8];
+    const char *body = NULL, *token, *token_hash, *args[12];
     apr_size_t len = 0;
     apr_array_header_t *rows;
-    const char **first;
+    const char **row;
     invite_record_t inv;
     invite_db_rc_e rc;
     json_t *params;
-    int done, ncols, i, status;
+    int done, ncols, status;
     invite_find_outcome_e outcome;
 
     if (invite_http_read_body(r, invite_config_max_body(cfg), &body, &len,
@@ -191,6 +221,9 @@ int invite_handle_find_or_create(request_rec *r, const invite_dir_cfg_t *cfg)
         return invite_http_send_json(r, HTTP_UNAUTHORIZED,
                                      INVITE_JSON_UNAUTHORIZED);
     }
+    /* Hashed before the lookup, whatever it returns, so that an unknown
+     * user and a wrong token cost the same. */
+    token_hash = invite_token_hash(r->pool, token);
 
     params = invite_body_parse(apr_table_get(r->headers_in, "Content-Type"),
                                body, len);
@@ -216,37 +249,34 @@ int invite_handle_find_or_create(request_rec *r, const invite_dir_cfg_t *cfg)
     if (!q.db) {
         return invite_http_unavailable(r);
     }
-    args[0] = args[1] = args[2] = args[3] = q.rid;
-    args[4] = lld(r->pool, q.days);
-    args[5] = lld(r->pool, q.max_uses);
-    args[6] = lld(r->pool, invite_time_now_ms());
-    args[7] = q.user_id;
-    rc = invite_db_select(q.db, INVITE_STMT_FIND, 8, args, &rows, &ncols);
+    /* The argument order of FIND_SQL (src/invite_sql.c). */
+    args[0] = args[1] = args[2] = args[4] = args[7] = q.user_id;
+    args[3] = args[5] = args[6] = args[8] = q.rid;
+    args[9] = lld(r->pool, q.days);
+    args[10] = lld(r->pool, q.max_uses);
+    args[11] = lld(r->pool, invite_time_now_ms());
+    rc = invite_db_select(q.db, INVITE_STMT_FIND, 12, args, &rows, &ncols);
     if (rc != INVITE_DB_OK) {
         return send_db_failure(r, rc);
     }
-    if (rows->nelts == 0) {   /* no such user */
-        return invite_http_send_json(r, HTTP_UNAUTHORIZED,
-                                     INVITE_JSON_UNAUTHORIZED);
+    if (rows->nelts != 1 || ncols < INVITE_FIND_COL_INVITE + INVITE_COL_COUNT) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, INVLOGNO(00203)
+                      "invite_find returned %d rows of %d columns",
+                      rows->nelts, ncols);
+        return invite_http_internal_error(r);
     }
-
-    /* Compare against every token of the user, without an early exit. */
-    token_hash = invite_token_hash(r->pool, token);
-    for (i = 0; i < rows->nelts; i++) {
-        const char **col = APR_ARRAY_IDX(rows, i, const char **);
-        facts.authenticated |= invite_token_hash_equal(
-            col[INVITE_FIND_COL_HASHED_TOKEN], token_hash);
-    }
-    first = APR_ARRAY_IDX(rows, 0, const char **);
-    facts.granted = is_one(first[INVITE_FIND_COL_GRANTED]);
-    facts.subscribed = is_one(first[INVITE_FIND_COL_SUBSCRIBED]);
-    facts.room_type = first[INVITE_FIND_COL_ROOM_TYPE];
-    facts.found = first[INVITE_FIND_COL_INVITE + INVITE_COL_ID] != NULL;
+    row = APR_ARRAY_IDX(rows, 0, const char **);
+    facts.authenticated = invite_token_hash_in_list(
+        token_hash, row[INVITE_FIND_COL_TOKEN_HASHES]);
+    facts.granted = is_one(row[INVITE_FIND_COL_GRANTED]);
+    facts.subscribed = is_one(row[INVITE_FIND_COL_SUBSCRIBED]);
+    facts.room_type = row[INVITE_FIND_COL_ROOM_TYPE];
+    facts.found = row[INVITE_FIND_COL_INVITE + INVITE_COL_ID] != NULL;
 
     outcome = invite_find_decide(&facts);
     switch (outcome) {
     case INVITE_FIND_RETURN_EXISTING:
-        record_from_row(first + INVITE_FIND_COL_INVITE, &inv);
+        record_from_row(row + INVITE_FIND_COL_INVITE, &inv);
         return send_invite(r, cfg, &inv);
     case INVITE_FIND_CREATE:
         rc = create_invite(&q, &inv);

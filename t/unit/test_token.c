@@ -3,6 +3,7 @@
 
 #include <apr_general.h>
 #include <apr_pools.h>
+#include <apr_strings.h>
 
 #include "invite_core.h"
 #include "tap.h"
@@ -53,6 +54,35 @@ int main(void)
     /* A raw token must not match its own hash. */
     ok(!invite_token_hash_equal(h, "RScctEHSmLGZGywfIhWyRpyofhKOiMoUIpimhvheU3f"),
        "the raw token does not match its hash");
+
+    /* The find statement returns all of a user's hashes, space-separated. */
+    {
+        const char *other = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+        const char *list = apr_pstrcat(pool, other, " ", h, " ", other, NULL);
+        ok(invite_token_hash_in_list(h, list), "found in the middle of a list");
+        ok(invite_token_hash_in_list(h, h), "a list of one");
+        ok(invite_token_hash_in_list(h, apr_pstrcat(pool, other, " ", h, NULL)),
+           "found at the end");
+        ok(invite_token_hash_in_list(h, apr_pstrcat(pool, h, " ", h, NULL)),
+           "found twice");
+        ok(!invite_token_hash_in_list(h, other), "absent from a list of one");
+        ok(!invite_token_hash_in_list(h, apr_pstrcat(pool, other, " ", other,
+                                                     NULL)),
+           "absent from a longer list");
+        ok(!invite_token_hash_in_list(h, ""), "empty list");
+        ok(!invite_token_hash_in_list(h, NULL), "NULL list (no such user)");
+        ok(!invite_token_hash_in_list(NULL, list), "NULL hash");
+        ok(!invite_token_hash_in_list(h, "mKvHbpuMqYlkjo15nA68sXqlJ4hvDUDKrQL+ffChrE8"),
+           "a prefix of the hash does not match");
+        ok(!invite_token_hash_in_list(h, apr_pstrcat(pool, h, "x", NULL)),
+           "the hash plus a character does not match");
+        ok(!invite_token_hash_in_list(
+               "mKvHbpuMqYlkjo15nA68sXqlJ4hvDUDKrQL+ffChrE8= 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+               list),
+           "a hash with a space inside matches nothing");
+        ok(invite_token_hash_in_list(h, apr_pstrcat(pool, "  ", h, "  ", NULL)),
+           "extra separators are skipped");
+    }
 
     apr_pool_destroy(pool);
     apr_terminate();
