@@ -65,7 +65,9 @@ CREATE TABLE IF NOT EXISTS invites (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS invites_by_creator_settings
     ON invites (user_id, rid, days, max_uses, slot);
-CREATE INDEX IF NOT EXISTS invites_by_room ON invites (rid);
+-- No other index on invites: every lookup names creator and settings, and a
+-- second candidate lets a plan made on a small table pick the wrong one.
+DROP INDEX IF EXISTS invites_by_room;
 
 INSERT INTO permission_roles (permission, role) VALUES
     ('create-invite-links', 'admin'),

@@ -33,34 +33,44 @@
     a "id, " a "days, " a "max_uses, " a "rid, " a "user_id, " \
     a "created_at, " a "expires, " a "uses, " a "updated_at"
 
+/* SQLite plans each statement once per connection (apr_dbd prepares them
+ * when it connects), from the statistics of that moment: planned on a
+ * small, ANALYZEd invites table it would scan the table for good.  The
+ * lookups therefore name their index (PostgreSQL: see INVITE_STMT_SESSION). */
+#define SQLITE_INVITES "invites INDEXED BY invites_by_creator_settings"
+
+/* Permission through a role: the role rows of the caller drive, each
+ * checked by a primary-key lookup in permission_roles. */
+#define GRANTS(roles) \
+    "EXISTS (SELECT 1 FROM permission_roles pr" \
+    "  WHERE pr.permission = 'create-invite-links' AND pr.role = " roles ")"
+
 /* The whole find path in one statement and one row.  `token_list` is the
  * engine's string aggregate of hashed_token with a ' ' separator.
  * Args: user id (tokens); user id (global roles); user id, rid (room
  * roles); user id, rid (subscription); rid (room); user id, rid, days,
  * max_uses, now (live invite). */
-#define FIND_SQL(token_list) \
+#define FIND_SQL(token_list, invites) \
     "SELECT" \
     " (SELECT " token_list " FROM login_tokens WHERE user_id = %s)," \
-    " CASE WHEN EXISTS (SELECT 1 FROM user_roles ur, permission_roles pr" \
-    "     WHERE ur.user_id = %s AND pr.permission = 'create-invite-links'" \
-    "       AND pr.role = ur.role)" \
-    "   OR EXISTS (SELECT 1 FROM subscription_roles sr, permission_roles pr" \
-    "     WHERE sr.user_id = %s AND sr.rid = %s" \
-    "       AND pr.permission = 'create-invite-links' AND pr.role = sr.role)" \
+    " CASE WHEN EXISTS (SELECT 1 FROM user_roles ur" \
+    "     WHERE ur.user_id = %s AND " GRANTS("ur.role") ")" \
+    "   OR EXISTS (SELECT 1 FROM subscription_roles sr" \
+    "     WHERE sr.user_id = %s AND sr.rid = %s AND " GRANTS("sr.role") ")" \
     "   THEN 1 ELSE 0 END," \
     " CASE WHEN EXISTS (SELECT 1 FROM subscriptions" \
     "     WHERE user_id = %s AND rid = %s) THEN 1 ELSE 0 END," \
     " (SELECT t FROM rooms WHERE id = %s)," \
     " " INVITE_COLUMNS("live_invite.") \
     " FROM (SELECT 1 AS one) AS one_row LEFT JOIN" \
-    "  (SELECT " INVITE_COLUMNS("") " FROM invites" \
+    "  (SELECT " INVITE_COLUMNS("") " FROM " invites \
     "   WHERE user_id = %s AND rid = %s AND days = %d AND max_uses = %d" \
     "     AND " LIVE("", "%lld") \
     "   ORDER BY created_at, id LIMIT 1) AS live_invite ON 1 = 1"
 
 /* Args: user id, rid, days, max_uses, now. */
-#define RELEASE_SLOT_SQL \
-    "UPDATE invites SET slot = NULL" \
+#define RELEASE_SLOT_SQL(invites) \
+    "UPDATE " invites " SET slot = NULL" \
     " WHERE user_id = %s AND rid = %s AND days = %d AND max_uses = %d" \
     "   AND slot = 1 AND NOT (" LIVE("", "%lld") ")"
 
@@ -69,30 +79,32 @@
     " expires, uses, updated_at, slot)"
 
 /* Args: now, user id, rid, days, max_uses.  Last column: 1 if live. */
-#define SLOT_HOLDER_SQL \
+#define SLOT_HOLDER_SQL(invites) \
     "SELECT " INVITE_COLUMNS("") "," \
     " CASE WHEN " LIVE("", "%lld") " THEN 1 ELSE 0 END" \
-    " FROM invites" \
+    " FROM " invites \
     " WHERE user_id = %s AND rid = %s AND days = %d AND max_uses = %d" \
     "   AND slot = 1"
 
 static const invite_stmt_t sqlite3_statements[INVITE_STMT_COUNT] = {
     [INVITE_STMT_FIND] = { "invite_find",
-        FIND_SQL("group_concat(hashed_token, ' ')") },
-    [INVITE_STMT_RELEASE_SLOT] = { "invite_release_slot", RELEASE_SLOT_SQL },
+        FIND_SQL("group_concat(hashed_token, ' ')", SQLITE_INVITES) },
+    [INVITE_STMT_RELEASE_SLOT] = { "invite_release_slot",
+        RELEASE_SLOT_SQL(SQLITE_INVITES) },
     /* Args: id, days, max_uses, rid, user id, created_at, expires (NULL
      * for never), updated_at.  Affects no row when the slot is taken (or,
      * rarely, the id exists): the caller then reads the slot holder. */
     [INVITE_STMT_CREATE] = { "invite_create",
         INSERT_COLUMNS " VALUES (%s, %d, %d, %s, %s, %lld, %lld, 0, %lld, 1)"
         " ON CONFLICT DO NOTHING" },
-    [INVITE_STMT_SLOT_HOLDER] = { "invite_slot_holder", SLOT_HOLDER_SQL },
+    [INVITE_STMT_SLOT_HOLDER] = { "invite_slot_holder",
+        SLOT_HOLDER_SQL(SQLITE_INVITES) },
     [INVITE_STMT_SESSION] = { "invite_session", NULL },
 };
 
 static const invite_stmt_t pgsql_statements[INVITE_STMT_COUNT] = {
     [INVITE_STMT_FIND] = { "invite_find",
-        FIND_SQL("string_agg(hashed_token, ' ')") },
+        FIND_SQL("string_agg(hashed_token, ' ')", "invites") },
     [INVITE_STMT_RELEASE_SLOT] = { "invite_release_slot", NULL },
     /* Release and insert in one statement, one round trip, no explicit
      * transaction.  The aggregate over `released` makes the UPDATE finish
@@ -100,12 +112,13 @@ static const invite_stmt_t pgsql_statements[INVITE_STMT_COUNT] = {
      * this same statement, no longer conflicts.  Args: those of
      * RELEASE_SLOT_SQL, then those of sqlite3's invite_create. */
     [INVITE_STMT_CREATE] = { "invite_create",
-        "WITH released AS (" RELEASE_SLOT_SQL " RETURNING 1) "
+        "WITH released AS (" RELEASE_SLOT_SQL("invites") " RETURNING 1) "
         INSERT_COLUMNS
         " SELECT %s, %d, %d, %s, %s, %lld, %lld, 0, %lld, 1"
         " FROM (SELECT count(*) FROM released) AS r"
         " ON CONFLICT DO NOTHING" },
-    [INVITE_STMT_SLOT_HOLDER] = { "invite_slot_holder", SLOT_HOLDER_SQL },
+    [INVITE_STMT_SLOT_HOLDER] = { "invite_slot_holder",
+        SLOT_HOLDER_SQL("invites") },
     /* Every statement here is an index lookup.  A connection caches a
      * generic plan after five executions, planned for the table sizes of
      * that moment: planned on a small invites table it would scan the
