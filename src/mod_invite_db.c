@@ -17,6 +17,7 @@ static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire_fn;
  * driver would sleep 100 ms per retry (craft guide P1). */
 #define WRITER_MUTEX_TYPE "invite-sqlite-writer"
 static apr_global_mutex_t *sqlite_writer;
+#define WRITER_WAIT apr_time_from_sec(3)
 
 apr_status_t invite_db_mutex_register(apr_pool_t *pconf)
 {
@@ -336,7 +337,12 @@ invite_db_rc_e invite_db_begin(invite_db_t *db)
         return INVITE_DB_ERROR;
     }
     if (sqlite_writer) {
-        lrv = apr_global_mutex_lock(sqlite_writer);
+        /* Bounded: behind an outside writer that keeps the database locked,
+         * each holder waits ~1.6 s for SQLite; queued requests give up. */
+        lrv = apr_global_mutex_timedlock(sqlite_writer, WRITER_WAIT);
+        if (lrv == APR_ENOTIMPL) {
+            lrv = apr_global_mutex_lock(sqlite_writer);
+        }
         if (lrv != APR_SUCCESS) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, lrv, db->r, INVLOGNO(00109)
                           "could not take the SQLite writer lock");
