@@ -53,7 +53,7 @@ run_suite() {   # engine
       INVITE_TEST_PG_PARAMS="${INVITE_TEST_PG_PARAMS:-}" \
       INVITE_TEST_PG_CLUSTER="$work/pg" \
       perl t/TEST.PL -apxs "$(command -v apxs)" -httpd /usr/sbin/apache2 \
-      -verbose=0 "${TEST_FILES[@]}") 2>&1 |
+      -verbose=${INVITE_TEST_VERBOSE:-0} "${TEST_FILES[@]}") 2>&1 |
     grep --line-buffered -v 'Could not open configuration file /etc/apache2/httpd.conf' |
     tee "$log" || rc=$?
   if [ "$rc" -ne 0 ]; then

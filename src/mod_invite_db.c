@@ -141,36 +141,55 @@ static void pgsql_reprepare(invite_db_t *db)
     session_set_ready(d, 0);
 }
 
-/* A lock or statement timeout (the options in DBDParams) while another
- * transaction holds what we need: busy, not broken. */
-static int pgsql_timed_out(invite_db_t *db, int rv)
+/* The driver's message for a failure, copied: checking (and so resetting)
+ * a pgsql connection replaces libpq's message. */
+static const char *error_text(invite_db_t *db, int rv)
 {
     const char *msg = apr_dbd_error(db->dbd->driver, db->dbd->handle, rv);
-    return msg && (strstr(msg, "lock timeout")
-                   || strstr(msg, "statement timeout"));
+    return apr_pstrdup(db->r->pool, msg ? msg : "???");
+}
+
+/* Messages that mean "not there or not free right now", not "wrong": a
+ * lock or statement timeout (the options in DBDParams), a backend that was
+ * terminated or a connection that broke; SQLite's lock (a SELECT that
+ * stays busy comes back as SQLITE_ERROR "database is locked").  Matched
+ * on text: apr_dbd exposes no SQLSTATE. */
+static int transient(const char *msg)
+{
+    static const char *const words[] = {
+        "lock timeout", "statement timeout", "terminating connection",
+        "server closed the connection", "no connection to the server",
+        "could not receive data", "could not send data",
+        "connection to server", "database is locked", "database table is locked"
+    };
+    size_t i;
+    for (i = 0; msg && i < sizeof(words) / sizeof(words[0]); i++) {
+        if (strstr(msg, words[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int timed_out(const char *msg)
+{
+    return strstr(msg, "lock timeout") || strstr(msg, "statement timeout");
 }
 
 /* `up` is connected(db) as the caller last saw it, so that a lost server
- * is not reconnected to twice in one request. */
+ * is not reconnected to twice in one request; `msg` is error_text() from
+ * before that check. */
 static invite_db_rc_e classify(invite_db_t *db, const char *what, int rv,
-                               int up)
+                               int up, const char *msg)
 {
-    ap_dbd_t *d = db->dbd;
-    const char *msg = apr_dbd_error(d->driver, d->handle, rv);
-    int unavailable;
+    int unavailable = !up || transient(msg)
+        || (!is_pgsql(db) && (rv == 5 /* SQLITE_BUSY */
+                              || rv == 6 /* SQLITE_LOCKED */));
 
-    if (is_pgsql(db)) {
-        /* A lost server, or a lock or statement timeout (the options in
-         * DBDParams) while another transaction holds what we need. */
-        unavailable = !up || pgsql_timed_out(db, rv);
-    }
-    else {
-        unavailable = (rv == 5 /* SQLITE_BUSY */ || rv == 6 /* LOCKED */);
-    }
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(00103)
                   "%s failed (%s, code %d): %s", what,
                   unavailable ? "database unavailable" : "database error",
-                  rv, msg ? msg : "???");
+                  rv, msg);
     return unavailable ? INVITE_DB_UNAVAILABLE : INVITE_DB_ERROR;
 }
 
@@ -224,6 +243,7 @@ static invite_db_rc_e execute(invite_db_t *db, invite_stmt_e stmt, int nargs,
                               const char **args, apr_dbd_results_t **res,
                               int *nrows)
 {
+    const char *msg;
     int rv, up;
 
     ensure_session(db);
@@ -234,12 +254,12 @@ static invite_db_rc_e execute(invite_db_t *db, invite_stmt_e stmt, int nargs,
     if (rv == 0) {
         return INVITE_DB_OK;
     }
+    msg = error_text(db, rv);
     up = connected(db);
     /* Outside a transaction a failed statement changed nothing, so one
      * retry on a repaired pgsql connection is safe.  A timeout is not a
      * broken connection: retrying would only wait as long again. */
-    if (up && !db->in_transaction && is_pgsql(db)
-        && !pgsql_timed_out(db, rv)) {
+    if (up && !db->in_transaction && is_pgsql(db) && !timed_out(msg)) {
         pgsql_reprepare(db);
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, db->r, INVLOGNO(00105)
                       "%s failed (code %d); retrying once on the "
@@ -250,9 +270,10 @@ static invite_db_rc_e execute(invite_db_t *db, invite_stmt_e stmt, int nargs,
         if (rv == 0) {
             return INVITE_DB_OK;
         }
+        msg = error_text(db, rv);
         up = connected(db);
     }
-    return classify(db, db->engine->statements[stmt].label, rv, up);
+    return classify(db, db->engine->statements[stmt].label, rv, up, msg);
 }
 
 invite_db_rc_e invite_db_select(invite_db_t *db, invite_stmt_e stmt,
@@ -278,8 +299,9 @@ invite_db_rc_e invite_db_select(invite_db_t *db, invite_stmt_e stmt,
         const char **vals;
         int c;
         if (rv != 0) {
+            const char *msg = error_text(db, rv);
             return classify(db, db->engine->statements[stmt].label, rv,
-                            connected(db));
+                            connected(db), msg);
         }
         vals = apr_pcalloc(p, n * sizeof(*vals));
         for (c = 0; c < n; c++) {
@@ -354,7 +376,8 @@ invite_db_rc_e invite_db_begin(invite_db_t *db)
     /* sqlite3: BEGIN IMMEDIATE, the write lock up front. */
     rv = apr_dbd_transaction_start(d->driver, db->r->pool, d->handle, &db->txn);
     if (rv != 0) {
-        invite_db_rc_e rc = classify(db, "BEGIN", rv, connected(db));
+        const char *msg = error_text(db, rv);
+        invite_db_rc_e rc = classify(db, "BEGIN", rv, connected(db), msg);
         writer_unlock(db);
         return rc;
     }
@@ -381,8 +404,9 @@ invite_db_rc_e invite_db_end(invite_db_t *db, int commit)
      * when every statement succeeded. */
     rv = apr_dbd_transaction_end(d->driver, db->r->pool, db->txn);
     if (rv != 0) {
+        const char *msg = error_text(db, rv);
         invite_db_rc_e rc = classify(db, commit ? "COMMIT" : "ROLLBACK", rv,
-                                     connected(db));
+                                     connected(db), msg);
         if (!is_pgsql(db)) {
             int n;
             /* SQLite keeps a transaction open after a failed COMMIT; the

@@ -72,7 +72,8 @@ sub fixture_sql {
 
 my $dbh;
 sub dbh {
-    return $dbh if $dbh;
+    # A PostgreSQL restart (t/api/09_pg_faults.t) ends the old connection.
+    return $dbh if $dbh && (engine() ne 'pgsql' || $dbh->ping);
     if (engine() eq 'pgsql') {
         $dbh = DBI->connect("dbi:Pg:$ENV{INVITE_TEST_PG_DSN}", '', '',
                             { RaiseError => 1, AutoCommit => 1, PrintError => 0 });
