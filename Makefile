@@ -93,3 +93,14 @@ clean:
 	-[ -f t/TEST ] || perl t/TEST.PL -clean >/dev/null 2>&1 || true
 
 .PHONY: all install unit unit-sanitize test run clean sql
+
+# ------------------------------------------------------------------ bench
+# make bench: SQLite and PostgreSQL against a static file (bench/results.md);
+# make bench-smoke: the same path, small and short, for CI (no timing).
+bench:
+	bench/run.sh
+
+bench-smoke:
+	BENCH_SMOKE=1 bench/run.sh
+
+.PHONY: bench bench-smoke

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages mod_invite needs to build, run and test.
 # As root it installs what is missing; otherwise it lists what is missing.
+# Arguments name further packages (bench/run.sh: wrk).
 set -euo pipefail
 
 PACKAGES=(
@@ -9,6 +10,7 @@ PACKAGES=(
   postgresql
   libapache2-mod-perl2 libwww-perl libdbi-perl libdbd-sqlite3-perl
   libdbd-pg-perl curl openssl binutils
+  "$@"
 )
 
 missing=()

@@ -7,6 +7,10 @@
 #   pg-cluster.sh down DIR      stop the server, keep the data (fault tests)
 #   pg-cluster.sh up DIR        start it again
 #   pg-cluster.sh restart DIR   fast restart (pg_ctl restart -m fast)
+#
+# PG_CLUSTER_PROFILE=test (default): fsync off, every statement logged (the
+# round-trip tests read the log).  PG_CLUSTER_PROFILE=bench (make bench):
+# fsync on, synchronous_commit off, shared_buffers 256MB, no statement log.
 set -euo pipefail
 cmd=$1 dir=$2
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
@@ -24,14 +28,27 @@ start)
 listen_addresses = ''
 unix_socket_directories = '$dir/sock'
 port = $port
+max_connections = 300
+log_line_prefix = '%m [%p] [%a] '
+CONF
+  case ${PG_CLUSTER_PROFILE:-test} in
+  test) cat >> "$dir/data/postgresql.conf" <<CONF
 fsync = off
 synchronous_commit = off
 full_page_writes = off
-max_connections = 300
 # The round-trip tests count the statements each request sends.
 log_statement = 'all'
-log_line_prefix = '%m [%p] [%a] '
 CONF
+    ;;
+  bench)   # make bench: durable storage, no statement log
+    cat >> "$dir/data/postgresql.conf" <<CONF
+fsync = on
+synchronous_commit = off
+shared_buffers = 256MB
+CONF
+    ;;
+  *) echo "pg-cluster.sh: unknown PG_CLUSTER_PROFILE $PG_CLUSTER_PROFILE (test, bench)" >&2; exit 2 ;;
+  esac
   pg_ctl -w -t 30 start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
   "$bin/createdb" -h "$dir/sock" -p "$port" -U invite invite
   echo "INVITE_TEST_PG_DSN='dbname=invite;host=$dir/sock;port=$port;user=invite'"
