@@ -123,6 +123,7 @@ static int invite_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
 {
     (void)plog;
     (void)ptemp;
+    invite_config_reset();
     return invite_db_mutex_register(pconf) == APR_SUCCESS ? OK : !OK;
 }
 
@@ -148,6 +149,11 @@ static int invite_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 static void invite_child_init(apr_pool_t *pchild, server_rec *s)
 {
     invite_db_mutex_child_init(pchild, s);
+    if (invite_config_child_init(pchild) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, INVLOGNO(00002)
+                     "no memory for the InviteAuthCache table; every "
+                     "request reads the database");
+    }
 }
 
 static void invite_register_hooks(apr_pool_t *p)

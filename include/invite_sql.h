@@ -12,6 +12,7 @@
 
 typedef enum {
     INVITE_STMT_FIND,          /* auth + permission + room + live invite */
+    INVITE_STMT_FIND_INVITE,   /* the live invite alone (InviteAuthCache) */
     INVITE_STMT_RELEASE_SLOT,  /* sqlite3: free the slot of a dead invite */
     INVITE_STMT_CREATE,        /* new invite taking the slot, or nothing
                                 * (pgsql: releases a dead holder first) */
@@ -58,7 +59,8 @@ enum {
 };
 
 /* Column positions of an invite block (INVITE_STMT_FIND from
- * INVITE_FIND_COL_INVITE on, INVITE_STMT_SLOT_HOLDER from 0). */
+ * INVITE_FIND_COL_INVITE on, INVITE_STMT_FIND_INVITE and
+ * INVITE_STMT_SLOT_HOLDER from 0). */
 enum {
     INVITE_COL_ID,
     INVITE_COL_DAYS,

@@ -13,6 +13,7 @@
 #include <mod_dbd.h>
 
 #include "invite_core.h"
+#include "invite_cache.h"
 #include "invite_sql.h"
 
 extern module AP_MODULE_DECLARE_DATA invite_module;
@@ -34,6 +35,7 @@ typedef struct {
     const char *deep_link_url;  /* InviteDeepLinkUrl */
     const char *cdn_prefix;     /* InviteCdnPrefix */
     apr_off_t max_body;         /* InviteMaxBodySize; -1 unset */
+    apr_interval_time_t auth_cache_ttl;  /* InviteAuthCache; -1 unset, 0 off */
 } invite_dir_cfg_t;
 
 typedef struct {
@@ -49,6 +51,17 @@ void *invite_create_srv_cfg(apr_pool_t *p, server_rec *s);
 void invite_config_url(request_rec *r, const invite_dir_cfg_t *cfg,
                        invite_url_cfg_t *out);
 apr_off_t invite_config_max_body(const invite_dir_cfg_t *cfg);
+
+#define INVITE_DEFAULT_AUTH_CACHE_SLOTS 8192
+
+/* The process's authentication cache (include/invite_cache.h) when cfg
+ * turns it on, else NULL; *ttl is its lifetime. */
+invite_auth_cache_t *invite_config_auth_cache(const invite_dir_cfg_t *cfg,
+                                              apr_interval_time_t *ttl);
+/* pre_config: forget the previous configuration's cache size. */
+void invite_config_reset(void);
+/* child_init: create this process's cache if any location uses one. */
+apr_status_t invite_config_child_init(apr_pool_t *pchild);
 
 /* ----------------------------------------------------------------- HTTP */
 

@@ -33,6 +33,15 @@
     a "id, " a "days, " a "max_uses, " a "rid, " a "user_id, " \
     a "created_at, " a "expires, " a "uses, " a "updated_at"
 
+/* The oldest live invite of a creator and settings, as Rocket.Chat's
+ * findOneByUserRoomMaxUsesAndExpiration returns it.
+ * Args: user id, rid, days, max_uses, now. */
+#define LIVE_INVITE_SQL(invites) \
+    "SELECT " INVITE_COLUMNS("") " FROM " invites \
+    " WHERE user_id = %s AND rid = %s AND days = %d AND max_uses = %d" \
+    "   AND " LIVE("", "%lld") \
+    " ORDER BY created_at, id LIMIT 1"
+
 /* SQLite plans each statement once per connection (apr_dbd prepares them
  * when it connects), from the statistics of that moment: planned on a
  * small, ANALYZEd invites table it would scan the table for good.  The
@@ -63,10 +72,7 @@
     " (SELECT t FROM rooms WHERE id = %s)," \
     " " INVITE_COLUMNS("live_invite.") \
     " FROM (SELECT 1 AS one) AS one_row LEFT JOIN" \
-    "  (SELECT " INVITE_COLUMNS("") " FROM " invites \
-    "   WHERE user_id = %s AND rid = %s AND days = %d AND max_uses = %d" \
-    "     AND " LIVE("", "%lld") \
-    "   ORDER BY created_at, id LIMIT 1) AS live_invite ON 1 = 1"
+    "  (" LIVE_INVITE_SQL(invites) ") AS live_invite ON 1 = 1"
 
 /* Args: user id, rid, days, max_uses, now. */
 #define RELEASE_SLOT_SQL(invites) \
@@ -89,6 +95,8 @@
 static const invite_stmt_t sqlite3_statements[INVITE_STMT_COUNT] = {
     [INVITE_STMT_FIND] = { "invite_find",
         FIND_SQL("group_concat(hashed_token, ' ')", SQLITE_INVITES) },
+    [INVITE_STMT_FIND_INVITE] = { "invite_find_invite",
+        LIVE_INVITE_SQL(SQLITE_INVITES) },
     [INVITE_STMT_RELEASE_SLOT] = { "invite_release_slot",
         RELEASE_SLOT_SQL(SQLITE_INVITES) },
     /* Args: id, days, max_uses, rid, user id, created_at, expires (NULL
@@ -105,6 +113,8 @@ static const invite_stmt_t sqlite3_statements[INVITE_STMT_COUNT] = {
 static const invite_stmt_t pgsql_statements[INVITE_STMT_COUNT] = {
     [INVITE_STMT_FIND] = { "invite_find",
         FIND_SQL("string_agg(hashed_token, ' ')", "invites") },
+    [INVITE_STMT_FIND_INVITE] = { "invite_find_invite",
+        LIVE_INVITE_SQL("invites") },
     [INVITE_STMT_RELEASE_SLOT] = { "invite_release_slot", NULL },
     /* Release and insert in one statement, one round trip, no explicit
      * transaction.  The aggregate over `released` makes the UPDATE finish

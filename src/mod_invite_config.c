@@ -14,6 +14,7 @@ void *invite_create_dir_cfg(apr_pool_t *p, char *dir)
     (void)dir;
     cfg->url_type_direct = -1;
     cfg->max_body = -1;
+    cfg->auth_cache_ttl = -1;
     return cfg;
 }
 
@@ -29,6 +30,8 @@ void *invite_merge_dir_cfg(apr_pool_t *p, void *basev, void *addv)
                                             : base->deep_link_url;
     cfg->cdn_prefix = add->cdn_prefix ? add->cdn_prefix : base->cdn_prefix;
     cfg->max_body = add->max_body != -1 ? add->max_body : base->max_body;
+    cfg->auth_cache_ttl = add->auth_cache_ttl != -1 ? add->auth_cache_ttl
+                                                    : base->auth_cache_ttl;
     return cfg;
 }
 
@@ -85,6 +88,63 @@ static const char *set_max_body(cmd_parms *cmd, void *cfgv, const char *arg)
     }
     cfg->max_body = n;
     return NULL;
+}
+
+/* The largest InviteAuthCache size of the configuration (0: no location
+ * caches), and the cache each child process makes of it. */
+static unsigned auth_cache_slots;
+static invite_auth_cache_t *auth_cache;
+
+static const char *set_auth_cache(cmd_parms *cmd, void *cfgv,
+                                  const char *ttl_arg, const char *slots_arg)
+{
+    invite_dir_cfg_t *cfg = cfgv;
+    apr_int64_t ttl, slots = INVITE_DEFAULT_AUTH_CACHE_SLOTS;
+    char *end;
+    (void)cmd;
+
+    if (!strcasecmp(ttl_arg, "off")) {
+        cfg->auth_cache_ttl = 0;
+        return slots_arg ? "InviteAuthCache off takes no size" : NULL;
+    }
+    ttl = apr_strtoi64(ttl_arg, &end, 10);
+    if (*end || end == ttl_arg || ttl < 0 || ttl > 3600) {
+        return "InviteAuthCache: seconds from 0 (off) to 3600, or off";
+    }
+    if (slots_arg) {
+        slots = apr_strtoi64(slots_arg, &end, 10);
+        if (*end || end == slots_arg || slots < 16 || slots > 1000000) {
+            return "InviteAuthCache: the size is a number of entries from 16 "
+                   "to 1000000";
+        }
+    }
+    cfg->auth_cache_ttl = apr_time_from_sec(ttl);
+    if (ttl > 0 && (unsigned)slots > auth_cache_slots) {
+        auth_cache_slots = (unsigned)slots;
+    }
+    return NULL;
+}
+
+void invite_config_reset(void)
+{
+    auth_cache_slots = 0;
+    auth_cache = NULL;
+}
+
+apr_status_t invite_config_child_init(apr_pool_t *pchild)
+{
+    if (!auth_cache_slots) {
+        return APR_SUCCESS;
+    }
+    auth_cache = invite_auth_cache_create(pchild, auth_cache_slots);
+    return auth_cache ? APR_SUCCESS : APR_ENOMEM;
+}
+
+invite_auth_cache_t *invite_config_auth_cache(const invite_dir_cfg_t *cfg,
+                                              apr_interval_time_t *ttl)
+{
+    *ttl = cfg->auth_cache_ttl > 0 ? cfg->auth_cache_ttl : 0;
+    return *ttl ? auth_cache : NULL;
 }
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *dbd_prepare_fn;
@@ -202,6 +262,11 @@ const command_rec invite_cmds[] = {
         RSRC_CONF | ACCESS_CONF,
         "Largest accepted request body in bytes (JSON 413 above); "
         "default 8192"),
+    AP_INIT_TAKE12("InviteAuthCache", set_auth_cache, NULL,
+        RSRC_CONF | ACCESS_CONF,
+        "Seconds a process may reuse a caller's authentication, roles, "
+        "subscription and room type (0 or off: never, the default), "
+        "and optionally the cache size in entries (default 8192)"),
     { NULL }
 };
 

@@ -196,18 +196,136 @@ static int send_invite(request_rec *r, const invite_dir_cfg_t *cfg,
                 : invite_http_internal_error(r);
 }
 
+/* Fills the facts of an invite_find row and returns its invite block,
+ * NULL when no live invite came back. */
+static const char **facts_from_find(const char **row, const char *token_hash,
+                                    invite_find_facts_t *facts)
+{
+    facts->authenticated = invite_token_hash_in_list(
+        token_hash, row[INVITE_FIND_COL_TOKEN_HASHES]);
+    facts->granted = is_one(row[INVITE_FIND_COL_GRANTED]);
+    facts->subscribed = is_one(row[INVITE_FIND_COL_SUBSCRIBED]);
+    facts->room_type = row[INVITE_FIND_COL_ROOM_TYPE];
+    return row[INVITE_FIND_COL_INVITE + INVITE_COL_ID]
+           ? row + INVITE_FIND_COL_INVITE : NULL;
+}
+
+/* Remembers an authenticated caller's facts for InviteAuthCache. */
+static void cache_facts(invite_auth_cache_t *cache, apr_interval_time_t ttl,
+                        const find_request_t *q, const char *token_hash,
+                        const invite_find_facts_t *facts)
+{
+    invite_auth_facts_t f;
+
+    if (!cache || !facts->authenticated
+        || (facts->room_type
+            && strlen(facts->room_type) > INVITE_CACHE_ROOM_TYPE_MAX)) {
+        return;
+    }
+    memset(&f, 0, sizeof(f));
+    f.granted = facts->granted;
+    f.subscribed = facts->subscribed;
+    f.has_room = facts->room_type != NULL;
+    if (f.has_room) {
+        apr_cpystrn(f.room_type, facts->room_type, sizeof(f.room_type));
+    }
+    invite_auth_cache_put(cache, q->user_id, token_hash, q->rid,
+                          apr_time_now() + ttl, &f);
+}
+
+/* The checks' facts and the live invite, if any: with InviteAuthCache and
+ * a fresh entry, the facts come from the cache and only the invite from
+ * the database (and not even that when a check fails); otherwise both
+ * come from invite_find, one statement.  *invite is NULL when there is no
+ * live invite or it was not needed.  Returns OK to go on, or the status
+ * of an answer already sent. */
+static int gather(find_request_t *q, const invite_dir_cfg_t *cfg,
+                  const char *token_hash, invite_find_facts_t *facts,
+                  const char ***invite, int *done)
+{
+    request_rec *r = q->r;
+    apr_interval_time_t ttl;
+    invite_auth_cache_t *cache = invite_config_auth_cache(cfg, &ttl);
+    invite_auth_facts_t cached;
+    const char *days = lld(r->pool, q->days), *uses = lld(r->pool, q->max_uses);
+    const char *now = lld(r->pool, invite_time_now_ms());
+    const char *args[12], **row;
+    apr_array_header_t *rows;
+    invite_db_rc_e rc;
+    int ncols;
+
+    *invite = NULL;
+    if (cache && invite_auth_cache_get(cache, q->user_id, token_hash, q->rid,
+                                       apr_time_now(), &cached)) {
+        facts->authenticated = 1;
+        facts->granted = cached.granted;
+        facts->subscribed = cached.subscribed;
+        facts->room_type = cached.has_room
+                           ? apr_pstrdup(r->pool, cached.room_type) : NULL;
+        if (invite_find_decide(facts) != INVITE_FIND_CREATE) {
+            return 0;   /* a failed check: no database work at all */
+        }
+        q->db = invite_db_acquire(r);
+        if (!q->db) {
+            *done = invite_http_unavailable(r);
+            return 1;
+        }
+        args[0] = q->user_id;
+        args[1] = q->rid;
+        args[2] = days;
+        args[3] = uses;
+        args[4] = now;
+        rc = invite_db_select(q->db, INVITE_STMT_FIND_INVITE, 5, args, &rows,
+                              &ncols);
+        if (rc != INVITE_DB_OK) {
+            *done = send_db_failure(r, rc);
+            return 1;
+        }
+        if (rows->nelts > 0 && ncols >= INVITE_COL_COUNT) {
+            *invite = APR_ARRAY_IDX(rows, 0, const char **);
+        }
+        return 0;
+    }
+
+    q->db = invite_db_acquire(r);
+    if (!q->db) {
+        *done = invite_http_unavailable(r);
+        return 1;
+    }
+    /* The argument order of FIND_SQL (src/invite_sql.c). */
+    args[0] = args[1] = args[2] = args[4] = args[7] = q->user_id;
+    args[3] = args[5] = args[6] = args[8] = q->rid;
+    args[9] = days;
+    args[10] = uses;
+    args[11] = now;
+    rc = invite_db_select(q->db, INVITE_STMT_FIND, 12, args, &rows, &ncols);
+    if (rc != INVITE_DB_OK) {
+        *done = send_db_failure(r, rc);
+        return 1;
+    }
+    if (rows->nelts != 1 || ncols < INVITE_FIND_COL_INVITE + INVITE_COL_COUNT) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, INVLOGNO(00203)
+                      "invite_find returned %d rows of %d columns",
+                      rows->nelts, ncols);
+        *done = invite_http_internal_error(r);
+        return 1;
+    }
+    row = APR_ARRAY_IDX(rows, 0, const char **);
+    *invite = facts_from_find(row, token_hash, facts);
+    cache_facts(cache, ttl, q, token_hash, facts);
+    return 0;
+}
+
 int invite_handle_find_or_create(request_rec *r, const invite_dir_cfg_t *cfg)
 {
     invite_find_facts_t facts = { 0 };
     find_request_t q = { 0 };
-    const char *body = NULL, *token, *token_hash, *args[12];
+    const char *body = NULL, *token, *token_hash, **invite;
     apr_size_t len = 0;
-    apr_array_header_t *rows;
-    const char **row;
     invite_record_t inv;
     invite_db_rc_e rc;
     json_t *params;
-    int done, ncols, status;
+    int done, status;
     invite_find_outcome_e outcome;
 
     if (invite_http_read_body(r, invite_config_max_body(cfg), &body, &len,
@@ -245,38 +363,14 @@ int invite_handle_find_or_create(request_rec *r, const invite_dir_cfg_t *cfg)
     json_decref(params);
     facts.rid = q.rid;
 
-    q.db = invite_db_acquire(r);
-    if (!q.db) {
-        return invite_http_unavailable(r);
+    if (gather(&q, cfg, token_hash, &facts, &invite, &done)) {
+        return done;
     }
-    /* The argument order of FIND_SQL (src/invite_sql.c). */
-    args[0] = args[1] = args[2] = args[4] = args[7] = q.user_id;
-    args[3] = args[5] = args[6] = args[8] = q.rid;
-    args[9] = lld(r->pool, q.days);
-    args[10] = lld(r->pool, q.max_uses);
-    args[11] = lld(r->pool, invite_time_now_ms());
-    rc = invite_db_select(q.db, INVITE_STMT_FIND, 12, args, &rows, &ncols);
-    if (rc != INVITE_DB_OK) {
-        return send_db_failure(r, rc);
-    }
-    if (rows->nelts != 1 || ncols < INVITE_FIND_COL_INVITE + INVITE_COL_COUNT) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, INVLOGNO(00203)
-                      "invite_find returned %d rows of %d columns",
-                      rows->nelts, ncols);
-        return invite_http_internal_error(r);
-    }
-    row = APR_ARRAY_IDX(rows, 0, const char **);
-    facts.authenticated = invite_token_hash_in_list(
-        token_hash, row[INVITE_FIND_COL_TOKEN_HASHES]);
-    facts.granted = is_one(row[INVITE_FIND_COL_GRANTED]);
-    facts.subscribed = is_one(row[INVITE_FIND_COL_SUBSCRIBED]);
-    facts.room_type = row[INVITE_FIND_COL_ROOM_TYPE];
-    facts.found = row[INVITE_FIND_COL_INVITE + INVITE_COL_ID] != NULL;
-
+    facts.found = invite != NULL;
     outcome = invite_find_decide(&facts);
     switch (outcome) {
     case INVITE_FIND_RETURN_EXISTING:
-        record_from_row(row + INVITE_FIND_COL_INVITE, &inv);
+        record_from_row(invite, &inv);
         return send_invite(r, cfg, &inv);
     case INVITE_FIND_CREATE:
         rc = create_invite(&q, &inv);

@@ -15,7 +15,7 @@ my @stmts = map { [split /\t/, $_, 2] } grep { length } split /\n/, `$top/build/
 
 plan tests => 1 + 2 * @stmts;
 
-is(scalar(@stmts), 4, 'four prepared statements on ' . engine());
+is(scalar(@stmts), 5, 'five prepared statements on ' . engine());
 my $dbh = InviteTest::dbh();
 my $pg = engine() eq 'pgsql';
 $dbh->do('SET enable_seqscan = off') if $pg;
