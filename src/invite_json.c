@@ -9,20 +9,30 @@
 
 const char *invite_json_dump(apr_pool_t *p, json_t *v)
 {
-    char *s;
-    const char *out;
+    /* JSON_COMPACT matches JSON.stringify; jansson keeps insertion order. */
+    const size_t flags = JSON_COMPACT | JSON_ENCODE_ANY;
+    char buf[1024];
+    size_t n;
+    char *out = NULL;
 
     if (!v) {
         return NULL;
     }
-    /* JSON_COMPACT matches JSON.stringify; jansson keeps insertion order. */
-    s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    json_decref(v);
-    if (!s) {
-        return NULL;
+    /* Most bodies fit the stack buffer: no heap buffer to grow and free. */
+    n = json_dumpb(v, buf, sizeof(buf), flags);
+    if (n > 0 && n <= sizeof(buf)) {
+        out = apr_pstrmemdup(p, buf, n);
     }
-    out = apr_pstrdup(p, s);
-    free(s);
+    else if (n > sizeof(buf)) {
+        out = apr_palloc(p, n + 1);
+        if (json_dumpb(v, out, n, flags) == n) {
+            out[n] = '\0';
+        }
+        else {
+            out = NULL;
+        }
+    }
+    json_decref(v);
     return out;
 }
 

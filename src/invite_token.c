@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include <apr_atomic.h>
 #include <apr_base64.h>
 #include <apr_strings.h>
 #include <openssl/crypto.h>
@@ -12,6 +13,23 @@
 #include <openssl/sha.h>
 
 #include "invite_core.h"
+
+/* OpenSSL 3 looks the digest up by name on every EVP_sha256() use unless
+ * the caller fetches it once; it is kept for the life of the process. */
+static const EVP_MD *sha256(void)
+{
+    static volatile void *md;
+    EVP_MD *fetched;
+
+    if (md)
+        return (const EVP_MD *)md;
+    fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (!fetched)
+        return EVP_sha256();
+    if (apr_atomic_casptr(&md, fetched, NULL) != NULL)
+        EVP_MD_free(fetched);        /* another thread was first */
+    return (const EVP_MD *)md;
+}
 
 const char *invite_token_hash(apr_pool_t *p, const char *token)
 {
@@ -23,7 +41,7 @@ const char *invite_token_hash(apr_pool_t *p, const char *token)
         return NULL;
     /* The header value's bytes are hashed as is: for UTF-8 input this is
      * exactly what Node does with a JS string. */
-    if (EVP_Digest(token, strlen(token), md, &mdlen, EVP_sha256(), NULL) != 1
+    if (EVP_Digest(token, strlen(token), md, &mdlen, sha256(), NULL) != 1
         || mdlen != sizeof(md))
         return NULL;
 
