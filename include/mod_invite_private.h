@@ -97,6 +97,7 @@ typedef struct {
     const invite_engine_t *engine;   /* from the connection's driver */
     int in_transaction;
     int writer_locked;               /* holds the SQLite writer lock */
+    int writer_lock_cleanup;         /* its safety cleanup is registered */
     apr_dbd_transaction_t *txn;
 } invite_db_t;
 
@@ -111,6 +112,12 @@ invite_db_rc_e invite_db_select(invite_db_t *db, invite_stmt_e stmt,
                                 apr_array_header_t **rows, int *ncols);
 invite_db_rc_e invite_db_query(invite_db_t *db, invite_stmt_e stmt,
                                int nargs, const char **args, int *nrows);
+/* The host-wide SQLite writer lock (a no-op on pgsql, or when held):
+ * taken before any SQLite write, released by invite_db_write_unlock, by
+ * invite_db_end, or at the latest when the request ends. */
+invite_db_rc_e invite_db_write_lock(invite_db_t *db);
+void invite_db_write_unlock(invite_db_t *db);
+
 /* sqlite3 only (engine->create_in_transaction): BEGIN IMMEDIATE under
  * the host-wide SQLite writer lock. */
 invite_db_rc_e invite_db_begin(invite_db_t *db);

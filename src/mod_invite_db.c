@@ -325,12 +325,46 @@ invite_db_rc_e invite_db_query(invite_db_t *db, invite_stmt_e stmt,
     return execute(db, stmt, nargs, args, NULL, nrows);
 }
 
-static void writer_unlock(invite_db_t *db)
+void invite_db_write_unlock(invite_db_t *db)
 {
     if (db->writer_locked) {
         db->writer_locked = 0;
         apr_global_mutex_unlock(sqlite_writer);
     }
+}
+
+static apr_status_t release_forgotten_lock(void *data)
+{
+    invite_db_write_unlock(data);
+    return APR_SUCCESS;
+}
+
+invite_db_rc_e invite_db_write_lock(invite_db_t *db)
+{
+    apr_status_t lrv;
+
+    if (is_pgsql(db) || !sqlite_writer || db->writer_locked) {
+        return INVITE_DB_OK;
+    }
+    /* Bounded: behind an outside writer that keeps the database locked,
+     * each holder waits ~1.6 s for SQLite; queued requests give up. */
+    lrv = apr_global_mutex_timedlock(sqlite_writer, WRITER_WAIT);
+    if (lrv == APR_ENOTIMPL) {
+        lrv = apr_global_mutex_lock(sqlite_writer);
+    }
+    if (lrv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, lrv, db->r, INVLOGNO(00109)
+                      "could not take the SQLite writer lock");
+        return INVITE_DB_UNAVAILABLE;
+    }
+    if (!db->writer_lock_cleanup) {
+        /* Never left held, whatever path the request takes. */
+        apr_pool_cleanup_register(db->r->pool, db, release_forgotten_lock,
+                                  apr_pool_cleanup_null);
+        db->writer_lock_cleanup = 1;
+    }
+    db->writer_locked = 1;
+    return INVITE_DB_OK;
 }
 
 /* A transaction must never go back to the pool open (SQLite would keep
@@ -347,7 +381,7 @@ static apr_status_t end_forgotten_transaction(void *data)
 invite_db_rc_e invite_db_begin(invite_db_t *db)
 {
     ap_dbd_t *d = db->dbd;
-    apr_status_t lrv;
+    invite_db_rc_e rc;
     int rv;
 
     /* apr-util's pgsql driver writes through a NULL transaction when BEGIN
@@ -358,27 +392,17 @@ invite_db_rc_e invite_db_begin(invite_db_t *db)
                       "explicit transactions are not used on pgsql");
         return INVITE_DB_ERROR;
     }
-    if (sqlite_writer) {
-        /* Bounded: behind an outside writer that keeps the database locked,
-         * each holder waits ~1.6 s for SQLite; queued requests give up. */
-        lrv = apr_global_mutex_timedlock(sqlite_writer, WRITER_WAIT);
-        if (lrv == APR_ENOTIMPL) {
-            lrv = apr_global_mutex_lock(sqlite_writer);
-        }
-        if (lrv != APR_SUCCESS) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, lrv, db->r, INVLOGNO(00109)
-                          "could not take the SQLite writer lock");
-            return INVITE_DB_UNAVAILABLE;
-        }
-        db->writer_locked = 1;
+    rc = invite_db_write_lock(db);
+    if (rc != INVITE_DB_OK) {
+        return rc;
     }
     db->txn = NULL;
     /* sqlite3: BEGIN IMMEDIATE, the write lock up front. */
     rv = apr_dbd_transaction_start(d->driver, db->r->pool, d->handle, &db->txn);
     if (rv != 0) {
         const char *msg = error_text(db, rv);
-        invite_db_rc_e rc = classify(db, "BEGIN", rv, connected(db), msg);
-        writer_unlock(db);
+        rc = classify(db, "BEGIN", rv, connected(db), msg);
+        invite_db_write_unlock(db);
         return rc;
     }
     db->in_transaction = 1;
@@ -413,9 +437,9 @@ invite_db_rc_e invite_db_end(invite_db_t *db, int commit)
              * connection must not return to the pool holding its lock. */
             apr_dbd_query(d->driver, d->handle, &n, "ROLLBACK");
         }
-        writer_unlock(db);
+        invite_db_write_unlock(db);
         return rc;
     }
-    writer_unlock(db);
+    invite_db_write_unlock(db);
     return INVITE_DB_OK;
 }

@@ -108,67 +108,119 @@ static invite_db_rc_e read_slot_holder(find_request_t *q, const char *now_s,
     return rc;
 }
 
+/* A new invite and the arguments of INVITE_STMT_CREATE for it: the
+ * slot-release arguments, then the insert's (invite_sql.h). */
+typedef struct {
+    const char *args[INVITE_CREATE_RELEASE_ARGS + INVITE_CREATE_INSERT_ARGS];
+    const char *now_s;
+} create_args_t;
+
+static invite_db_rc_e new_create_args(find_request_t *q, const char *days,
+                                      const char *uses, invite_record_t *inv,
+                                      create_args_t *c)
+{
+    apr_pool_t *p = q->r->pool;
+    invite_ms_t now = invite_time_now_ms();
+    char *id = apr_palloc(p, INVITE_ID_LEN + 1);
+    const char **insert = c->args + INVITE_CREATE_RELEASE_ARGS;
+
+    if (invite_id_generate(id) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, q->r, INVLOGNO(00201)
+                      "no random bytes for an invite id");
+        return INVITE_DB_ERROR;
+    }
+    new_invite(q, id, now, inv);
+    c->now_s = lld(p, now);
+    c->args[0] = q->user_id;
+    c->args[1] = q->rid;
+    c->args[2] = days;
+    c->args[3] = uses;
+    c->args[4] = c->now_s;
+    insert[0] = id;
+    insert[1] = days;
+    insert[2] = uses;
+    insert[3] = q->rid;
+    insert[4] = q->user_id;
+    insert[5] = c->now_s;
+    insert[6] = inv->has_expires ? lld(p, inv->expires) : NULL;
+    insert[7] = lld(p, inv->updated_at);
+    return INVITE_DB_OK;
+}
+
+/* sqlite3's common case, when no invite holds the slot, dead or alive:
+ * the insert alone, one autocommit statement under the writer lock.
+ * *done is 0 when the slot (or, rarely, the id) was taken. */
+static invite_db_rc_e sqlite_insert_alone(find_request_t *q, const char *days,
+                                          const char *uses,
+                                          invite_record_t *inv, int *done)
+{
+    create_args_t c;
+    int nrows = 0;
+    invite_db_rc_e rc = new_create_args(q, days, uses, inv, &c);
+
+    *done = 0;
+    if (rc == INVITE_DB_OK) {
+        rc = invite_db_write_lock(q->db);
+    }
+    if (rc == INVITE_DB_OK) {
+        rc = invite_db_query(q->db, INVITE_STMT_CREATE,
+                             INVITE_CREATE_INSERT_ARGS,
+                             c.args + INVITE_CREATE_RELEASE_ARGS, &nrows);
+        invite_db_write_unlock(q->db);
+    }
+    *done = rc == INVITE_DB_OK && nrows == 1;
+    return rc;
+}
+
 /* Creates the invite, or returns the one a concurrent request created.
  * pgsql: one statement releases a dead holder's slot and inserts the new
- * invite holding it.  sqlite3: the same two steps as one short
- * transaction under the host's writer lock. */
+ * invite holding it.  sqlite3: the insert alone when the slot is free,
+ * else both steps as one short transaction under the host's writer lock. */
 static invite_db_rc_e create_invite(find_request_t *q, invite_record_t *inv)
 {
     apr_pool_t *p = q->r->pool;
     const char *days = lld(p, q->days), *uses = lld(p, q->max_uses);
     int in_txn = q->db->engine->create_in_transaction;
-    invite_db_rc_e rc = in_txn ? invite_db_begin(q->db) : INVITE_DB_OK;
+    invite_db_rc_e rc = INVITE_DB_OK;
     int attempt, done = 0;
 
+    if (in_txn) {
+        rc = sqlite_insert_alone(q, days, uses, inv, &done);
+        if (rc != INVITE_DB_OK || done) {
+            return rc;
+        }
+        rc = invite_db_begin(q->db);
+    }
     for (attempt = 0; rc == INVITE_DB_OK && !done && attempt < CREATE_ATTEMPTS;
          attempt++) {
-        invite_ms_t now = invite_time_now_ms();
-        const char *now_s = lld(p, now);
-        char *id = apr_palloc(p, INVITE_ID_LEN + 1);
-        /* The release arguments, then the insert's (invite_sql.h). */
-        const char *args[INVITE_CREATE_RELEASE_ARGS + INVITE_CREATE_INSERT_ARGS];
-        const char **insert = args + INVITE_CREATE_RELEASE_ARGS;
-        int nrows;
+        create_args_t c;
+        int nrows = 0;
 
-        if (invite_id_generate(id) != APR_SUCCESS) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, q->r, INVLOGNO(00201)
-                          "no random bytes for an invite id");
-            rc = INVITE_DB_ERROR;
+        rc = new_create_args(q, days, uses, inv, &c);
+        if (rc != INVITE_DB_OK) {
             break;
         }
-        new_invite(q, id, now, inv);
-        args[0] = q->user_id;
-        args[1] = q->rid;
-        args[2] = days;
-        args[3] = uses;
-        args[4] = now_s;
-        insert[0] = id;
-        insert[1] = days;
-        insert[2] = uses;
-        insert[3] = q->rid;
-        insert[4] = q->user_id;
-        insert[5] = now_s;
-        insert[6] = inv->has_expires ? lld(p, inv->expires) : NULL;
-        insert[7] = lld(p, inv->updated_at);
         if (in_txn) {
             rc = invite_db_query(q->db, INVITE_STMT_RELEASE_SLOT,
-                                 INVITE_CREATE_RELEASE_ARGS, args, &nrows);
+                                 INVITE_CREATE_RELEASE_ARGS, c.args, &nrows);
             if (rc == INVITE_DB_OK) {
                 rc = invite_db_query(q->db, INVITE_STMT_CREATE,
-                                     INVITE_CREATE_INSERT_ARGS, insert, &nrows);
+                                     INVITE_CREATE_INSERT_ARGS,
+                                     c.args + INVITE_CREATE_RELEASE_ARGS,
+                                     &nrows);
             }
         }
         else {
             rc = invite_db_query(q->db, INVITE_STMT_CREATE,
                                  INVITE_CREATE_RELEASE_ARGS
-                                 + INVITE_CREATE_INSERT_ARGS, args, &nrows);
+                                 + INVITE_CREATE_INSERT_ARGS, c.args, &nrows);
         }
         if (rc != INVITE_DB_OK || nrows == 1) {
             done = (rc == INVITE_DB_OK);
             break;
         }
         /* Someone holds the slot (or, rarely, the id was taken). */
-        rc = read_slot_holder(q, now_s, days, uses, inv, &done);
+        rc = read_slot_holder(q, c.now_s, days, uses, inv, &done);
     }
     if (rc == INVITE_DB_OK && !done) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, q->r, INVLOGNO(00202)
