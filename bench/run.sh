@@ -21,8 +21,14 @@
 #   BENCH_SEED_SCALE (1)       data set size: 1 = 10k users, 10k rooms, 100k
 #                              subscriptions, 100k invites, 100 admins
 #                              (smoke: 0.03, at least 20 admins)
-#   BENCH_DBD_MIN (1), BENCH_DBD_KEEP (25), BENCH_DBD_MAX (25),
-#   BENCH_DBD_EXPTIME (300)    mod_dbd pool of the module instances
+#   BENCH_DBD_MIN (2), BENCH_DBD_KEEP (2), BENCH_DBD_MAX (2),
+#   BENCH_DBD_EXPTIME (300)    mod_dbd pool of the module instances, per
+#                              httpd child.  Small, as measured fastest with
+#                              the servers on one core: apr_dbd serialises a
+#                              process's SQLite calls anyway, and each extra
+#                              SQLite connection keeps a page cache it drops
+#                              whenever another one writes; on PostgreSQL
+#                              fewer backends share the core (bench/README).
 #   BENCH_EXTRA_CONF           a file appended to the module instances' config
 #   BENCH_MODULE               a built mod_invite.so to measure instead of
 #                              building this tree (make -s)
@@ -47,9 +53,9 @@ WORKLOADS=${BENCH_WORKLOADS:-find create reject mixed}
 ENGINES=${BENCH_ENGINES:-sqlite pgsql}
 RSS_REQUESTS=${BENCH_RSS_REQUESTS:-$d_rss}
 SCALE=${BENCH_SEED_SCALE:-$d_scale}
-DBD_MIN=${BENCH_DBD_MIN:-1}
-DBD_KEEP=${BENCH_DBD_KEEP:-25}
-DBD_MAX=${BENCH_DBD_MAX:-25}
+DBD_MIN=${BENCH_DBD_MIN:-2}     # small pool: see the knobs above
+DBD_KEEP=${BENCH_DBD_KEEP:-2}
+DBD_MAX=${BENCH_DBD_MAX:-2}
 DBD_EXPTIME=${BENCH_DBD_EXPTIME:-300}
 EXTRA_CONF=${BENCH_EXTRA_CONF:-}
 KEEP=${BENCH_KEEP:-0}
@@ -82,17 +88,9 @@ fi
 [ -r "$MODULE_SO" ] || die "no module at $MODULE_SO"
 
 # ------------------------------------------------------------ work dir, user
-work=$(mktemp -d /tmp/mod-invite-bench.XXXXXX)
-chmod 755 "$work"
-if [ "$(id -u)" -eq 0 ]; then
-  # initdb refuses root; the servers run as an unprivileged user.
-  id "$BENCH_USER" >/dev/null 2>&1 ||
-    useradd --system --user-group --home-dir /nonexistent --shell /usr/sbin/nologin "$BENCH_USER"
-  chown "$BENCH_USER:" "$work"
-  as_user() { runuser -u "$BENCH_USER" -- env HOME="$work" "$@"; }
-else
-  as_user() { "$@"; }
-fi
+# As root, the servers run as the unprivileged $BENCH_USER (as_user).
+. scripts/work-dir.sh
+work_dir mod-invite-bench "$BENCH_USER"
 OUTPUT=${BENCH_OUTPUT:-}
 if [ -z "$OUTPUT" ]; then
   if [ "$SMOKE" = 1 ]; then OUTPUT=$work/results.md; else OUTPUT=$top/bench/results.md; fi
@@ -303,7 +301,8 @@ run_wrk() {
     script=(-s "$top/bench/wrk/$workload.lua")
     before=$(invite_count "$engine")
   fi
-  env BENCH_WORKLOAD="$WORKLOAD" BENCH_RUN_SEED="$(( $(date +%s) % 100000000 * 100 + run_no % 100 ))" \
+  # BENCH_WRK_DIR: where the scripts find bench/wrk/common.lua.
+  env BENCH_WRK_DIR="$top/bench/wrk" BENCH_WORKLOAD="$WORKLOAD" BENCH_RUN_SEED="$(( $(date +%s) % 100000000 * 100 + run_no % 100 ))" \
     "${CLIENT_PIN[@]}" wrk -t1 -c"$CONNS" -d"${secs}s" --latency "${script[@]}" "$url" > "$out" 2>&1 || rc=$?
   if [ "$engine" != static ]; then
     after=$(invite_count "$engine")
