@@ -80,8 +80,12 @@ CREATE TABLE IF NOT EXISTS invites (
 -- unique; NULL slots never conflict.
 CREATE UNIQUE INDEX IF NOT EXISTS invites_by_creator_settings
     ON invites (user_id, rid, days, max_uses, slot);
--- No other index on invites: every lookup names creator and settings, and a
--- second candidate lets a plan made on a small table pick the wrong one.
+-- The find lookup: the oldest live invite of a creator and settings, read
+-- in (created_at, id) order, so no statement sorts.
+CREATE INDEX IF NOT EXISTS invites_live_lookup
+    ON invites (user_id, rid, days, max_uses, created_at, id);
+-- Every lookup names creator and settings; an index on rid alone was a
+-- candidate a plan made on a small table could pick instead.
 DROP INDEX IF EXISTS invites_by_room;
 
 INSERT INTO permission_roles (permission, role) VALUES

@@ -149,8 +149,8 @@ What to look for:
 - every table is reached through an index: SQLite \`SEARCH ... USING
   [COVERING] INDEX\`, PostgreSQL \`Index Scan\`, \`Index Only Scan\` or a
   bitmap scan on an index; never \`SCAN <table>\` or \`Seq Scan\`.  The only
-  scans are of the one-row derived tables of invite_find (\`one_row\`,
-  \`live_invite\`, a subquery or \`CONSTANT ROW\`);
+  scans are of the one-row derived table of invite_find (\`one_row\`,
+  a subquery or \`CONSTANT ROW\`);
 - invites only through invites_by_creator_settings, its one secondary
   index (the former invites_by_room is dropped by the schema): SQLite
   names it with \`INDEXED BY\`, because it plans a statement once per

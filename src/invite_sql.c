@@ -34,10 +34,11 @@
     a "created_at, " a "expires, " a "uses, " a "updated_at"
 
 /* The oldest live invite of a creator and settings, as Rocket.Chat's
- * findOneByUserRoomMaxUsesAndExpiration returns it.
+ * findOneByUserRoomMaxUsesAndExpiration returns it, read in the order of
+ * index invites_live_lookup (no sort).
  * Args: user id, rid, days, max_uses, now. */
-#define LIVE_INVITE_SQL(invites) \
-    "SELECT " INVITE_COLUMNS("") " FROM " invites \
+#define LIVE_INVITE_SQL(columns, invites) \
+    "SELECT " columns " FROM " invites \
     " WHERE user_id = %s AND rid = %s AND days = %d AND max_uses = %d" \
     "   AND " LIVE("", "%lld") \
     " ORDER BY created_at, id LIMIT 1"
@@ -47,6 +48,10 @@
  * small, ANALYZEd invites table it would scan the table for good.  The
  * lookups therefore name their index (PostgreSQL: see INVITE_STMT_SESSION). */
 #define SQLITE_INVITES "invites INDEXED BY invites_by_creator_settings"
+#define SQLITE_LIVE_INVITES "invites INDEXED BY invites_live_lookup"
+/* The primary key's index (SQLite names it after the table). */
+#define SQLITE_INVITE_BY_ID "invites AS live_invite" \
+    " INDEXED BY sqlite_autoindex_invites_1"
 
 /* Permission through a role: the role rows of the caller drive, each
  * checked by a primary-key lookup in permission_roles. */
@@ -55,11 +60,13 @@
     "  WHERE pr.permission = 'create-invite-links' AND pr.role = " roles ")"
 
 /* The whole find path in one statement and one row.  `token_list` is the
- * engine's string aggregate of hashed_token with a ' ' separator.
+ * engine's string aggregate of hashed_token with a ' ' separator; the live
+ * invite is joined by its id, found by a scalar subquery (no derived
+ * table to materialise).
  * Args: user id (tokens); user id (global roles); user id, rid (room
  * roles); user id, rid (subscription); rid (room); user id, rid, days,
  * max_uses, now (live invite). */
-#define FIND_SQL(token_list, invites) \
+#define FIND_SQL(token_list, invite_by_id, invites) \
     "SELECT" \
     " (SELECT " token_list " FROM login_tokens WHERE user_id = %s)," \
     " CASE WHEN EXISTS (SELECT 1 FROM user_roles ur" \
@@ -71,8 +78,8 @@
     "     WHERE user_id = %s AND rid = %s) THEN 1 ELSE 0 END," \
     " (SELECT t FROM rooms WHERE id = %s)," \
     " " INVITE_COLUMNS("live_invite.") \
-    " FROM (SELECT 1 AS one) AS one_row LEFT JOIN" \
-    "  (" LIVE_INVITE_SQL(invites) ") AS live_invite ON 1 = 1"
+    " FROM (SELECT 1 AS one) AS one_row LEFT JOIN " invite_by_id \
+    "  ON live_invite.id = (" LIVE_INVITE_SQL("id", invites) ")"
 
 /* Args: user id, rid, days, max_uses, now. */
 #define RELEASE_SLOT_SQL(invites) \
@@ -94,9 +101,10 @@
 
 static const invite_stmt_t sqlite3_statements[INVITE_STMT_COUNT] = {
     [INVITE_STMT_FIND] = { "invite_find",
-        FIND_SQL("group_concat(hashed_token, ' ')", SQLITE_INVITES) },
+        FIND_SQL("group_concat(hashed_token, ' ')", SQLITE_INVITE_BY_ID,
+                 SQLITE_LIVE_INVITES) },
     [INVITE_STMT_FIND_INVITE] = { "invite_find_invite",
-        LIVE_INVITE_SQL(SQLITE_INVITES) },
+        LIVE_INVITE_SQL(INVITE_COLUMNS(""), SQLITE_LIVE_INVITES) },
     [INVITE_STMT_RELEASE_SLOT] = { "invite_release_slot",
         RELEASE_SLOT_SQL(SQLITE_INVITES) },
     /* Args: id, days, max_uses, rid, user id, created_at, expires (NULL
@@ -112,9 +120,10 @@ static const invite_stmt_t sqlite3_statements[INVITE_STMT_COUNT] = {
 
 static const invite_stmt_t pgsql_statements[INVITE_STMT_COUNT] = {
     [INVITE_STMT_FIND] = { "invite_find",
-        FIND_SQL("string_agg(hashed_token, ' ')", "invites") },
+        FIND_SQL("string_agg(hashed_token, ' ')", "invites AS live_invite",
+                 "invites") },
     [INVITE_STMT_FIND_INVITE] = { "invite_find_invite",
-        LIVE_INVITE_SQL("invites") },
+        LIVE_INVITE_SQL(INVITE_COLUMNS(""), "invites") },
     [INVITE_STMT_RELEASE_SLOT] = { "invite_release_slot", NULL },
     /* Release and insert in one statement, one round trip, no explicit
      * transaction.  The aggregate over `released` makes the UPDATE finish
