@@ -151,11 +151,15 @@ What to look for:
   bitmap scan on an index; never \`SCAN <table>\` or \`Seq Scan\`.  The only
   scans are of the one-row derived table of invite_find (\`one_row\`,
   a subquery or \`CONSTANT ROW\`);
-- invites only through invites_by_creator_settings, its one secondary
-  index (the former invites_by_room is dropped by the schema): SQLite
-  names it with \`INDEXED BY\`, because it plans a statement once per
-  connection, from the statistics of that moment; PostgreSQL keeps its
-  generic plan off sequential scans through the session statement;
+- invites only through its creator-and-settings indexes:
+  invites_live_lookup (user_id, rid, days, max_uses, created_at, id) for
+  the live-invite lookups, read in order so nothing sorts, and
+  invites_by_creator_settings (the unique slot index) for the slot
+  statements; invite_find joins the invite by its primary key.  SQLite
+  names each index with \`INDEXED BY\`, because it plans a statement once
+  per connection, from the statistics of that moment; PostgreSQL keeps
+  its generic plan off sequential scans through the session statement
+  (the former invites_by_room is dropped by the schema);
 - invite_find is one row of scalar subqueries, each one index lookup;
   no join of the user's tokens against the rest;
 - the sort (SQLite's temp B-tree, PostgreSQL's Sort) orders only the few

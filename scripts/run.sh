@@ -52,6 +52,9 @@ CustomLog /dev/stdout short
 
 DBDriver sqlite3
 DBDParams $demo/invite.db
+DBDKeep 2
+DBDMax 2
+DBDInitSQL "PRAGMA synchronous = NORMAL"
 InviteDBD On
 InviteSiteUrl http://127.0.0.1:$PORT
 <Location /api/v1>
