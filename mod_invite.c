@@ -149,6 +149,11 @@ static int invite_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 static void invite_child_init(apr_pool_t *pchild, server_rec *s)
 {
     invite_db_mutex_child_init(pchild, s);
+    if (invite_token_init(pchild) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, INVLOGNO(00003)
+                     "could not fetch SHA-256 once; hashing looks it up "
+                     "per request");
+    }
     if (invite_config_child_init(pchild) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, INVLOGNO(00002)
                      "no memory for the InviteAuthCache table; every "

@@ -33,6 +33,10 @@ int invite_id_is_valid(const char *s);
 
 #define INVITE_TOKEN_HASH_LEN 44 /* padded base64 of 32 bytes */
 
+/* Fetches OpenSSL's SHA-256 once, until p is cleared (call it before
+ * threads hash; without it every hash looks the digest up by name). */
+apr_status_t invite_token_init(apr_pool_t *p);
+
 /* Rocket.Chat's stored login-token form: base64(SHA-256(token)). */
 const char *invite_token_hash(apr_pool_t *p, const char *token);
 

@@ -5,7 +5,6 @@
  */
 #include <string.h>
 
-#include <apr_atomic.h>
 #include <apr_base64.h>
 #include <apr_strings.h>
 #include <openssl/crypto.h>
@@ -15,20 +14,26 @@
 #include "invite_core.h"
 
 /* OpenSSL 3 looks the digest up by name on every EVP_sha256() use unless
- * the caller fetches it once; it is kept for the life of the process. */
-static const EVP_MD *sha256(void)
-{
-    static volatile void *md;
-    EVP_MD *fetched;
+ * it is fetched once: invite_token_init() does, for the process's life. */
+static EVP_MD *sha256_md;
 
-    if (md)
-        return (const EVP_MD *)md;
-    fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
-    if (!fetched)
-        return EVP_sha256();
-    if (apr_atomic_casptr(&md, fetched, NULL) != NULL)
-        EVP_MD_free(fetched);        /* another thread was first */
-    return (const EVP_MD *)md;
+static apr_status_t free_sha256(void *data)
+{
+    (void)data;
+    EVP_MD_free(sha256_md);
+    sha256_md = NULL;
+    return APR_SUCCESS;
+}
+
+apr_status_t invite_token_init(apr_pool_t *p)
+{
+    if (sha256_md)
+        return APR_SUCCESS;
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (!sha256_md)
+        return APR_EGENERAL;
+    apr_pool_cleanup_register(p, NULL, free_sha256, apr_pool_cleanup_null);
+    return APR_SUCCESS;
 }
 
 const char *invite_token_hash(apr_pool_t *p, const char *token)
@@ -41,7 +46,8 @@ const char *invite_token_hash(apr_pool_t *p, const char *token)
         return NULL;
     /* The header value's bytes are hashed as is: for UTF-8 input this is
      * exactly what Node does with a JS string. */
-    if (EVP_Digest(token, strlen(token), md, &mdlen, sha256(), NULL) != 1
+    if (EVP_Digest(token, strlen(token), md, &mdlen,
+                   sha256_md ? sha256_md : EVP_sha256(), NULL) != 1
         || mdlen != sizeof(md))
         return NULL;
 
