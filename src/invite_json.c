@@ -7,6 +7,32 @@
 
 #include "invite_core.h"
 
+/* jansson writes "\u001F"; JSON.stringify "\u001f".  Lower-case the hex
+ * digits of every \u escape (jansson's output is valid JSON, so a
+ * backslash always starts an escape and "\\" is skipped whole). */
+static void lower_unicode_escapes(char *s, size_t n)
+{
+    size_t i = 0, k;
+
+    while (i < n) {
+        if (s[i] != '\\' || i + 1 >= n) {
+            i++;
+            continue;
+        }
+        if (s[i + 1] == 'u') {
+            for (k = i + 2; k < i + 6 && k < n; k++) {
+                if (s[k] >= 'A' && s[k] <= 'F') {
+                    s[k] = (char)(s[k] - 'A' + 'a');
+                }
+            }
+            i += 6;
+        }
+        else {
+            i += 2;
+        }
+    }
+}
+
 const char *invite_json_dump(apr_pool_t *p, json_t *v)
 {
     /* JSON_COMPACT matches JSON.stringify; jansson keeps insertion order. */
@@ -31,6 +57,9 @@ const char *invite_json_dump(apr_pool_t *p, json_t *v)
         else {
             out = NULL;
         }
+    }
+    if (out) {
+        lower_unicode_escapes(out, n);
     }
     json_decref(v);
     return out;

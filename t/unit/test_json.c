@@ -67,6 +67,30 @@ static void test_dump(void)
            "slash, UTF-8, U+2028 and DEL unescaped (JSON.stringify)");
     is_str(invite_json_dump(pool, json_string("\"\\\n\r\t\b\f")),
            "\"\\\"\\\\\\n\\r\\t\\b\\f\"", "short escapes");
+    /* Control characters as JSON.stringify writes them: lower-case hex. */
+    {
+        char ctl[40], want[300], *w = want;
+        int c, k = 0;
+        for (c = 1; c < 0x20; c++) {
+            ctl[k++] = (char)c;
+        }
+        ctl[k] = '\0';
+        *w++ = '"';
+        for (c = 1; c < 0x20; c++) {
+            const char *shortesc = c == '\b' ? "\\b" : c == '\f' ? "\\f"
+                : c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t"
+                : NULL;
+            w += shortesc ? sprintf(w, "%s", shortesc)
+                          : sprintf(w, "\\u%04x", c);
+        }
+        *w++ = '"';
+        *w = '\0';
+        is_str(invite_json_dump(pool, json_string(ctl)), want,
+               "every control character escaped in lower-case hex");
+    }
+    is_str(invite_json_dump(pool, json_string("\\u001F \x1f")),
+           "\"\\\\u001F \\u001f\"",
+           "an escaped backslash before 'u001F' is text, left as it is");
     is_str(invite_json_dump(pool, json_integer(LLONG_MAX)),
            "9223372036854775807", "64-bit integer");
 
