@@ -27,12 +27,19 @@ typedef struct {
                           * NULL: this engine does not use the statement */
 } invite_stmt_t;
 
+typedef enum {
+    /* Creates with CREATE alone when the slot is free, else RELEASE_SLOT
+     * then CREATE in one transaction, under a host-wide writer lock. */
+    INVITE_ENGINE_SQLITE3,
+    /* CREATE releases and inserts in one statement; connections may need
+     * reconnecting and their statements preparing again. */
+    INVITE_ENGINE_PGSQL
+} invite_engine_e;
+
 typedef struct {
+    invite_engine_e id;
     const char *driver;                /* apr_dbd driver name */
     const invite_stmt_t *statements;   /* INVITE_STMT_COUNT entries */
-    /* 1: create = RELEASE_SLOT then CREATE inside one transaction (and a
-     * host-wide writer lock); 0: CREATE alone does both, atomically. */
-    int create_in_transaction;
 } invite_engine_t;
 
 /* The engine of an apr_dbd driver name, or NULL when unsupported. */

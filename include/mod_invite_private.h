@@ -118,7 +118,7 @@ invite_db_rc_e invite_db_query(invite_db_t *db, invite_stmt_e stmt,
 invite_db_rc_e invite_db_write_lock(invite_db_t *db);
 void invite_db_write_unlock(invite_db_t *db);
 
-/* sqlite3 only (engine->create_in_transaction): BEGIN IMMEDIATE under
+/* sqlite3 only (INVITE_ENGINE_SQLITE3): BEGIN IMMEDIATE under
  * the host-wide SQLite writer lock. */
 invite_db_rc_e invite_db_begin(invite_db_t *db);
 /* Commits when every statement succeeded, else rolls back; releases the

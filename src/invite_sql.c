@@ -97,6 +97,9 @@
 #define INSERT_COLUMNS \
     "INSERT INTO invites (id, days, max_uses, rid, user_id, created_at," \
     " expires, uses, updated_at, slot)"
+/* Args: id, days, max_uses, rid, user id, created_at, expires (NULL for
+ * never), updated_at. */
+#define INSERT_VALUES "%s, %d, %d, %s, %s, %lld, %lld, 0, %lld, 1"
 
 /* Args: now, user id, rid, days, max_uses.  Last column: 1 if live. */
 #define SLOT_HOLDER_SQL(invites) \
@@ -114,12 +117,10 @@ static const invite_stmt_t sqlite3_statements[INVITE_STMT_COUNT] = {
         LIVE_INVITE_SQL(INVITE_COLUMNS(""), SQLITE_LIVE_INVITES) },
     [INVITE_STMT_RELEASE_SLOT] = { "invite_release_slot",
         RELEASE_SLOT_SQL(SQLITE_INVITES) },
-    /* Args: id, days, max_uses, rid, user id, created_at, expires (NULL
-     * for never), updated_at.  Affects no row when the slot is taken (or,
+    /* Args: those of INSERT_VALUES.  Affects no row when the slot is taken (or,
      * rarely, the id exists): the caller then reads the slot holder. */
     [INVITE_STMT_CREATE] = { "invite_create",
-        INSERT_COLUMNS " VALUES (%s, %d, %d, %s, %s, %lld, %lld, 0, %lld, 1)"
-        " ON CONFLICT DO NOTHING" },
+        INSERT_COLUMNS " VALUES (" INSERT_VALUES ") ON CONFLICT DO NOTHING" },
     [INVITE_STMT_SLOT_HOLDER] = { "invite_slot_holder",
         SLOT_HOLDER_SQL(SQLITE_INVITES) },
     [INVITE_STMT_SESSION] = { "invite_session", NULL },
@@ -135,11 +136,11 @@ static const invite_stmt_t pgsql_statements[INVITE_STMT_COUNT] = {
      * transaction.  The aggregate over `released` makes the UPDATE finish
      * before the INSERT runs; the holder's old row version, updated by
      * this same statement, no longer conflicts.  Args: those of
-     * RELEASE_SLOT_SQL, then those of sqlite3's invite_create. */
+     * RELEASE_SLOT_SQL, then those of INSERT_VALUES. */
     [INVITE_STMT_CREATE] = { "invite_create",
         "WITH released AS (" RELEASE_SLOT_SQL("invites") " RETURNING 1) "
         INSERT_COLUMNS
-        " SELECT %s, %d, %d, %s, %s, %lld, %lld, 0, %lld, 1"
+        " SELECT " INSERT_VALUES
         " FROM (SELECT count(*) FROM released) AS r"
         " ON CONFLICT DO NOTHING" },
     [INVITE_STMT_SLOT_HOLDER] = { "invite_slot_holder",
@@ -153,10 +154,10 @@ static const invite_stmt_t pgsql_statements[INVITE_STMT_COUNT] = {
 };
 
 static const invite_engine_t sqlite3_engine = {
-    "sqlite3", sqlite3_statements, 1
+    INVITE_ENGINE_SQLITE3, "sqlite3", sqlite3_statements
 };
 static const invite_engine_t pgsql_engine = {
-    "pgsql", pgsql_statements, 0
+    INVITE_ENGINE_PGSQL, "pgsql", pgsql_statements
 };
 
 const invite_engine_t *const invite_sql_engines[] = {

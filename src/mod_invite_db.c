@@ -55,7 +55,7 @@ void invite_db_retrieve_optional_fns(void)
 
 static int is_pgsql(const invite_db_t *db)
 {
-    return db->engine->create_in_transaction == 0;
+    return db->engine->id == INVITE_ENGINE_PGSQL;
 }
 
 /* A new connection runs the engine's session statement once; the mark
@@ -121,7 +121,6 @@ static int connected(invite_db_t *db)
 static void pgsql_reprepare(invite_db_t *db)
 {
     ap_dbd_t *d = db->dbd;
-
     const invite_stmt_t *stmts = db->engine->statements;
     int i;
 
@@ -149,22 +148,24 @@ static const char *error_text(invite_db_t *db, int rv)
     return apr_pstrdup(db->r->pool, msg ? msg : "???");
 }
 
-/* Messages that mean "not there or not free right now", not "wrong": a
- * lock or statement timeout (the options in DBDParams), a backend that was
- * terminated or a connection that broke; SQLite's lock (a SELECT that
- * stays busy comes back as SQLITE_ERROR "database is locked").  Matched
- * on text: apr_dbd exposes no SQLSTATE. */
-static int transient(const char *msg)
+/* Driver messages that mean "not there or not free right now", not
+ * "wrong", matched on text: apr_dbd exposes no SQLSTATE. */
+static const char *const timeouts[] = {   /* the options in DBDParams */
+    "lock timeout", "statement timeout", NULL
+};
+static const char *const unavailable[] = {
+    /* a backend that was terminated or a connection that broke */
+    "terminating connection", "server closed the connection",
+    "no connection to the server", "could not receive data",
+    "could not send data", "connection to server",
+    /* SQLite's lock: a SELECT that stays busy comes back as SQLITE_ERROR */
+    "database is locked", "database table is locked", NULL
+};
+
+static int mentions(const char *msg, const char *const *words)
 {
-    static const char *const words[] = {
-        "lock timeout", "statement timeout", "terminating connection",
-        "server closed the connection", "no connection to the server",
-        "could not receive data", "could not send data",
-        "connection to server", "database is locked", "database table is locked"
-    };
-    size_t i;
-    for (i = 0; msg && i < sizeof(words) / sizeof(words[0]); i++) {
-        if (strstr(msg, words[i])) {
+    for (; *words; words++) {
+        if (strstr(msg, *words)) {
             return 1;
         }
     }
@@ -173,7 +174,12 @@ static int transient(const char *msg)
 
 static int timed_out(const char *msg)
 {
-    return strstr(msg, "lock timeout") || strstr(msg, "statement timeout");
+    return mentions(msg, timeouts);
+}
+
+static int transient(const char *msg)
+{
+    return timed_out(msg) || mentions(msg, unavailable);
 }
 
 /* `up` is connected(db) as the caller last saw it, so that a lost server

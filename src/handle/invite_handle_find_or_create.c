@@ -33,6 +33,8 @@ typedef struct {
     const char *rid;
     long long days;
     long long max_uses;
+    const char *days_arg;       /* days and max_uses as bound arguments */
+    const char *max_uses_arg;
 } find_request_t;
 
 static int send_db_failure(request_rec *r, invite_db_rc_e rc)
@@ -89,10 +91,10 @@ static void new_invite(const find_request_t *q, const char *id,
 /* The slot holder, when it is live: the invite another request created
  * first.  *found says whether there was one. */
 static invite_db_rc_e read_slot_holder(find_request_t *q, const char *now_s,
-                                       const char *days, const char *uses,
                                        invite_record_t *inv, int *found)
 {
-    const char *holder[] = { now_s, q->user_id, q->rid, days, uses };
+    const char *holder[] = { now_s, q->user_id, q->rid, q->days_arg,
+                             q->max_uses_arg };
     apr_array_header_t *rows;
     int ncols;
     invite_db_rc_e rc = invite_db_select(q->db, INVITE_STMT_SLOT_HOLDER, 5,
@@ -115,8 +117,7 @@ typedef struct {
     const char *now_s;
 } create_args_t;
 
-static invite_db_rc_e new_create_args(find_request_t *q, const char *days,
-                                      const char *uses, invite_record_t *inv,
+static invite_db_rc_e new_create_args(find_request_t *q, invite_record_t *inv,
                                       create_args_t *c)
 {
     apr_pool_t *p = q->r->pool;
@@ -133,12 +134,12 @@ static invite_db_rc_e new_create_args(find_request_t *q, const char *days,
     c->now_s = lld(p, now);
     c->args[0] = q->user_id;
     c->args[1] = q->rid;
-    c->args[2] = days;
-    c->args[3] = uses;
+    c->args[2] = q->days_arg;
+    c->args[3] = q->max_uses_arg;
     c->args[4] = c->now_s;
     insert[0] = id;
-    insert[1] = days;
-    insert[2] = uses;
+    insert[1] = q->days_arg;
+    insert[2] = q->max_uses_arg;
     insert[3] = q->rid;
     insert[4] = q->user_id;
     insert[5] = c->now_s;
@@ -150,13 +151,12 @@ static invite_db_rc_e new_create_args(find_request_t *q, const char *days,
 /* sqlite3's common case, when no invite holds the slot, dead or alive:
  * the insert alone, one autocommit statement under the writer lock.
  * *done is 0 when the slot (or, rarely, the id) was taken. */
-static invite_db_rc_e sqlite_insert_alone(find_request_t *q, const char *days,
-                                          const char *uses,
+static invite_db_rc_e sqlite_insert_alone(find_request_t *q,
                                           invite_record_t *inv, int *done)
 {
     create_args_t c;
     int nrows = 0;
-    invite_db_rc_e rc = new_create_args(q, days, uses, inv, &c);
+    invite_db_rc_e rc = new_create_args(q, inv, &c);
 
     *done = 0;
     if (rc == INVITE_DB_OK) {
@@ -178,14 +178,12 @@ static invite_db_rc_e sqlite_insert_alone(find_request_t *q, const char *days,
  * else both steps as one short transaction under the host's writer lock. */
 static invite_db_rc_e create_invite(find_request_t *q, invite_record_t *inv)
 {
-    apr_pool_t *p = q->r->pool;
-    const char *days = lld(p, q->days), *uses = lld(p, q->max_uses);
-    int in_txn = q->db->engine->create_in_transaction;
+    int in_txn = q->db->engine->id == INVITE_ENGINE_SQLITE3;
     invite_db_rc_e rc = INVITE_DB_OK;
     int attempt, done = 0;
 
     if (in_txn) {
-        rc = sqlite_insert_alone(q, days, uses, inv, &done);
+        rc = sqlite_insert_alone(q, inv, &done);
         if (rc != INVITE_DB_OK || done) {
             return rc;
         }
@@ -196,7 +194,7 @@ static invite_db_rc_e create_invite(find_request_t *q, invite_record_t *inv)
         create_args_t c;
         int nrows = 0;
 
-        rc = new_create_args(q, days, uses, inv, &c);
+        rc = new_create_args(q, inv, &c);
         if (rc != INVITE_DB_OK) {
             break;
         }
@@ -220,7 +218,7 @@ static invite_db_rc_e create_invite(find_request_t *q, invite_record_t *inv)
             break;
         }
         /* Someone holds the slot (or, rarely, the id was taken). */
-        rc = read_slot_holder(q, c.now_s, days, uses, inv, &done);
+        rc = read_slot_holder(q, c.now_s, inv, &done);
     }
     if (rc == INVITE_DB_OK && !done) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, q->r, INVLOGNO(00202)
@@ -289,8 +287,8 @@ static void cache_facts(invite_auth_cache_t *cache, apr_interval_time_t ttl,
  * a fresh entry, the facts come from the cache and only the invite from
  * the database (and not even that when a check fails); otherwise both
  * come from invite_find, one statement.  *invite is NULL when there is no
- * live invite or it was not needed.  Returns OK to go on, or the status
- * of an answer already sent. */
+ * live invite or it was not needed.  Returns 0 to go on, or 1 when an
+ * answer was sent, leaving the handler's return value in *done. */
 static int gather(find_request_t *q, const invite_dir_cfg_t *cfg,
                   const char *token_hash, invite_find_facts_t *facts,
                   const char ***invite, int *done)
@@ -299,16 +297,15 @@ static int gather(find_request_t *q, const invite_dir_cfg_t *cfg,
     apr_interval_time_t ttl;
     invite_auth_cache_t *cache = invite_config_auth_cache(cfg, &ttl);
     invite_auth_facts_t cached;
-    const char *days = lld(r->pool, q->days), *uses = lld(r->pool, q->max_uses);
     const char *now = lld(r->pool, invite_time_now_ms());
     const char *args[12], **row;
     apr_array_header_t *rows;
     invite_db_rc_e rc;
-    int ncols;
-
+    int ncols, hit = cache && invite_auth_cache_get(cache, q->user_id,
+                                                    token_hash, q->rid,
+                                                    apr_time_now(), &cached);
     *invite = NULL;
-    if (cache && invite_auth_cache_get(cache, q->user_id, token_hash, q->rid,
-                                       apr_time_now(), &cached)) {
+    if (hit) {
         facts->authenticated = 1;
         facts->granted = cached.granted;
         facts->subscribed = cached.subscribed;
@@ -317,26 +314,19 @@ static int gather(find_request_t *q, const invite_dir_cfg_t *cfg,
         if (invite_find_decide(facts) != INVITE_FIND_CREATE) {
             return 0;   /* a failed check: no database work at all */
         }
-        q->db = invite_db_acquire(r);
-        if (!q->db) {
-            *done = invite_http_unavailable(r);
-            return 1;
-        }
         args[0] = q->user_id;
         args[1] = q->rid;
-        args[2] = days;
-        args[3] = uses;
+        args[2] = q->days_arg;
+        args[3] = q->max_uses_arg;
         args[4] = now;
-        rc = invite_db_select(q->db, INVITE_STMT_FIND_INVITE, 5, args, &rows,
-                              &ncols);
-        if (rc != INVITE_DB_OK) {
-            *done = send_db_failure(r, rc);
-            return 1;
-        }
-        if (rows->nelts > 0 && ncols >= INVITE_COL_COUNT) {
-            *invite = APR_ARRAY_IDX(rows, 0, const char **);
-        }
-        return 0;
+    }
+    else {
+        /* The argument order of FIND_SQL (src/invite_sql.c). */
+        args[0] = args[1] = args[2] = args[4] = args[7] = q->user_id;
+        args[3] = args[5] = args[6] = args[8] = q->rid;
+        args[9] = q->days_arg;
+        args[10] = q->max_uses_arg;
+        args[11] = now;
     }
 
     q->db = invite_db_acquire(r);
@@ -344,16 +334,19 @@ static int gather(find_request_t *q, const invite_dir_cfg_t *cfg,
         *done = invite_http_unavailable(r);
         return 1;
     }
-    /* The argument order of FIND_SQL (src/invite_sql.c). */
-    args[0] = args[1] = args[2] = args[4] = args[7] = q->user_id;
-    args[3] = args[5] = args[6] = args[8] = q->rid;
-    args[9] = days;
-    args[10] = uses;
-    args[11] = now;
-    rc = invite_db_select(q->db, INVITE_STMT_FIND, 12, args, &rows, &ncols);
+    rc = hit ? invite_db_select(q->db, INVITE_STMT_FIND_INVITE, 5, args,
+                                &rows, &ncols)
+             : invite_db_select(q->db, INVITE_STMT_FIND, 12, args, &rows,
+                                &ncols);
     if (rc != INVITE_DB_OK) {
         *done = send_db_failure(r, rc);
         return 1;
+    }
+    if (hit) {
+        if (rows->nelts > 0 && ncols >= INVITE_COL_COUNT) {
+            *invite = APR_ARRAY_IDX(rows, 0, const char **);
+        }
+        return 0;
     }
     if (rows->nelts != 1 || ncols < INVITE_FIND_COL_INVITE + INVITE_COL_COUNT) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, INVLOGNO(00203)
@@ -414,6 +407,8 @@ int invite_handle_find_or_create(request_rec *r, const invite_dir_cfg_t *cfg)
     }
     json_decref(params);
     facts.rid = q.rid;
+    q.days_arg = lld(r->pool, q.days);
+    q.max_uses_arg = lld(r->pool, q.max_uses);
 
     if (gather(&q, cfg, token_hash, &facts, &invite, &done)) {
         return done;
