@@ -18,7 +18,9 @@ CORE_SRC = src/invite_id.c src/invite_token.c src/invite_time.c \
 # httpd glue: config, hooks, dispatch, database access, endpoint handlers.
 GLUE_SRC = mod_invite.c src/mod_invite_config.c src/mod_invite_http.c \
            src/mod_invite_db.c src/invite_sql.c \
-           src/handle/invite_handle_find_or_create.c
+           src/mod_invite_ratelimit.c \
+           src/handle/invite_handle_find_or_create.c \
+           src/handle/invite_handle_pending.c
 HEADERS  = $(wildcard include/*.h)
 
 MODULE   = .libs/mod_invite.so

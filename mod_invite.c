@@ -4,9 +4,13 @@
  * This file holds the module record, the hooks and the dispatcher; each
  * endpoint lives in src/handle/, the httpd-free logic in src/invite_*.c.
  *
- *   <Location /api/v1/findOrCreateInvite>
+ *   <Location /api/v1/>
  *       SetHandler invite
  *   </Location>
+ *
+ * serves findOrCreateInvite, listInvites, removeInvite/:_id,
+ * useInviteToken and validateInviteToken; other paths there get a JSON
+ * 404, other methods a JSON 405 with Allow.
  */
 #define INVITE_NO_APLOG_USE_MODULE
 #include <apr_strings.h>
@@ -18,7 +22,8 @@
 #include "mod_invite_private.h"
 
 typedef struct {
-    const char *name;        /* path segment after .../api/v1/ */
+    const char *name;        /* path after .../api/v1/; a trailing '/'
+                              * takes one non-empty segment (":_id") */
     int method;              /* M_POST, M_GET, ... */
     const char *allow;       /* the Allow header for a 405 */
     invite_endpoint_fn handle;
@@ -26,9 +31,25 @@ typedef struct {
 
 static const invite_route_t invite_routes[] = {
     { "findOrCreateInvite", M_POST, "POST", invite_handle_find_or_create },
+    { "listInvites", M_GET, "GET, HEAD", invite_handle_list },
+    { "removeInvite/", M_DELETE, "DELETE", invite_handle_remove },
+    { "useInviteToken", M_POST, "POST", invite_handle_use },
+    { "validateInviteToken", M_POST, "POST", invite_handle_validate },
 };
 
 #define API_PREFIX "/api/v1/"
+
+/* Whether `path` (after .../api/v1/) is `route`: the same name, or for a
+ * name ending in '/' the name plus one non-empty segment. */
+static int route_matches(const char *route, const char *path)
+{
+    size_t n = strlen(route);
+
+    if (route[n - 1] != '/') {
+        return !strcmp(route, path);
+    }
+    return !strncmp(route, path, n) && path[n] && !ap_strchr_c(path + n, '/');
+}
 
 static const invite_route_t *route_for(const char *uri)
 {
@@ -47,7 +68,7 @@ static const invite_route_t *route_for(const char *uri)
     name = at ? at + sizeof(API_PREFIX) - 1 : NULL;
     for (i = 0; name && i < sizeof(invite_routes) / sizeof(invite_routes[0]);
          i++) {
-        if (!strcmp(name, invite_routes[i].name)) {
+        if (route_matches(invite_routes[i].name, name)) {
             return &invite_routes[i];
         }
     }
@@ -68,6 +89,7 @@ static int invite_handler(request_rec *r)
         return invite_http_send_json(r, HTTP_NOT_FOUND,
             invite_json_plain_error(r->pool, "Not found"));
     }
+    /* HEAD is M_GET in httpd, so a GET route answers HEAD as well. */
     if (r->method_number != route->method) {
         ap_discard_request_body(r);
         apr_table_setn(r->headers_out, "Allow", route->allow);

@@ -32,6 +32,7 @@ typedef struct invite_auth_cache_t invite_auth_cache_t;
 typedef struct {
     int granted;
     int subscribed;
+    int rate_limit_exempt;                         /* api-bypass-rate-limit */
     int has_room;                                  /* rooms.t was found */
     char room_type[INVITE_CACHE_ROOM_TYPE_MAX + 1];
 } invite_auth_facts_t;

@@ -62,6 +62,7 @@ enum {
     INVITE_FIND_COL_GRANTED,
     INVITE_FIND_COL_SUBSCRIBED,
     INVITE_FIND_COL_ROOM_TYPE,
+    INVITE_FIND_COL_BYPASS,     /* holds api-bypass-rate-limit globally */
     INVITE_FIND_COL_INVITE      /* first of the INVITE_COL_* block */
 };
 

@@ -134,10 +134,29 @@ void invite_db_mutex_child_init(apr_pool_t *pchild, server_rec *s);
 /* Fetches mod_dbd's optional functions (optional_fn_retrieve hook). */
 void invite_db_retrieve_optional_fns(void);
 
+/* ----------------------------------------------------------- rate limit */
+
+/* Rocket.Chat's API rate limiter (spec section 7), in
+ * src/mod_invite_ratelimit.c: a fixed window per client IP
+ * (r->useragent_ip), route and method, counted in mod_socache so that all
+ * processes of a host (and with a shared provider, all hosts) see one
+ * count.  Handlers call it after authentication and the body schema and
+ * before their business checks; `route` is the route's pattern after
+ * /api/v1/ ("findOrCreateInvite", "removeInvite/:_id").  `exempt`: the
+ * caller holds api-bypass-rate-limit.  Returns 0 to go on (with the
+ * X-RateLimit-* headers set when the limit applies), or 1 when it has
+ * answered (429), leaving the handler's return value in *done. */
+int invite_ratelimit_check(request_rec *r, const invite_dir_cfg_t *cfg,
+                           const char *route, int exempt, int *done);
+
 /* ------------------------------------------------------------ endpoints */
 
 typedef int (*invite_endpoint_fn)(request_rec *r, const invite_dir_cfg_t *cfg);
 
 int invite_handle_find_or_create(request_rec *r, const invite_dir_cfg_t *cfg);
+int invite_handle_list(request_rec *r, const invite_dir_cfg_t *cfg);
+int invite_handle_remove(request_rec *r, const invite_dir_cfg_t *cfg);
+int invite_handle_use(request_rec *r, const invite_dir_cfg_t *cfg);
+int invite_handle_validate(request_rec *r, const invite_dir_cfg_t *cfg);
 
 #endif

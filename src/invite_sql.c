@@ -55,9 +55,20 @@
 
 /* Permission through a role: the role rows of the caller drive, each
  * checked by a primary-key lookup in permission_roles. */
-#define GRANTS(roles) \
+#define GRANTS_PERMISSION(permission, roles) \
     "EXISTS (SELECT 1 FROM permission_roles pr" \
-    "  WHERE pr.permission = 'create-invite-links' AND pr.role = " roles ")"
+    "  WHERE pr.permission = '" permission "' AND pr.role = " roles ")"
+#define GRANTS(roles) GRANTS_PERMISSION("create-invite-links", roles)
+
+/* 1 when the user's global roles hold `permission`, else 0.  Arg: user id. */
+#define HOLDS_GLOBALLY(permission) \
+    " CASE WHEN EXISTS (SELECT 1 FROM user_roles ur" \
+    "     WHERE ur.user_id = %s AND " \
+    GRANTS_PERMISSION(permission, "ur.role") ") THEN 1 ELSE 0 END"
+
+/* The user's login-token hashes as one column.  Arg: user id. */
+#define TOKEN_LIST(token_list) \
+    " (SELECT " token_list " FROM login_tokens WHERE user_id = %s)"
 
 /* The live invite joined to invite_find's row, as each engine runs it
  * fastest: SQLite by the id a scalar subquery finds (a derived table would
@@ -72,11 +83,10 @@
 /* The whole find path in one statement and one row.  `token_list` is the
  * engine's string aggregate of hashed_token with a ' ' separator.
  * Args: user id (tokens); user id (global roles); user id, rid (room
- * roles); user id, rid (subscription); rid (room); user id, rid, days,
- * max_uses, now (live invite). */
+ * roles); user id, rid (subscription); rid (room); user id (rate-limit
+ * bypass); user id, rid, days, max_uses, now (live invite). */
 #define FIND_SQL(token_list, live_invite_join) \
-    "SELECT" \
-    " (SELECT " token_list " FROM login_tokens WHERE user_id = %s)," \
+    "SELECT" TOKEN_LIST(token_list) "," \
     " CASE WHEN EXISTS (SELECT 1 FROM user_roles ur" \
     "     WHERE ur.user_id = %s AND " GRANTS("ur.role") ")" \
     "   OR EXISTS (SELECT 1 FROM subscription_roles sr" \
@@ -85,6 +95,7 @@
     " CASE WHEN EXISTS (SELECT 1 FROM subscriptions" \
     "     WHERE user_id = %s AND rid = %s) THEN 1 ELSE 0 END," \
     " (SELECT t FROM rooms WHERE id = %s)," \
+    HOLDS_GLOBALLY("api-bypass-rate-limit") "," \
     " " INVITE_COLUMNS("live_invite.") \
     " FROM (SELECT 1 AS one) AS one_row" live_invite_join
 

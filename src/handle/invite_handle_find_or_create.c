@@ -35,6 +35,7 @@ typedef struct {
     long long max_uses;
     const char *days_arg;       /* days and max_uses as bound arguments */
     const char *max_uses_arg;
+    int rate_limit_exempt;      /* the caller holds api-bypass-rate-limit */
 } find_request_t;
 
 static int send_db_failure(request_rec *r, invite_db_rc_e rc)
@@ -248,9 +249,11 @@ static int send_invite(request_rec *r, const invite_dir_cfg_t *cfg,
 
 /* Fills the facts of an invite_find row and returns its invite block,
  * NULL when no live invite came back. */
-static const char **facts_from_find(const char **row, const char *token_hash,
+static const char **facts_from_find(find_request_t *q, const char **row,
+                                    const char *token_hash,
                                     invite_find_facts_t *facts)
 {
+    q->rate_limit_exempt = is_one(row[INVITE_FIND_COL_BYPASS]);
     facts->authenticated = invite_token_hash_in_list(
         token_hash, row[INVITE_FIND_COL_TOKEN_HASHES]);
     facts->granted = is_one(row[INVITE_FIND_COL_GRANTED]);
@@ -275,6 +278,7 @@ static void cache_facts(invite_auth_cache_t *cache, apr_interval_time_t ttl,
     memset(&f, 0, sizeof(f));
     f.granted = facts->granted;
     f.subscribed = facts->subscribed;
+    f.rate_limit_exempt = q->rate_limit_exempt;
     f.has_room = facts->room_type != NULL;
     if (f.has_room) {
         apr_cpystrn(f.room_type, facts->room_type, sizeof(f.room_type));
@@ -298,7 +302,7 @@ static int gather(find_request_t *q, const invite_dir_cfg_t *cfg,
     invite_auth_cache_t *cache = invite_config_auth_cache(cfg, &ttl);
     invite_auth_facts_t cached;
     const char *now = lld(r->pool, invite_time_now_ms());
-    const char *args[12], **row;
+    const char *args[13], **row;
     apr_array_header_t *rows;
     invite_db_rc_e rc;
     int ncols, hit = cache && invite_auth_cache_get(cache, q->user_id,
@@ -309,6 +313,7 @@ static int gather(find_request_t *q, const invite_dir_cfg_t *cfg,
         facts->authenticated = 1;
         facts->granted = cached.granted;
         facts->subscribed = cached.subscribed;
+        q->rate_limit_exempt = cached.rate_limit_exempt;
         facts->room_type = cached.has_room
                            ? apr_pstrdup(r->pool, cached.room_type) : NULL;
         if (invite_find_decide(facts) != INVITE_FIND_CREATE) {
@@ -322,11 +327,11 @@ static int gather(find_request_t *q, const invite_dir_cfg_t *cfg,
     }
     else {
         /* The argument order of FIND_SQL (src/invite_sql.c). */
-        args[0] = args[1] = args[2] = args[4] = args[7] = q->user_id;
-        args[3] = args[5] = args[6] = args[8] = q->rid;
-        args[9] = q->days_arg;
-        args[10] = q->max_uses_arg;
-        args[11] = now;
+        args[0] = args[1] = args[2] = args[4] = args[7] = args[8] = q->user_id;
+        args[3] = args[5] = args[6] = args[9] = q->rid;
+        args[10] = q->days_arg;
+        args[11] = q->max_uses_arg;
+        args[12] = now;
     }
 
     q->db = invite_db_acquire(r);
@@ -336,7 +341,7 @@ static int gather(find_request_t *q, const invite_dir_cfg_t *cfg,
     }
     rc = hit ? invite_db_select(q->db, INVITE_STMT_FIND_INVITE, 5, args,
                                 &rows, &ncols)
-             : invite_db_select(q->db, INVITE_STMT_FIND, 12, args, &rows,
+             : invite_db_select(q->db, INVITE_STMT_FIND, 13, args, &rows,
                                 &ncols);
     if (rc != INVITE_DB_OK) {
         *done = send_db_failure(r, rc);
@@ -356,7 +361,7 @@ static int gather(find_request_t *q, const invite_dir_cfg_t *cfg,
         return 1;
     }
     row = APR_ARRAY_IDX(rows, 0, const char **);
-    *invite = facts_from_find(row, token_hash, facts);
+    *invite = facts_from_find(q, row, token_hash, facts);
     cache_facts(cache, ttl, q, token_hash, facts);
     return 0;
 }
@@ -411,6 +416,13 @@ int invite_handle_find_or_create(request_rec *r, const invite_dir_cfg_t *cfg)
     q.max_uses_arg = lld(r->pool, q.max_uses);
 
     if (gather(&q, cfg, token_hash, &facts, &invite, &done)) {
+        return done;
+    }
+    /* Rocket.Chat's order: authentication, schema, rate limit, then the
+     * business checks. */
+    if (facts.authenticated && !facts.schema_error
+        && invite_ratelimit_check(r, cfg, "findOrCreateInvite",
+                                  q.rate_limit_exempt, &done)) {
         return done;
     }
     facts.found = invite != NULL;
