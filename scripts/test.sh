@@ -53,6 +53,7 @@ run_suite() {   # engine
       INVITE_TEST_PG_PARAMS="${INVITE_TEST_PG_PARAMS:-}" \
       INVITE_TEST_PG_CLUSTER="$work/pg" \
       perl t/TEST.PL -apxs "$(command -v apxs)" -httpd /usr/sbin/apache2 \
+      ${INVITE_TEST_PORT:+-port "$INVITE_TEST_PORT"} \
       -verbose=${INVITE_TEST_VERBOSE:-0} "${TEST_FILES[@]}") 2>&1 |
     grep --line-buffered -v 'Could not open configuration file /etc/apache2/httpd.conf' |
     tee "$log" || rc=$?
