@@ -22,9 +22,14 @@
 #define INVITE_ID_ALPHABET \
     "23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz"
 
+#define INVITE_ID_MAX_LEN 64   /* InviteIdLength's upper bound */
+
 /* Fills out[0..INVITE_ID_LEN-1] from apr_generate_random_bytes without
  * modulo bias and NUL-terminates it. */
 apr_status_t invite_id_generate(char out[INVITE_ID_LEN + 1]);
+/* The same for `len` symbols (1..INVITE_ID_MAX_LEN; else APR_EINVAL);
+ * out holds len + 1 bytes. */
+apr_status_t invite_id_generate_len(char *out, int len);
 
 /* 1 if s is INVITE_ID_LEN characters of INVITE_ID_ALPHABET. */
 int invite_id_is_valid(const char *s);

@@ -74,7 +74,8 @@ enum {
     INVITE_FIND_COL_INVITE      /* first of the INVITE_COL_* block */
 };
 
-/* Columns of INVITE_STMT_AUTH's one row.  Args: user id x3. */
+/* Columns of INVITE_STMT_AUTH's one row.  Args: user id, login-token
+ * cutoff (epoch ms), user id x2. */
 enum {
     INVITE_AUTH_COL_TOKEN_HASHES,  /* as INVITE_FIND_COL_TOKEN_HASHES */
     INVITE_AUTH_COL_GRANTED,       /* create-invite-links, global roles */
@@ -91,7 +92,8 @@ enum {
     INVITE_VALIDATE_COL_COUNT
 };
 
-/* Columns of INVITE_STMT_USE_FACTS' one row.  Args: user id x4, token. */
+/* Columns of INVITE_STMT_USE_FACTS' one row.  Args: user id, login-token
+ * cutoff, user id x3, token. */
 enum {
     INVITE_USE_COL_TOKEN_HASHES,
     INVITE_USE_COL_BYPASS,

@@ -36,6 +36,8 @@ typedef struct {
     const char *cdn_prefix;     /* InviteCdnPrefix */
     apr_off_t max_body;         /* InviteMaxBodySize; -1 unset */
     apr_interval_time_t auth_cache_ttl;  /* InviteAuthCache; -1 unset, 0 off */
+    int login_expiration_days;  /* InviteLoginExpiration; -1 unset, 0 never */
+    int id_length;              /* InviteIdLength; -1 unset */
 } invite_dir_cfg_t;
 
 typedef struct {
@@ -51,6 +53,18 @@ void *invite_create_srv_cfg(apr_pool_t *p, server_rec *s);
 void invite_config_url(request_rec *r, const invite_dir_cfg_t *cfg,
                        invite_url_cfg_t *out);
 apr_off_t invite_config_max_body(const invite_dir_cfg_t *cfg);
+
+#define INVITE_DEFAULT_LOGIN_EXPIRATION_DAYS 90   /* Rocket.Chat's default */
+
+/* The oldest login-token created_at (epoch ms) still accepted at `now`,
+ * as a bound argument: tokens older than InviteLoginExpiration days are
+ * refused with the normal 401; 0 days accepts any age. */
+const char *invite_config_login_cutoff(apr_pool_t *p,
+                                       const invite_dir_cfg_t *cfg,
+                                       invite_ms_t now);
+
+/* InviteIdLength: the length of new invite ids (default INVITE_ID_LEN). */
+int invite_config_id_length(const invite_dir_cfg_t *cfg);
 
 #define INVITE_DEFAULT_AUTH_CACHE_SLOTS 8192
 
@@ -174,8 +188,8 @@ typedef struct {
  * INVITE_STMT_AUTH and fills *db and *caller.  Returns 0 to go on, or 1
  * when it has answered (401, 503, 500), leaving the handler's return
  * value in *done. */
-int invite_authenticate(request_rec *r, invite_db_t **db,
-                        invite_caller_t *caller, int *done);
+int invite_authenticate(request_rec *r, const invite_dir_cfg_t *cfg,
+                        invite_db_t **db, invite_caller_t *caller, int *done);
 
 /* The first steps of the admin routes: authentication, the rate limit of
  * `route`, then the global create-invite-links permission (400

@@ -229,9 +229,12 @@ sub import_users {
                 else {
                     die "neither hashedToken nor token\n";
                 }
-                # Login tokens carry "when", personal access tokens "createdAt".
-                $created = defined $t->{when} ? epoch_ms($t->{when}, 'when')
-                                              : epoch_ms($t->{createdAt}, 'createdAt');
+                # Login tokens carry "when" and expire after
+                # InviteLoginExpiration days, as Rocket.Chat's do.  Personal
+                # access tokens carry "createdAt" and never expire: stored
+                # without created_at.
+                $created = defined $t->{when} ? epoch_ms($t->{when}, 'when') : undef;
+                epoch_ms($t->{createdAt}, 'createdAt') unless defined $created;
                 1;
             } or do { skip(login_tokens => $at, $@); next };
             next if $seen{$hashed}++;

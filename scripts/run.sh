@@ -17,7 +17,7 @@ if [ ! -s "$demo/invite.db" ]; then
 .read conf/schema-sqlite3.sql
 INSERT INTO users (id, username) VALUES ('demoAdminUser0001', 'demo.admin');
 INSERT INTO user_roles (user_id, role) VALUES ('demoAdminUser0001', 'admin'), ('demoAdminUser0001', 'user');
-INSERT INTO login_tokens (user_id, hashed_token, created_at) VALUES ('demoAdminUser0001', '$hashed', 0);
+INSERT INTO login_tokens (user_id, hashed_token, created_at) VALUES ('demoAdminUser0001', '$hashed', $(date +%s)000);
 INSERT INTO rooms (id, t, name) VALUES ('GENERAL', 'c', 'general');
 INSERT INTO subscriptions (user_id, rid) VALUES ('demoAdminUser0001', 'GENERAL');
 SQL

@@ -1,5 +1,6 @@
 /*
- * invite_id.c - invite ids, Meteor's Random.id(6) over UNMISTAKABLE_CHARS.
+ * invite_id.c - invite ids, Meteor's Random.id(6) over UNMISTAKABLE_CHARS
+ * (or longer, InviteIdLength).
  *
  * The id is the invite token itself (spec §2.4, lineage L1), so it comes
  * from the OS CSPRNG and every symbol must be equally likely.
@@ -18,12 +19,21 @@
 
 apr_status_t invite_id_generate(char out[INVITE_ID_LEN + 1])
 {
-    /* One batch almost always suffices (each byte is kept with p = 220/256,
-     * so 16 bytes yield 6 symbols except with probability ~1e-6). */
+    return invite_id_generate_len(out, INVITE_ID_LEN);
+}
+
+apr_status_t invite_id_generate_len(char *out, int len)
+{
+    /* One batch almost always suffices for 6 symbols (each byte is kept
+     * with p = 220/256, so 16 bytes yield 6 except with p ~1e-6). */
     unsigned char buf[16];
     int filled = 0;
 
-    while (filled < INVITE_ID_LEN) {
+    if (len < 1 || len > INVITE_ID_MAX_LEN) {
+        out[0] = '\0';
+        return APR_EINVAL;
+    }
+    while (filled < len) {
         apr_size_t i;
         apr_status_t rv = apr_generate_random_bytes(buf, sizeof(buf));
 
@@ -31,12 +41,12 @@ apr_status_t invite_id_generate(char out[INVITE_ID_LEN + 1])
             out[0] = '\0';
             return rv;
         }
-        for (i = 0; i < sizeof(buf) && filled < INVITE_ID_LEN; ++i) {
+        for (i = 0; i < sizeof(buf) && filled < len; ++i) {
             if (buf[i] < ACCEPT_LIMIT)
                 out[filled++] = INVITE_ID_ALPHABET[buf[i] % ALPHABET_LEN];
         }
     }
-    out[INVITE_ID_LEN] = '\0';
+    out[len] = '\0';
     /* The bytes became part of a secret; do not leave them on the stack. */
     memset(buf, 0, sizeof(buf));
     return APR_SUCCESS;

@@ -66,9 +66,12 @@
     "     WHERE ur.user_id = %s AND " \
     GRANTS_PERMISSION(permission, "ur.role") ") THEN 1 ELSE 0 END"
 
-/* The user's login-token hashes as one column.  Arg: user id. */
+/* The user's login-token hashes as one column, those created before the
+ * cutoff (InviteLoginExpiration) left out; a token without created_at
+ * never expires.  Args: user id, cutoff (epoch ms). */
 #define TOKEN_LIST(token_list) \
-    " (SELECT " token_list " FROM login_tokens WHERE user_id = %s)"
+    " (SELECT " token_list " FROM login_tokens WHERE user_id = %s" \
+    "   AND (created_at IS NULL OR created_at >= %lld))"
 
 /* The live invite joined to invite_find's row, as each engine runs it
  * fastest: SQLite by the id a scalar subquery finds (a derived table would
@@ -82,7 +85,7 @@
 
 /* The whole find path in one statement and one row.  `token_list` is the
  * engine's string aggregate of hashed_token with a ' ' separator.
- * Args: user id (tokens); user id (global roles); user id, rid (room
+ * Args: user id, cutoff (tokens); user id (global roles); user id, rid (room
  * roles); user id, rid (subscription); rid (room); user id (rate-limit
  * bypass); user id, rid, days, max_uses, now (live invite). */
 #define FIND_SQL(token_list, live_invite_join) \
@@ -121,7 +124,7 @@
     "   AND slot = 1"
 
 /* Authentication and the global grants of listInvites and removeInvite.
- * Args: user id x3. */
+ * Args: user id, cutoff (tokens), user id x2. */
 #define AUTH_SQL(token_list) \
     "SELECT" TOKEN_LIST(token_list) "," \
     HOLDS_GLOBALLY("create-invite-links") "," \
@@ -142,8 +145,8 @@
     "   THEN 1 ELSE 0 END" \
     " FROM " invite_by_id " WHERE i.id = %s"
 
-/* useInviteToken's facts in one row.  Args: user id (tokens), user id
- * (bypass), user id (username), user id (subscription), token. */
+/* useInviteToken's facts in one row.  Args: user id, cutoff (tokens),
+ * user id (bypass), user id (username), user id (subscription), token. */
 #define USE_FACTS_SQL(token_list, invite_by_id, room_by_id) \
     "SELECT" TOKEN_LIST(token_list) "," \
     HOLDS_GLOBALLY("api-bypass-rate-limit") "," \

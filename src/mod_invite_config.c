@@ -15,6 +15,8 @@ void *invite_create_dir_cfg(apr_pool_t *p, char *dir)
     cfg->url_type_direct = -1;
     cfg->max_body = -1;
     cfg->auth_cache_ttl = -1;
+    cfg->login_expiration_days = -1;
+    cfg->id_length = -1;
     return cfg;
 }
 
@@ -32,6 +34,10 @@ void *invite_merge_dir_cfg(apr_pool_t *p, void *basev, void *addv)
     cfg->max_body = add->max_body != -1 ? add->max_body : base->max_body;
     cfg->auth_cache_ttl = add->auth_cache_ttl != -1 ? add->auth_cache_ttl
                                                     : base->auth_cache_ttl;
+    cfg->login_expiration_days = add->login_expiration_days != -1
+                                 ? add->login_expiration_days
+                                 : base->login_expiration_days;
+    cfg->id_length = add->id_length != -1 ? add->id_length : base->id_length;
     return cfg;
 }
 
@@ -88,6 +94,36 @@ static const char *set_max_body(cmd_parms *cmd, void *cfgv, const char *arg)
     }
     cfg->max_body = n;
     return NULL;
+}
+
+/* A whole number from lo to hi, or -1. */
+static int int_in_range(const char *arg, int lo, int hi)
+{
+    char *end;
+    apr_int64_t n = apr_strtoi64(arg, &end, 10);
+    return (*arg && !*end && n >= lo && n <= hi) ? (int)n : -1;
+}
+
+static const char *set_login_expiration(cmd_parms *cmd, void *cfgv,
+                                        const char *arg)
+{
+    invite_dir_cfg_t *cfg = cfgv;
+    (void)cmd;
+    /* Up to ~27 years, so the cutoff never leaves 64-bit milliseconds. */
+    cfg->login_expiration_days = int_in_range(arg, 0, 10000);
+    return cfg->login_expiration_days < 0
+           ? "InviteLoginExpiration must be a number of days from 0 (never) "
+             "to 10000" : NULL;
+}
+
+static const char *set_id_length(cmd_parms *cmd, void *cfgv, const char *arg)
+{
+    invite_dir_cfg_t *cfg = cfgv;
+    cfg->id_length = int_in_range(arg, INVITE_ID_LEN, INVITE_ID_MAX_LEN);
+    return cfg->id_length < 0
+           ? apr_psprintf(cmd->pool, "InviteIdLength must be from %d "
+                          "(Rocket.Chat's) to %d", INVITE_ID_LEN,
+                          INVITE_ID_MAX_LEN) : NULL;
 }
 
 /* The largest InviteAuthCache size of the configuration (0: no location
@@ -262,6 +298,14 @@ const command_rec invite_cmds[] = {
         RSRC_CONF | ACCESS_CONF,
         "Largest accepted request body in bytes (JSON 413 above); "
         "default 8192"),
+    AP_INIT_TAKE1("InviteLoginExpiration", set_login_expiration, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "Days after which a login token is refused (default 90, "
+                  "as Rocket.Chat's Accounts_LoginExpiration; 0: never)"),
+    AP_INIT_TAKE1("InviteIdLength", set_id_length, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "Length of new invite ids, which are the link tokens "
+                  "(default 6, as Rocket.Chat; up to 64)"),
     AP_INIT_TAKE12("InviteAuthCache", set_auth_cache, NULL,
         RSRC_CONF | ACCESS_CONF,
         "Seconds a process may reuse a caller's authentication, roles, "
@@ -294,4 +338,22 @@ void invite_config_url(request_rec *r, const invite_dir_cfg_t *cfg,
 apr_off_t invite_config_max_body(const invite_dir_cfg_t *cfg)
 {
     return cfg->max_body == -1 ? INVITE_DEFAULT_MAX_BODY : cfg->max_body;
+}
+
+const char *invite_config_login_cutoff(apr_pool_t *p,
+                                       const invite_dir_cfg_t *cfg,
+                                       invite_ms_t now)
+{
+    int days = cfg->login_expiration_days == -1
+               ? INVITE_DEFAULT_LOGIN_EXPIRATION_DAYS
+               : cfg->login_expiration_days;
+    /* 0 days: any created_at passes (none precedes the epoch).  Tokens
+     * without one never expire, as personal access tokens. */
+    return invite_db_int_arg(p, days == 0
+                                ? -1 : now - (invite_ms_t)days * 86400000);
+}
+
+int invite_config_id_length(const invite_dir_cfg_t *cfg)
+{
+    return cfg->id_length == -1 ? INVITE_ID_LEN : cfg->id_length;
 }

@@ -76,10 +76,10 @@ int invite_read_params(request_rec *r, const invite_dir_cfg_t *cfg,
     return 0;
 }
 
-int invite_authenticate(request_rec *r, invite_db_t **db,
-                        invite_caller_t *caller, int *done)
+int invite_authenticate(request_rec *r, const invite_dir_cfg_t *cfg,
+                        invite_db_t **db, invite_caller_t *caller, int *done)
 {
-    const char *token_hash, *args[3], **row;
+    const char *token_hash, *args[4], **row;
     apr_array_header_t *rows;
     invite_db_rc_e rc;
     int ncols;
@@ -93,8 +93,9 @@ int invite_authenticate(request_rec *r, invite_db_t **db,
         *done = invite_http_unavailable(r);
         return 1;
     }
-    args[0] = args[1] = args[2] = caller->user_id;
-    rc = invite_db_select(*db, INVITE_STMT_AUTH, 3, args, &rows, &ncols);
+    args[0] = args[2] = args[3] = caller->user_id;
+    args[1] = invite_config_login_cutoff(r->pool, cfg, invite_time_now_ms());
+    rc = invite_db_select(*db, INVITE_STMT_AUTH, 4, args, &rows, &ncols);
     if (rc != INVITE_DB_OK) {
         *done = invite_http_db_failure(r, rc);
         return 1;
@@ -123,7 +124,7 @@ int invite_authorize_admin(request_rec *r, const invite_dir_cfg_t *cfg,
 {
     invite_caller_t caller;
 
-    if (invite_authenticate(r, db, &caller, done)
+    if (invite_authenticate(r, cfg, db, &caller, done)
         || invite_ratelimit_check(r, cfg, route, caller.rate_limit_exempt,
                                   done)) {
         return 1;

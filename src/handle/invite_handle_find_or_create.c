@@ -36,6 +36,7 @@ typedef struct {
     const char *days_arg;       /* days and max_uses as bound arguments */
     const char *max_uses_arg;
     int rate_limit_exempt;      /* the caller holds api-bypass-rate-limit */
+    int id_length;              /* InviteIdLength */
 } find_request_t;
 
 /* The invite this request creates, created now. */
@@ -90,10 +91,10 @@ static invite_db_rc_e new_create_args(find_request_t *q, invite_record_t *inv,
 {
     apr_pool_t *p = q->r->pool;
     invite_ms_t now = invite_time_now_ms();
-    char *id = apr_palloc(p, INVITE_ID_LEN + 1);
+    char *id = apr_palloc(p, q->id_length + 1);
     const char **insert = c->args + INVITE_CREATE_RELEASE_ARGS;
 
-    if (invite_id_generate(id) != APR_SUCCESS) {
+    if (invite_id_generate_len(id, q->id_length) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, q->r, INVLOGNO(00201)
                       "no random bytes for an invite id");
         return INVITE_DB_ERROR;
@@ -268,8 +269,9 @@ static int gather(find_request_t *q, const invite_dir_cfg_t *cfg,
     apr_interval_time_t ttl;
     invite_auth_cache_t *cache = invite_config_auth_cache(cfg, &ttl);
     invite_auth_facts_t cached;
-    const char *now = invite_db_int_arg(r->pool, invite_time_now_ms());
-    const char *args[13], **row;
+    invite_ms_t now_ms = invite_time_now_ms();
+    const char *now = invite_db_int_arg(r->pool, now_ms);
+    const char *args[14], **row;
     apr_array_header_t *rows;
     invite_db_rc_e rc;
     int ncols, hit = cache && invite_auth_cache_get(cache, q->user_id,
@@ -294,11 +296,12 @@ static int gather(find_request_t *q, const invite_dir_cfg_t *cfg,
     }
     else {
         /* The argument order of FIND_SQL (src/invite_sql.c). */
-        args[0] = args[1] = args[2] = args[4] = args[7] = args[8] = q->user_id;
-        args[3] = args[5] = args[6] = args[9] = q->rid;
-        args[10] = q->days_arg;
-        args[11] = q->max_uses_arg;
-        args[12] = now;
+        args[0] = args[2] = args[3] = args[5] = args[8] = args[9] = q->user_id;
+        args[1] = invite_config_login_cutoff(r->pool, cfg, now_ms);
+        args[4] = args[6] = args[7] = args[10] = q->rid;
+        args[11] = q->days_arg;
+        args[12] = q->max_uses_arg;
+        args[13] = now;
     }
 
     q->db = invite_db_acquire(r);
@@ -308,7 +311,7 @@ static int gather(find_request_t *q, const invite_dir_cfg_t *cfg,
     }
     rc = hit ? invite_db_select(q->db, INVITE_STMT_FIND_INVITE, 5, args,
                                 &rows, &ncols)
-             : invite_db_select(q->db, INVITE_STMT_FIND, 13, args, &rows,
+             : invite_db_select(q->db, INVITE_STMT_FIND, 14, args, &rows,
                                 &ncols);
     if (rc != INVITE_DB_OK) {
         *done = invite_http_db_failure(r, rc);
@@ -345,6 +348,7 @@ int invite_handle_find_or_create(request_rec *r, const invite_dir_cfg_t *cfg)
     invite_find_outcome_e outcome;
 
     q.r = r;
+    q.id_length = invite_config_id_length(cfg);
     if (invite_credentials(r, &q.user_id, &token_hash, &done)
         || invite_read_params(r, cfg, &find_or_create_schema, &params,
                               &facts.schema_error, &done)) {

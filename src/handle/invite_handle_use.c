@@ -22,6 +22,7 @@ typedef struct {
     invite_db_t *db;
     const char *user_id;
     const char *token_hash;
+    const char *login_cutoff;   /* InviteLoginExpiration, as an argument */
     int rate_limit_exempt;
     invite_use_facts_t facts;
     invite_room_t room;
@@ -33,15 +34,15 @@ static int read_facts(use_request_t *q, int *done)
 {
     request_rec *r = q->r;
     const char *token = q->facts.token ? q->facts.token : "";
-    const char *args[5] = { q->user_id, q->user_id, q->user_id, q->user_id,
-                            token };
+    const char *args[6] = { q->user_id, q->login_cutoff, q->user_id,
+                            q->user_id, q->user_id, token };
     invite_use_facts_t *f = &q->facts;
     apr_array_header_t *rows;
     const char **col;
     invite_db_rc_e rc;
     int ncols;
 
-    rc = invite_db_select(q->db, INVITE_STMT_USE_FACTS, 5, args, &rows,
+    rc = invite_db_select(q->db, INVITE_STMT_USE_FACTS, 6, args, &rows,
                           &ncols);
     if (rc != INVITE_DB_OK) {
         *done = invite_http_db_failure(r, rc);
@@ -146,6 +147,8 @@ int invite_handle_use(request_rec *r, const invite_dir_cfg_t *cfg)
                               &q.facts.schema_error, &done)) {
         return done;
     }
+    q.login_cutoff = invite_config_login_cutoff(r->pool, cfg,
+                                                invite_time_now_ms());
     q.facts.token = q.facts.schema_error ? ""
         : apr_pstrdup(r->pool,
                       json_string_value(json_object_get(params, "token")));

@@ -67,7 +67,7 @@ is(invite_count($USER{admin}, 'GENERAL'), 1, 'one invite');
 my $id = json_of(api_post($P, {rid => 'GENERAL', days => 1, maxUses => 5}, user => 'admin'))->{_id};
 db_do("DELETE FROM users WHERE id = 'tripNew000001'");
 db_do("INSERT INTO users (id, username) VALUES ('tripNew000001', 'tripnew')");
-db_do("INSERT INTO login_tokens (user_id, hashed_token, created_at) VALUES ('tripNew000001', ?, 0)",
+db_do("INSERT INTO login_tokens (user_id, hashed_token, created_at) VALUES ('tripNew000001', ?, NULL)",
       token_hash('trip-token'));
 my $newbie = ['tripNew000001', 'trip-token'];
 my @rt = (   # in this order: removal comes last

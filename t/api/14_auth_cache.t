@@ -44,7 +44,7 @@ is(id_of($res), $id, '... with the invite read from the database');
 is(post('', 'multi-token-b')->code, 401, 'a location without the cache refuses it at once');
 sleep($TTL + 0.3 - (time - $t0));
 is(post('/cached', 'multi-token-b')->code, 401, "after $TTL s the revoked token is refused");
-db_do('INSERT INTO login_tokens (user_id, hashed_token, created_at) VALUES (?, ?, 0)',
+db_do('INSERT INTO login_tokens (user_id, hashed_token, created_at) VALUES (?, ?, NULL)',
       $USER{multi}, $hash_b);
 
 # A permission taken from the caller's role: granted for at most the TTL.
@@ -61,7 +61,7 @@ $t0 = time;
 
 # A failed authentication is never cached: a new token works at once.
 is(post('/cached', 'multi-token-c')->code, 401, 'an unknown token: 401');
-db_do('INSERT INTO login_tokens (user_id, hashed_token, created_at) VALUES (?, ?, 0)',
+db_do('INSERT INTO login_tokens (user_id, hashed_token, created_at) VALUES (?, ?, NULL)',
       $USER{multi}, token_hash('multi-token-c'));
 is(post('/cached', 'multi-token-c')->code, 200, 'the same token once stored: 200 at once');
 db_do('DELETE FROM login_tokens WHERE hashed_token = ?', token_hash('multi-token-c'));

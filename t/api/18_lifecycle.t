@@ -28,7 +28,7 @@ sub new_user {
     my ($id, $username) = @_;
     db_do('INSERT INTO users (id, username) VALUES (?, ?)', $id, $username);
     db_do('INSERT INTO user_roles (user_id, role) VALUES (?, ?)', $id, 'user');
-    db_do('INSERT INTO login_tokens (user_id, hashed_token, created_at) VALUES (?, ?, 0)',
+    db_do('INSERT INTO login_tokens (user_id, hashed_token, created_at) VALUES (?, ?, NULL)',
           $id, token_hash("$id-token"));
     return [$id, "$id-token"];
 }

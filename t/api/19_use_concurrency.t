@@ -25,7 +25,7 @@ reset_invites();
 my @newcomers = map { sprintf 'raceNew%06d', $_ } 1 .. 40;
 for my $id (@newcomers) {
     db_do('INSERT INTO users (id, username) VALUES (?, ?)', $id, lc $id);
-    db_do('INSERT INTO login_tokens (user_id, hashed_token, created_at) VALUES (?, ?, 0)',
+    db_do('INSERT INTO login_tokens (user_id, hashed_token, created_at) VALUES (?, ?, NULL)',
           $id, token_hash("$id-token"));
 }
 sub put_invite {

@@ -61,7 +61,7 @@ sub fixture_sql {
         my ($roles, $tokens, $subs) = @{ $FIXTURE_USERS{$uid} };
         push @sql, "INSERT INTO users (id, username) VALUES ('$uid', '" . lc($uid) . "')";
         push @sql, "INSERT INTO user_roles (user_id, role) VALUES ('$uid', '$_')" for @$roles;
-        push @sql, "INSERT INTO login_tokens (user_id, hashed_token, created_at) VALUES ('$uid', '" . token_hash($_) . "', 0)" for @$tokens;
+        push @sql, "INSERT INTO login_tokens (user_id, hashed_token, created_at) VALUES ('$uid', '" . token_hash($_) . "', " . int(time * 1000) . ')' for @$tokens;
         for my $rid (sort keys %$subs) {
             push @sql, "INSERT INTO subscriptions (user_id, rid) VALUES ('$uid', '$rid')";
             push @sql, "INSERT INTO subscription_roles (user_id, rid, role) VALUES ('$uid', '$rid', '$_')" for @{ $subs->{$rid} };

@@ -103,6 +103,24 @@ int main(void)
     invite_id_generate(other);
     ok(strcmp(id, other) != 0, "two draws differ");
 
+    /* InviteIdLength: any length up to the maximum, same alphabet. */
+    {
+        char longer[INVITE_ID_MAX_LEN + 1];
+        int n;
+        for (n = 1; n <= INVITE_ID_MAX_LEN; n++) {
+            if (invite_id_generate_len(longer, n) != APR_SUCCESS
+                || (int)strlen(longer) != n
+                || (int)strspn(longer, INVITE_ID_ALPHABET) != n) {
+                break;
+            }
+        }
+        is_int(n, INVITE_ID_MAX_LEN + 1, "lengths 1 to 64: that many symbols");
+        is_int(invite_id_generate_len(longer, 0), APR_EINVAL, "length 0 refused");
+        is_str(longer, "", "and leaves an empty string");
+        is_int(invite_id_generate_len(longer, INVITE_ID_MAX_LEN + 1), APR_EINVAL,
+               "length 65 refused");
+    }
+
     /* Validation. */
     ok(invite_id_is_valid("z6ag6J"), "z6ag6J is valid");
     ok(invite_id_is_valid("kDKQ3H"), "kDKQ3H is valid");
