@@ -65,6 +65,21 @@ run_suite() {   # engine
   (cd "$work" && as_test_user perl t/TEST.PL -clean >/dev/null 2>&1) || true
 }
 
+# A free port range for the test servers (the suite uses the port and the
+# next two for its virtual hosts), unless INVITE_TEST_PORT names one: two
+# runs on one machine never meet.
+if [ -z "${INVITE_TEST_PORT:-}" ]; then
+  INVITE_TEST_PORT=$(perl -MIO::Socket::INET -e '
+    for (1 .. 200) {
+      my $base = 20000 + int(rand(20000));
+      my @s = map { IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1",
+                                          LocalPort => $base + $_, ReuseAddr => 1) } 0 .. 3;
+      if (4 == grep { defined } @s) { print $base; exit 0 }
+    }
+    exit 1') || { echo "no free port range for the test servers" >&2; exit 1; }
+fi
+export INVITE_TEST_PORT
+
 TEST_FILES=("$@")
 run_suite sqlite3
 

@@ -50,4 +50,23 @@ like($r->[1], qr/InviteDBD: no DBDriver for this server/, '... saying so');
 $r = config_test("DBDriver odbc\nInviteDBD On\n");
 isnt($r->[0], 0, 'another driver: configuration error');
 like($r->[1], qr/odbc/i, '... naming it');
+
+# The suite's own configuration refuses a mod_invite the machine already
+# loads (its LoadModule would be skipped and the installed copy tested).
+my ($guard) = do {
+    open my $in, '<', "$top/t/conf/extra.conf.in" or die $!;
+    local $/;
+    <$in> =~ /(<IfModule mod_invite\.c>.*?<\/IfModule>)/s;
+};
+ok($guard, 't/conf/extra.conf.in guards against a preloaded mod_invite');
+$guard =~ s/\@top_dir\@/$top/g;
+$r = config_test("DBDriver sqlite3\n$guard\n");
+isnt($r->[0], 0, 'mod_invite already loaded: the suite configuration fails');
+like($r->[1], qr/mod_invite is already loaded by the machine/, '... saying why');
+$r = config_test("DBDriver sqlite3\nInviteLoginExpiration -1\n");
+isnt($r->[0], 0, 'InviteLoginExpiration -1: configuration error');
+$r = config_test("DBDriver sqlite3\nInviteIdLength 5\n");
+like($r->[1], qr/InviteIdLength must be from 6/, 'InviteIdLength 5: refused, naming the range');
+$r = config_test("DBDriver sqlite3\nInviteIdLength 64\nInviteLoginExpiration 0\n");
+is($r->[0], 0, 'InviteIdLength 64 and InviteLoginExpiration 0 are accepted') or diag($r->[1]);
 done_testing();
