@@ -4,14 +4,19 @@
 #   perl bench/report.pl --meta meta.txt --runs runs.tsv [--rss rss.tsv] --out results.md
 #
 # runs.tsv: one row per wrk run (engine, workload, rep, rps, p50_ms, p99_ms,
-# non2xx, non401, requests, read_errors, timeouts, wrk_rc, created); rep "warmup"
-# and "rss" rows are checked but not reported.  Prints the report and
-# writes it to --out.  Exits 1 when a check failed: wrk failed or gave no
-# numbers, a request got a wrong status (reject: anything but 401, others:
-# non-2xx), a connect error or timeout, find or reject inserted invites, a
-# probe failed, an error-level line or crash in an httpd error log, or a run
-# is missing.  wrk's read/write errors are reported only: httpd closing a
-# keep-alive connection at MaxKeepAliveRequests races wrk's next request.
+# non2xx, unexpected, requests, read_errors, timeouts, made, wrk_rc, and
+# the run's changes to the database: created (invites), subscribed
+# (subscriptions), used (sum of uses)); rep "warmup" and "rss" rows are
+# checked but not reported.  Engine static rows measure a ceiling file;
+# their workload is its name.  Prints the report and writes it to --out.
+# Exits 1 when a check failed: wrk failed or gave no numbers, a request got
+# a status (or body) other than its workload's (%EXPECT), a connect error
+# or timeout, a read-only workload wrote, use wrote other than one
+# subscription and one use per request, remove deleted fewer invites than
+# it got 200s, a probe failed, an error-level line or crash in an httpd
+# error log, or a run is missing.  wrk's read/write errors are reported
+# only: httpd closing a keep-alive connection at MaxKeepAliveRequests races
+# wrk's next request.
 use strict;
 use warnings;
 use Getopt::Long qw(GetOptions);
@@ -20,9 +25,25 @@ my %o;
 GetOptions(\%o, 'meta=s', 'runs=s', 'rss=s', 'out=s') && $o{meta} && $o{runs} && $o{out}
     or die "usage: $0 --meta FILE --runs FILE [--rss FILE] --out FILE\n";
 
+# What each workload's answers must be.  Those with a `script` entry are
+# checked by bench/wrk/common.lua's expect() ("Unexpected responses"), the
+# others by wrk's non-2xx count.
+my %EXPECT = (
+    find         => { status => '2xx' },
+    create       => { status => '2xx' },
+    mixed        => { status => '2xx' },
+    reject       => { status => '401', script => 1 },
+    validate     => { status => '200 {"valid":true,"success":true}', script => 1 },
+    use          => { status => '200', script => 1 },
+    'use-member' => { status => '200', script => 1 },
+    remove       => { status => '200 true', script => 1 },
+    list         => { status => '200', script => 1 },
+);
+my %READ_ONLY = map { $_ => 1 } qw(find reject validate use-member list);
+
 my %m;
 open my $fh, '<', $o{meta} or die "$0: $o{meta}: $!\n";
-while (<$fh>) { chomp; $m{$1} = $2 if /^(\w+)=(.*)$/ }
+while (<$fh>) { chomp; $m{$1} = $2 if /^([\w-]+)=(.*)$/ }
 close $fh;
 
 my (@runs, @problems);
@@ -52,17 +73,31 @@ for my $r (@runs) {
     push @problems, "$what: wrk exited with status $r->{wrk_rc}" if $r->{wrk_rc} ne '0';
     push @problems, "$what: no Requests/sec in wrk's output" unless num($r->{rps});
     push @problems, "$what: no requests made" unless num($r->{requests}) && $r->{requests} > 0;
-    if ($r->{workload} eq 'reject') {
-        push @problems, "$what: the non-401 count is missing" unless num($r->{non401});
-        push @problems, "$what: $r->{non401} responses other than 401"
-            if num($r->{non401}) && $r->{non401} > 0;
+    my $x = $r->{engine} eq 'static' ? { status => '2xx' } : $EXPECT{$r->{workload}};
+    if ($x->{script}) {
+        push @problems, "$what: the count of unexpected responses is missing"
+            unless num($r->{unexpected});
+        push @problems, "$what: $r->{unexpected} responses other than $x->{status}"
+            if num($r->{unexpected}) && $r->{unexpected} > 0;
     } elsif ($r->{non2xx} > 0) {
         push @problems, "$what: $r->{non2xx} non-2xx responses";
     }
     push @problems, "$what: $r->{timeouts} connect errors or timeouts" if $r->{timeouts} > 0;
-    push @problems, "$what: the invites table changed by $r->{created} rows"
-        if ($r->{workload} eq 'find' || $r->{workload} eq 'reject')
-        && num($r->{created}) && $r->{created} != 0;
+    my ($inv, $sub, $use) = map { num($_) ? $_ : 0 } @$r{qw(created subscribed used)};
+    my $req = num($r->{requests}) ? $r->{requests} : 0;
+    if ($r->{engine} eq 'static') {
+        # a file: nothing to check in a database
+    } elsif ($READ_ONLY{$r->{workload}}) {
+        push @problems, "$what: wrote (invites $inv, subscriptions $sub, uses $use)"
+            if $inv || $sub || $use;
+    } elsif ($r->{workload} eq 'use') {
+        push @problems, "$what: $sub subscriptions but $use uses added" if $sub != $use || $inv;
+        push @problems, "$what: " . ($req - $sub) . " of $req requests were member repeats"
+            if $sub < $req;
+    } elsif ($r->{workload} eq 'remove') {
+        push @problems, "$what: " . (-$inv) . " invites deleted for $req requests"
+            if -$inv < $req || $sub || $use;
+    }
 }
 push @problems, "$m{probe_failures} probe requests got a wrong status"
     if ($m{probe_failures} // 0) > 0;
@@ -76,7 +111,7 @@ for my $k (sort grep { /^errorlog_/ } keys %m) {
 my @measured = grep { $_->{rep} =~ /^\d+$/ } @runs;
 my %by;                         # "engine workload" -> [runs]
 push @{$by{"$_->{engine} $_->{workload}"}}, $_ for @measured;
-my @rows = (['static', 'static'],
+my @rows = ((map { ['static', $_] } split ' ', $m{ceilings} // 'static'),
             map { my $e = $_; map { [$e, $_] } split ' ', $m{workloads} } split ' ', $m{engines});
 my %stat;
 for my $row (@rows) {
@@ -85,21 +120,40 @@ for my $row (@rows) {
     push @problems, "$key: " . scalar(@r) . " of $m{repeats} runs produced numbers"
         if @r != $m{repeats};
     next unless @r;
-    my $reject = $row->[1] eq 'reject';
+    my $script = $row->[0] ne 'static' && $EXPECT{$row->[1]}{script};
     $stat{$key} = {
         rps   => median(map { $_->{rps} } @r),
         min   => (sort { $a <=> $b } map { $_->{rps} } @r)[0],
         max   => (sort { $b <=> $a } map { $_->{rps} } @r)[0],
         p50   => median(map { $_->{p50_ms} } grep { num($_->{p50_ms}) } @r),
         p99   => median(map { $_->{p99_ms} } grep { num($_->{p99_ms}) } @r),
-        bad   => sum(map { $reject ? (num($_->{non401}) ? $_->{non401} : 0) : $_->{non2xx} } @r),
+        bad   => sum(map { $script ? (num($_->{unexpected}) ? $_->{unexpected} : 0) : $_->{non2xx} } @r),
         rw    => sum(map { $_->{read_errors} } @r),
         to    => sum(map { $_->{timeouts} } @r),
         reqs  => sum(map { num($_->{requests}) ? $_->{requests} : 0 } @r),
-        new   => $row->[0] eq 'static' ? undef : sum(map { num($_->{created}) ? $_->{created} : 0 } @r),
+        map({ my $k = $_; ($k => $row->[0] eq 'static' ? undef
+                                 : sum(map { num($_->{$k}) ? $_->{$k} : 0 } @r)) }
+            qw(created subscribed used)),
     };
 }
-my $static = $stat{'static static'} ? $stat{'static static'}{rps} : undef;
+sub ceiling {                   # workload -> [its ceiling's name, median req/s]
+    my $c = $m{"ceiling_$_[0]"} // 'static';
+    return [$c, $stat{"static $c"} ? $stat{"static $c"}{rps} : undef];
+}
+# What the measured runs wrote, in words.
+sub writes {
+    my ($w, $s) = @_;
+    my @w;
+    my $share = sub { $s->{reqs} ? sprintf(' (%.0f%% of requests)', 100 * abs($_[0]) / $s->{reqs}) : '' };
+    push @w, sprintf('%+d invites%s', $s->{created}, $w =~ /^(create|mixed|remove)$/ ? $share->($s->{created}) : '')
+        if $s->{created};
+    push @w, sprintf('%+d subscriptions%s', $s->{subscribed}, $w eq 'use' ? $share->($s->{subscribed}) : '')
+        if $s->{subscribed};
+    push @w, sprintf('%+d uses', $s->{used}) if $s->{used};
+    push @w, sprintf('%d member repeats', $s->{reqs} - $s->{subscribed})
+        if $w eq 'use' && $s->{reqs} > $s->{subscribed};
+    return @w ? join(', ', @w) : 'none';
+}
 
 # ------------------------------------------------------------ report
 my $fmt_ms = sub { defined $_[0] ? sprintf('%.2f', $_[0]) : 'n/a' };
@@ -110,8 +164,9 @@ push @out, "- Date: $m{date}",
     "- CPU: $m{cpu}; $m{cores} cores",
     "- Software: $m{httpd}; SQLite $m{sqlite}; $m{postgres}; $m{wrk}",
     "- Module: git $m{module}",
-    "- Load: wrk -t1 -c$m{connections} -d$m{duration}s --latency, after a $m{warmup}s warm-up of the same script; "
-        . "$m{repeats} repeat(s), alternating engines, static interleaved",
+    "- Load: wrk -t1 -c$m{connections} -d$m{duration}s --timeout " . ($m{timeout} // 2) . "s --latency, after a $m{warmup}s warm-up of the same script; "
+        . "$m{repeats} repeat(s), alternating engines, static interleaved"
+        . ($m{list_seed} ? "; list and list.json with -c$m{list_connections}" : ''),
     "- Pinning: $m{pinning}",
     "- httpd (all three instances): event MPM, StartServers 2, MinSpareThreads 25, MaxSpareThreads 75, "
         . "ThreadLimit 64, ThreadsPerChild 25, MaxRequestWorkers 150, MaxConnectionsPerChild 0; "
@@ -122,24 +177,30 @@ push @out, "- Date: $m{date}",
     "- Data set: seed.pl $m{seed}",
     "  ($m{seed_rows})",
     '';
-push @out, '| engine | workload | req/s (median) | min-max | p50 ms | p99 ms | bad status | timeouts | read errors | new invites | vs static |',
-           '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+push @out, "- Data set of list: seed.pl $m{list_seed}", "  ($m{list_seed_rows})", ''
+    if $m{list_seed};
+push @out, '| engine | workload | req/s (median) | min-max | p50 ms | p99 ms | bad status | timeouts | read errors | writes | vs static |',
+           '|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|';
 for my $row (@rows) {
     my $s = $stat{"@$row"} or next;
-    my $new = !defined $s->{new} ? '-'
-            : $row->[1] =~ /^(create|mixed)$/ && $s->{reqs}
-            ? sprintf('%d (%.0f%% of requests)', $s->{new}, 100 * $s->{new} / $s->{reqs})
-            : $s->{new};
+    my ($c, $crps) = @{ceiling($row->[1])};
+    my $vs = $row->[0] eq 'static' ? ($c eq $row->[1] ? '1.00' : 'n/a')
+           : $crps ? sprintf('%.2f', $s->{rps} / $crps) . ($c eq 'static' ? '' : " ($c)") : 'n/a';
     push @out, sprintf '| %s | %s | %.0f | %.0f-%.0f | %s | %s | %d | %d | %d | %s | %s |',
         @$row, $s->{rps}, $s->{min}, $s->{max}, $fmt_ms->($s->{p50}), $fmt_ms->($s->{p99}),
-        $s->{bad}, $s->{to}, $s->{rw}, $new, $static ? sprintf('%.2f', $s->{rps} / $static) : 'n/a';
+        $s->{bad}, $s->{to}, $s->{rw}, $row->[0] eq 'static' ? '-' : writes($row->[1], $s), $vs;
 }
 push @out, '',
-    q{req/s, p50, p99: medians over the repeats; bad status: responses other than 2xx }
-    . q{(reject: other than 401), summed; timeouts: wrk's connect errors and timeouts; }
+    q{req/s, p50, p99: medians over the repeats; bad status: responses other than the }
+    . q{workload's (below), summed; timeouts: wrk's connect errors and timeouts; }
     . q{read errors: wrk's read/write errors, from requests sent on a connection httpd is }
-    . q{closing after MaxKeepAliveRequests (wrk reconnects); new invites: rows the measured }
-    . q{runs added to invites; vs static: median req/s over the static file's.}, '';
+    . q{closing after MaxKeepAliveRequests (wrk reconnects); writes: what the measured runs }
+    . q{changed in the database (invites and subscriptions rows, the sum of uses; member }
+    . q{repeats: use requests that added no subscription); vs static: median req/s over }
+    . q{that of the static file holding the workload's answer (static rows: the files; }
+    . q{static.json unless named).}, '',
+    'Expected answers: ' . join('; ', map { "$_ $EXPECT{$_}{status}" } grep { $EXPECT{$_} } split ' ', $m{workloads}) . '.',
+    'Static files: ' . join('; ', map { sprintf '%s.json %s bytes', $_, $m{"ceiling_bytes_$_"} // '?' } split ' ', $m{ceilings} // 'static') . '.', '';
 
 my @mix = grep { $stat{"$_ find"} && $stat{"$_ create"} && $stat{"$_ mixed"} } split ' ', $m{engines};
 if (@mix) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# make bench: requests/s, latency and memory of findOrCreateInvite on SQLite
-# and PostgreSQL, against the ceiling of the same httpd serving the same
-# JSON as a static file.  Writes bench/results.md.
+# make bench: requests/s, latency and memory of findOrCreateInvite and the
+# other invite endpoints on SQLite and PostgreSQL, each against the ceiling
+# of the same httpd serving that workload's answer as a static file.
+# Writes bench/results.md.
 #
 # make bench-smoke (BENCH_SMOKE=1): the same path on a small data set with
 # 1-second runs; asserts correctness only (no timing), fails on any wrong
@@ -13,7 +14,10 @@
 #   BENCH_REPEATS (3)          runs per engine and workload (smoke: 1)
 #   BENCH_CONNECTIONS (32)     wrk connections (wrk -t1)
 #   BENCH_WARMUP (1)           warm-up seconds before each measured run
-#   BENCH_WORKLOADS            "find create reject mixed"
+#   BENCH_TIMEOUT (2)          wrk --timeout in seconds (a slower answer is
+#                              a failure; raise it for a large list)
+#   BENCH_WORKLOADS            "find create reject mixed validate use
+#                              use-member remove list" (bench/README)
 #   BENCH_ENGINES              "sqlite pgsql"
 #   BENCH_RSS_REQUESTS (1000000)  find requests between the two RSS readings
 #                              of the SQLite instance's children (smoke: 20000,
@@ -21,6 +25,13 @@
 #   BENCH_SEED_SCALE (1)       data set size: 1 = 10k users, 10k rooms, 100k
 #                              subscriptions, 100k invites, 100 admins
 #                              (smoke: 0.03, at least 20 admins)
+#   BENCH_LIST_INVITES (1000)  invites of list's own data set (the seed at
+#                              the scale that gives that many invites;
+#                              smoke: 300)
+#   BENCH_LIST_CONNECTIONS (4) wrk connections of list and its static file
+#   BENCH_MAX_RATE (25000)     req/s no workload reaches (the static file
+#                              makes about 20k here): sizes the newcomer
+#                              pairs of use and the ids of each remove run
 #   BENCH_DBD_MIN (2), BENCH_DBD_KEEP (2), BENCH_DBD_MAX (2),
 #   BENCH_DBD_EXPTIME (300)    mod_dbd pool of the module instances, per
 #                              httpd child.  Small, as measured fastest with
@@ -41,18 +52,23 @@ top=$PWD
 
 SMOKE=${BENCH_SMOKE:-0}
 if [ "$SMOKE" = 1 ]; then
-  d_seconds=1 d_repeats=1 d_rss=20000 d_scale=0.03
+  d_seconds=1 d_repeats=1 d_rss=20000 d_scale=0.03 d_list=300
 else
-  d_seconds=8 d_repeats=3 d_rss=1000000 d_scale=1
+  d_seconds=8 d_repeats=3 d_rss=1000000 d_scale=1 d_list=1000
 fi
 DURATION=${BENCH_SECONDS:-$d_seconds}
 REPEATS=${BENCH_REPEATS:-$d_repeats}
 CONNS=${BENCH_CONNECTIONS:-32}
 WARMUP=${BENCH_WARMUP:-1}
-WORKLOADS=${BENCH_WORKLOADS:-find create reject mixed}
+TIMEOUT=${BENCH_TIMEOUT:-2}
+ALL_WORKLOADS="find create reject mixed validate use use-member remove list"
+WORKLOADS=${BENCH_WORKLOADS:-$ALL_WORKLOADS}
 ENGINES=${BENCH_ENGINES:-sqlite pgsql}
 RSS_REQUESTS=${BENCH_RSS_REQUESTS:-$d_rss}
 SCALE=${BENCH_SEED_SCALE:-$d_scale}
+LIST_INVITES=${BENCH_LIST_INVITES:-$d_list}
+LIST_CONNS=${BENCH_LIST_CONNECTIONS:-4}
+MAX_RATE=${BENCH_MAX_RATE:-25000}
 DBD_MIN=${BENCH_DBD_MIN:-2}     # small pool: see the knobs above
 DBD_KEEP=${BENCH_DBD_KEEP:-2}
 DBD_MAX=${BENCH_DBD_MAX:-2}
@@ -63,15 +79,30 @@ BENCH_USER=${BENCH_USER:-invitetest}
 
 die() { echo "bench: $*" >&2; exit 1; }
 is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
-for v in DURATION REPEATS CONNS WARMUP RSS_REQUESTS DBD_MIN DBD_KEEP DBD_MAX DBD_EXPTIME; do
+for v in DURATION REPEATS CONNS WARMUP TIMEOUT RSS_REQUESTS LIST_INVITES LIST_CONNS MAX_RATE DBD_MIN DBD_KEEP DBD_MAX DBD_EXPTIME; do
   is_uint "${!v}" || die "$v must be a whole number (got '${!v}')"
 done
-[ "$DURATION" -ge 1 ] && [ "$REPEATS" -ge 1 ] && [ "$CONNS" -ge 1 ] ||
-  die "BENCH_SECONDS, BENCH_REPEATS and BENCH_CONNECTIONS must be at least 1"
+[ "$DURATION" -ge 1 ] && [ "$REPEATS" -ge 1 ] && [ "$CONNS" -ge 1 ] && [ "$LIST_CONNS" -ge 1 ] ||
+  die "BENCH_SECONDS, BENCH_REPEATS, BENCH_CONNECTIONS and BENCH_LIST_CONNECTIONS must be at least 1"
 [[ $SCALE =~ ^[0-9]*\.?[0-9]+$ ]] || die "BENCH_SEED_SCALE must be a positive number"
 for w in $WORKLOADS; do
-  case $w in find|create|reject|mixed) ;; *) die "unknown workload '$w'";; esac
+  case " $ALL_WORKLOADS " in *" $w "*) ;; *) die "unknown workload '$w' (known: $ALL_WORKLOADS)";; esac
 done
+has_workload() { case " $WORKLOADS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+# The static file each workload is compared with: its typical answer
+# (find, create, reject and mixed share static.json, as before).
+ceiling_of() {
+  case $1 in
+  validate|remove|list) echo "$1" ;;
+  use|use-member) echo use ;;
+  *) echo static ;;
+  esac
+}
+CEILINGS=
+for w in $WORKLOADS; do
+  case " $CEILINGS " in *" $(ceiling_of "$w") "*) ;; *) CEILINGS="$CEILINGS $(ceiling_of "$w")" ;; esac
+done
+CEILINGS=${CEILINGS# }
 for e in $ENGINES; do
   case $e in sqlite|pgsql) ;; *) die "unknown engine '$e'";; esac
 done
@@ -108,7 +139,7 @@ pg_started=
 cleanup() {
   local rc=$? name pid
   trap - EXIT INT TERM
-  for name in static sqlite pgsql; do
+  for name in static sqlite pgsql sqlite-list pgsql-list; do
     [ -s "$work/$name/httpd.pid" ] || continue
     pid=$(cat "$work/$name/httpd.pid")
     kill -TERM "$pid" 2>/dev/null || continue
@@ -134,27 +165,65 @@ cp scripts/pg-cluster.sh "$work/pg-cluster.sh"
 mkdir -p "$work/wrk"
 
 # ------------------------------------------------------------ data set
-read -r N_USERS N_ROOMS N_SUBS N_INVITES N_ADMINS < <(awk -v s="$SCALE" 'BEGIN {
-  u = int(10000 * s + 0.5); if (u < 10) u = 10
-  r = int(10000 * s + 0.5); if (r < 10) r = 10
-  a = int(100 * s + 0.5); if (a < 20) a = 20; if (a > u) a = u
-  print u, r, int(100000 * s + 0.5), int(100000 * s + 0.5), a }')
-seed_args=(--users "$N_USERS" --rooms "$N_ROOMS" --subs "$N_SUBS" --invites "$N_INVITES" --admins "$N_ADMINS" --seed 42)
+scaled() {   # scale -> seed.pl's size arguments
+  awk -v s="$1" 'BEGIN {
+    u = int(10000 * s + 0.5); if (u < 10) u = 10
+    r = int(10000 * s + 0.5); if (r < 10) r = 10
+    a = int(100 * s + 0.5); if (a < 20) a = 20; if (a > u) a = u
+    printf "--users %d --rooms %d --subs %d --invites %d --admins %d\n",
+      u, r, int(100000 * s + 0.5), int(100000 * s + 0.5), a }'
+}
+# use: enough newcomer x room pairs that every use request of the whole
+# run (warm-ups included) joins, even at BENCH_MAX_RATE.
+USE_PAIRS=$((REPEATS * (DURATION + WARMUP) * MAX_RATE))
+read -r -a seed_args < <(scaled "$SCALE")
+seed_args+=(--seed 42 --use-pairs "$USE_PAIRS")
 echo "== data set: ${seed_args[*]}"
 perl bench/seed.pl --out "$work/seed" "${seed_args[@]}" 2> >(tee "$work/seed.log" >&2)
-[ "$(id -u)" -ne 0 ] || chown -R "$BENCH_USER:" "$work/seed"
+# list: its own data set of BENCH_LIST_INVITES invites (bench/README).
+list_seed_args=()
+if has_workload list; then
+  read -r -a list_seed_args < <(scaled "$(awk -v n="$LIST_INVITES" 'BEGIN { print n / 100000 }')")
+  list_seed_args+=(--seed 42)
+  echo "== list data set: ${list_seed_args[*]}"
+  perl bench/seed.pl --out "$work/seed-list" "${list_seed_args[@]}" 2> >(tee "$work/seed-list.log" >&2)
+fi
+[ "$(id -u)" -ne 0 ] || chown -R "$BENCH_USER:" "$work"/seed*
 WORKLOAD=$work/seed/workload.lua
 
-sqlite_db=$work/sqlite/invite.db
+# Instances: sqlite and pgsql serve the main data set; sqlite-list and
+# pgsql-list (workload list only) the list data set.
 pg_host=$work/pg/sock pg_port=
+declare -A SQLITE_DB=([sqlite]=$work/sqlite/invite.db [sqlite-list]=$work/sqlite/list.db)
+declare -A PG_DB=([pgsql]=invite [pgsql-list]=invite_list)
+declare -A SEED_DIR=([sqlite]=$work/seed [pgsql]=$work/seed [sqlite-list]=$work/seed-list [pgsql-list]=$work/seed-list)
+sql() {   # instance statements -> rows, columns separated by |
+  case $1 in
+  sqlite*) as_user sqlite3 "${SQLITE_DB[$1]}" "$2" ;;
+  pgsql*)  as_user psql -X -Atq -h "$pg_host" -p "$pg_port" -U invite -d "${PG_DB[$1]}" -v ON_ERROR_STOP=1 -c "$2" ;;
+  esac
+}
+load() {   # instance: schema and seed
+  local t0
+  t0=$(date +%s.%N)
+  case $1 in
+  sqlite*)
+    as_user sqlite3 "${SQLITE_DB[$1]}" < conf/schema-sqlite3.sql >/dev/null
+    as_user sqlite3 "${SQLITE_DB[$1]}" < "${SEED_DIR[$1]}/seed.sql"
+    ;;
+  pgsql*)
+    [ "${PG_DB[$1]}" = invite ] || as_user createdb -h "$pg_host" -p "$pg_port" -U invite "${PG_DB[$1]}"
+    as_user psql -X -q -h "$pg_host" -p "$pg_port" -U invite -d "${PG_DB[$1]}" -v ON_ERROR_STOP=1 < conf/schema-pgsql.sql >/dev/null
+    as_user psql -X -q -h "$pg_host" -p "$pg_port" -U invite -d "${PG_DB[$1]}" -v ON_ERROR_STOP=1 -f "${SEED_DIR[$1]}/seed.sql" >/dev/null
+    ;;
+  esac
+  echo "== $1 loaded in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
+}
+INSTANCES=
 for e in $ENGINES; do
   case $e in
   sqlite)
     as_user mkdir -p "$work/sqlite"
-    t0=$(date +%s.%N)
-    as_user sqlite3 "$sqlite_db" < conf/schema-sqlite3.sql >/dev/null
-    as_user sqlite3 "$sqlite_db" < "$work/seed/seed.sql"
-    echo "== SQLite loaded in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
     ;;
   pgsql)
     as_user env PG_CLUSTER_PROFILE=bench "${SERVER_PIN[@]}" "$work/pg-cluster.sh" start "$work/pg" > "$work/pg.env"
@@ -163,18 +232,44 @@ for e in $ENGINES; do
     . "$work/pg.env"
     pg_port=$(sed -nE 's/.* port=([0-9]+) .*/\1/p' <<<"$INVITE_TEST_PG_PARAMS")
     PG_PARAMS=$INVITE_TEST_PG_PARAMS
-    t0=$(date +%s.%N)
-    as_user psql -X -q -h "$pg_host" -p "$pg_port" -U invite -d invite -v ON_ERROR_STOP=1 < conf/schema-pgsql.sql >/dev/null
-    as_user psql -X -q -h "$pg_host" -p "$pg_port" -U invite -d invite -v ON_ERROR_STOP=1 -f "$work/seed/seed.sql" >/dev/null
-    echo "== PostgreSQL loaded in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
     ;;
   esac
+  load "$e"
+  INSTANCES="$INSTANCES $e"
+  if has_workload list; then load "$e-list"; INSTANCES="$INSTANCES $e-list"; fi
 done
+INSTANCES=${INSTANCES# }
 
-invite_count() {   # engine
+# What a run wrote: "invites subscriptions sum(uses)" of an instance.
+db_counts() {
+  sql "$1" 'SELECT (SELECT count(*) FROM invites), (SELECT count(*) FROM subscriptions),
+                   (SELECT coalesce(sum(uses), 0) FROM invites);' | tr '|' ' '
+}
+
+# remove: before each run, BENCH_REMOVE_IDS expired invites of a creator no
+# other workload names, with the ids bench/wrk/remove.lua deletes; after
+# it, what is left of them goes (PostgreSQL: and VACUUM), so the other
+# workloads keep their data set.
+REMOVE_CREATOR=u-bench-remove
+load_removable() {   # instance count
+  local t=$(( $(date +%s) * 1000 - 2 * 86400000 ))
+  local cols="id, days, max_uses, rid, user_id, created_at, expires, uses, updated_at, slot"
+  local vals="1, 0, 'r0000000000000001', '$REMOVE_CREATOR', $t, $((t + 86400000)), 0, $t, NULL"
   case $1 in
-  sqlite) as_user sqlite3 "$sqlite_db" 'SELECT count(*) FROM invites;' ;;
-  pgsql)  as_user psql -X -Atq -h "$pg_host" -p "$pg_port" -U invite -d invite -c 'SELECT count(*) FROM invites' ;;
+  # The checkpoint: the run starts with an empty WAL, as the others do.
+  sqlite*) sql "$1" "WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k WHERE n < $2)
+    INSERT INTO invites ($cols) SELECT printf('rm%08x', n * 2654435761 % 4294967296), $vals FROM k;
+    PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null ;;
+  pgsql*) sql "$1" "INSERT INTO invites ($cols)
+    SELECT 'rm' || lpad(to_hex(n * 2654435761 % 4294967296), 8, '0'), $vals
+      FROM generate_series(1::bigint, $2) AS n;" ;;
+  esac
+}
+drop_removable() {   # instance
+  sql "$1" "DELETE FROM invites WHERE user_id = '$REMOVE_CREATOR';" >/dev/null
+  case $1 in
+  sqlite*) sql "$1" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null ;;
+  pgsql*)  sql "$1" 'VACUUM invites;' >/dev/null ;;
   esac
 }
 
@@ -224,10 +319,10 @@ start_httpd() {   # name role driver params
 }
 
 start_httpd static STATIC none none
-for e in $ENGINES; do
-  case $e in
-  sqlite) start_httpd sqlite SQLITE sqlite3 "$sqlite_db" ;;
-  pgsql)  start_httpd pgsql PGSQL pgsql "$PG_PARAMS" ;;
+for i in $INSTANCES; do
+  case $i in
+  sqlite*) start_httpd "$i" SQLITE sqlite3 "${SQLITE_DB[$i]}" ;;
+  pgsql*)  start_httpd "$i" PGSQL pgsql "${PG_PARAMS/dbname=invite /dbname=${PG_DB[$i]} }" ;;
   esac
 done
 API=/api/v1/findOrCreateInvite
@@ -241,9 +336,11 @@ s_token=$(grep -o "{uid=\"$s_uid\",token=\"[^\"]*\",rid=\"$s_rid\",days=$s_days,
           head -n 1 | sed -E 's/.*token="([^"]*)".*/\1/')
 read -r r_uid r_token < <(grep -o '{uid="[^"]*",badtoken="[^"]*"' "$WORKLOAD" | head -n 1 |
                           sed -E 's/\{uid="([^"]*)",badtoken="([^"]*)"/\1 \2/')
-probe() {   # name uid token body -> "status" ; body in $work/probe.out
-  curl -s -o "$work/probe.out" -w '%{http_code}' -X POST "http://127.0.0.1:${PORT[$1]}$API" \
-    -H "X-User-Id: $2" -H "X-Auth-Token: $3" -H 'Content-Type: application/json' -d "$4"
+probe() {   # name uid token body [method path] -> "status" ; body in $work/probe.out
+  local login=()
+  [ -z "$2" ] || login=(-H "X-User-Id: $2" -H "X-Auth-Token: $3")
+  curl -s -o "$work/probe.out" -w '%{http_code}' -X "${5:-POST}" "http://127.0.0.1:${PORT[$1]}${6:-$API}" \
+    "${login[@]}" -H 'Content-Type: application/json' ${4:+-d "$4"}
 }
 static_status=$(curl -s -o "$work/probe.out" -w '%{http_code} %{content_type}' "http://127.0.0.1:${PORT[static]}/static.json")
 [ "$static_status" = "200 application/json" ] || die "static instance answered '$static_status'"
@@ -264,51 +361,128 @@ for e in $ENGINES; do
     probe_failures=$((probe_failures + 1))
   fi
 done
+
+# The other endpoints, for the workloads measured.  Each answer must have
+# the workload's status; the first engine's becomes the ceiling file of
+# its workload (remove's is the literal true).
+first_entry() {   # workload.lua list -> its first entry's line
+  sed -n "/^add(W\.$2, /{n;p;q}" "$1"
+}
+field() { sed -nE "s/.*[{,]$1=\"([^\"]*)\".*/\1/p" <<<"$2"; }
+ceiling_body() {   # name: the probe's answer becomes $name.json (first engine)
+  [ -e "$work/ceiling/$1.json" ] || cp "$work/probe.out" "$work/ceiling/$1.json"
+  cmp -s "$work/probe.out" "$work/ceiling/$1.json" ||
+    echo "bench: note: $e's $1 answer differs from the other engine's ($(wc -c < "$work/probe.out") vs $(wc -c < "$work/ceiling/$1.json") bytes)" >&2
+}
+expect_probe() {   # what status want -> counts a failure
+  if [ "$2" != "$3" ]; then
+    echo "bench: $e: $1 probe answered $2 (want $3): $(head -c 300 "$work/probe.out")" >&2
+    probe_failures=$((probe_failures + 1))
+    return 1
+  fi
+}
+mkdir -p "$work/ceiling"
+cp "$work/seed/static.json" "$work/ceiling/static.json"
+printf true > "$work/ceiling/remove.json"
+v_line=$(first_entry "$WORKLOAD" validate)
+m_line=$(first_entry "$WORKLOAD" members)
+a_line=$(first_entry "$WORKLOAD" admins)
+probed=find
+for e in $ENGINES; do
+  if has_workload validate; then
+    st=$(probe "$e" "" "" "{\"token\":\"$(field token "$v_line")\"}" POST /api/v1/validateInviteToken)
+    if expect_probe validate "$st" 200; then
+      ceiling_body validate
+      [ "$(cat "$work/probe.out")" = '{"valid":true,"success":true}' ] ||
+        { echo "bench: $e: validate probe answered $(cat "$work/probe.out")" >&2; probe_failures=$((probe_failures + 1)); }
+    fi
+  fi
+  if has_workload use || has_workload use-member; then
+    st=$(probe "$e" "$(field uid "$m_line")" "$(field token "$m_line")" "{\"token\":\"$(field invite "$m_line")\"}" POST /api/v1/useInviteToken)
+    ! expect_probe "use (member)" "$st" 200 || ceiling_body use
+  fi
+  if has_workload list; then
+    l_line=$(first_entry "${SEED_DIR[$e-list]}/workload.lua" admins)
+    st=$(probe "$e-list" "$(field uid "$l_line")" "$(field token "$l_line")" "" GET /api/v1/listInvites)
+    if expect_probe list "$st" 200; then
+      ceiling_body list
+      n=$(perl -MJSON::PP -0777 -ne 'print scalar @{decode_json($_)}' "$work/probe.out" 2>/dev/null || echo "not an array")
+      want=$(sql "$e-list" 'SELECT count(*) FROM invites;')
+      [ "$n" = "$want" ] || { echo "bench: $e: listInvites gave $n invites of $want" >&2; probe_failures=$((probe_failures + 1)); }
+    fi
+  fi
+  if has_workload remove; then
+    st=$(probe "$e" "$(field uid "$a_line")" "$(field token "$a_line")" "" DELETE /api/v1/removeInvite/rm-none)
+    expect_probe "remove (unknown id)" "$st" 400 || true
+  fi
+done
+for w in validate use use-member list remove; do ! has_workload "$w" || probed="$probed, $w"; done
 if [ "$probe_failures" -gt 0 ]; then
-  for e in $ENGINES; do echo "-- $e error log:"; tail -n 20 "$work/$e/error.log"; done >&2
+  for i in $INSTANCES; do echo "-- $i error log:"; tail -n 20 "$work/$i/error.log"; done >&2
   die "$probe_failures probe requests got a wrong status: not measuring"
 fi
-echo "== probes: find 200, wrong token 401"
+as_user cp $(for c in $CEILINGS; do echo "$work/ceiling/$c.json"; done) "$work/static/htdocs/"
+echo "== probes ($probed) as expected; ceilings: $(for c in $CEILINGS; do printf '%s.json %d B  ' "$c" "$(wc -c < "$work/ceiling/$c.json")"; done)"
 
 # ------------------------------------------------------------ measuring
 runs=$work/runs.tsv
-printf 'engine\tworkload\trep\trps\tp50_ms\tp99_ms\tnon2xx\tnon401\trequests\tread_errors\ttimeouts\twrk_rc\tcreated\n' > "$runs"
+printf 'engine\tworkload\trep\trps\tp50_ms\tp99_ms\tnon2xx\tunexpected\trequests\tread_errors\ttimeouts\tmade\twrk_rc\tcreated\tsubscribed\tused\n' > "$runs"
 run_no=0
+declare -A USE_MADE   # instance -> use requests made so far (use.lua's cursor)
 # Socket errors: wrk counts "read" (and "write") errors when httpd closes a
 # keep-alive connection (MaxKeepAliveRequests) as wrk sends on it; those
 # are reported, not failed.  connect and timeout errors are failures.
-parse_wrk() {   # wrk output -> rps p50 p99 non2xx non401 requests read_errors timeouts
+# unexpected and made: from common.lua's expect() (NA for the scripts
+# without it).
+parse_wrk() {   # wrk output -> rps p50 p99 non2xx unexpected requests read_errors timeouts made
   perl -ne '
     $rps = $1 if /^Requests\/sec:\s+([\d.]+)/;
     $req = $1 if /^\s*(\d+) requests in /;
     $lat{$1} = $2 * {us => 0.001, ms => 1, s => 1000, m => 60000, h => 3600000}->{$3}
       if /^\s+(50|99)%\s+([\d.]+)(us|ms|s|m|h)\s*$/;
     $n2 = $1 if /Non-2xx or 3xx responses:\s+(\d+)/;
-    $n401 = $1 if /^Non-401 responses:\s+(\d+)/;
+    $bad = $1 if /^Unexpected responses:\s+(\d+)/;
+    $made = $1 if /^Requests made:\s+(\d+)/;
     ($rw, $ct) = ($2 + $3, $1 + $4) if /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/;
     END { print join("\t", $rps // "NA", map({ defined $_ ? sprintf("%.3f", $_) : "NA" } @lat{50, 99}),
-                     $n2 // 0, $n401 // "NA", $req // "NA", $rw // 0, $ct // 0), "\n" }' "$1"
+                     $n2 // 0, $bad // "NA", $req // "NA", $rw // 0, $ct // 0, $made // "NA"), "\n" }' "$1"
 }
 # run_wrk engine workload rep seconds: one wrk run, recorded in runs.tsv
-# (rep "warmup" and "rss" rows are checked, not reported).
+# (rep "warmup" and "rss" rows are checked, not reported).  Engine static:
+# workload is the ceiling's name, the file <name>.json.
 run_wrk() {
-  local engine=$1 workload=$2 rep=$3 secs=$4 url script=() before=NA after=NA rc=0 created=NA
+  local engine=$1 workload=$2 rep=$3 secs=$4 inst=$1 url script=() rc=0 deltas="NA NA NA" before after conns=$CONNS
   local out=$work/wrk/$engine-$workload-$rep-$((++run_no)).txt
+  [ "$workload" != list ] || conns=$LIST_CONNS
+  [ "$workload" != list ] || [ "$engine" = static ] || inst=$engine-list
   if [ "$engine" = static ]; then
-    url="http://127.0.0.1:${PORT[static]}/static.json"
+    url="http://127.0.0.1:${PORT[static]}/$workload.json"
   else
-    url="http://127.0.0.1:${PORT[$engine]}$API"
+    url="http://127.0.0.1:${PORT[$inst]}$API"
     script=(-s "$top/bench/wrk/$workload.lua")
-    before=$(invite_count "$engine")
+    [ "$workload" != remove ] || load_removable "$inst" $((secs * MAX_RATE + 1000))
+    before=$(db_counts "$inst")
   fi
   # BENCH_WRK_DIR: where the scripts find bench/wrk/common.lua.
-  env BENCH_WRK_DIR="$top/bench/wrk" BENCH_WORKLOAD="$WORKLOAD" BENCH_RUN_SEED="$(( $(date +%s) % 100000000 * 100 + run_no % 100 ))" \
-    "${CLIENT_PIN[@]}" wrk -t1 -c"$CONNS" -d"${secs}s" --latency "${script[@]}" "$url" > "$out" 2>&1 || rc=$?
+  env BENCH_WRK_DIR="$top/bench/wrk" BENCH_WORKLOAD="${SEED_DIR[$inst]:-$work/seed}/workload.lua" \
+    BENCH_RUN_SEED="$(( $(date +%s) % 100000000 * 100 + run_no % 100 ))" \
+    BENCH_WRK_THREADS=1 BENCH_USE_OFFSET="${USE_MADE[$inst]:-0}" \
+    "${CLIENT_PIN[@]}" wrk -t1 -c"$conns" -d"${secs}s" --timeout "${TIMEOUT}s" --latency "${script[@]}" "$url" > "$out" 2>&1 || rc=$?
   if [ "$engine" != static ]; then
-    after=$(invite_count "$engine")
-    created=$((after - before))
+    after=$(db_counts "$inst")
+    deltas=$(awk -v b="$before" -v a="$after" 'BEGIN { split(b, x, " "); split(a, y, " ");
+      print y[1] - x[1], y[2] - x[2], y[3] - x[3] }')
+    [ "$workload" != remove ] || drop_removable "$inst"
   fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$engine" "$workload" "$rep" "$(parse_wrk "$out")" "$rc" "$created" >> "$runs"
+  local f
+  f=$(parse_wrk "$out")
+  if [ "$workload" = use ]; then   # the next use run goes on from here
+    local made
+    made=$(cut -f9 <<<"$f")
+    [[ $made =~ ^[0-9]+$ ]] || made=$(( $(cut -f6 <<<"$f" | grep -E '^[0-9]+$' || echo 0) + CONNS ))
+    USE_MADE[$inst]=$(( ${USE_MADE[$inst]:-0} + made ))
+  fi
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$engine" "$workload" "$rep" "$f" "$rc" "$(tr ' ' '\t' <<<"$deltas")" >> "$runs"
   LAST=$(tail -n 1 "$runs")
 }
 measure() {   # engine workload rep
@@ -316,15 +490,15 @@ measure() {   # engine workload rep
   if [ "$WARMUP" -gt 0 ]; then run_wrk "$1" "$2" warmup "$WARMUP"; fi
   run_wrk "$1" "$2" "$3" "$DURATION"
   IFS=$'\t' read -r -a f <<<"$LAST"
-  local bad=${f[6]}   # reject: statuses other than 401
-  [ "$2" != reject ] || bad=${f[7]}
-  printf '   %-6s %-6s #%s %9s req/s  p50 %7s ms  p99 %8s ms  bad status %s  timeouts %s  read errors %s  new invites %s  (wrk rc %s)\n' \
-    "${f[0]}" "${f[1]}" "${f[2]}" "${f[3]}" "${f[4]}" "${f[5]}" "$bad" "${f[10]}" "${f[9]}" "${f[12]}" "${f[11]}"
+  local bad=${f[6]}   # non-2xx, or what the script's expect() counted
+  [ "${f[7]}" = NA ] || bad=${f[7]}
+  printf '   %-6s %-10s #%s %9s req/s  p50 %7s ms  p99 %8s ms  bad status %s  timeouts %s  read errors %s  invites %s subscriptions %s uses %s  (wrk rc %s)\n' \
+    "${f[0]}" "${f[1]}" "${f[2]}" "${f[3]}" "${f[4]}" "${f[5]}" "$bad" "${f[10]}" "${f[9]}" "${f[13]}" "${f[14]}" "${f[15]}" "${f[12]}"
 }
 
-echo "== $REPEATS x (static; $WORKLOADS on $ENGINES), ${DURATION}s each after ${WARMUP}s warm-up, $CONNS connections; pinning: $PINNING"
+echo "== $REPEATS x (static: $CEILINGS; $WORKLOADS on $ENGINES), ${DURATION}s each after ${WARMUP}s warm-up, $CONNS connections; pinning: $PINNING"
 for rep in $(seq "$REPEATS"); do
-  measure static static "$rep"
+  for c in $CEILINGS; do measure static "$c" "$rep"; done
   for w in $WORKLOADS; do
     for e in $ENGINES; do
       measure "$e" "$w" "$rep"
@@ -385,8 +559,10 @@ seed_rows=$(sed -nE 's/^seed.pl: ([^;]*);.*/\1/p' "$work/seed.log")
   echo "wrk=$(ver wrk -v | cut -d' ' -f1-2)"
   echo "module=$rev"
   echo "connections=$CONNS"
+  echo "list_connections=$LIST_CONNS"
   echo "duration=$DURATION"
   echo "warmup=$WARMUP"
+  echo "timeout=$TIMEOUT"
   echo "repeats=$REPEATS"
   echo "pinning=$PINNING"
   echo "pool=DBDMin $DBD_MIN, DBDKeep $DBD_KEEP, DBDMax $DBD_MAX, DBDExptime $DBD_EXPTIME"
@@ -395,15 +571,22 @@ seed_rows=$(sed -nE 's/^seed.pl: ([^;]*);.*/\1/p' "$work/seed.log")
   echo "seed_rows=$seed_rows"
   echo "workloads=$WORKLOADS"
   echo "engines=$ENGINES"
+  echo "ceilings=$CEILINGS"
+  for c in $CEILINGS; do echo "ceiling_bytes_$c=$(wc -c < "$work/ceiling/$c.json")"; done
+  for w in $WORKLOADS; do echo "ceiling_$w=$(ceiling_of "$w")"; done
+  echo "list_seed=${list_seed_args[*]}"
+  echo "list_seed_rows=$(sed -nE 's/^seed.pl: ([^;]*);.*/\1/p' "$work/seed-list.log" 2>/dev/null)"
+  echo "remove_ids=$((DURATION * MAX_RATE + 1000)) per run"
+  echo "use_pairs=$USE_PAIRS ($(sed -nE 's/.* ([0-9]+ use rooms x [0-9]+ newcomers).*/\1/p' "$work/seed.log"))"
   echo "smoke=$SMOKE"
   echo "probe_failures=$probe_failures"
   # Crashed children and error-level lines in the instances' error logs.
-  for name in static $ENGINES; do
+  for name in static $INSTANCES; do
     echo "errorlog_$name=$(grep -cE '\[[a-z_]+:(error|crit|alert|emerg)\]|exit signal' "$work/$name/error.log" || true)"
   done
 } > "$work/meta.txt"
 rc=0
 perl bench/report.pl --meta "$work/meta.txt" --runs "$runs" --rss "$rss_file" --out "$OUTPUT" || rc=$?
-[ -s "$OUTPUT" ] && grep -q '^| static | static |' "$OUTPUT" || { echo "bench: no results table" >&2; rc=1; }
+[ -s "$OUTPUT" ] && grep -q '^| static | ' "$OUTPUT" || { echo "bench: no results table" >&2; rc=1; }
 echo "== results: $OUTPUT"
 [ "$rc" -eq 0 ] || die "FAILED (see above)"

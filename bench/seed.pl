@@ -4,6 +4,7 @@
 #
 #   perl bench/seed.pl --out DIR [--users 10000] [--rooms 10000]
 #        [--subs 100000] [--invites 100000] [--admins 100] [--seed 42]
+#        [--use-pairs 0]
 #
 # Writes, after conf/schema-*.sql has been loaded:
 #   DIR/seed.sql       BEGIN; multi-row INSERTs; COMMIT; ANALYZE;
@@ -12,7 +13,14 @@
 #                      find_targets {uid, token, rid, days, maxUses}: live
 #                        invites of admins (200, no insert);
 #                      admins {uid, token, rooms = {c/p rids}} (create);
-#                      reject {uid, badtoken, rid} (401).
+#                      reject {uid, badtoken, rid} (401);
+#                      validate {token}: live invites (valid:true);
+#                      members {uid, token, invite}: a member of the
+#                        room of a live invite (useInviteToken, a read);
+#                      use_rooms {rid, invite}: one live maxUses-0 invite
+#                        per room; newcomers {uid, token}: users with no
+#                        subscription (useInviteToken, a write; see
+#                        bench/wrk/use.lua).
 #   DIR/static.json    a findOrCreateInvite 200 body (static baseline)
 #
 # Everything but the clock is a function of --seed: the random draws are
@@ -30,6 +38,11 @@
 #   invites      by admins (90%) and room owners (10%) in rooms they are
 #                subscribed to; 60% live (slot = 1, at most one per
 #                creator/room/days/max_uses), 25% expired, 15% used up.
+#   newcomers    with --use-pairs P > 0: ceil(P / rooms in use_rooms)
+#                users (at least 20) after the others, role `user`, one
+#                login token, no subscription, so that newcomer x use room
+#                gives P distinct joins.  Drawn without rand(): every other
+#                row and entry is the same as without them.
 use strict;
 use warnings;
 use Digest::SHA qw(sha256);
@@ -38,13 +51,13 @@ use Getopt::Long qw(GetOptions);
 use POSIX qw(floor);
 
 my %opt = (users => 10000, rooms => 10000, subs => 100000,
-           invites => 100000, admins => 100, seed => 42);
+           invites => 100000, admins => 100, seed => 42, 'use-pairs' => 0);
 GetOptions(\%opt, 'out=s', 'users=i', 'rooms=i', 'subs=i', 'invites=i',
-           'admins=i', 'seed=i')
+           'admins=i', 'seed=i', 'use-pairs=i')
     or die "usage: $0 --out DIR [--users N] [--rooms N] [--subs N] "
-         . "[--invites N] [--admins N] [--seed N]\n";
+         . "[--invites N] [--admins N] [--seed N] [--use-pairs N]\n";
 defined $opt{out} or die "$0: --out DIR is required\n";
-for my $k (qw(users rooms subs invites admins)) {
+for my $k (qw(users rooms subs invites admins use-pairs)) {
     $opt{$k} >= 0 or die "$0: --$k must not be negative\n";
 }
 $opt{users} >= 1 && $opt{rooms} >= 1 or die "$0: need at least one user and one room\n";
@@ -60,6 +73,9 @@ my @ID_ALPHABET = split //, '23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuv
 my $ADMIN_ROOMS = 200;          # subscriptions per admin (at full scale)
 my $FIND_TARGETS = 5000;
 my $REJECTS = 1000;
+my $VALIDATE = 5000;            # validate tokens
+my $MEMBERS = 5000;             # member x invite entries (use-member)
+my $MIN_NEWCOMERS = 20;
 
 sub pick { return $_[int(rand(scalar @_))] }
 sub randhex { return join '', map { sprintf '%04x', int(rand(65536)) } 1 .. $_[0] / 4 }
@@ -115,7 +131,7 @@ for my $i (1 .. $N) {
 }
 
 # ------------------------------------------------------------ login tokens
-my %tokens;                     # admin index -> [tokens] (clear text)
+my %tokens;                     # user index -> [tokens] (clear text)
 for my $i (1 .. $N) {
     my $n = 1;
     $n++ while $n < 40 && rand() >= 0.14;    # geometric, median 5
@@ -124,7 +140,7 @@ for my $i (1 .. $N) {
         my $created = $now - $DAY_MS - int(rand(6 * $DAY_MS));
         row('login_tokens', 'user_id, hashed_token, created_at', uid($i),
             encode_base64(sha256($token), ''), $created);
-        push @{$tokens{$i}}, $token if $i <= $A;
+        push @{$tokens{$i}}, $token;
     }
 }
 
@@ -189,7 +205,7 @@ my @state = (('live') x int($I * 0.60 + 0.5), ('expired') x int($I * 0.25 + 0.5)
 push @state, ('used') x ($I - @state) if @state < $I;
 splice @state, $I;
 shuffle_in_place(\@state);
-my (%invite_ids, %live_key, @live_admin);
+my (%invite_ids, %live_key, @live_admin, @live);
 my $have_creators = $A > 0 && $per_admin > 0 || @owners;
 for my $st ($have_creators ? @state : ()) {
     my ($u, $j, $days, $max, $key);
@@ -228,6 +244,29 @@ for my $st ($have_creators ? @state : ()) {
         $st eq 'live' ? 1 : undef);
     push @live_admin, [$id, $u, $j, $days, $max, $created, $expires, $uses, $updated]
         if $st eq 'live' && $u <= $A;
+    push @live, [$id, $j, $max] if $st eq 'live';
+}
+
+# ------------------------------------------------------------ newcomers
+# One live maxUses-0 invite per room (the first drawn), and enough users
+# with no subscription that newcomer x room covers --use-pairs joins.
+my (%use_invite, @use_rooms, @newcomers);
+for my $l (@live) {
+    my ($id, $j, $max) = @$l;
+    next if $max || $use_invite{$j};
+    $use_invite{$j} = $id;
+    push @use_rooms, $j;
+}
+if ($opt{'use-pairs'} > 0 && @use_rooms) {
+    my $k = int(($opt{'use-pairs'} + @use_rooms - 1) / @use_rooms);
+    $k = $MIN_NEWCOMERS if $k < $MIN_NEWCOMERS;
+    # No rand(): the draws of everything else stay as they were.
+    @newcomers = map { [uid($_), sprintf('tok-%s-1-%s', uid($_),
+        substr(unpack('H*', sha256("$opt{seed} newcomer $_")), 0, 16))] } $N + 1 .. $N + $k;
+    row('users', 'id, username', $newcomers[$_][0], 'user.' . ($N + 1 + $_)) for 0 .. $#newcomers;
+    row('user_roles', 'user_id, role', $_->[0], 'user') for @newcomers;
+    row('login_tokens', 'user_id, hashed_token, created_at', $_->[0],
+        encode_base64(sha256($_->[1]), ''), $now - $DAY_MS) for @newcomers;
 }
 flush_rows();
 print {$sql} "COMMIT;\nANALYZE;\n";
@@ -247,7 +286,8 @@ print {$lua} <<"LUA";
 --   local W = dofile(os.getenv("BENCH_WORKLOAD"))
 -- Entries come in chunks, one function each: LuaJIT limits the constants
 -- of a single function.
-local W = { find_targets = {}, admins = {}, reject = {} }
+local W = { find_targets = {}, admins = {}, reject = {}, validate = {},
+            members = {}, use_rooms = {}, newcomers = {} }
 local function add(list, rows)
   rows = rows()
   for i = 1, #rows do list[#list + 1] = rows[i] end
@@ -270,6 +310,22 @@ lua_chunks('admins', 10, map {
         join(',', map { '"' . rid($_) . '"' } grep { $type[$_] ne 'l' } @{$admin_rooms{$i}});
 } grep { grep { $type[$_] ne 'l' } @{$admin_rooms{$_}} } 1 .. $A);
 lua_chunks('reject', 500, map { sprintf '{uid="%s",badtoken="%s",rid="%s"}', @$_ } @rejects);
+# Drawn after the entries above (their picks happen as they are written), so that those stay as they were.
+my @validate = map { $_->[0] } @live;
+shuffle_in_place(\@validate);
+splice @validate, $VALIDATE if @validate > $VALIDATE;
+my (%live_in_room, @members);
+push @{$live_in_room{$_->[1]}}, $_->[0] for @live;
+my @member_subs = grep { $live_in_room{$_->[1]} } @subs;
+shuffle_in_place(\@member_subs);
+splice @member_subs, $MEMBERS if @member_subs > $MEMBERS;
+@members = map { [uid($_->[0]), pick(@{$tokens{$_->[0]}}), pick(@{$live_in_room{$_->[1]}})] }
+           @member_subs;
+
+lua_chunks('validate', 500, map { sprintf '{token="%s"}', $_ } @validate);
+lua_chunks('members', 500, map { sprintf '{uid="%s",token="%s",invite="%s"}', @$_ } @members);
+lua_chunks('use_rooms', 500, map { sprintf '{rid="%s",invite="%s"}', rid($_), $use_invite{$_} } @use_rooms);
+lua_chunks('newcomers', 500, map { sprintf '{uid="%s",token="%s"}', @$_ } @newcomers);
 print {$lua} "return W\n";
 close $lua or die "$0: workload.lua: $!\n";
 
@@ -293,7 +349,9 @@ printf {$json} '{"_id":"%s","days":%d,"maxUses":%d,"rid":"%s","userId":"%s",'
     defined $expires ? '"' . iso($expires) . '"' : 'null', $id, $uses, iso($updated);
 close $json or die "$0: static.json: $!\n";
 
-printf STDERR "seed.pl: %s; %d find targets, %d admins, %d reject entries\n",
+printf STDERR "seed.pl: %s; %d find targets, %d admins, %d reject entries, "
+    . "%d validate tokens, %d member entries, %d use rooms x %d newcomers\n",
     join(', ', map { "$_ $rows{$_}" } grep { $rows{$_} }
          qw(users user_roles login_tokens rooms subscriptions subscription_roles invites)),
-    scalar @targets, $A, scalar @rejects;
+    scalar @targets, $A, scalar @rejects, scalar @validate, scalar @members,
+    scalar @use_rooms, scalar @newcomers;

@@ -10,11 +10,21 @@
 -- each thread) draws its own requests.
 --
 -- Defines the globals setup() and init(); returns a table:
---   W            the workload (find_targets, admins, reject)
+--   W            the workload (find_targets, admins, reject, validate,
+--                members, use_rooms, newcomers)
 --   DAYS         the days values create and reject draw from
 --   threads      the thread objects setup() saw (in done()'s state)
---   post(uid, token, body)  one POST to the endpoint, as wrk.format builds it
+--   post(uid, token, body[, path])  one POST (by default to
+--                findOrCreateInvite), as wrk.format builds it; uid nil:
+--                no login headers
+--   call(method, path, uid, token)  one request without a body
 --   nonempty(list, what)    list, #list; fails naming `what` if it is empty
+--   expect(status[, body])  defines response() and done(): a response
+--                with another status, or a body other than `body` (when
+--                given), counts as unexpected; done() prints
+--                "Unexpected responses: N" and "Requests made: N" (the
+--                request() calls, for bench/run.sh's cursors)
+--   counted(f)   f as a request function that counts its calls
 --   finder()     a request function: an admin's live invite (200, no insert)
 --   creator()    a request function: a random admin, one of its c/p rooms,
 --                random days and maxUses, so that nearly every request
@@ -41,12 +51,44 @@ function init(args)
   math.randomseed((tonumber(os.getenv("BENCH_RUN_SEED")) or os.time()) * 64 + (id or 0))
 end
 
-local function post(uid, token, body)
+local function login(uid, token)
   headers["X-User-Id"] = uid
   headers["X-Auth-Token"] = token
-  return wrk.format("POST", path, headers, body)
+end
+
+local function post(uid, token, body, to)
+  login(uid, token)
+  return wrk.format("POST", to or path, headers, body)
 end
 C.post = post
+
+function C.call(method, to, uid, token)
+  login(uid, token)
+  return wrk.format(method, to, headers)
+end
+
+made = 0
+function C.counted(f)
+  return function()
+    made = made + 1
+    return f()
+  end
+end
+
+bad = 0
+function C.expect(status, body)
+  function response(s, h, b)
+    if s ~= status or (body and b ~= body) then bad = bad + 1 end
+  end
+  function done(summary, latency, requests)
+    local n, m = 0, 0
+    for _, t in ipairs(threads) do
+      n = n + (tonumber(t:get("bad")) or 0)
+      m = m + (tonumber(t:get("made")) or 0)
+    end
+    io.write(fmt("Unexpected responses: %d\nRequests made: %d\n", n, m))
+  end
+end
 
 local function nonempty(list, what)   -- list, #list; fails on an empty one
   local n = #list

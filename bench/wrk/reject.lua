@@ -1,7 +1,6 @@
--- wrk script: existing users with a wrong token; every answer must be 401.
--- Statuses other than 401 are counted and printed by done() as
--- "Non-401 responses: N".  common.lua (in BENCH_WRK_DIR) loads the
--- workload and builds the requests.
+-- wrk script: existing users with a wrong token; every answer must be 401
+-- (others are counted by common.lua's expect()).  common.lua (in
+-- BENCH_WRK_DIR) loads the workload and builds the requests.
 local C = dofile((os.getenv("BENCH_WRK_DIR") or
   error("BENCH_WRK_DIR is not set: the directory of common.lua (bench/run.sh sets it)")) .. "/common.lua")
 local reject, n = C.nonempty(C.W.reject, "reject entries")
@@ -13,13 +12,4 @@ function request()
   return post(r.uid, r.badtoken, fmt('{"rid":"%s","days":%d,"maxUses":0}', r.rid, DAYS[random(5)]))
 end
 
-bad = 0
-function response(status, headers, body)
-  if status ~= 401 then bad = bad + 1 end
-end
-
-function done(summary, latency, requests)
-  local total = 0
-  for _, t in ipairs(C.threads) do total = total + (tonumber(t:get("bad")) or 0) end
-  io.write(fmt("Non-401 responses: %d\n", total))
-end
+C.expect(401)
