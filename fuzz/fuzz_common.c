@@ -126,7 +126,7 @@ long long fz_ll(const char *s)
 }
 
 /* No \u escape may carry an upper-case hex digit (JSON.stringify). */
-static void check_escapes(const char *text)
+void fz_check_escapes(const char *text)
 {
     const char *s;
 
@@ -152,7 +152,7 @@ json_t *fz_reparse_object(const char *text)
     FZ_CHECK(text != NULL, "no body");
     v = json_loads(text, JSON_ALLOW_NUL, &err);
     FZ_CHECK(json_is_object(v), text);
-    check_escapes(text);
+    fz_check_escapes(text);
     return v;
 }
 

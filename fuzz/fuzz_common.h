@@ -55,6 +55,9 @@ long long fz_ll(const char *s);
  * json_decref()s it.  Also checks JSON.stringify's lower-case \u escapes. */
 json_t *fz_reparse_object(const char *text);
 
+/* Aborts if a \u escape in JSON text has an upper-case hex digit. */
+void fz_check_escapes(const char *text);
+
 /* 1 if s is well-formed UTF-8 as jansson accepts it (NULL is not). */
 int fz_utf8_ok(const char *s);
 
