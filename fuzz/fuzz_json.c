@@ -355,7 +355,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     room.t = opt('t', f[4]);
     check_use(&room);
 
-    FZ_CHECK(!strcmp(invite_json_valid(fz_pool, flag('v') ? (int)num[0] : 0),
+    FZ_CHECK(!strcmp(invite_json_valid(fz_pool, flag('v') && num[0] != 0),
                      flag('v') && num[0] ? "{\"valid\":true,\"success\":true}"
                                          : "{\"valid\":false,\"success\":true}"),
              "valid");
