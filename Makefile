@@ -3,6 +3,7 @@
 #   make            build .libs/mod_invite.so with apxs
 #   make install    install the module and Debian's mods-available files
 #   make unit       C unit tests of the httpd-free core
+#   make fuzz       libFuzzer harnesses over the core (FUZZ_SECONDS each)
 #   make test       everything (installs missing packages; see README)
 #   make run        demo server on 127.0.0.1:8080 with a SQLite database
 
@@ -83,6 +84,38 @@ build/asan/%: t/unit/%.c $(CORE_SRC) $(HEADERS) t/unit/tap.h
 
 unit-sanitize: $(ASAN_TESTS)
 	prove --exec '' $(ASAN_TESTS)
+
+# ---------------------------------------------------------------- fuzzing
+# libFuzzer harnesses over the core (fuzz/README).  make fuzz runs each for
+# FUZZ_SECONDS (default 60) on a copy of fuzz/corpus; make fuzz-merge
+# minimises what the last make fuzz found into fuzz/corpus.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_HARNESSES = $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_HARNESSES := $(filter-out fuzz_common,$(FUZZ_HARNESSES))
+FUZZ_BINS    = $(addprefix build/fuzz/,$(FUZZ_HARNESSES))
+# FUZZ_POOL_MALLOC and the --wrap flags give the core's pool allocations
+# malloc red zones (fuzz/fuzz_common.c).
+FUZZ_CFLAGS  = $(WARN) -g -O1 -Iinclude -Ifuzz $(APR_CFLAGS) \
+               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+               -DFUZZ_POOL_MALLOC
+FUZZ_LDFLAGS = -Wl,--wrap=apr_palloc,--wrap=apr_pstrmemdup,--wrap=apr_pstrdup
+
+build/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.c fuzz/fuzz_common.h \
+                   $(CORE_SRC) $(HEADERS)
+	@mkdir -p build/fuzz; echo "  FUZZ  $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< fuzz/fuzz_common.c $(CORE_SRC) \
+	    $(FUZZ_LDFLAGS) $(APR_LIBS) $(LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
+fuzz-merge:
+	scripts/fuzz.sh --merge
+
+.PHONY: fuzz fuzz-build fuzz-merge
 
 # ------------------------------------------------------------ test & run
 test:

@@ -10,6 +10,9 @@ PACKAGES=(
   postgresql
   libapache2-mod-perl2 libwww-perl libdbi-perl libdbd-sqlite3-perl
   libdbd-pg-perl curl openssl binutils
+  # libFuzzer (make fuzz): clang-14 only recommends the runtime package,
+  # which --no-install-recommends would skip; llvm brings llvm-symbolizer.
+  clang libclang-rt-14-dev llvm
   "$@"
 )
 

@@ -17,6 +17,8 @@ scripts/check-tap-summary.sh "$unit_log" "unit tests"
 echo "== C unit tests under ASan and UBSan"
 make -s unit-sanitize 2>&1 | tee "$unit_log"
 scripts/check-tap-summary.sh "$unit_log" "sanitized unit tests"
+echo "== fuzzing the core (${FUZZ_SECONDS:-20} s per harness)"
+FUZZ_SECONDS=${FUZZ_SECONDS:-20} scripts/fuzz.sh
 
 echo "== make install and a2enmod, in a staging root"
 scripts/check-install.sh

@@ -81,6 +81,8 @@ int invite_token_hash_in_list(const char *hash, const char *list)
     if (hash == NULL || list == NULL)
         return 0;
     hl = strlen(hash);
+    /* Skip leading spaces too, so no entry is empty: "" is in no list. */
+    list += strspn(list, " ");
     while (*list) {
         size_t n = strcspn(list, " ");
         /* Entry lengths are public (every stored hash has the same one). */

@@ -90,6 +90,12 @@ int main(void)
            "a hash with a space inside matches nothing");
         ok(invite_token_hash_in_list(h, apr_pstrcat(pool, "  ", h, "  ", NULL)),
            "extra separators are skipped");
+        /* Found by fuzz/fuzz_token.c: a list with a leading space held an
+         * empty entry that the empty string matched. */
+        ok(!invite_token_hash_in_list("", " "), "\"\" is not in \" \"");
+        ok(!invite_token_hash_in_list("", apr_pstrcat(pool, " ", h, NULL)),
+           "\"\" is not in a list with a leading space");
+        ok(!invite_token_hash_in_list("", ""), "\"\" is not in \"\"");
     }
 
     apr_pool_destroy(pool);
