@@ -104,8 +104,11 @@ const char *invite_use_error_body(apr_pool_t *p, invite_use_outcome_e o,
                                         "Can't join room of this type via "
                                         "invite", "useInviteToken", "token");
     case INVITE_USE_ROOM_TYPE_NOT_FOUND:
+        /* A room without a type (impossible in the schema) reads as
+         * JavaScript would print it. */
         return invite_json_plain_error(p, apr_psprintf(p,
-                                       "Room type %s not found", f->room_type));
+                   "Room type %s not found",
+                   f->room_type ? f->room_type : "undefined"));
     case INVITE_USE_MEMBER:
     case INVITE_USE_JOIN:
         break;
