@@ -34,6 +34,7 @@ for tool in node npm; do
     { echo "t/client/install.sh: $tool not found (scripts/deps.sh installs it)" >&2; exit 1; }
 done
 mkdir -p .cache
+export npm_config_update_notifier=false
 # npm needs a writable cache; the test user's HOME may not be.
 if [ -z "${npm_config_cache:-}" ] && ! [ -w "${HOME:-/nonexistent}" ]; then
   export npm_config_cache=$PWD/.cache/npm
