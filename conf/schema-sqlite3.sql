@@ -84,6 +84,9 @@ CREATE UNIQUE INDEX IF NOT EXISTS invites_by_creator_settings
 -- in (created_at, id) order, so no statement sorts.
 CREATE INDEX IF NOT EXISTS invites_live_lookup
     ON invites (user_id, rid, days, max_uses, created_at, id);
+-- No index on created_at for listInvites (it reads the whole table and
+-- sorts it): with one, PostgreSQL can plan the find lookup's ORDER BY
+-- created_at, id LIMIT 1 as a walk of that index, a scan in disguise.
 -- Every lookup names creator and settings; an index on rid alone was a
 -- candidate a plan made on a small table could pick instead.
 DROP INDEX IF EXISTS invites_by_room;

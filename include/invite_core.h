@@ -80,6 +80,19 @@ const char *invite_url_build(apr_pool_t *p, const invite_url_cfg_t *cfg,
 /* JavaScript encodeURIComponent over the bytes of a UTF-8 string. */
 const char *invite_url_encode_component(apr_pool_t *p, const char *s);
 
+/* --------------------------------------------------------- room types */
+
+/* Room types registered in Rocket.Chat and whether their members may be
+ * invited (allowMemberAction(room, 'invite')): c, p and l may; d and v
+ * may not; any other type is unknown ("Room type X not found"). */
+typedef enum {
+    INVITE_ROOM_TYPE_UNKNOWN,
+    INVITE_ROOM_TYPE_NO_INVITE,
+    INVITE_ROOM_TYPE_INVITE
+} invite_room_type_e;
+
+invite_room_type_e invite_room_type_class(const char *t);
+
 /* ------------------------------------------------- request body schema */
 
 typedef enum {
@@ -130,6 +143,11 @@ typedef struct {
 /* Serialises a json value compactly (as JSON.stringify does) into p and
  * drops the reference.  NULL if v is NULL or cannot be dumped. */
 const char *invite_json_dump(apr_pool_t *p, json_t *v);
+
+/* The invite object of findOrCreateInvite without `success` (a new
+ * reference, NULL on failure), with url as given: listInvites' elements. */
+json_t *invite_json_invite_object(apr_pool_t *p, const invite_record_t *inv,
+                                  const char *url);
 
 /* The findOrCreateInvite success body: the invite in Rocket.Chat's key
  * order with `url` in its place, then "success": true. */

@@ -18,6 +18,14 @@ typedef enum {
                                 * (pgsql: releases a dead holder first) */
     INVITE_STMT_SLOT_HOLDER,   /* the invite holding the slot */
     INVITE_STMT_SESSION,       /* run once per new connection, or NULL */
+    INVITE_STMT_AUTH,          /* a caller's token hashes and global grants */
+    INVITE_STMT_LIST,          /* every invite, oldest first */
+    INVITE_STMT_REMOVE,        /* delete one invite by id */
+    INVITE_STMT_VALIDATE,      /* an invite by token, and its room */
+    INVITE_STMT_USE_FACTS,     /* auth + invite + room + membership */
+    INVITE_STMT_USE,           /* count a use if the invite is still live
+                                * (pgsql: and subscribe, one statement) */
+    INVITE_STMT_USE_JOIN,      /* sqlite3: subscribe, in USE's transaction */
     INVITE_STMT_COUNT
 } invite_stmt_e;
 
@@ -65,6 +73,51 @@ enum {
     INVITE_FIND_COL_BYPASS,     /* holds api-bypass-rate-limit globally */
     INVITE_FIND_COL_INVITE      /* first of the INVITE_COL_* block */
 };
+
+/* Columns of INVITE_STMT_AUTH's one row.  Args: user id x3. */
+enum {
+    INVITE_AUTH_COL_TOKEN_HASHES,  /* as INVITE_FIND_COL_TOKEN_HASHES */
+    INVITE_AUTH_COL_GRANTED,       /* create-invite-links, global roles */
+    INVITE_AUTH_COL_BYPASS,        /* api-bypass-rate-limit, global roles */
+    INVITE_AUTH_COL_COUNT
+};
+
+/* Columns of INVITE_STMT_VALIDATE (no row: no such invite).  Arg: token. */
+enum {
+    INVITE_VALIDATE_COL_EXPIRES,   /* NULL: never */
+    INVITE_VALIDATE_COL_USES,
+    INVITE_VALIDATE_COL_MAX_USES,
+    INVITE_VALIDATE_COL_ROOM,      /* 1 when the room exists */
+    INVITE_VALIDATE_COL_COUNT
+};
+
+/* Columns of INVITE_STMT_USE_FACTS' one row.  Args: user id x4, token. */
+enum {
+    INVITE_USE_COL_TOKEN_HASHES,
+    INVITE_USE_COL_BYPASS,
+    INVITE_USE_COL_HAS_USERNAME,   /* 1: the user has a username */
+    INVITE_USE_COL_SUBSCRIBED,     /* 1: already a member of the room */
+    INVITE_USE_COL_INVITE_ID,      /* NULL: no such invite */
+    INVITE_USE_COL_RID,
+    INVITE_USE_COL_EXPIRES,
+    INVITE_USE_COL_USES,
+    INVITE_USE_COL_MAX_USES,
+    INVITE_USE_COL_ROOM_ID,        /* NULL: the room is gone */
+    INVITE_USE_COL_ROOM_TYPE,
+    INVITE_USE_COL_ROOM_NAME,
+    INVITE_USE_COL_ROOM_FNAME,
+    INVITE_USE_COL_ROOM_PRID,
+    INVITE_USE_COL_COUNT
+};
+
+/* INVITE_STMT_USE.  pgsql: args token, now, user id x2, now (updated_at),
+ * user id x2; one row: (1 if the invite was live and locked, 1 if a use
+ * was counted).  sqlite3: args now (updated_at), token, now, user id;
+ * affects one row when a use was counted.  INVITE_STMT_USE_JOIN: args
+ * user id, token, user id. */
+#define INVITE_USE_PGSQL_ARGS 7
+#define INVITE_USE_SQLITE_ARGS 4
+#define INVITE_USE_JOIN_ARGS 3
 
 /* Column positions of an invite block (INVITE_STMT_FIND from
  * INVITE_FIND_COL_INVITE on, INVITE_STMT_FIND_INVITE and

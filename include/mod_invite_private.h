@@ -134,6 +134,55 @@ void invite_db_mutex_child_init(apr_pool_t *pchild, server_rec *s);
 /* Fetches mod_dbd's optional functions (optional_fn_retrieve hook). */
 void invite_db_retrieve_optional_fns(void);
 
+/* -------------------------------------------- shared by the endpoints */
+
+/* 503 for INVITE_DB_UNAVAILABLE, else 500. */
+int invite_http_db_failure(request_rec *r, invite_db_rc_e rc);
+
+/* Database flags come back as "1" or "0" (NULL when SQL NULL). */
+int invite_db_flag(const char *value);
+
+/* An integer as a bound statement argument. */
+const char *invite_db_int_arg(apr_pool_t *p, long long v);
+
+/* An invite block of a result row (INVITE_COL_* from `col`). */
+void invite_record_from_row(const char **col, invite_record_t *inv);
+
+/* The caller's X-User-Id and the hash of its X-Auth-Token.  Returns 0,
+ * or 1 after answering 401 when either header is missing or empty (the
+ * handler's return value in *done).  The token is hashed before any
+ * lookup, so that an unknown user and a wrong token cost the same. */
+int invite_credentials(request_rec *r, const char **user_id,
+                       const char **token_hash, int *done);
+
+/* Reads the request body and parses it as Rocket.Chat's router does;
+ * *params is the body validated and coerced against `schema` (the caller
+ * owns the reference), *schema_error NULL or ajv's message.  Returns 0,
+ * or 1 when reading failed and it has answered (*done). */
+int invite_read_params(request_rec *r, const invite_dir_cfg_t *cfg,
+                       const invite_schema_t *schema, json_t **params,
+                       const char **schema_error, int *done);
+
+/* An authenticated caller of listInvites or removeInvite. */
+typedef struct {
+    const char *user_id;
+    int granted;             /* create-invite-links through global roles */
+    int rate_limit_exempt;   /* api-bypass-rate-limit */
+} invite_caller_t;
+
+/* Authenticates the caller (X-User-Id, X-Auth-Token) with
+ * INVITE_STMT_AUTH and fills *db and *caller.  Returns 0 to go on, or 1
+ * when it has answered (401, 503, 500), leaving the handler's return
+ * value in *done. */
+int invite_authenticate(request_rec *r, invite_db_t **db,
+                        invite_caller_t *caller, int *done);
+
+/* The first steps of the admin routes: authentication, the rate limit of
+ * `route`, then the global create-invite-links permission (400
+ * not_authorized).  Returns 0 to go on with *db, or 1 with *done. */
+int invite_authorize_admin(request_rec *r, const invite_dir_cfg_t *cfg,
+                           const char *route, invite_db_t **db, int *done);
+
 /* ----------------------------------------------------------- rate limit */
 
 /* Rocket.Chat's API rate limiter (spec section 7), in

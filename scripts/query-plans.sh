@@ -151,7 +151,8 @@ What to look for:
   bitmap scan on an index; never \`SCAN <table>\` or \`Seq Scan\`.  The only
   scans are of the one-row derived table of invite_find (\`one_row\`,
   a subquery or \`CONSTANT ROW\`);
-- invites only through its creator-and-settings indexes:
+- invites only through its primary key (the token endpoints and
+  removeInvite) or its creator-and-settings indexes:
   invites_live_lookup (user_id, rid, days, max_uses, created_at, id) for
   the live-invite lookups, read in order so nothing sorts, and
   invites_by_creator_settings (the unique slot index) for the slot

@@ -17,10 +17,7 @@ int invite_max_uses_allowed(long long n)
         || n == 100;
 }
 
-/* Room types registered in Rocket.Chat and whether they allow `invite`. */
-typedef enum { ROOM_TYPE_UNKNOWN, ROOM_TYPE_NO_INVITE, ROOM_TYPE_INVITE } room_type_e;
-
-static room_type_e classify_room_type(const char *t)
+invite_room_type_e invite_room_type_class(const char *t)
 {
     static const char *const invite[] = { "c", "p", "l" };
     /* registered, but allowMemberAction(invite) is false */
@@ -29,15 +26,15 @@ static room_type_e classify_room_type(const char *t)
 
     for (i = 0; i < sizeof(invite) / sizeof(invite[0]); i++) {
         if (!strcmp(t, invite[i])) {
-            return ROOM_TYPE_INVITE;
+            return INVITE_ROOM_TYPE_INVITE;
         }
     }
     for (i = 0; i < sizeof(no_invite) / sizeof(no_invite[0]); i++) {
         if (!strcmp(t, no_invite[i])) {
-            return ROOM_TYPE_NO_INVITE;
+            return INVITE_ROOM_TYPE_NO_INVITE;
         }
     }
-    return ROOM_TYPE_UNKNOWN;
+    return INVITE_ROOM_TYPE_UNKNOWN;
 }
 
 invite_find_outcome_e invite_find_decide(const invite_find_facts_t *f)
@@ -59,12 +56,12 @@ invite_find_outcome_e invite_find_decide(const invite_find_facts_t *f)
     if (!f->subscribed || !f->room_type) {
         return INVITE_FIND_INVALID_ROOM;
     }
-    switch (classify_room_type(f->room_type)) {
-    case ROOM_TYPE_UNKNOWN:
+    switch (invite_room_type_class(f->room_type)) {
+    case INVITE_ROOM_TYPE_UNKNOWN:
         return INVITE_FIND_ROOM_TYPE_NOT_FOUND;
-    case ROOM_TYPE_NO_INVITE:
+    case INVITE_ROOM_TYPE_NO_INVITE:
         return INVITE_FIND_ROOM_TYPE_NOT_ALLOWED;
-    case ROOM_TYPE_INVITE:
+    case INVITE_ROOM_TYPE_INVITE:
         break;
     }
     if (!invite_days_allowed(f->days)) {

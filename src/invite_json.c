@@ -6,6 +6,7 @@
 #include <apr_strings.h>
 
 #include "invite_core.h"
+#include "invite_use.h"
 
 /* jansson writes "\u001F"; JSON.stringify "\u001f".  Lower-case the hex
  * digits of every \u escape (jansson's output is valid JSON, so a
@@ -73,8 +74,8 @@ static void set_new(json_t *o, const char *k, json_t *v, int *failed)
     }
 }
 
-const char *invite_json_invite(apr_pool_t *p, const invite_record_t *inv,
-                               const char *url)
+json_t *invite_json_invite_object(apr_pool_t *p, const invite_record_t *inv,
+                                  const char *url)
 {
     json_t *o = json_object();
     int failed = !o;
@@ -96,12 +97,57 @@ const char *invite_json_invite(apr_pool_t *p, const invite_record_t *inv,
     set_new(o, "uses", json_integer(inv->uses), &failed);
     set_new(o, "_updatedAt", json_string(invite_time_iso(p, inv->updated_at)),
             &failed);
-    set_new(o, "success", json_true(), &failed);
+    if (failed) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+const char *invite_json_invite(apr_pool_t *p, const invite_record_t *inv,
+                               const char *url)
+{
+    json_t *o = invite_json_invite_object(p, inv, url);
+
+    if (o && json_object_set_new(o, "success", json_true()) != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return invite_json_dump(p, o);
+}
+
+const char *invite_json_use(apr_pool_t *p, const invite_room_t *room)
+{
+    json_t *o = json_object(), *r = json_object();
+    int failed = !o || !r;
+    const char *keys[] = { "rid", "prid", "fname", "name", "t" };
+    const char *vals[] = { room->rid, room->prid, room->fname, room->name,
+                           room->t };
+    size_t i;
+
+    /* Undefined members vanish from JSON.stringify's output. */
+    for (i = 0; !failed && i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (vals[i]) {
+            set_new(r, keys[i], json_string(vals[i]), &failed);
+        }
+    }
+    if (!failed) {
+        set_new(o, "room", r, &failed);
+        r = NULL;
+        set_new(o, "success", json_true(), &failed);
+    }
+    json_decref(r);
     if (failed) {
         json_decref(o);
         return NULL;
     }
     return invite_json_dump(p, o);
+}
+
+const char *invite_json_valid(apr_pool_t *p, int valid)
+{
+    return invite_json_dump(p, json_pack("{s:b,s:b}", "valid", valid != 0,
+                                         "success", 1));
 }
 
 const char *invite_json_meteor_error(apr_pool_t *p, const char *error,

@@ -120,6 +120,55 @@
     " WHERE user_id = %s AND rid = %s AND days = %d AND max_uses = %d" \
     "   AND slot = 1"
 
+/* Authentication and the global grants of listInvites and removeInvite.
+ * Args: user id x3. */
+#define AUTH_SQL(token_list) \
+    "SELECT" TOKEN_LIST(token_list) "," \
+    HOLDS_GLOBALLY("create-invite-links") "," \
+    HOLDS_GLOBALLY("api-bypass-rate-limit")
+
+/* listInvites: every invite, in creation order (Rocket.Chat's e2e test
+ * reads the first element as the oldest).  The whole table by design,
+ * sorted: an index on created_at would tempt the find lookup's plan
+ * (conf/schema-pgsql.sql). */
+#define LIST_SQL(invites) \
+    "SELECT " INVITE_COLUMNS("") " FROM " invites " ORDER BY created_at, id"
+
+/* validateInviteToken: the invite of a token and whether its room exists;
+ * expiry and uses are decided in C (invite_token_check).  Arg: token. */
+#define VALIDATE_SQL(invite_by_id) \
+    "SELECT i.expires, i.uses, i.max_uses," \
+    " CASE WHEN EXISTS (SELECT 1 FROM rooms r WHERE r.id = i.rid)" \
+    "   THEN 1 ELSE 0 END" \
+    " FROM " invite_by_id " WHERE i.id = %s"
+
+/* useInviteToken's facts in one row.  Args: user id (tokens), user id
+ * (bypass), user id (username), user id (subscription), token. */
+#define USE_FACTS_SQL(token_list, invite_by_id, room_by_id) \
+    "SELECT" TOKEN_LIST(token_list) "," \
+    HOLDS_GLOBALLY("api-bypass-rate-limit") "," \
+    " (SELECT CASE WHEN u.username <> '' THEN 1 ELSE 0 END" \
+    "    FROM users u WHERE u.id = %s)," \
+    " CASE WHEN EXISTS (SELECT 1 FROM subscriptions s" \
+    "     WHERE s.user_id = %s AND s.rid = i.rid) THEN 1 ELSE 0 END," \
+    " i.id, i.rid, i.expires, i.uses, i.max_uses," \
+    " r.id, r.t, r.name, r.fname, r.prid" \
+    " FROM (SELECT 1 AS one) AS one_row" \
+    " LEFT JOIN " invite_by_id " ON i.id = %s" \
+    " LEFT JOIN " room_by_id " ON r.id = i.rid"
+
+/* Room types whose members may be invited (allowMemberAction 'invite'). */
+#define INVITE_ROOM_TYPES "('c', 'p', 'l')"
+#define HAS_USERNAME(user) \
+    "EXISTS (SELECT 1 FROM users u WHERE u.id = " user \
+    " AND u.username <> '')"
+#define NOT_MEMBER(user, rid) \
+    "NOT EXISTS (SELECT 1 FROM subscriptions s" \
+    "  WHERE s.user_id = " user " AND s.rid = " rid ")"
+
+/* SQLite invite lookups by id, through the primary key's index. */
+#define SQLITE_INVITE_I "invites AS i INDEXED BY sqlite_autoindex_invites_1"
+
 static const invite_stmt_t sqlite3_statements[INVITE_STMT_COUNT] = {
     [INVITE_STMT_FIND] = { "invite_find",
         FIND_SQL("group_concat(hashed_token, ' ')",
@@ -135,6 +184,31 @@ static const invite_stmt_t sqlite3_statements[INVITE_STMT_COUNT] = {
     [INVITE_STMT_SLOT_HOLDER] = { "invite_slot_holder",
         SLOT_HOLDER_SQL(SQLITE_INVITES) },
     [INVITE_STMT_SESSION] = { "invite_session", NULL },
+    [INVITE_STMT_AUTH] = { "invite_auth",
+        AUTH_SQL("group_concat(hashed_token, ' ')") },
+    [INVITE_STMT_LIST] = { "invite_list",
+        LIST_SQL("invites") },
+    [INVITE_STMT_REMOVE] = { "invite_remove",
+        "DELETE FROM invites WHERE id = %s" },
+    [INVITE_STMT_VALIDATE] = { "invite_validate",
+        VALIDATE_SQL(SQLITE_INVITE_I) },
+    [INVITE_STMT_USE_FACTS] = { "invite_use_facts",
+        USE_FACTS_SQL("group_concat(hashed_token, ' ')", SQLITE_INVITE_I,
+                      "rooms AS r INDEXED BY sqlite_autoindex_rooms_1") },
+    /* Runs in a transaction under the writer lock, so the conditions
+     * still hold when USE_JOIN subscribes: the count decides.  Args: now
+     * (updated_at), token, now (live), user id. */
+    [INVITE_STMT_USE] = { "invite_use",
+        "UPDATE invites SET uses = uses + 1, updated_at = %lld"
+        " WHERE id = %s AND " LIVE("", "%lld")
+        "   AND EXISTS (SELECT 1 FROM rooms r WHERE r.id = invites.rid"
+        "     AND r.t IN " INVITE_ROOM_TYPES ")"
+        "   AND " NOT_MEMBER("%s", "invites.rid") },
+    /* Args: user id, token, user id. */
+    [INVITE_STMT_USE_JOIN] = { "invite_use_join",
+        "INSERT INTO subscriptions (user_id, rid)"
+        " SELECT %s, rid FROM invites WHERE id = %s AND " HAS_USERNAME("%s")
+        " ON CONFLICT DO NOTHING" },
 };
 
 static const invite_stmt_t pgsql_statements[INVITE_STMT_COUNT] = {
@@ -162,6 +236,45 @@ static const invite_stmt_t pgsql_statements[INVITE_STMT_COUNT] = {
      * table for as long as the connection lives. */
     [INVITE_STMT_SESSION] = { "invite_session",
         "SELECT set_config('enable_seqscan', 'off', false)" },
+    [INVITE_STMT_AUTH] = { "invite_auth",
+        AUTH_SQL("string_agg(hashed_token, ' ')") },
+    [INVITE_STMT_LIST] = { "invite_list", LIST_SQL("invites") },
+    [INVITE_STMT_REMOVE] = { "invite_remove",
+        "DELETE FROM invites WHERE id = %s" },
+    [INVITE_STMT_VALIDATE] = { "invite_validate",
+        VALIDATE_SQL("invites AS i") },
+    [INVITE_STMT_USE_FACTS] = { "invite_use_facts",
+        USE_FACTS_SQL("string_agg(hashed_token, ' ')", "invites AS i",
+                      "rooms AS r") },
+    /* Check and count in one statement, atomic across hosts:
+     * - `target` locks the invite row only while it is live; a concurrent
+     *   user of the same invite waits for the lock, and READ COMMITTED
+     *   then re-checks the conditions on the newest row version, so uses
+     *   can never pass max_uses;
+     * - `joined` subscribes the user; ON CONFLICT sees a subscription
+     *   committed meanwhile, so a member (or a double submit) counts
+     *   nothing;
+     * - `counted` adds the use for a newcomer who joined, or for one
+     *   without a username, who joins later (Rocket.Chat's setUsername).
+     * Args: token, now, user id x2, now (updated_at), user id x2. */
+    [INVITE_STMT_USE] = { "invite_use",
+        "WITH target AS ("
+        "  SELECT i.id, i.rid FROM invites i JOIN rooms r ON r.id = i.rid"
+        "   WHERE i.id = %s AND r.t IN " INVITE_ROOM_TYPES
+        "     AND " LIVE("i.", "%lld") " FOR UPDATE OF i),"
+        " joined AS ("
+        "  INSERT INTO subscriptions (user_id, rid)"
+        "  SELECT %s, rid FROM target WHERE " HAS_USERNAME("%s")
+        "  ON CONFLICT DO NOTHING RETURNING rid),"
+        " counted AS ("
+        "  UPDATE invites SET uses = uses + 1, updated_at = %lld"
+        "   WHERE id = (SELECT id FROM target)"
+        "     AND (EXISTS (SELECT 1 FROM joined)"
+        "          OR (NOT " HAS_USERNAME("%s")
+        "              AND " NOT_MEMBER("%s", "invites.rid") "))"
+        "  RETURNING uses)"
+        " SELECT (SELECT count(*) FROM target), (SELECT count(*) FROM counted)" },
+    [INVITE_STMT_USE_JOIN] = { "invite_use_join", NULL },
 };
 
 static const invite_engine_t sqlite3_engine = {

@@ -38,39 +38,6 @@ typedef struct {
     int rate_limit_exempt;      /* the caller holds api-bypass-rate-limit */
 } find_request_t;
 
-static int send_db_failure(request_rec *r, invite_db_rc_e rc)
-{
-    return rc == INVITE_DB_UNAVAILABLE ? invite_http_unavailable(r)
-                                       : invite_http_internal_error(r);
-}
-
-/* An invite block of a result row (see INVITE_COL_*). */
-static void record_from_row(const char **col, invite_record_t *inv)
-{
-    inv->id = col[INVITE_COL_ID];
-    inv->days = apr_atoi64(col[INVITE_COL_DAYS]);
-    inv->max_uses = apr_atoi64(col[INVITE_COL_MAX_USES]);
-    inv->rid = col[INVITE_COL_RID];
-    inv->user_id = col[INVITE_COL_USER_ID];
-    inv->created_at = apr_atoi64(col[INVITE_COL_CREATED_AT]);
-    inv->has_expires = col[INVITE_COL_EXPIRES] != NULL;
-    inv->expires = inv->has_expires ? apr_atoi64(col[INVITE_COL_EXPIRES]) : 0;
-    inv->uses = apr_atoi64(col[INVITE_COL_USES]);
-    inv->updated_at = apr_atoi64(col[INVITE_COL_UPDATED_AT]);
-}
-
-/* Flags from the database come as "1" or "0" (NULL when SQL NULL). */
-static int is_one(const char *flag)
-{
-    return flag && !strcmp(flag, "1");
-}
-
-/* A bound integer argument (apr_psprintf knows no %lld). */
-static const char *lld(apr_pool_t *p, long long v)
-{
-    return apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)v);
-}
-
 /* The invite this request creates, created now. */
 static void new_invite(const find_request_t *q, const char *id,
                        invite_ms_t now, invite_record_t *inv)
@@ -103,8 +70,8 @@ static invite_db_rc_e read_slot_holder(find_request_t *q, const char *now_s,
     *found = 0;
     if (rc == INVITE_DB_OK && rows->nelts > 0) {
         const char **col = APR_ARRAY_IDX(rows, 0, const char **);
-        if (is_one(col[INVITE_COL_COUNT])) {   /* the holder is live */
-            record_from_row(col, inv);
+        if (invite_db_flag(col[INVITE_COL_COUNT])) {   /* the holder is live */
+            invite_record_from_row(col, inv);
             *found = 1;
         }
     }
@@ -132,7 +99,7 @@ static invite_db_rc_e new_create_args(find_request_t *q, invite_record_t *inv,
         return INVITE_DB_ERROR;
     }
     new_invite(q, id, now, inv);
-    c->now_s = lld(p, now);
+    c->now_s = invite_db_int_arg(p, now);
     c->args[0] = q->user_id;
     c->args[1] = q->rid;
     c->args[2] = q->days_arg;
@@ -144,8 +111,8 @@ static invite_db_rc_e new_create_args(find_request_t *q, invite_record_t *inv,
     insert[3] = q->rid;
     insert[4] = q->user_id;
     insert[5] = c->now_s;
-    insert[6] = inv->has_expires ? lld(p, inv->expires) : NULL;
-    insert[7] = lld(p, inv->updated_at);
+    insert[6] = inv->has_expires ? invite_db_int_arg(p, inv->expires) : NULL;
+    insert[7] = invite_db_int_arg(p, inv->updated_at);
     return INVITE_DB_OK;
 }
 
@@ -253,11 +220,11 @@ static const char **facts_from_find(find_request_t *q, const char **row,
                                     const char *token_hash,
                                     invite_find_facts_t *facts)
 {
-    q->rate_limit_exempt = is_one(row[INVITE_FIND_COL_BYPASS]);
+    q->rate_limit_exempt = invite_db_flag(row[INVITE_FIND_COL_BYPASS]);
     facts->authenticated = invite_token_hash_in_list(
         token_hash, row[INVITE_FIND_COL_TOKEN_HASHES]);
-    facts->granted = is_one(row[INVITE_FIND_COL_GRANTED]);
-    facts->subscribed = is_one(row[INVITE_FIND_COL_SUBSCRIBED]);
+    facts->granted = invite_db_flag(row[INVITE_FIND_COL_GRANTED]);
+    facts->subscribed = invite_db_flag(row[INVITE_FIND_COL_SUBSCRIBED]);
     facts->room_type = row[INVITE_FIND_COL_ROOM_TYPE];
     return row[INVITE_FIND_COL_INVITE + INVITE_COL_ID]
            ? row + INVITE_FIND_COL_INVITE : NULL;
@@ -301,7 +268,7 @@ static int gather(find_request_t *q, const invite_dir_cfg_t *cfg,
     apr_interval_time_t ttl;
     invite_auth_cache_t *cache = invite_config_auth_cache(cfg, &ttl);
     invite_auth_facts_t cached;
-    const char *now = lld(r->pool, invite_time_now_ms());
+    const char *now = invite_db_int_arg(r->pool, invite_time_now_ms());
     const char *args[13], **row;
     apr_array_header_t *rows;
     invite_db_rc_e rc;
@@ -344,7 +311,7 @@ static int gather(find_request_t *q, const invite_dir_cfg_t *cfg,
              : invite_db_select(q->db, INVITE_STMT_FIND, 13, args, &rows,
                                 &ncols);
     if (rc != INVITE_DB_OK) {
-        *done = send_db_failure(r, rc);
+        *done = invite_http_db_failure(r, rc);
         return 1;
     }
     if (hit) {
@@ -370,33 +337,22 @@ int invite_handle_find_or_create(request_rec *r, const invite_dir_cfg_t *cfg)
 {
     invite_find_facts_t facts = { 0 };
     find_request_t q = { 0 };
-    const char *body = NULL, *token, *token_hash, **invite;
-    apr_size_t len = 0;
+    const char *body, *token_hash, **invite;
     invite_record_t inv;
     invite_db_rc_e rc;
     json_t *params;
     int done, status;
     invite_find_outcome_e outcome;
 
-    if (invite_http_read_body(r, invite_config_max_body(cfg), &body, &len,
-                              &done) != APR_SUCCESS) {
+    q.r = r;
+    if (invite_read_params(r, cfg, &find_or_create_schema, &params,
+                           &facts.schema_error, &done)) {
         return done;
     }
-    q.r = r;
-    q.user_id = invite_http_header(r, "X-User-Id");
-    token = invite_http_header(r, "X-Auth-Token");
-    if (!q.user_id || !token) {
-        return invite_http_send_json(r, HTTP_UNAUTHORIZED,
-                                     INVITE_JSON_UNAUTHORIZED);
+    if (invite_credentials(r, &q.user_id, &token_hash, &done)) {
+        json_decref(params);
+        return done;
     }
-    /* Hashed before the lookup, whatever it returns, so that an unknown
-     * user and a wrong token cost the same. */
-    token_hash = invite_token_hash(r->pool, token);
-
-    params = invite_body_parse(apr_table_get(r->headers_in, "Content-Type"),
-                               body, len);
-    facts.schema_error = invite_schema_validate(r->pool, &find_or_create_schema,
-                                                params);
     q.rid = "";
     q.days = q.max_uses = -1;   /* matches no invite */
     if (!facts.schema_error) {
@@ -412,8 +368,8 @@ int invite_handle_find_or_create(request_rec *r, const invite_dir_cfg_t *cfg)
     }
     json_decref(params);
     facts.rid = q.rid;
-    q.days_arg = lld(r->pool, q.days);
-    q.max_uses_arg = lld(r->pool, q.max_uses);
+    q.days_arg = invite_db_int_arg(r->pool, q.days);
+    q.max_uses_arg = invite_db_int_arg(r->pool, q.max_uses);
 
     if (gather(&q, cfg, token_hash, &facts, &invite, &done)) {
         return done;
@@ -429,12 +385,12 @@ int invite_handle_find_or_create(request_rec *r, const invite_dir_cfg_t *cfg)
     outcome = invite_find_decide(&facts);
     switch (outcome) {
     case INVITE_FIND_RETURN_EXISTING:
-        record_from_row(invite, &inv);
+        invite_record_from_row(invite, &inv);
         return send_invite(r, cfg, &inv);
     case INVITE_FIND_CREATE:
         rc = create_invite(&q, &inv);
         return rc == INVITE_DB_OK ? send_invite(r, cfg, &inv)
-                                  : send_db_failure(r, rc);
+                                  : invite_http_db_failure(r, rc);
     default:
         body = invite_find_error_body(r->pool, outcome, &facts, &status);
         return invite_http_send_json(r, status, body);

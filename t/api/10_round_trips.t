@@ -1,6 +1,7 @@
 # Round trips to PostgreSQL per request, counted in the server's statement
 # log (log_statement = all, application_name = mod_invite): the find path
 # is one statement; creating adds one more (release and insert together).
+# The other endpoints: one statement per read, one more for a write.
 use strict;
 use warnings FATAL => 'all';
 use FindBin;
@@ -9,7 +10,7 @@ use Apache::Test qw(-withtestmore);
 use InviteTest;
 use Time::HiRes qw(sleep);
 
-plan tests => 11, need { 'PostgreSQL only (runs in the pgsql suite)' => engine() eq 'pgsql' };
+plan tests => 23, need { 'PostgreSQL only (runs in the pgsql suite)' => engine() eq 'pgsql' };
 
 my $cluster = $ENV{INVITE_TEST_PG_CLUSTER} or die 'INVITE_TEST_PG_CLUSTER unset';
 my $log = "$cluster/server.log";
@@ -61,3 +62,34 @@ is("@s", 'invite_find', 'a failed authentication: one statement');
 });
 is(scalar(@s), 0, 'missing credentials: no database work');
 is(invite_count($USER{admin}, 'GENERAL'), 1, 'one invite');
+
+# The rest of the lifecycle.
+my $id = json_of(api_post($P, {rid => 'GENERAL', days => 1, maxUses => 5}, user => 'admin'))->{_id};
+db_do("DELETE FROM users WHERE id = 'tripNew000001'");
+db_do("INSERT INTO users (id, username) VALUES ('tripNew000001', 'tripnew')");
+db_do("INSERT INTO login_tokens (user_id, hashed_token, created_at) VALUES ('tripNew000001', ?, 0)",
+      token_hash('trip-token'));
+my $newbie = ['tripNew000001', 'trip-token'];
+my @rt = (   # in this order: removal comes last
+    'validateInviteToken: one statement' => [
+        sub { api_post('/api/v1/validateInviteToken', {token => $id}) }, 200, 'invite_validate'],
+    'validateInviteToken, empty token: no database work' => [
+        sub { api_post('/api/v1/validateInviteToken', {token => ''}) }, 200, ''],
+    'useInviteToken, a member: one statement' => [
+        sub { api_post('/api/v1/useInviteToken', {token => $id}, user => 'admin') }, 200, 'invite_use_facts'],
+    'useInviteToken, a newcomer: one read and one atomic write' => [
+        sub { api_post('/api/v1/useInviteToken', {token => $id}, user => $newbie) }, 200,
+        'invite_use_facts invite_use'],
+    'listInvites: authentication, then the list' => [
+        sub { api_request(GET => '/api/v1/listInvites', user => 'admin') }, 200, 'invite_auth invite_list'],
+    'removeInvite: authentication, then one delete' => [
+        sub { api_request(DELETE => "/api/v1/removeInvite/$id", user => 'admin') }, 200,
+        'invite_auth invite_remove'],
+);
+while (my ($name, $case) = splice @rt, 0, 2) {
+    my ($call, $status, $want) = @$case;
+    my $code;
+    @s = statements_during(sub { $code = $call->()->code });
+    is($code, $status, "$name: status $status");
+    is("@s", $want, $name);
+}

@@ -26,7 +26,13 @@ my @tables = qw(users user_roles login_tokens rooms subscriptions
                 subscription_roles permission_roles invites);
 my $table_re = join '|', @tables;
 
-plan tests => $pg ? 4 * @labels + 1 : 2 * @labels;
+# Statements with arguments (a generic plan to check), and those that look
+# invites up by creator and settings.
+my $BY_CREATOR = qr/user_id = %s AND rid = %s AND days = %d/;
+my $with_args = grep { $sql{$_} =~ /%s|%d|%lld/ } @labels;
+my $by_creator = grep { $sql{$_} =~ $BY_CREATOR } @labels;
+
+plan tests => $pg ? 2 * @labels + $with_args + $by_creator + 1 : 2 * @labels;
 
 # Placeholders and PREPARE types for apr_dbd's format codes.
 sub placeholders {
@@ -126,7 +132,11 @@ sub plan_of {
 
 sub no_scan {
     my ($plan, $name) = @_;
-    if ($pg) {
+    if ($name =~ /^invite_list:/) {
+        # listInvites returns every row by design: one pass, then a sort.
+        like($plan, qr/Seq Scan on invites|^SCAN invites$/m, $name);
+    }
+    elsif ($pg) {
         unlike($plan, qr/Seq Scan on ($table_re)\b/, $name);
     }
     else {
@@ -140,7 +150,8 @@ for my $label (@labels) {
     my $plan = plan_of($large, $label);
     diag("$label on large tables ($engine):\n$plan");
     no_scan($plan, "$label: no table scan on large tables, default planner");
-    like($plan, qr/\$\d/, "$label: the cached generic plan was checked") if $pg;
+    like($plan, qr/\$\d/, "$label: the cached generic plan was checked")
+        if $pg && $sql{$label} =~ /%s|%d|%lld/;
 }
 
 my $small = database('plans_small', @small);
@@ -155,7 +166,9 @@ for my $label (@labels) {
     my $plan = plan_of($small, $label);
     diag("$label on tiny ANALYZEd tables ($engine):\n$plan");
     no_scan($plan, "$label: no table scan on tiny ANALYZEd tables");
-    like($plan, qr/invites_by_creator_settings|invites_live_lookup|^$/s,
-         "$label: invites through a creator-and-settings index") if $pg;
+    # The statements that look invites up by creator and settings.
+    like($plan, qr/invites_by_creator_settings|invites_live_lookup/,
+         "$label: invites through a creator-and-settings index")
+        if $pg && $sql{$label} =~ $BY_CREATOR;
 }
 $_->disconnect for $large, $small;

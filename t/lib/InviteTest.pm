@@ -98,7 +98,8 @@ sub invite_count {
 sub reset_invites { db_do('DELETE FROM invites') }
 
 # Forks $n clients that wait on one pipe and then all run $request->($i)
-# (returning an HTTP::Response) at once.  Returns [code, _id, i] per client.
+# (returning an HTTP::Response) at once.  Returns [code, _id, i] per client
+# (the errorType in place of _id for an error body, '-' for neither).
 sub concurrently {
     my ($n, $request) = @_;
     pipe(my $go_r, my $go_w) or die $!;
@@ -111,7 +112,8 @@ sub concurrently {
             sysread($go_r, my $buf, 1);   # blocks until the parent closes
             my $res = $request->($i);
             my $j = json_of($res);
-            print $w join(' ', $res->code, (ref $j eq 'HASH' && $j->{_id}) || '-', $i), "\n";
+            print $w join(' ', $res->code,
+                          (ref $j eq 'HASH' && ($j->{_id} || $j->{errorType})) || '-', $i), "\n";
             close $w;
             require POSIX;
             POSIX::_exit(0);

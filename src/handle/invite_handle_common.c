@@ -1,0 +1,132 @@
+/*
+ * invite_handle_common.c - what several endpoint handlers share: the
+ * caller's authentication, row decoding and failure replies.
+ */
+#include <apr_strings.h>
+#include <http_protocol.h>
+
+#include "mod_invite_private.h"
+
+int invite_http_db_failure(request_rec *r, invite_db_rc_e rc)
+{
+    return rc == INVITE_DB_UNAVAILABLE ? invite_http_unavailable(r)
+                                       : invite_http_internal_error(r);
+}
+
+int invite_db_flag(const char *value)
+{
+    return value && !strcmp(value, "1");
+}
+
+const char *invite_db_int_arg(apr_pool_t *p, long long v)
+{
+    /* apr_psprintf knows no %lld */
+    return apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)v);
+}
+
+void invite_record_from_row(const char **col, invite_record_t *inv)
+{
+    inv->id = col[INVITE_COL_ID];
+    inv->days = apr_atoi64(col[INVITE_COL_DAYS]);
+    inv->max_uses = apr_atoi64(col[INVITE_COL_MAX_USES]);
+    inv->rid = col[INVITE_COL_RID];
+    inv->user_id = col[INVITE_COL_USER_ID];
+    inv->created_at = apr_atoi64(col[INVITE_COL_CREATED_AT]);
+    inv->has_expires = col[INVITE_COL_EXPIRES] != NULL;
+    inv->expires = inv->has_expires ? apr_atoi64(col[INVITE_COL_EXPIRES]) : 0;
+    inv->uses = apr_atoi64(col[INVITE_COL_USES]);
+    inv->updated_at = apr_atoi64(col[INVITE_COL_UPDATED_AT]);
+}
+
+int invite_credentials(request_rec *r, const char **user_id,
+                       const char **token_hash, int *done)
+{
+    const char *token = invite_http_header(r, "X-Auth-Token");
+
+    *user_id = invite_http_header(r, "X-User-Id");
+    if (!*user_id || !token) {
+        *done = invite_http_send_json(r, HTTP_UNAUTHORIZED,
+                                      INVITE_JSON_UNAUTHORIZED);
+        return 1;
+    }
+    *token_hash = invite_token_hash(r->pool, token);
+    return 0;
+}
+
+int invite_read_params(request_rec *r, const invite_dir_cfg_t *cfg,
+                       const invite_schema_t *schema, json_t **params,
+                       const char **schema_error, int *done)
+{
+    const char *body = NULL;
+    apr_size_t len = 0;
+
+    if (invite_http_read_body(r, invite_config_max_body(cfg), &body, &len,
+                              done) != APR_SUCCESS) {
+        return 1;
+    }
+    *params = invite_body_parse(apr_table_get(r->headers_in, "Content-Type"),
+                                body, len);
+    *schema_error = invite_schema_validate(r->pool, schema, *params);
+    return 0;
+}
+
+int invite_authenticate(request_rec *r, invite_db_t **db,
+                        invite_caller_t *caller, int *done)
+{
+    const char *token_hash, *args[3], **row;
+    apr_array_header_t *rows;
+    invite_db_rc_e rc;
+    int ncols;
+
+    if (invite_credentials(r, &caller->user_id, &token_hash, done)) {
+        return 1;
+    }
+    *db = invite_db_acquire(r);
+    if (!*db) {
+        *done = invite_http_unavailable(r);
+        return 1;
+    }
+    args[0] = args[1] = args[2] = caller->user_id;
+    rc = invite_db_select(*db, INVITE_STMT_AUTH, 3, args, &rows, &ncols);
+    if (rc != INVITE_DB_OK) {
+        *done = invite_http_db_failure(r, rc);
+        return 1;
+    }
+    if (rows->nelts != 1 || ncols < INVITE_AUTH_COL_COUNT) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, INVLOGNO(00204)
+                      "invite_auth returned %d rows of %d columns",
+                      rows->nelts, ncols);
+        *done = invite_http_internal_error(r);
+        return 1;
+    }
+    row = APR_ARRAY_IDX(rows, 0, const char **);
+    if (!invite_token_hash_in_list(token_hash,
+                                   row[INVITE_AUTH_COL_TOKEN_HASHES])) {
+        *done = invite_http_send_json(r, HTTP_UNAUTHORIZED,
+                                      INVITE_JSON_UNAUTHORIZED);
+        return 1;
+    }
+    caller->granted = invite_db_flag(row[INVITE_AUTH_COL_GRANTED]);
+    caller->rate_limit_exempt = invite_db_flag(row[INVITE_AUTH_COL_BYPASS]);
+    return 0;
+}
+
+int invite_authorize_admin(request_rec *r, const invite_dir_cfg_t *cfg,
+                           const char *route, invite_db_t **db, int *done)
+{
+    invite_caller_t caller;
+
+    ap_discard_request_body(r);
+    if (invite_authenticate(r, db, &caller, done)
+        || invite_ratelimit_check(r, cfg, route, caller.rate_limit_exempt,
+                                  done)) {
+        return 1;
+    }
+    if (!caller.granted) {
+        *done = invite_http_send_json(r, HTTP_BAD_REQUEST,
+            invite_json_meteor_error(r->pool, "not_authorized", NULL, NULL,
+                                     NULL));
+        return 1;
+    }
+    return 0;
+}
