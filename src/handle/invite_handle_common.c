@@ -45,6 +45,12 @@ int invite_credentials(request_rec *r, const char **user_id,
 
     *user_id = invite_http_header(r, "X-User-Id");
     if (!*user_id || !token) {
+        /* Answered before any body is read, so that a client without
+         * credentials cannot hold a worker by sending it slowly; the
+         * unread body ends the connection rather than being drained. */
+        if (ap_request_has_body(r)) {
+            r->connection->keepalive = AP_CONN_CLOSE;
+        }
         *done = invite_http_send_json(r, HTTP_UNAUTHORIZED,
                                       INVITE_JSON_UNAUTHORIZED);
         return 1;
@@ -81,6 +87,7 @@ int invite_authenticate(request_rec *r, invite_db_t **db,
     if (invite_credentials(r, &caller->user_id, &token_hash, done)) {
         return 1;
     }
+    ap_discard_request_body(r);   /* these routes take no body */
     *db = invite_db_acquire(r);
     if (!*db) {
         *done = invite_http_unavailable(r);
@@ -116,7 +123,6 @@ int invite_authorize_admin(request_rec *r, const invite_dir_cfg_t *cfg,
 {
     invite_caller_t caller;
 
-    ap_discard_request_body(r);
     if (invite_authenticate(r, db, &caller, done)
         || invite_ratelimit_check(r, cfg, route, caller.rate_limit_exempt,
                                   done)) {

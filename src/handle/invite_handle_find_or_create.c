@@ -345,12 +345,9 @@ int invite_handle_find_or_create(request_rec *r, const invite_dir_cfg_t *cfg)
     invite_find_outcome_e outcome;
 
     q.r = r;
-    if (invite_read_params(r, cfg, &find_or_create_schema, &params,
-                           &facts.schema_error, &done)) {
-        return done;
-    }
-    if (invite_credentials(r, &q.user_id, &token_hash, &done)) {
-        json_decref(params);
+    if (invite_credentials(r, &q.user_id, &token_hash, &done)
+        || invite_read_params(r, cfg, &find_or_create_schema, &params,
+                              &facts.schema_error, &done)) {
         return done;
     }
     q.rid = "";

@@ -141,12 +141,9 @@ int invite_handle_use(request_rec *r, const invite_dir_cfg_t *cfg)
     int done, status, counted = 0;
 
     q.r = r;
-    if (invite_read_params(r, cfg, &invite_token_body_schema, &params,
-                           &q.facts.schema_error, &done)) {
-        return done;
-    }
-    if (invite_credentials(r, &q.user_id, &q.token_hash, &done)) {
-        json_decref(params);
+    if (invite_credentials(r, &q.user_id, &q.token_hash, &done)
+        || invite_read_params(r, cfg, &invite_token_body_schema, &params,
+                              &q.facts.schema_error, &done)) {
         return done;
     }
     q.facts.token = q.facts.schema_error ? ""
