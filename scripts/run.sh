@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make run: a demo of mod_invite on SQLite, in the foreground on
-# 127.0.0.1:8080, with a demo admin, its token and a room.
+# 127.0.0.1:8080, with a demo admin, a second demo user, their tokens
+# and a room; prints the whole invite lifecycle as curl commands.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD demo=$PWD/demo
@@ -10,21 +11,38 @@ scripts/deps.sh
 make -s >/dev/null
 
 mkdir -p "$demo/run"
-if [ ! -s "$demo/invite.db" ]; then
+[ -s "$demo/invite.db" ] || sqlite3 "$demo/invite.db" < conf/schema-sqlite3.sql >/dev/null
+
+# demo_user ID USERNAME NAME ROLE...: a user with a new login token, kept in
+# $demo/token-NAME for the curl commands (the database has only its hash).
+demo_user() {
+  local id=$1 username=$2 file=$demo/token-$3 roles="" role token hashed
+  shift 3
+  [ -s "$file" ] && return
+  for role; do roles+="${roles:+, }('$id', '$role')"; done
   token=$(openssl rand -hex 24)
   hashed=$(printf '%s' "$token" | openssl dgst -sha256 -binary | base64)
-  sqlite3 "$demo/invite.db" >/dev/null <<SQL
-.read conf/schema-sqlite3.sql
-INSERT INTO users (id, username) VALUES ('demoAdminUser0001', 'demo.admin');
-INSERT INTO user_roles (user_id, role) VALUES ('demoAdminUser0001', 'admin'), ('demoAdminUser0001', 'user');
-INSERT INTO login_tokens (user_id, hashed_token, created_at) VALUES ('demoAdminUser0001', '$hashed', $(date +%s)000);
-INSERT INTO rooms (id, t, name) VALUES ('GENERAL', 'c', 'general');
-INSERT INTO subscriptions (user_id, rid) VALUES ('demoAdminUser0001', 'GENERAL');
+  sqlite3 "$demo/invite.db" <<SQL
+INSERT OR IGNORE INTO users (id, username) VALUES ('$id', '$username');
+INSERT OR IGNORE INTO user_roles (user_id, role) VALUES $roles;
+INSERT INTO login_tokens (user_id, hashed_token, created_at) VALUES ('$id', '$hashed', $(date +%s)000);
 SQL
-  # Only the hash is in the database; the demo token is kept for the curl.
-  (umask 077; printf '%s\n' "$token" > "$demo/token")
-fi
-token=$(cat "$demo/token")
+  (umask 077; printf '%s\n' "$token" > "$file")
+}
+# Older demo directories kept the admin's token in $demo/token.
+[ -s "$demo/token" ] && [ ! -e "$demo/token-admin" ] && mv "$demo/token" "$demo/token-admin"
+demo_user demoAdminUser0001 demo.admin admin admin user
+demo_user demoJoinUser00001 demo.joiner joiner user
+# Every demo starts with demo.joiner outside GENERAL again.
+sqlite3 "$demo/invite.db" <<SQL
+INSERT OR IGNORE INTO rooms (id, t, name) VALUES ('GENERAL', 'c', 'general');
+INSERT OR IGNORE INTO subscriptions (user_id, rid) VALUES ('demoAdminUser0001', 'GENERAL');
+DELETE FROM subscriptions WHERE user_id = 'demoJoinUser00001';
+-- Demo tokens made before InviteLoginExpiration carry created_at 0.
+UPDATE login_tokens SET created_at = $(date +%s)000 WHERE created_at = 0;
+SQL
+admin_token=$(cat "$demo/token-admin")
+joiner_token=$(cat "$demo/token-joiner")
 
 user_lines=""
 if [ "$(id -u)" -eq 0 ]; then
@@ -46,7 +64,10 @@ $user_lines
 LoadModule mpm_event_module $mods/mod_mpm_event.so
 LoadModule authz_core_module $mods/mod_authz_core.so
 LoadModule dbd_module $mods/mod_dbd.so
+LoadModule reqtimeout_module $mods/mod_reqtimeout.so
 LoadModule invite_module $top/.libs/mod_invite.so
+# Slow clients cannot hold a worker (README, "Slow clients").
+RequestReadTimeout header=20-40,MinRate=500 body=10,MinRate=500
 LogFormat "%h \"%r\" %>s %b %Dus" short
 CustomLog /dev/stdout short
 
@@ -62,12 +83,34 @@ InviteSiteUrl http://127.0.0.1:$PORT
 </Location>
 CONF
 
-cat <<MSG
-mod_invite demo on http://127.0.0.1:$PORT (Ctrl-C stops it). Create an invite:
+# The lifecycle as ready-to-paste commands (the shell variables in them are
+# the reader's: INVITE_ID is set by the second command).
+sed -e "s|@URL@|http://127.0.0.1:$PORT/api/v1|g" \
+    -e "s|@ADMIN@|-H 'X-User-Id: demoAdminUser0001' -H 'X-Auth-Token: $admin_token'|g" \
+    -e "s|@JOINER@|-H 'X-User-Id: demoJoinUser00001' -H 'X-Auth-Token: $joiner_token'|g" \
+    -e "s|@PORT@|$PORT|g" -e "s|@JSON@|-H 'Content-Type: application/json'|g" <<'MSG'
+mod_invite demo on http://127.0.0.1:@PORT@ (Ctrl-C stops it).  In another shell:
 
-curl -s -X POST http://127.0.0.1:$PORT/api/v1/findOrCreateInvite \\
-  -H 'X-User-Id: demoAdminUser0001' -H 'X-Auth-Token: $token' \\
-  -H 'Content-Type: application/json' -d '{"rid":"GENERAL","days":7,"maxUses":0}'
+# demo.admin creates an invite to GENERAL (1 day, 10 uses):
+curl -s -X POST @URL@/findOrCreateInvite @ADMIN@ \
+  @JSON@ -d '{"rid":"GENERAL","days":1,"maxUses":10}'; echo
+
+# The same call finds the same invite; keep its _id (the token):
+INVITE_ID=$(curl -s -X POST @URL@/findOrCreateInvite @ADMIN@ \
+  @JSON@ -d '{"rid":"GENERAL","days":1,"maxUses":10}' |
+  grep -o '"_id":"[^"]*"' | cut -d'"' -f4); echo "INVITE_ID=$INVITE_ID"
+
+# Anyone can check the token (no login):
+curl -s -X POST @URL@/validateInviteToken \
+  @JSON@ -d "{\"token\":\"$INVITE_ID\"}"; echo
+
+# demo.joiner, in no room yet, joins GENERAL with it:
+curl -s -X POST @URL@/useInviteToken @JOINER@ \
+  @JSON@ -d "{\"token\":\"$INVITE_ID\"}"; echo
+
+# demo.admin lists every invite (uses is now 1) and removes this one:
+curl -s @URL@/listInvites @ADMIN@; echo
+curl -s -X DELETE "@URL@/removeInvite/$INVITE_ID" @ADMIN@; echo
 
 MSG
 exec /usr/sbin/apache2 -f "$demo/httpd.conf" -DFOREGROUND

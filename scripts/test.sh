@@ -23,6 +23,12 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-20} scripts/fuzz.sh
 echo "== make install and a2enmod, in a staging root"
 scripts/check-install.sh
 
+# Rocket.Chat's REST client for t/api/20_api_client.t, fetched here with the
+# caller's npm cache and copied with the tree: the suite then finds it in
+# place (t/client/install.sh does nothing when it is).
+echo "== @rocket.chat/api-client for the client test"
+t/client/install.sh
+
 # Apache::Test refuses root and then exits 0 without running anything, so
 # the suite runs as a dedicated user in a copy of the tree it can write to.
 TEST_USER=${INVITE_TEST_USER:-invitetest}

@@ -32,6 +32,8 @@ our %FIXTURE_USERS = (
     multiUserId000001 => [ [qw(admin)], ['multi-token-a', 'multi-token-b'],
         { GENERAL => [] } ],
     notokUserId000001 => [ [qw(admin)], [], { GENERAL => [] } ],
+    # In no room: joins GENERAL with an invite (t/api/20_api_client.t).
+    joinerUserId00001 => [ ['user'], ['joiner-token-1'], {} ],
 );
 our %FIXTURE_ROOMS = (
     GENERAL => 'c', PRIVROOM => 'p', DMROOM => 'd', LIVEROOM => 'l',
@@ -43,7 +45,7 @@ our %USER = (
     admin  => 'adminUserId000001', admin2 => 'adminUserId000002',
     owner  => 'ownerUserId000001', moderator => 'moderUserId000001',
     plain  => 'plainUserId000001', multi => 'multiUserId000001',
-    notoken => 'notokUserId000001',
+    notoken => 'notokUserId000001', joiner => 'joinerUserId00001',
 );
 our %TOKEN = map { $_ => ($FIXTURE_USERS{$USER{$_}}[1][0] // 'none') } keys %USER;
 
