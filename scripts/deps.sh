@@ -13,6 +13,8 @@ PACKAGES=(
   # libFuzzer (make fuzz): clang-14 only recommends the runtime package,
   # which --no-install-recommends would skip; llvm brings llvm-symbolizer.
   clang libclang-rt-14-dev llvm
+  # restarts under load (t/api/25_graceful.t) and make bench
+  wrk
   "$@"
 )
 
