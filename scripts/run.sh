@@ -47,6 +47,7 @@ LoadModule mpm_event_module $mods/mod_mpm_event.so
 LoadModule authz_core_module $mods/mod_authz_core.so
 LoadModule dbd_module $mods/mod_dbd.so
 LoadModule invite_module $top/.libs/mod_invite.so
+LoadModule socache_shmcb_module $mods/mod_socache_shmcb.so
 LogFormat "%h \"%r\" %>s %b %Dus" short
 CustomLog /dev/stdout short
 
