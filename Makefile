@@ -15,7 +15,8 @@ DEBUGFLAGS ?= -g -O2
 # httpd-free core: plain C over APR, jansson and libcrypto.
 CORE_SRC = src/invite_id.c src/invite_token.c src/invite_time.c \
            src/invite_url.c src/invite_body.c src/invite_json.c \
-           src/invite_find.c src/invite_cache.c src/invite_use.c
+           src/invite_find.c src/invite_cache.c src/invite_use.c \
+           src/invite_ratelimit_core.c
 # httpd glue: config, hooks, dispatch, database access, endpoint handlers.
 GLUE_SRC = mod_invite.c src/mod_invite_config.c src/mod_invite_http.c \
            src/mod_invite_db.c src/invite_sql.c \

@@ -146,7 +146,8 @@ static int invite_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
     (void)plog;
     (void)ptemp;
     invite_config_reset();
-    return invite_db_mutex_register(pconf) == APR_SUCCESS ? OK : !OK;
+    return invite_db_mutex_register(pconf) == APR_SUCCESS
+           && invite_ratelimit_pre_config(pconf) == APR_SUCCESS ? OK : !OK;
 }
 
 static int invite_post_config(apr_pool_t *pconf, apr_pool_t *plog,
@@ -154,7 +155,6 @@ static int invite_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 {
     apr_status_t rv;
     (void)plog;
-    (void)ptemp;
     /* Not on the first of the two startup passes (nothing is kept). */
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
@@ -165,12 +165,16 @@ static int invite_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                      "could not create the SQLite writer lock");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    if (invite_ratelimit_post_config(pconf, ptemp, s) != APR_SUCCESS) {
+        return HTTP_INTERNAL_SERVER_ERROR;   /* logged */
+    }
     return OK;
 }
 
 static void invite_child_init(apr_pool_t *pchild, server_rec *s)
 {
     invite_db_mutex_child_init(pchild, s);
+    invite_ratelimit_child_init(pchild, s);
     if (invite_token_init(pchild) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, INVLOGNO(00003)
                      "could not fetch SHA-256 once; hashing looks it up "

@@ -94,5 +94,8 @@ DROP INDEX IF EXISTS invites_by_room;
 INSERT INTO permission_roles (permission, role) VALUES
     ('create-invite-links', 'admin'),
     ('create-invite-links', 'owner'),
-    ('create-invite-links', 'moderator')
+    ('create-invite-links', 'moderator'),
+    ('api-bypass-rate-limit', 'admin'),
+    ('api-bypass-rate-limit', 'bot'),
+    ('api-bypass-rate-limit', 'app')
 ON CONFLICT DO NOTHING;

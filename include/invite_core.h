@@ -42,6 +42,12 @@ int invite_id_is_valid(const char *s);
  * threads hash; without it every hash looks the digest up by name). */
 apr_status_t invite_token_init(apr_pool_t *p);
 
+#define INVITE_SHA256_LEN 32
+
+/* SHA-256 of len bytes into md; 0 on failure. */
+int invite_sha256(const void *data, apr_size_t len,
+                  unsigned char md[INVITE_SHA256_LEN]);
+
 /* Rocket.Chat's stored login-token form: base64(SHA-256(token)). */
 const char *invite_token_hash(apr_pool_t *p, const char *token);
 

@@ -10,6 +10,7 @@
 #include <http_config.h>
 #include <http_log.h>
 #include <apr_dbd.h>
+#include <apr_global_mutex.h>
 #include <mod_dbd.h>
 
 #include "invite_core.h"
@@ -38,6 +39,12 @@ typedef struct {
     apr_interval_time_t auth_cache_ttl;  /* InviteAuthCache; -1 unset, 0 off */
     int login_expiration_days;  /* InviteLoginExpiration; -1 unset, 0 never */
     int id_length;              /* InviteIdLength; -1 unset */
+    /* InviteRateLimit: calls per window (-1 unset: Rocket.Chat's 10 per
+     * 60 s; 0 off), the window, and the section that set them (windows
+     * are counted per section, "" for the server). */
+    int ratelimit_calls;
+    apr_interval_time_t ratelimit_interval;
+    const char *ratelimit_scope;
 } invite_dir_cfg_t;
 
 typedef struct {
@@ -144,6 +151,11 @@ invite_db_rc_e invite_db_end(invite_db_t *db, int commit);
 apr_status_t invite_db_mutex_register(apr_pool_t *pconf);
 apr_status_t invite_db_mutex_create(apr_pool_t *pconf, server_rec *s);
 void invite_db_mutex_child_init(apr_pool_t *pchild, server_rec *s);
+/* child_init of a host-wide mutex made in post_config: attaches *mutex
+ * (nothing to do when NULL); on failure logs `failure` (a message with
+ * its INVLOGNO tag) and sets it NULL. */
+void invite_mutex_child_init(apr_global_mutex_t **mutex, apr_pool_t *pchild,
+                             server_rec *s, const char *failure);
 
 /* Fetches mod_dbd's optional functions (optional_fn_retrieve hook). */
 void invite_db_retrieve_optional_fns(void);
@@ -211,6 +223,25 @@ int invite_authorize_admin(request_rec *r, const invite_dir_cfg_t *cfg,
  * answered (429), leaving the handler's return value in *done. */
 int invite_ratelimit_check(request_rec *r, const invite_dir_cfg_t *cfg,
                            const char *route, int exempt, int *done);
+
+/* Directive handlers: InviteRateLimit (per directory) and
+ * InviteRateLimitCache (main server). */
+const char *invite_ratelimit_set_limit(cmd_parms *cmd, void *cfg,
+                                       const char *calls,
+                                       const char *seconds);
+const char *invite_ratelimit_set_cache(cmd_parms *cmd, void *dummy,
+                                       const char *arg);
+
+/* pre_config: registers the invite-ratelimit mutex and forgets the
+ * previous configuration's cache. */
+apr_status_t invite_ratelimit_pre_config(apr_pool_t *pconf);
+/* post_config: creates the cache and its mutex when some location may
+ * apply the limit; logs and returns an error when the provider is not
+ * loaded or fails. */
+apr_status_t invite_ratelimit_post_config(apr_pool_t *pconf,
+                                          apr_pool_t *ptemp, server_rec *s);
+/* child_init: attaches the mutex. */
+void invite_ratelimit_child_init(apr_pool_t *pchild, server_rec *s);
 
 /* ------------------------------------------------------------ endpoints */
 

@@ -15,6 +15,7 @@ PACKAGES=(
   clang libclang-rt-14-dev llvm
   # restarts under load (t/api/25_graceful.t) and make bench
   wrk
+  redis-server          # t/api/17_rate_limit_redis.t (shared limits)
   "$@"
 )
 
@@ -40,7 +41,8 @@ echo "Installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # policy-rc.d keeps package scripts from starting services (apache2 on :80,
-# the default PostgreSQL cluster): tests run their own instances.
+# the default PostgreSQL cluster, redis on :6379): tests run their own
+# instances.
 policy=/usr/sbin/policy-rc.d
 if [ ! -e "$policy" ]; then
   printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"

@@ -9,7 +9,6 @@
 #include <apr_strings.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/sha.h>
 
 #include "invite_core.h"
 
@@ -36,19 +35,26 @@ apr_status_t invite_token_init(apr_pool_t *p)
     return APR_SUCCESS;
 }
 
+int invite_sha256(const void *data, apr_size_t len,
+                  unsigned char md[INVITE_SHA256_LEN])
+{
+    unsigned int mdlen = 0;
+
+    return EVP_Digest(data, len, md, &mdlen,
+                      sha256_md ? sha256_md : EVP_sha256(), NULL) == 1
+           && mdlen == INVITE_SHA256_LEN;
+}
+
 const char *invite_token_hash(apr_pool_t *p, const char *token)
 {
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    unsigned int mdlen = 0;
+    unsigned char md[INVITE_SHA256_LEN];
     char *out;
 
     if (p == NULL || token == NULL)
         return NULL;
     /* The header value's bytes are hashed as is: for UTF-8 input this is
      * exactly what Node does with a JS string. */
-    if (EVP_Digest(token, strlen(token), md, &mdlen,
-                   sha256_md ? sha256_md : EVP_sha256(), NULL) != 1
-        || mdlen != sizeof(md))
+    if (!invite_sha256(token, strlen(token), md))
         return NULL;
 
     /* apr_base64_encode_len counts the terminating NUL (45 for 32 bytes). */

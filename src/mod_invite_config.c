@@ -17,6 +17,7 @@ void *invite_create_dir_cfg(apr_pool_t *p, char *dir)
     cfg->auth_cache_ttl = -1;
     cfg->login_expiration_days = -1;
     cfg->id_length = -1;
+    cfg->ratelimit_calls = -1;
     return cfg;
 }
 
@@ -38,6 +39,18 @@ void *invite_merge_dir_cfg(apr_pool_t *p, void *basev, void *addv)
                                  ? add->login_expiration_days
                                  : base->login_expiration_days;
     cfg->id_length = add->id_length != -1 ? add->id_length : base->id_length;
+    /* The three rate-limit fields travel together: an inner section that
+     * sets the limit also starts its own windows. */
+    if (add->ratelimit_calls != -1) {
+        cfg->ratelimit_calls = add->ratelimit_calls;
+        cfg->ratelimit_interval = add->ratelimit_interval;
+        cfg->ratelimit_scope = add->ratelimit_scope;
+    }
+    else {
+        cfg->ratelimit_calls = base->ratelimit_calls;
+        cfg->ratelimit_interval = base->ratelimit_interval;
+        cfg->ratelimit_scope = base->ratelimit_scope;
+    }
     return cfg;
 }
 
@@ -311,6 +324,14 @@ const command_rec invite_cmds[] = {
         "Seconds a process may reuse a caller's authentication, roles, "
         "subscription and room type (0 or off: never, the default), "
         "and optionally the cache size in entries (default 8192)"),
+    AP_INIT_TAKE12("InviteRateLimit", invite_ratelimit_set_limit, NULL,
+        RSRC_CONF | ACCESS_CONF,
+        "Rocket.Chat's API rate limit: CALLS SECONDS per client address, "
+        "route and method (default 10 60), or off"),
+    AP_INIT_TAKE1("InviteRateLimitCache", invite_ratelimit_set_cache, NULL,
+        RSRC_CONF,
+        "mod_socache provider[:arguments] holding the rate-limit windows "
+        "(main server; default shmcb)"),
     { NULL }
 };
 

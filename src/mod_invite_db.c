@@ -31,21 +31,26 @@ apr_status_t invite_db_mutex_create(apr_pool_t *pconf, server_rec *s)
                                   NULL, s, pconf, 0);
 }
 
-void invite_db_mutex_child_init(apr_pool_t *pchild, server_rec *s)
+void invite_mutex_child_init(apr_global_mutex_t **mutex, apr_pool_t *pchild,
+                             server_rec *s, const char *failure)
 {
     apr_status_t rv;
-    if (!sqlite_writer) {
+    if (!*mutex) {
         return;
     }
-    rv = apr_global_mutex_child_init(&sqlite_writer,
-                                     apr_global_mutex_lockfile(sqlite_writer),
+    rv = apr_global_mutex_child_init(mutex, apr_global_mutex_lockfile(*mutex),
                                      pchild);
     if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, INVLOGNO(00106)
-                     "could not attach the SQLite writer lock; SQLite "
-                     "writers fall back on the database's own locking");
-        sqlite_writer = NULL;
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, "%s", failure);
+        *mutex = NULL;
     }
+}
+
+void invite_db_mutex_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    invite_mutex_child_init(&sqlite_writer, pchild, s, INVLOGNO(00106)
+                            "could not attach the SQLite writer lock; SQLite "
+                            "writers fall back on the database's own locking");
 }
 
 void invite_db_retrieve_optional_fns(void)

@@ -1,7 +1,8 @@
 # InviteDBD registers the statement set of the server's DBDriver, read from
 # the configuration tree (apache2 -t on small configurations): in any
 # order, a virtual host's own DBDriver first, a clear error without one or
-# with an engine mod_invite does not speak.
+# with an engine mod_invite does not speak.  The rate limit's directives,
+# and its socache provider checked when httpd starts.
 use strict;
 use warnings;
 use Test::More;
@@ -13,14 +14,15 @@ my $top = abs_path("$FindBin::Bin/..");
 my $dir = tempdir(CLEANUP => 1);
 my $mods = '/usr/lib/apache2/modules';
 
-# apache2 -t on a configuration body; returns [exit status, output].
-sub config_test {
-    my ($body) = @_;
+# Writes $dir/httpd.conf: a minimal server on `port` with mod_dbd and
+# mod_invite loaded, then `body`.
+sub write_conf {
+    my ($port, $body) = @_;
     open my $fh, '>', "$dir/httpd.conf" or die $!;
     print $fh <<CONF;
 ServerRoot "$dir"
 ServerName 127.0.0.1
-Listen 127.0.0.1:1
+Listen 127.0.0.1:$port
 PidFile "$dir/httpd.pid"
 DefaultRuntimeDir "$dir"
 ErrorLog "$dir/error.log"
@@ -31,6 +33,12 @@ LoadModule invite_module $top/.libs/mod_invite.so
 $body
 CONF
     close $fh;
+}
+
+# apache2 -t on a configuration body; returns [exit status, output].
+sub config_test {
+    my ($body) = @_;
+    write_conf(1, $body);
     my $out = `/usr/sbin/apache2 -t -f "$dir/httpd.conf" 2>&1`;
     return [$? >> 8, $out];
 }
@@ -69,4 +77,63 @@ $r = config_test("DBDriver sqlite3\nInviteIdLength 5\n");
 like($r->[1], qr/InviteIdLength must be from 6/, 'InviteIdLength 5: refused, naming the range');
 $r = config_test("DBDriver sqlite3\nInviteIdLength 64\nInviteLoginExpiration 0\n");
 is($r->[0], 0, 'InviteIdLength 64 and InviteLoginExpiration 0 are accepted') or diag($r->[1]);
+# --- the rate limit's directives and its socache provider ----------------
+for my $bad ('InviteRateLimit 0 60', 'InviteRateLimit 10', 'InviteRateLimit off 5',
+             'InviteRateLimit 10 abc', 'InviteRateLimit 10 0', 'InviteRateLimitCache ""') {
+    $r = config_test("$bad\n");
+    isnt($r->[0], 0, "$bad: configuration error") or diag($r->[1]);
+}
+$r = config_test("<VirtualHost 127.0.0.1:1>\nInviteRateLimitCache shmcb\n</VirtualHost>\n");
+isnt($r->[0], 0, 'InviteRateLimitCache in a virtual host: configuration error');
+$r = config_test("InviteRateLimit 5 10\n<Location /x>\nInviteRateLimit off\n</Location>\n");
+is($r->[0], 0, 'InviteRateLimit in the server and a location: syntax OK') or diag($r->[1]);
+
+# Starts httpd in the foreground on a free port with `$body`: returns
+# [exit status or 'running', error log].  The provider is checked after
+# the configuration is read (post_config), which apache2 -t does not run.
+sub start_test {
+    my ($body) = @_;
+    require IO::Socket::INET;
+    require POSIX;
+    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0) or die $!;
+    my $port = $s->sockport;
+    close $s;
+    unlink "$dir/error.log";
+    write_conf($port, "DBDriver sqlite3\nDBDParams $dir/x.db\nDBDMin 0\n$body");
+    my $pid = fork // die $!;
+    if (!$pid) {
+        open STDOUT, '>>', "$dir/error.log";
+        open STDERR, '>&', \*STDOUT;
+        { no warnings 'exec'; exec '/usr/sbin/apache2', '-DFOREGROUND', '-f', "$dir/httpd.conf"; }
+        POSIX::_exit(127);
+    }
+    my $status = 'running';
+    for (1 .. 20) {   # a failing post_config exits well within 2 s
+        if (waitpid($pid, POSIX::WNOHANG()) == $pid) { $status = $? >> 8; last; }
+        select(undef, undef, undef, 0.1);
+    }
+    if ($status eq 'running') {
+        kill 'TERM', $pid;
+        waitpid($pid, 0);
+    }
+    my $log = '';
+    if (open my $l, '<', "$dir/error.log") { local $/; $log = <$l> // ''; }
+    return [$status, $log];
+}
+
+$r = start_test("InviteDBD On\n");
+isnt($r->[0], 'running', 'rate limit on (default) without a socache provider: httpd does not start');
+like($r->[1], qr/LoadModule socache_shmcb_module \S*mod_socache_shmcb\.so.*a2enmod socache_shmcb/,
+     '... naming the LoadModule line and a2enmod socache_shmcb');
+$r = start_test("InviteDBD On\nInviteRateLimit off\n");
+is($r->[0], 'running', 'InviteRateLimit off for the server: no provider needed') or diag($r->[1]);
+$r = start_test("<Location /api/v1>\nSetHandler invite\n</Location>\n");
+is($r->[0], 'running', 'module loaded but no InviteDBD: no provider needed') or diag($r->[1]);
+$r = start_test("InviteDBD On\nInviteRateLimit off\n<Location /api/v1>\nInviteRateLimit 5 60\n</Location>\n");
+isnt($r->[0], 'running', 'off for the server but on in a location: the provider is needed');
+$r = start_test("InviteDBD On\nInviteRateLimitCache nosuch:x\n");
+like($r->[1], qr/provider 'nosuch'.*LoadModule socache_nosuch_module/,
+     'InviteRateLimitCache with an unknown provider: named in the error');
+$r = start_test("LoadModule socache_shmcb_module $mods/mod_socache_shmcb.so\nInviteDBD On\n");
+is($r->[0], 'running', 'with mod_socache_shmcb: starts') or diag($r->[1]);
 done_testing();

@@ -12,6 +12,7 @@ use MIME::Base64 qw(encode_base64);
 use JSON::PP;
 use Apache::TestRequest ();
 use HTTP::Request;
+use LWP::UserAgent;
 
 our @EXPORT = qw(%USER %TOKEN api_post api_request dbh db_value db_do
                  invite_count token_hash json_of reset_invites engine
@@ -141,7 +142,8 @@ sub json_of {
 }
 
 # api_request(METHOD, path, user => 'admin' | [id, token] | undef,
-#             body => string, type => content type, headers => [...])
+#             body => string, type => content type, headers => [...],
+#             url => absolute URL, local => source address)
 sub api_request {
     my ($method, $path, %o) = @_;
     my @h;
@@ -154,6 +156,10 @@ sub api_request {
     my $url = $o{url} || Apache::TestRequest::resolve_url($path);
     my $req = HTTP::Request->new($method => $url, \@h,
                                 defined $o{body} ? $o{body} : undef);
+    # local => '127.0.0.N': another loopback source address, another client
+    # for the rate limit.
+    return LWP::UserAgent->new(keep_alive => 0, local_address => $o{local})
+        ->request($req) if $o{local};
     return Apache::TestRequest::user_agent(keep_alive => 0)->request($req);
 }
 
@@ -170,10 +176,13 @@ sub api_post {
 package InviteTest;
 
 # A second, independent httpd with mod_invite on the same database (the
-# engine's t/conf/invite-db.conf), for multi-host tests.
+# engine's t/conf/invite-db.conf), for multi-host tests.  Options: name
+# (its directory under t/var, default host2) and conf (server-level
+# directives; default InviteRateLimit off, so that it needs no socache).
 sub start_second_host {
-    my ($top) = @_;
-    my $dir = "$top/t/var/host2";
+    my ($top, %o) = @_;
+    my $dir = "$top/t/var/" . ($o{name} // 'host2');
+    my $conf = $o{conf} // 'InviteRateLimit off';
     require File::Path;
     File::Path::make_path("$dir/run");
     my $port = do {
@@ -201,6 +210,7 @@ ThreadsPerChild 16
 MaxRequestWorkers 32
 Include "$top/t/conf/invite-db.conf"
 InviteDBD On
+$conf
 <Location /api/v1>
     SetHandler invite
     InviteSiteUrl https://chat.example.com
