@@ -88,6 +88,15 @@ unit-sanitize: $(ASAN_TESTS)
 test:
 	scripts/test.sh
 
+# The whole Apache::Test suite, both engines, against a module built with
+# ASan and UBSan (multi-process httpd), or under valgrind memcheck
+# (httpd -X).  README, Sanitizers.
+test-asan:
+	INVITE_TEST_SANITIZE=asan scripts/test.sh
+
+test-valgrind:
+	INVITE_TEST_SANITIZE=valgrind scripts/test.sh
+
 run:
 	scripts/run.sh
 
@@ -96,7 +105,7 @@ clean:
 	    src/handle/*.lo src/handle/*.slo src/handle/*.o src/.libs src/handle/.libs
 	-[ -f t/TEST ] || perl t/TEST.PL -clean >/dev/null 2>&1 || true
 
-.PHONY: all install unit unit-sanitize test run clean sql
+.PHONY: all install unit unit-sanitize test test-asan test-valgrind run clean sql
 
 # ------------------------------------------------------------------ bench
 # make bench: SQLite and PostgreSQL against a static file (bench/results.md);

@@ -12,6 +12,8 @@ use Cwd qw(abs_path);
 my $top = abs_path("$FindBin::Bin/..");
 my $dir = tempdir(CLEANUP => 1);
 my $mods = '/usr/lib/apache2/modules';
+# make test-asan and make test-valgrind: the sanitizer's wrapper.
+my $httpd = $ENV{INVITE_TEST_HTTPD} || '/usr/sbin/apache2';
 
 # apache2 -t on a configuration body; returns [exit status, output].
 sub config_test {
@@ -31,7 +33,7 @@ LoadModule invite_module $top/.libs/mod_invite.so
 $body
 CONF
     close $fh;
-    my $out = `/usr/sbin/apache2 -t -f "$dir/httpd.conf" 2>&1`;
+    my $out = `$httpd -t -f "$dir/httpd.conf" 2>&1`;
     return [$? >> 8, $out];
 }
 
