@@ -74,12 +74,16 @@ build/unit/%: t/unit/%.c $(CORE_SRC) $(HEADERS) t/unit/tap.h
 unit: $(UNIT_TESTS)
 	prove -v --exec '' $(UNIT_TESTS)
 
-# The unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
+# The unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer,
+# each pool allocation a malloc of its own so that ASan sees its bounds
+# (t/sanitizer/asan_pool.h).
 ASAN_TESTS = $(patsubst t/unit/%.c,build/asan/%,$(wildcard t/unit/test_*.c))
-build/asan/%: t/unit/%.c $(CORE_SRC) $(HEADERS) t/unit/tap.h
+ASAN_POOL  = t/sanitizer/asan_pool.h t/sanitizer/asan_pool.c
+build/asan/%: t/unit/%.c $(CORE_SRC) $(HEADERS) t/unit/tap.h $(ASAN_POOL)
 	@mkdir -p build/asan
 	$(CC) $(UNIT_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all \
-	    -o $@ $< $(CORE_SRC) $(APR_LIBS) $(LIBS)
+	    -include t/sanitizer/asan_pool.h \
+	    -o $@ $< $(CORE_SRC) t/sanitizer/asan_pool.c $(APR_LIBS) $(LIBS)
 
 unit-sanitize: $(ASAN_TESTS)
 	prove --exec '' $(ASAN_TESTS)
