@@ -76,12 +76,16 @@ build/unit/%: t/unit/%.c $(CORE_SRC) $(HEADERS) t/unit/tap.h
 unit: $(UNIT_TESTS)
 	prove -v --exec '' $(UNIT_TESTS)
 
-# The unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
+# The unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer,
+# each pool allocation a malloc of its own so that ASan sees its bounds
+# (t/sanitizer/asan_pool.h).
 ASAN_TESTS = $(patsubst t/unit/%.c,build/asan/%,$(wildcard t/unit/test_*.c))
-build/asan/%: t/unit/%.c $(CORE_SRC) $(HEADERS) t/unit/tap.h
+ASAN_POOL  = t/sanitizer/asan_pool.h t/sanitizer/asan_pool.c
+build/asan/%: t/unit/%.c $(CORE_SRC) $(HEADERS) t/unit/tap.h $(ASAN_POOL)
 	@mkdir -p build/asan
 	$(CC) $(UNIT_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all \
-	    -o $@ $< $(CORE_SRC) $(APR_LIBS) $(LIBS)
+	    -include t/sanitizer/asan_pool.h \
+	    -o $@ $< $(CORE_SRC) t/sanitizer/asan_pool.c $(APR_LIBS) $(LIBS)
 
 unit-sanitize: $(ASAN_TESTS)
 	prove --exec '' $(ASAN_TESTS)
@@ -122,6 +126,15 @@ fuzz-merge:
 test:
 	scripts/test.sh
 
+# The whole Apache::Test suite, both engines, against a module built with
+# ASan and UBSan (multi-process httpd), or under valgrind memcheck
+# (httpd -X).  README, Sanitizers.
+test-asan:
+	INVITE_TEST_SANITIZE=asan scripts/test.sh
+
+test-valgrind:
+	INVITE_TEST_SANITIZE=valgrind scripts/test.sh
+
 run:
 	scripts/run.sh
 
@@ -130,7 +143,7 @@ clean:
 	    src/handle/*.lo src/handle/*.slo src/handle/*.o src/.libs src/handle/.libs
 	-[ -f t/TEST ] || perl t/TEST.PL -clean >/dev/null 2>&1 || true
 
-.PHONY: all install unit unit-sanitize test run clean sql
+.PHONY: all install unit unit-sanitize test test-asan test-valgrind run clean sql
 
 # ------------------------------------------------------------------ bench
 # make bench: SQLite and PostgreSQL against a static file (bench/results.md);
@@ -142,3 +155,11 @@ bench-smoke:
 	BENCH_SMOKE=1 bench/run.sh
 
 .PHONY: bench bench-smoke
+
+# ----------------------------------------------------------------- mutate
+# make mutate: known realistic bugs applied one at a time to a copy of the
+# tree; each must make a fast suite fail (scripts/mutate.pl).
+mutate:
+	scripts/mutate.pl
+
+.PHONY: mutate

@@ -9,7 +9,7 @@ PACKAGES=(
   libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql sqlite3
   postgresql
   libapache2-mod-perl2 libwww-perl libdbi-perl libdbd-sqlite3-perl
-  libdbd-pg-perl curl openssl binutils
+  libdbd-pg-perl curl openssl binutils valgrind
   # libFuzzer (make fuzz): clang-14 only recommends the runtime package,
   # which --no-install-recommends would skip; llvm brings llvm-symbolizer.
   clang libclang-rt-14-dev llvm

@@ -13,6 +13,8 @@ use Cwd qw(abs_path);
 my $top = abs_path("$FindBin::Bin/..");
 my $dir = tempdir(CLEANUP => 1);
 my $mods = '/usr/lib/apache2/modules';
+# make test-asan and make test-valgrind: the sanitizer's wrapper.
+my $httpd = $ENV{INVITE_TEST_HTTPD} || '/usr/sbin/apache2';
 
 # Writes $dir/httpd.conf: a minimal server on `port` with mod_dbd and
 # mod_invite loaded, then `body`.
@@ -39,7 +41,7 @@ CONF
 sub config_test {
     my ($body) = @_;
     write_conf(1, $body);
-    my $out = `/usr/sbin/apache2 -t -f "$dir/httpd.conf" 2>&1`;
+    my $out = `$httpd -t -f "$dir/httpd.conf" 2>&1`;
     return [$? >> 8, $out];
 }
 

@@ -175,6 +175,10 @@ sub api_post {
 
 package InviteTest;
 
+# make test-asan and make test-valgrind run second hosts under the
+# sanitizer too (t/sanitizer/httpd).
+sub httpd { $ENV{INVITE_TEST_HTTPD} || '/usr/sbin/apache2' }
+
 # A second, independent httpd with mod_invite on the same database (the
 # engine's t/conf/invite-db.conf), for multi-host tests.  Options: name
 # (its directory under t/var, default host2) and conf (server-level
@@ -217,7 +221,7 @@ $conf
 </Location>
 CONF
     close $fh;
-    system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'start') == 0
+    system(httpd(), '-f', "$dir/httpd.conf", '-k', 'start') == 0
         or die "second httpd did not start";
     for (1 .. 100) {
         my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port);
@@ -229,7 +233,7 @@ CONF
 
 sub stop_second_host {
     my ($h) = @_;
-    system('/usr/sbin/apache2', '-f', "$h->{dir}/httpd.conf", '-k', 'stop');
+    system(httpd(), '-f', "$h->{dir}/httpd.conf", '-k', 'stop');
     for (1 .. 50) {
         last unless -e "$h->{dir}/run/httpd.pid";
         select(undef, undef, undef, 0.1);
