@@ -77,6 +77,17 @@ int main(void)
         ok(!invite_token_hash_in_list(h, apr_pstrcat(pool, other, " ", other,
                                                      NULL)),
            "absent from a longer list");
+        {
+            /* Every byte counts: a stored value differing from the hash in
+             * its first or its last byte alone is another hash. */
+            char *first = apr_pstrdup(pool, h), *last = apr_pstrdup(pool, h);
+            size_t n = strlen(h);
+            first[0] = first[0] == 'A' ? 'B' : 'A';
+            last[n - 1] = last[n - 1] == 'A' ? 'B' : 'A';
+            ok(!invite_token_hash_in_list(h, first), "differs in the first byte only");
+            ok(!invite_token_hash_in_list(h, last), "differs in the last byte only");
+            ok(!invite_token_hash_equal(h, last), "equal: the last byte counts");
+        }
         ok(!invite_token_hash_in_list(h, ""), "empty list");
         ok(!invite_token_hash_in_list(h, NULL), "NULL list (no such user)");
         ok(!invite_token_hash_in_list(NULL, list), "NULL hash");
