@@ -8,7 +8,7 @@
  * with memcache or redis every host, counts together.  socache has no
  * atomic increment: the read-modify-write runs under an httpd global
  * mutex (Mutex invite-ratelimit), exact within a host; across hosts two
- * hosts can read the same count at once (README, "Rate limiting").  Every
+ * hosts can read the same count at once (README, "Rate limit").  Every
  * provider call is under that mutex, which also covers the providers
  * that are not safe across processes (AP_SOCACHE_FLAG_NOTMPSAFE: shmcb).
  *
