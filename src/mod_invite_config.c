@@ -60,15 +60,16 @@ void *invite_create_srv_cfg(apr_pool_t *p, server_rec *s)
     return apr_pcalloc(p, sizeof(invite_srv_cfg_t));
 }
 
+/* InviteSiteUrl, InviteDeepLinkUrl and InviteCdnPrefix: an http or https
+ * URL that invite links can be built on (invite_url_setting_error). */
 static const char *check_absolute_url(cmd_parms *cmd, const char *url)
 {
-    apr_uri_t uri;
+    const char *wrong = invite_url_setting_error(cmd->temp_pool, url);
 
-    if (apr_uri_parse(cmd->temp_pool, url, &uri) != APR_SUCCESS
-        || !uri.scheme || !uri.hostname) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not an absolute URL "
-                            "(e.g. https://chat.example.com)",
-                            cmd->directive->directive, url);
+    if (wrong) {
+        return apr_psprintf(cmd->pool, "%s: '%s' %s (e.g. "
+                            "https://chat.example.com)",
+                            cmd->directive->directive, url, wrong);
     }
     return NULL;
 }

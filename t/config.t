@@ -79,6 +79,33 @@ $r = config_test("DBDriver sqlite3\nInviteIdLength 5\n");
 like($r->[1], qr/InviteIdLength must be from 6/, 'InviteIdLength 5: refused, naming the range');
 $r = config_test("DBDriver sqlite3\nInviteIdLength 64\nInviteLoginExpiration 0\n");
 is($r->[0], 0, 'InviteIdLength 64 and InviteLoginExpiration 0 are accepted') or diag($r->[1]);
+# --- URL settings: http or https, a host, no query, fragment or credentials
+for my $d ('InviteSiteUrl', 'InviteDeepLinkUrl', 'InviteCdnPrefix') {
+    for my $good ('https://chat.example.com', 'https://h.example.org/chat',
+                  'http://localhost:3000', 'https://links.example.org/',
+                  'https://[::1]:8443/chat/') {
+        $r = config_test("<Location /api/v1>\n$d $good\n</Location>\n");
+        is($r->[0], 0, "$d $good: accepted") or diag($r->[1]);
+    }
+    my @bad = (
+        ['htps://chat.example.com', qr/has the scheme 'htps': it must be http or https/],
+        ['ftp://files.example.com', qr/has the scheme 'ftp'/],
+        ['chat.example.com', qr/is not a valid absolute URL/],
+        ['https://chat.example.com/?a=1', qr/has a query/],
+        ['https://chat.example.com/#top', qr/has a fragment/],
+        ['"https://chat.example.com/a b"', qr/has a space at character 27/],
+        ['https://chat.example.com/{x}', qr/has '\{' at character 26/],
+        ['https://user:pw@chat.example.com', qr/has a user name or password/],
+        ['https://chat.example.com:99999', qr/has the port '99999'/],
+    );
+    for my $b (@bad) {
+        my ($url, $says) = @$b;
+        (my $plain = $url) =~ s/^"|"$//g;
+        $r = config_test("$d $url\n");
+        isnt($r->[0], 0, "$d $url: configuration error");
+        like($r->[1], qr/\Q$d: '$plain'\E $says/, '... naming the directive, the value and what is wrong');
+    }
+}
 # --- the rate limit's directives and its socache provider ----------------
 for my $bad ('InviteRateLimit 0 60', 'InviteRateLimit 10', 'InviteRateLimit off 5',
              'InviteRateLimit 10 abc', 'InviteRateLimit 10 0', 'InviteRateLimitCache ""') {
