@@ -176,7 +176,7 @@ like($r->[1], qr/INV00601: the main server 127\.0\.0\.1 uses SetHandler invite \
 my $vhost = "<VirtualHost 127.0.0.1:\@PORT\@>\nServerName vh.example.com\n$api</VirtualHost>\n";
 $r = start_test($vhost);
 isnt($r->[0], 'running', 'a virtual host with SetHandler invite, no InviteDBD anywhere: httpd does not start');
-like($r->[1], qr/INV00602: virtual host vh\.example\.com:\d+ \(\S+httpd\.conf:14\) uses SetHandler invite \(\S+httpd\.conf:17\) without InviteDBD On.*add InviteDBD On to this virtual host or to the main server/,
+like($r->[1], qr/INV00602: virtual host vh\.example\.com:[1-9]\d* \(\S+httpd\.conf:14\) uses SetHandler invite \(\S+httpd\.conf:17\) without InviteDBD On.*add InviteDBD On to this virtual host or to the main server/,
      '... naming the virtual host, its definition, the SetHandler line and the fix') or diag($r->[1]);
 unlike($r->[1], qr/INV00601/, '... and not the main server, which does not use the handler');
 $r = start_test("InviteRateLimit off\nInviteDBD On\n$vhost");
@@ -196,4 +196,6 @@ like($r->[1], qr/INV00601: the main server/, '... naming the main server') or di
 $r = start_test("InviteRateLimit off\n$api<VirtualHost *:\@PORT\@>\nServerName vh.example.com\n</VirtualHost>\n");
 like($r->[1], qr/INV00602: virtual host vh\.example\.com:\d+ \(\S+httpd\.conf:18\) uses SetHandler invite \(\S+httpd\.conf:16\)/,
      "a virtual host without InviteDBD inheriting the main server's SetHandler: named") or diag($r->[1]);
+$r = start_test("<IfModule nosuch_module>\n$api</IfModule>\n<IfDefine NOSUCH_DEFINE>\n$api</IfDefine>\n");
+is($r->[0], 'running', 'SetHandler invite only in sections httpd skips: starts') or diag($r->[1]);
 done_testing();
