@@ -159,6 +159,9 @@ static int invite_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
     }
+    if (invite_config_check_handlers(ptemp, s) != APR_SUCCESS) {
+        return HTTP_INTERNAL_SERVER_ERROR;   /* logged */
+    }
     rv = invite_db_mutex_create(pconf, s);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, INVLOGNO(00001)

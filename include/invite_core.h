@@ -88,6 +88,14 @@ typedef struct {
 const char *invite_url_build(apr_pool_t *p, const invite_url_cfg_t *cfg,
                              const char *invite_id);
 
+/* What is wrong with `url` as the value of a URL setting (InviteSiteUrl,
+ * InviteDeepLinkUrl, InviteCdnPrefix), or NULL when it is usable: an
+ * absolute http or https URL (scheme in lowercase, as getURL's
+ * "http://" test for &secure=no is case-sensitive) with a host, an
+ * optional port and path, no user name or password, no query, no
+ * fragment, and no character that must be percent-encoded. */
+const char *invite_url_setting_error(apr_pool_t *p, const char *url);
+
 /* JavaScript encodeURIComponent over the bytes of a UTF-8 string. */
 const char *invite_url_encode_component(apr_pool_t *p, const char *s);
 

@@ -84,6 +84,14 @@ void invite_config_reset(void);
 /* child_init: create this process's cache if any location uses one. */
 apr_status_t invite_config_child_init(apr_pool_t *pchild);
 
+/* post_config: logs each server that uses SetHandler invite (in its
+ * <VirtualHost> or in the main server's sections, which it inherits) but
+ * has no InviteDBD On, its own or the main server's; APR_EGENERAL if
+ * any.  The main server itself only counts when some listener reaches
+ * it. */
+apr_status_t invite_config_check_handlers(apr_pool_t *ptemp,
+                                          server_rec *main_server);
+
 /* ----------------------------------------------------------------- HTTP */
 
 /* Sends a JSON body with `status` and the no-cache headers; returns OK. */

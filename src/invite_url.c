@@ -7,6 +7,7 @@
 
 #include <apr_lib.h>
 #include <apr_strings.h>
+#include <apr_uri.h>
 
 #include "invite_core.h"
 
@@ -181,4 +182,70 @@ const char *invite_url_build(apr_pool_t *p, const invite_url_cfg_t *cfg,
         && strcmp(site + n - strlen(prefix), prefix) == 0)
         n -= strlen(prefix);
     return apr_pstrcat(p, apr_pstrmemdup(p, site, n), url, NULL);
+}
+
+/* Characters a URL may not hold unencoded: controls, space, DEL and the
+ * ASCII ones RFC 3986 leaves out.  Bytes above 0x7f (an IDN host, a
+ * UTF-8 path) are left to the browser, as Rocket.Chat does. */
+static int url_forbidden(unsigned char c)
+{
+    return c <= 0x20 || c == 0x7f || strchr("<>\"\\^`{|}", c) != NULL;
+}
+
+static int hex_digit(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')
+           || (c >= 'A' && c <= 'F');
+}
+
+static const char *url_char_error(apr_pool_t *p, const char *url)
+{
+    const unsigned char *c;
+
+    for (c = (const unsigned char *)url; *c; ++c) {
+        apr_size_t at = (apr_size_t)(c - (const unsigned char *)url) + 1;
+
+        if (url_forbidden(*c)) {
+            const char *what = *c == ' ' ? "a space"
+                             : *c < 0x20 || *c == 0x7f ? "a control character"
+                             : apr_psprintf(p, "'%c'", *c);
+            return apr_psprintf(p, "has %s at character %" APR_SIZE_T_FMT
+                                ", which must be percent-encoded (%%%02X)",
+                                what, at, *c);
+        }
+        if (*c == '%' && !(hex_digit((char)c[1]) && hex_digit((char)c[2])))
+            return apr_psprintf(p, "has a '%%' not followed by two hex "
+                                "digits at character %" APR_SIZE_T_FMT, at);
+    }
+    return NULL;
+}
+
+const char *invite_url_setting_error(apr_pool_t *p, const char *url)
+{
+    const char *err = url_char_error(p, url);
+    apr_uri_t uri;
+
+    if (err)
+        return err;
+    if (apr_uri_parse(p, url, &uri) != APR_SUCCESS || !uri.scheme
+        || !uri.hostname || !*uri.hostname)
+        return "is not a valid absolute URL";
+    if (strcmp(uri.scheme, "http") && strcmp(uri.scheme, "https"))
+        return apr_psprintf(p, "has the scheme '%s': it must be http or "
+                            "https, in lowercase", uri.scheme);
+    if (uri.user || uri.password)
+        return "has a user name or password (user:pass@): links must not "
+               "carry credentials";
+    if (uri.port_str && (!*uri.port_str || uri.port == 0
+                         || strlen(uri.port_str) > 5
+                         || apr_atoi64(uri.port_str) > 65535))
+        return apr_psprintf(p, "has the port '%s': it must be a number "
+                            "from 1 to 65535", uri.port_str);
+    if (uri.query)
+        return "has a query ('?'): invite links are built by appending a "
+               "path, so none is allowed";
+    if (uri.fragment)
+        return "has a fragment ('#'): invite links are built by appending "
+               "a path, so none is allowed";
+    return NULL;
 }

@@ -3,6 +3,7 @@
  */
 #include <apr_strings.h>
 #include <apr_uri.h>
+#include <ap_listen.h>
 #include <http_protocol.h>
 #include <util_cfgtree.h>
 
@@ -60,15 +61,16 @@ void *invite_create_srv_cfg(apr_pool_t *p, server_rec *s)
     return apr_pcalloc(p, sizeof(invite_srv_cfg_t));
 }
 
+/* InviteSiteUrl, InviteDeepLinkUrl and InviteCdnPrefix: an http or https
+ * URL that invite links can be built on (invite_url_setting_error). */
 static const char *check_absolute_url(cmd_parms *cmd, const char *url)
 {
-    apr_uri_t uri;
+    const char *wrong = invite_url_setting_error(cmd->temp_pool, url);
 
-    if (apr_uri_parse(cmd->temp_pool, url, &uri) != APR_SUCCESS
-        || !uri.scheme || !uri.hostname) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not an absolute URL "
-                            "(e.g. https://chat.example.com)",
-                            cmd->directive->directive, url);
+    if (wrong) {
+        return apr_psprintf(cmd->pool, "%s: '%s' %s (e.g. "
+                            "https://chat.example.com)",
+                            cmd->directive->directive, url, wrong);
     }
     return NULL;
 }
@@ -198,24 +200,44 @@ invite_auth_cache_t *invite_config_auth_cache(const invite_dir_cfg_t *cfg,
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *dbd_prepare_fn;
 
-/* The first DBDriver among `d` and its siblings, looking inside every
- * section but <VirtualHost> (DBDriver is server-wide, so the others are
- * <IfModule>-style wrappers). */
-static const char *driver_in(apr_pool_t *p, const ap_directive_t *d)
+/* The first `name` directive among `d` and its siblings whose first
+ * argument is `arg` (case-insensitive; any when NULL), looking inside
+ * every section but <VirtualHost> (<IfModule> and the like, and for
+ * SetHandler the <Location>-style sections). */
+static const ap_directive_t *directive_in(apr_pool_t *p,
+                                          const ap_directive_t *d,
+                                          const char *name, const char *arg)
 {
     for (; d; d = d->next) {
-        if (!strcasecmp(d->directive, "DBDriver")) {
+        if (!strcasecmp(d->directive, name)) {
             const char *args = d->args;
-            return ap_getword_conf(p, &args);
+            if (!arg || !strcasecmp(ap_getword_conf(p, &args), arg)) {
+                return d;
+            }
         }
         if (d->first_child && strcasecmp(d->directive, "<VirtualHost")) {
-            const char *found = driver_in(p, d->first_child);
+            const ap_directive_t *found = directive_in(p, d->first_child,
+                                                       name, arg);
             if (found) {
                 return found;
             }
         }
     }
     return NULL;
+}
+
+/* The first DBDriver among `d` and its siblings (DBDriver is server-wide,
+ * so the sections around it are <IfModule>-style wrappers). */
+static const char *driver_in(apr_pool_t *p, const ap_directive_t *d)
+{
+    const char *args;
+
+    d = directive_in(p, d, "DBDriver", NULL);
+    if (!d) {
+        return NULL;
+    }
+    args = d->args;
+    return ap_getword_conf(p, &args);
 }
 
 /* The DBDriver in effect where `InviteDBD` stands: the virtual host's own,
@@ -286,6 +308,124 @@ static const char *set_dbd(cmd_parms *cmd, void *dummy, int on)
     return NULL;
 }
 
+/* The <VirtualHost> section that defined the virtual host s, or NULL. */
+static const ap_directive_t *vhost_section(const ap_directive_t *d,
+                                           const server_rec *s)
+{
+    for (; d; d = d->next) {
+        if (!strcasecmp(d->directive, "<VirtualHost")) {
+            if ((unsigned)d->line_num == s->defn_line_number && d->filename
+                && s->defn_name && !strcmp(d->filename, s->defn_name)) {
+                return d;
+            }
+        }
+        else if (d->first_child) {
+            const ap_directive_t *found = vhost_section(d->first_child, s);
+            if (found) {
+                return found;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* Whether some listener takes connections that no virtual host claims,
+ * which the main server then serves. */
+static int main_server_reachable(const server_rec *main_server)
+{
+    const ap_listen_rec *lr;
+
+    if (!main_server->next || !ap_listeners) {
+        return 1;
+    }
+    for (lr = ap_listeners; lr; lr = lr->next) {
+        const server_rec *v;
+        int claimed = 0;
+
+        for (v = main_server->next; v && !claimed; v = v->next) {
+            const server_addr_rec *a;
+            for (a = v->addrs; a && !claimed; a = a->next) {
+                claimed = (!a->host_port || a->host_port == lr->bind_addr->port)
+                          && (apr_sockaddr_is_wildcard(a->host_addr)
+                              || apr_sockaddr_equal(a->host_addr,
+                                                    lr->bind_addr));
+            }
+        }
+        if (!claimed) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* "host:port" for a log line: ServerName's port, else the first
+ * <VirtualHost> address's; just the host when neither has one. */
+static const char *server_label(apr_pool_t *p, const server_rec *s)
+{
+    unsigned port = s->port ? s->port
+                  : s->addrs ? s->addrs->host_port : 0;
+    return port ? apr_psprintf(p, "%s:%u", s->server_hostname, port)
+                : s->server_hostname;
+}
+
+static int statements_registered(const server_rec *s)
+{
+    const invite_srv_cfg_t *srv = ap_get_module_config(s->module_config,
+                                                       &invite_module);
+    return srv && srv->statements_registered;
+}
+
+apr_status_t invite_config_check_handlers(apr_pool_t *ptemp,
+                                          server_rec *main_server)
+{
+    const ap_directive_t *main_use = directive_in(ptemp, ap_conftree,
+                                                  "SetHandler",
+                                                  INVITE_HANDLER_NAME);
+    apr_status_t rv = APR_SUCCESS;
+    server_rec *s;
+
+    /* Virtual hosts inherit the main server's statements (mod_dbd merges
+     * its prepared statements into theirs). */
+    if (statements_registered(main_server)) {
+        return APR_SUCCESS;
+    }
+    if (main_use && main_server_reachable(main_server)) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, main_server, INVLOGNO(00601)
+                     "the main server %s uses SetHandler invite (%s:%d) "
+                     "without InviteDBD On, so every API call would fail: "
+                     "add InviteDBD On to the main server",
+                     server_label(ptemp, main_server), main_use->filename,
+                     main_use->line_num);
+        rv = APR_EGENERAL;
+    }
+    for (s = main_server->next; s; s = s->next) {
+        const ap_directive_t *vhost, *use = NULL;
+
+        if (statements_registered(s)) {
+            continue;
+        }
+        vhost = vhost_section(ap_conftree, s);
+        if (vhost) {
+            use = directive_in(ptemp, vhost->first_child, "SetHandler",
+                               INVITE_HANDLER_NAME);
+        }
+        if (!use) {
+            use = main_use;   /* the main server's sections apply here too */
+        }
+        if (use) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, main_server,
+                         INVLOGNO(00602) "virtual host %s (%s:%d) uses "
+                         "SetHandler invite (%s:%d) without InviteDBD On, "
+                         "so every API call would fail: add InviteDBD On "
+                         "to this virtual host or to the main server",
+                         server_label(ptemp, s), s->defn_name ? s->defn_name : "?",
+                         (int)s->defn_line_number, use->filename,
+                         use->line_num);
+            rv = APR_EGENERAL;
+        }
+    }
+    return rv;
+}
 
 const command_rec invite_cmds[] = {
     AP_INIT_FLAG("InviteDBD", set_dbd, NULL, RSRC_CONF,

@@ -79,6 +79,33 @@ $r = config_test("DBDriver sqlite3\nInviteIdLength 5\n");
 like($r->[1], qr/InviteIdLength must be from 6/, 'InviteIdLength 5: refused, naming the range');
 $r = config_test("DBDriver sqlite3\nInviteIdLength 64\nInviteLoginExpiration 0\n");
 is($r->[0], 0, 'InviteIdLength 64 and InviteLoginExpiration 0 are accepted') or diag($r->[1]);
+# --- URL settings: http or https, a host, no query, fragment or credentials
+for my $d ('InviteSiteUrl', 'InviteDeepLinkUrl', 'InviteCdnPrefix') {
+    for my $good ('https://chat.example.com', 'https://h.example.org/chat',
+                  'http://localhost:3000', 'https://links.example.org/',
+                  'https://[::1]:8443/chat/') {
+        $r = config_test("<Location /api/v1>\n$d $good\n</Location>\n");
+        is($r->[0], 0, "$d $good: accepted") or diag($r->[1]);
+    }
+    my @bad = (
+        ['htps://chat.example.com', qr/has the scheme 'htps': it must be http or https/],
+        ['ftp://files.example.com', qr/has the scheme 'ftp'/],
+        ['chat.example.com', qr/is not a valid absolute URL/],
+        ['https://chat.example.com/?a=1', qr/has a query/],
+        ['https://chat.example.com/#top', qr/has a fragment/],
+        ['"https://chat.example.com/a b"', qr/has a space at character 27/],
+        ['https://chat.example.com/{x}', qr/has '\{' at character 26/],
+        ['https://user:pw@chat.example.com', qr/has a user name or password/],
+        ['https://chat.example.com:99999', qr/has the port '99999'/],
+    );
+    for my $b (@bad) {
+        my ($url, $says) = @$b;
+        (my $plain = $url) =~ s/^"|"$//g;
+        $r = config_test("$d $url\n");
+        isnt($r->[0], 0, "$d $url: configuration error");
+        like($r->[1], qr/\Q$d: '$plain'\E $says/, '... naming the directive, the value and what is wrong');
+    }
+}
 # --- the rate limit's directives and its socache provider ----------------
 for my $bad ('InviteRateLimit 0 60', 'InviteRateLimit 10', 'InviteRateLimit off 5',
              'InviteRateLimit 10 abc', 'InviteRateLimit 10 0', 'InviteRateLimitCache ""') {
@@ -101,6 +128,7 @@ sub start_test {
     my $port = $s->sockport;
     close $s;
     unlink "$dir/error.log";
+    $body =~ s/\@PORT\@/$port/g;
     write_conf($port, "DBDriver sqlite3\nDBDParams $dir/x.db\nDBDMin 0\n$body");
     my $pid = fork // die $!;
     if (!$pid) {
@@ -129,7 +157,7 @@ like($r->[1], qr/LoadModule socache_shmcb_module \S*mod_socache_shmcb\.so.*a2enm
      '... naming the LoadModule line and a2enmod socache_shmcb');
 $r = start_test("InviteDBD On\nInviteRateLimit off\n");
 is($r->[0], 'running', 'InviteRateLimit off for the server: no provider needed') or diag($r->[1]);
-$r = start_test("<Location /api/v1>\nSetHandler invite\n</Location>\n");
+$r = start_test("<Location /api/v1>\nInviteSiteUrl https://chat.example.com\n</Location>\n");
 is($r->[0], 'running', 'module loaded but no InviteDBD: no provider needed') or diag($r->[1]);
 $r = start_test("InviteDBD On\nInviteRateLimit off\n<Location /api/v1>\nInviteRateLimit 5 60\n</Location>\n");
 isnt($r->[0], 'running', 'off for the server but on in a location: the provider is needed');
@@ -138,4 +166,36 @@ like($r->[1], qr/provider 'nosuch'.*LoadModule socache_nosuch_module/,
      'InviteRateLimitCache with an unknown provider: named in the error');
 $r = start_test("LoadModule socache_shmcb_module $mods/mod_socache_shmcb.so\nInviteDBD On\n");
 is($r->[0], 'running', 'with mod_socache_shmcb: starts') or diag($r->[1]);
+
+# --- SetHandler invite where no InviteDBD On prepares the statements -----
+my $api = "<Location /api/v1>\nSetHandler invite\n</Location>\n";
+$r = start_test($api);
+isnt($r->[0], 'running', 'SetHandler invite without InviteDBD anywhere: httpd does not start');
+like($r->[1], qr/INV00601: the main server 127\.0\.0\.1 uses SetHandler invite \(\S+httpd\.conf:15\) without InviteDBD On.*add InviteDBD On to the main server/,
+     '... naming the main server, the SetHandler line and the fix') or diag($r->[1]);
+my $vhost = "<VirtualHost 127.0.0.1:\@PORT\@>\nServerName vh.example.com\n$api</VirtualHost>\n";
+$r = start_test($vhost);
+isnt($r->[0], 'running', 'a virtual host with SetHandler invite, no InviteDBD anywhere: httpd does not start');
+like($r->[1], qr/INV00602: virtual host vh\.example\.com:[1-9]\d* \(\S+httpd\.conf:14\) uses SetHandler invite \(\S+httpd\.conf:17\) without InviteDBD On.*add InviteDBD On to this virtual host or to the main server/,
+     '... naming the virtual host, its definition, the SetHandler line and the fix') or diag($r->[1]);
+unlike($r->[1], qr/INV00601/, '... and not the main server, which does not use the handler');
+$r = start_test("InviteRateLimit off\nInviteDBD On\n$vhost");
+is($r->[0], 'running', 'InviteDBD On in the main server: the virtual host inherits it') or diag($r->[1]);
+$r = start_test("InviteRateLimit off\nInviteDBD On\n$api<VirtualHost 127.0.0.1:\@PORT\@>\nServerName vh.example.com\n</VirtualHost>\n");
+is($r->[0], 'running', "... and uses the main server's SetHandler") or diag($r->[1]);
+$r = start_test("InviteRateLimit off\n<VirtualHost 127.0.0.1:\@PORT\@>\nServerName vh.example.com\nDBDriver sqlite3\nDBDParams $dir/y.db\nInviteDBD On\n$api</VirtualHost>\n");
+is($r->[0], 'running', 'a virtual host with its own DBDriver and InviteDBD On') or diag($r->[1]);
+# The main server's sections reach every virtual host, and the main
+# server itself where a listener is left to it.
+my $own = "InviteRateLimit off\n$api<VirtualHost %s>\nServerName vh.example.com\nInviteDBD On\n</VirtualHost>\n";
+$r = start_test(sprintf($own, "*:\@PORT\@"));
+is($r->[0], 'running', "the main server's SetHandler, used only by a virtual host with InviteDBD On") or diag($r->[1]);
+$r = start_test(sprintf($own, "127.0.0.2:\@PORT\@"));
+isnt($r->[0], 'running', '... but the listener also reaches the main server: httpd does not start');
+like($r->[1], qr/INV00601: the main server/, '... naming the main server') or diag($r->[1]);
+$r = start_test("InviteRateLimit off\n$api<VirtualHost *:\@PORT\@>\nServerName vh.example.com\n</VirtualHost>\n");
+like($r->[1], qr/INV00602: virtual host vh\.example\.com:\d+ \(\S+httpd\.conf:18\) uses SetHandler invite \(\S+httpd\.conf:16\)/,
+     "a virtual host without InviteDBD inheriting the main server's SetHandler: named") or diag($r->[1]);
+$r = start_test("<IfModule nosuch_module>\n$api</IfModule>\n<IfDefine NOSUCH_DEFINE>\n$api</IfDefine>\n");
+is($r->[0], 'running', 'SetHandler invite only in sections httpd skips: starts') or diag($r->[1]);
 done_testing();

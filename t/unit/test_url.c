@@ -6,6 +6,7 @@
 
 #include <apr_general.h>
 #include <apr_pools.h>
+#include <apr_strings.h>
 
 #include "invite_core.h"
 #include "tap.h"
@@ -130,6 +131,65 @@ int main(void)
            "direct, no site URL gives the bare path");
 
     ok(invite_url_build(pool, NULL, "ID") == NULL, "NULL cfg gives NULL");
+
+    /* ------------------------------------ URL settings (directives) */
+    {
+        static const char *const good[] = {
+            "https://chat.example.com", "https://chat.example.com/",
+            "https://h.example.org/chat", "https://links.example.org/",
+            "http://localhost:3000", "http://127.0.0.1:8080/",
+            "https://[::1]:8443/chat/", "https://go.rocket.chat",
+            "https://cdn.example.com/assets/%20x", "https://x/a~b-c_d.e!$&'()*+,;=:@",
+        };
+        static const struct { const char *url, *says; } bad[] = {
+            { "htps://chat.example.com", "has the scheme 'htps'" },
+            { "ftp://files.example.com", "has the scheme 'ftp'" },
+            { "HTTPS://chat.example.com", "has the scheme 'HTTPS'" },
+            { "chat.example.com", "is not a valid absolute URL" },
+            { "//chat.example.com", "is not a valid absolute URL" },
+            { "https:///chat", "is not a valid absolute URL" },
+            { "https://", "is not a valid absolute URL" },
+            { "https://h:abc", "is not a valid absolute URL" },
+            { "https://h:0", "has the port '0'" },
+            { "https://h:70000", "has the port '70000'" },
+            { "https://h:", "has the port ''" },
+            { "https://chat.example.com/?a=1", "has a query" },
+            { "https://chat.example.com?", "has a query" },
+            { "https://chat.example.com/#top", "has a fragment" },
+            { "https://user:pw@chat.example.com", "has a user name" },
+            { "https://user@chat.example.com", "has a user name" },
+            { "https://chat.example.com/a b",
+              "has a space at character 27, which must be percent-encoded "
+              "(%20)" },
+            { "https://chat.example.com/\t", "has a control character" },
+            { "https://chat.example.com/\x7f", "has a control character" },
+            { "https://chat.example.com/<x>", "has '<'" },
+            { "https://chat.example.com/\"", "has '\"'" },
+            { "https://chat.example.com/a\\b", "has '\\'" },
+            { "https://chat.example.com/^", "has '^'" },
+            { "https://chat.example.com/`", "has '`'" },
+            { "https://chat.example.com/{}", "has '{'" },
+            { "https://chat.example.com/|", "has '|'" },
+            { "https://chat.example.com/%zz",
+              "has a '%' not followed by two hex digits at character 26" },
+        };
+        size_t i;
+
+        for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+            const char *err = invite_url_setting_error(pool, good[i]);
+            ok(err == NULL, apr_psprintf(pool, "URL setting accepted: %s",
+                                         good[i]));
+            if (err)
+                printf("#   %s\n", err);
+        }
+        for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            const char *err = invite_url_setting_error(pool, bad[i].url);
+            ok(err && strncmp(err, bad[i].says, strlen(bad[i].says)) == 0,
+               apr_psprintf(pool, "URL setting refused: %s", bad[i].says));
+            if (err && strncmp(err, bad[i].says, strlen(bad[i].says)))
+                printf("#   got: %s\n", err);
+        }
+    }
 
     apr_pool_destroy(pool);
     apr_terminate();
