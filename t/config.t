@@ -134,11 +134,14 @@ sub start_test {
     if (!$pid) {
         open STDOUT, '>>', "$dir/error.log";
         open STDERR, '>&', \*STDOUT;
-        { no warnings 'exec'; exec '/usr/sbin/apache2', '-DFOREGROUND', '-f', "$dir/httpd.conf"; }
+        { no warnings 'exec'; exec $httpd, '-DFOREGROUND', '-f', "$dir/httpd.conf"; }
         POSIX::_exit(127);
     }
     my $status = 'running';
-    for (1 .. 20) {   # a failing post_config exits well within 2 s
+    # A failing post_config exits well within 2 s (within 20 s under the
+    # sanitizers' httpd, valgrind's above all).
+    my $ticks = { asan => 40, valgrind => 200 }->{$ENV{INVITE_TEST_SANITIZE} // ''} // 20;
+    for (1 .. $ticks) {
         if (waitpid($pid, POSIX::WNOHANG()) == $pid) { $status = $? >> 8; last; }
         select(undef, undef, undef, 0.1);
     }
