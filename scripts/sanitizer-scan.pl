@@ -9,7 +9,10 @@ use warnings;
 
 my ($mode, $dir, $what) = @ARGV;
 die "usage: $0 asan|valgrind DIR WHAT\n" unless $mode && $dir && $what;
-my $ours = qr{mod_invite\.so|mod_invite\.c|/src/[\w/]+\.c|invite_\w+\s*\(};
+# A frame of the module: its .so, a source file of this tree (file.c:LINE,
+# so that e.g. .../src/libsanitizer/...cpp is not taken for one), or an
+# invite_ function.
+my $ours = qr{mod_invite\.so|mod_invite\.c:\d|/src/[\w/]+\.c:\d|invite_\w+\s*\(};
 my (@errors, @module_leaks, @other_leaks);
 my $files = 0;
 
