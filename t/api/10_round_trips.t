@@ -17,11 +17,24 @@ my $log = "$cluster/server.log";
 my $P = '/api/v1/findOrCreateInvite';
 
 # The statements mod_invite's connections sent while $code ran.
+# Waits until the server's log has stopped growing for half a second (it
+# writes asynchronously; slower under the sanitizers), at most 10 s.
+sub log_settles {
+    my $size = -s $log;
+    for (1 .. 100) {
+        sleep 0.5;
+        my $now = -s $log;
+        return if $now == $size;
+        $size = $now;
+    }
+}
+
 sub statements_during {
     my ($code) = @_;
+    log_settles();   # nothing of an earlier test's requests is counted
     my $start = -s $log;
     $code->();
-    sleep 0.3;   # the server writes its log asynchronously
+    log_settles();
     open my $fh, '<', $log or die $!;
     seek $fh, $start, 0;
     my @s;
