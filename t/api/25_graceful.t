@@ -106,9 +106,16 @@ my $bound = ($static->{errors} > $static2->{errors} ? $static->{errors} : $stati
             + $CONNECTIONS * $RESTARTS;
 cmp_ok($module->{requests}, '>', 100, "finds and creates under $RESTARTS graceful restarts: $module->{requests} requests");
 is($module->{non2xx}, 0, 'no non-2xx answer');
-cmp_ok($module->{errors}, '<=', $bound,
-       "connection errors: $module->{errors}, within the static file's ($static->{errors}, "
-       . "$static2->{errors}; bound $bound)");
+SKIP: {
+    # make test-valgrind runs the server as one process (httpd -X) under
+    # memcheck, where a restart stalls the only process for seconds: the
+    # comparison with the static file measures valgrind, not the module.
+    skip 'one process under valgrind (httpd -X)', 1
+        if ($ENV{INVITE_TEST_SANITIZE} // '') eq 'valgrind';
+    cmp_ok($module->{errors}, '<=', $bound,
+           "connection errors: $module->{errors}, within the static file's ($static->{errors}, "
+           . "$static2->{errors}; bound $bound)");
+}
 
 my $dups = dbh()->selectall_arrayref(
     'SELECT user_id, rid, days, max_uses, COUNT(*) FROM invites GROUP BY user_id, rid, days, max_uses HAVING COUNT(*) > 1');
