@@ -197,6 +197,13 @@ int invite_read_params(request_rec *r, const invite_dir_cfg_t *cfg,
                        const invite_schema_t *schema, json_t **params,
                        const char **schema_error, int *done);
 
+/* Runs a statement that answers exactly one row (INVITE_STMT_AUTH,
+ * INVITE_STMT_USE_FACTS) and returns it, with at least `min_cols`
+ * columns; NULL after answering 503 or 500 (logged), with the handler's
+ * return value in *done. */
+const char **invite_select_row(invite_db_t *db, invite_stmt_e stmt, int nargs,
+                               const char **args, int min_cols, int *done);
+
 /* An authenticated caller of listInvites or removeInvite. */
 typedef struct {
     const char *user_id;

@@ -76,13 +76,33 @@ int invite_read_params(request_rec *r, const invite_dir_cfg_t *cfg,
     return 0;
 }
 
+const char **invite_select_row(invite_db_t *db, invite_stmt_e stmt, int nargs,
+                               const char **args, int min_cols, int *done)
+{
+    request_rec *r = db->r;
+    apr_array_header_t *rows;
+    int ncols;
+    invite_db_rc_e rc = invite_db_select(db, stmt, nargs, args, &rows,
+                                         &ncols);
+
+    if (rc != INVITE_DB_OK) {
+        *done = invite_http_db_failure(r, rc);
+        return NULL;
+    }
+    if (rows->nelts != 1 || ncols < min_cols) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, INVLOGNO(00204)
+                      "%s returned %d rows of %d columns",
+                      db->engine->statements[stmt].label, rows->nelts, ncols);
+        *done = invite_http_internal_error(r);
+        return NULL;
+    }
+    return APR_ARRAY_IDX(rows, 0, const char **);
+}
+
 int invite_authenticate(request_rec *r, const invite_dir_cfg_t *cfg,
                         invite_db_t **db, invite_caller_t *caller, int *done)
 {
     const char *token_hash, *args[4], **row;
-    apr_array_header_t *rows;
-    invite_db_rc_e rc;
-    int ncols;
 
     if (invite_credentials(r, &caller->user_id, &token_hash, done)) {
         return 1;
@@ -95,19 +115,11 @@ int invite_authenticate(request_rec *r, const invite_dir_cfg_t *cfg,
     }
     args[0] = args[2] = args[3] = caller->user_id;
     args[1] = invite_config_login_cutoff(r->pool, cfg, invite_time_now_ms());
-    rc = invite_db_select(*db, INVITE_STMT_AUTH, 4, args, &rows, &ncols);
-    if (rc != INVITE_DB_OK) {
-        *done = invite_http_db_failure(r, rc);
+    row = invite_select_row(*db, INVITE_STMT_AUTH, 4, args,
+                            INVITE_AUTH_COL_COUNT, done);
+    if (!row) {
         return 1;
     }
-    if (rows->nelts != 1 || ncols < INVITE_AUTH_COL_COUNT) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, INVLOGNO(00204)
-                      "invite_auth returned %d rows of %d columns",
-                      rows->nelts, ncols);
-        *done = invite_http_internal_error(r);
-        return 1;
-    }
-    row = APR_ARRAY_IDX(rows, 0, const char **);
     if (!invite_token_hash_in_list(token_hash,
                                    row[INVITE_AUTH_COL_TOKEN_HASHES])) {
         *done = invite_http_send_json(r, HTTP_UNAUTHORIZED,

@@ -32,30 +32,16 @@ typedef struct {
  * no invite) for the caller.  Returns 0 or 1 with *done, as handlers do. */
 static int read_facts(use_request_t *q, int *done)
 {
-    request_rec *r = q->r;
     const char *token = q->facts.token ? q->facts.token : "";
     const char *args[6] = { q->user_id, q->login_cutoff, q->user_id,
                             q->user_id, q->user_id, token };
     invite_use_facts_t *f = &q->facts;
-    apr_array_header_t *rows;
-    const char **col;
-    invite_db_rc_e rc;
-    int ncols;
+    const char **col = invite_select_row(q->db, INVITE_STMT_USE_FACTS, 6,
+                                         args, INVITE_USE_COL_COUNT, done);
 
-    rc = invite_db_select(q->db, INVITE_STMT_USE_FACTS, 6, args, &rows,
-                          &ncols);
-    if (rc != INVITE_DB_OK) {
-        *done = invite_http_db_failure(r, rc);
+    if (!col) {
         return 1;
     }
-    if (rows->nelts != 1 || ncols < INVITE_USE_COL_COUNT) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, INVLOGNO(00206)
-                      "invite_use_facts returned %d rows of %d columns",
-                      rows->nelts, ncols);
-        *done = invite_http_internal_error(r);
-        return 1;
-    }
-    col = APR_ARRAY_IDX(rows, 0, const char **);
     f->authenticated = invite_token_hash_in_list(
         q->token_hash, col[INVITE_USE_COL_TOKEN_HASHES]);
     q->rate_limit_exempt = invite_db_flag(col[INVITE_USE_COL_BYPASS]);
