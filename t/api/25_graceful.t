@@ -2,15 +2,20 @@
 # restarts gracefully 5 times.  No answer may be anything but 2xx, no
 # invite may be duplicated, and the connection errors may not exceed
 # those of the same load and restarts against a static file of the same
-# size on the same server: a graceful restart closes idle keep-alive
-# connections, and that is httpd's own doing, which the static runs show.
-# The static file is loaded before and after the module.  The module's
-# count is bounded by the larger static count plus one close per
-# connection per restart: a graceful restart may close every keep-alive
-# connection once, and the module's slower answers leave more of them
-# caught (measured: 1.1 to 2 times the static file's closes, while two
-# static runs alone differ by up to 3 times).  The bound catches a module
-# that breaks connections itself, not httpd's own closes.
+# size on the same server.
+#
+# A graceful restart closes idle keep-alive connections, and a client that
+# has just sent its next request on one sees a read error: that is httpd's
+# own doing, and the more time a request spends in the server, the more
+# connections a restart catches.  So the static file is served two ways,
+# as it is and compressed on the fly (httpd's own code at about the
+# module's speed), and the module's runs are compared with the worst of
+# those.  httpd now and then closes hundreds of connections in one run,
+# for the static file as well (measured: 461 read errors against a usual
+# 20 to 110), so the module's median of three runs is what is compared.
+# A module that broke connections itself would do so in every run.  (Even
+# without restarts wrk sees a few read errors, for the static file too:
+# httpd closes a connection after MaxKeepAliveRequests answers.)
 use strict;
 use warnings FATAL => 'all';
 use FindBin;
@@ -20,8 +25,9 @@ use Apache::TestRequest ();
 use InviteTest;
 use Time::HiRes qw(sleep);
 use File::Temp qw(tempdir);
+use File::Copy qw(copy);
 
-plan tests => 14;
+plan tests => 13;
 
 my $RESTARTS = 5;
 my $CONNECTIONS = 16;
@@ -39,6 +45,10 @@ is($find->code, 200, 'an invite to find');
 open my $st, '>', "$htdocs/graceful-static.json" or die $!;
 print $st $find->content;
 close $st;
+mkdir "$htdocs/graceful-deflated";
+copy("$htdocs/graceful-static.json", "$htdocs/graceful-deflated/graceful-static.json") or die $!;
+my $gz = Apache::TestRequest::GET('/graceful-deflated/graceful-static.json', 'Accept-Encoding' => 'gzip');
+is($gz->header('Content-Encoding') // '', 'gzip', 'the compressed twin is compressed on the fly');
 
 # Half finds of that invite, half creates over 4 rooms x 5 days x 7 uses
 # (140 slots, most created in the first second, found afterwards).
@@ -66,18 +76,20 @@ end
 LUA
 close $lua;
 
-# Runs wrk for $SECONDS with $RESTARTS graceful restarts meanwhile;
-# returns { requests, non2xx, errors }.
-sub load_with_restarts {
-    my (@wrk) = @_;
-    my $pid = open(my $out, '-|', 'wrk', '-t1', "-c$CONNECTIONS", "-d${SECONDS}s", '--timeout', '5s', @wrk)
+# Runs wrk for $seconds with $restarts graceful restarts meanwhile;
+# returns { requests, non2xx, errors, summary, report }.
+sub run_wrk {
+    my ($seconds, $restarts, @wrk) = @_;
+    my $pid = open(my $out, '-|', 'wrk', '-t1', "-c$CONNECTIONS", "-d${seconds}s", '--timeout', '5s', @wrk)
         or die "wrk: $!";
-    sleep 0.5;
-    for (1 .. $RESTARTS) {
-        open my $pf, '<', "$logs/httpd.pid" or die $!;
-        chomp(my $parent = <$pf>);
-        kill 'USR1', $parent or die "graceful: $!";   # apachectl -k graceful
-        sleep(($SECONDS - 1.5) / $RESTARTS);
+    if ($restarts) {
+        sleep 0.5;
+        for (1 .. $restarts) {
+            open my $pf, '<', "$logs/httpd.pid" or die $!;
+            chomp(my $parent = <$pf>);
+            kill 'USR1', $parent or die "graceful: $!";   # apachectl -k graceful
+            sleep(($seconds - 1.5) / $restarts);
+        }
     }
     local $/;
     my $report = <$out>;
@@ -88,33 +100,38 @@ sub load_with_restarts {
     if ($report =~ /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/) {
         $r{errors} = $1 + $2 + $3 + $4;
     }
+    $r{summary} = sprintf '%d requests, %d non-2xx, %d connection errors (%s)',
+        $r{requests}, $r{non2xx}, $r{errors}, $wrk[-1];
     return \%r;
 }
 
-my $static = load_with_restarts("$base/graceful-static.json");
-diag("static file:\n$static->{report}");
-cmp_ok($static->{requests}, '>', 100, "static file under $RESTARTS graceful restarts: $static->{requests} requests");
-is($static->{non2xx}, 0, 'static file: no non-2xx answer');
-
-my $module = load_with_restarts('-s', "$tmp/load.lua", $base);
-diag("mod_invite:\n$module->{report}");
-my $static2 = load_with_restarts("$base/graceful-static.json");
-diag("static file again:\n$static2->{report}");
-is($static2->{non2xx}, 0, 'static file, second run: no non-2xx answer');
-cmp_ok($static2->{requests}, '>', 100, "static file, second run: $static2->{requests} requests");
-my $bound = ($static->{errors} > $static2->{errors} ? $static->{errors} : $static2->{errors})
-            + $CONNECTIONS * $RESTARTS;
-cmp_ok($module->{requests}, '>', 100, "finds and creates under $RESTARTS graceful restarts: $module->{requests} requests");
-is($module->{non2xx}, 0, 'no non-2xx answer');
+my (@static, @module);
+for my $round (1 .. 3) {
+    push @module, run_wrk($SECONDS, $RESTARTS, '-s', "$tmp/load.lua", $base);
+    last if $round == 3;
+    push @static, run_wrk($SECONDS, $RESTARTS, "$base/graceful-static.json");
+    push @static, run_wrk($SECONDS, $RESTARTS, '-H', 'Accept-Encoding: gzip',
+                          "$base/graceful-deflated/graceful-static.json");
+}
+diag(join "\n", map { "static file: $_->{summary}" } @static);
+diag(join "\n", map { "mod_invite:  $_->{summary}" } @module);
+is((grep { $_->{requests} > 100 } @static), 4, 'the static file was served in every run');
+is((grep { $_->{non2xx} } @static), 0, 'static file: no non-2xx answer');
+is((grep { $_->{requests} > 100 } @module), 3, "finds and creates under $RESTARTS graceful restarts, three runs");
+is((grep { $_->{non2xx} } @module), 0, 'no non-2xx answer')
+    or diag(join "\n", map { $_->{report} } @module);
+my ($worst_static) = sort { $b <=> $a } map { $_->{errors} } @static;
+my $median = (sort { $a <=> $b } map { $_->{errors} } @module)[1];
+my $bound = $worst_static + $CONNECTIONS * $RESTARTS;
 SKIP: {
     # make test-valgrind runs the server as one process (httpd -X) under
     # memcheck, where a restart stalls the only process for seconds: the
     # comparison with the static file measures valgrind, not the module.
     skip 'one process under valgrind (httpd -X)', 1
         if ($ENV{INVITE_TEST_SANITIZE} // '') eq 'valgrind';
-    cmp_ok($module->{errors}, '<=', $bound,
-           "connection errors: $module->{errors}, within the static file's ($static->{errors}, "
-           . "$static2->{errors}; bound $bound)");
+    cmp_ok($median, '<=', $bound,
+           "connection errors: median $median, within the static file's worst ($worst_static) "
+           . "and one close per connection per restart (bound $bound)");
 }
 
 my $dups = dbh()->selectall_arrayref(
@@ -131,4 +148,4 @@ is($again->code, 200, 'the server answers after the restarts');
 is(json_of($again)->{_id}, json_of($find)->{_id}, 'with the same invite');
 my $err = do { local (@ARGV, $/) = "$logs/error_log"; <> };
 unlike($err, qr/Segmentation fault|exit signal|AH00052/, 'no child crashed');
-unlink "$htdocs/graceful-static.json";
+unlink "$htdocs/graceful-static.json", "$htdocs/graceful-deflated/graceful-static.json";
