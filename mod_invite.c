@@ -22,6 +22,7 @@
 #include "mod_invite_private.h"
 
 typedef struct {
+    invite_endpoint_e endpoint;  /* its line on the server-status page */
     const char *name;        /* path after .../api/v1/; a trailing '/'
                               * takes one non-empty segment (":_id") */
     int method;              /* M_POST, M_GET, ... */
@@ -30,11 +31,14 @@ typedef struct {
 } invite_route_t;
 
 static const invite_route_t invite_routes[] = {
-    { "findOrCreateInvite", M_POST, "POST", invite_handle_find_or_create },
-    { "listInvites", M_GET, "GET, HEAD", invite_handle_list },
-    { "removeInvite/", M_DELETE, "DELETE", invite_handle_remove },
-    { "useInviteToken", M_POST, "POST", invite_handle_use },
-    { "validateInviteToken", M_POST, "POST", invite_handle_validate },
+    { INVITE_EP_FIND_OR_CREATE, "findOrCreateInvite", M_POST, "POST",
+      invite_handle_find_or_create },
+    { INVITE_EP_LIST, "listInvites", M_GET, "GET, HEAD", invite_handle_list },
+    { INVITE_EP_REMOVE, "removeInvite/", M_DELETE, "DELETE",
+      invite_handle_remove },
+    { INVITE_EP_USE, "useInviteToken", M_POST, "POST", invite_handle_use },
+    { INVITE_EP_VALIDATE, "validateInviteToken", M_POST, "POST",
+      invite_handle_validate },
 };
 
 #define API_PREFIX "/api/v1/"
@@ -84,6 +88,7 @@ static int invite_handler(request_rec *r)
         return DECLINED;
     }
     route = route_for(r->uri);
+    invite_status_begin(r, route ? route->endpoint : INVITE_EP_OTHER);
     if (!route) {
         ap_discard_request_body(r);
         return invite_http_send_json(r, HTTP_NOT_FOUND,
@@ -171,6 +176,7 @@ static int invite_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     if (invite_ratelimit_post_config(pconf, ptemp, s) != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;   /* logged */
     }
+    invite_status_post_config(pconf, s);   /* optional: logs, never fails */
     return OK;
 }
 
@@ -192,7 +198,6 @@ static void invite_child_init(apr_pool_t *pchild, server_rec *s)
 
 static void invite_register_hooks(apr_pool_t *p)
 {
-    (void)p;
     ap_hook_pre_config(invite_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(invite_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(invite_child_init, NULL, NULL, APR_HOOK_MIDDLE);
@@ -201,6 +206,7 @@ static void invite_register_hooks(apr_pool_t *p)
     ap_hook_map_to_storage(invite_map_to_storage, NULL, NULL,
                            APR_HOOK_FIRST);
     ap_hook_handler(invite_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    invite_status_register_hooks(p);
     ap_hook_optional_fn_retrieve(invite_optional_fn_retrieve, NULL, NULL,
                                  APR_HOOK_MIDDLE);
 }

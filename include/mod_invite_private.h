@@ -16,6 +16,7 @@
 #include "invite_core.h"
 #include "invite_cache.h"
 #include "invite_sql.h"
+#include "invite_status.h"
 
 extern module AP_MODULE_DECLARE_DATA invite_module;
 #ifndef INVITE_NO_APLOG_USE_MODULE
@@ -267,5 +268,18 @@ int invite_handle_list(request_rec *r, const invite_dir_cfg_t *cfg);
 int invite_handle_remove(request_rec *r, const invite_dir_cfg_t *cfg);
 int invite_handle_use(request_rec *r, const invite_dir_cfg_t *cfg);
 int invite_handle_validate(request_rec *r, const invite_dir_cfg_t *cfg);
+
+/* -------------------------------------------------- mod_status counters */
+
+/* src/mod_invite_status.c: host-wide counters in mod_slotmem_shm, shown
+ * by mod_status.  Without mod_slotmem_shm they are off (logged once). */
+void invite_status_post_config(apr_pool_t *pconf, server_rec *s);
+void invite_status_register_hooks(apr_pool_t *p);
+/* The request is counted (under `ep`) when it is logged. */
+void invite_status_begin(request_rec *r, invite_endpoint_e ep);
+/* The request used the database from `since` until now (a connection, a
+ * statement, a wait for the writer lock). */
+void invite_status_db_time(request_rec *r, apr_time_t since);
+void invite_status_note_created(request_rec *r);
 
 #endif

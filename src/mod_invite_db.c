@@ -84,6 +84,7 @@ invite_db_t *invite_db_acquire(request_rec *r)
 {
     ap_dbd_t *dbd;
     invite_db_t *db;
+    apr_time_t t0;
 
     if (!dbd_acquire_fn) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, INVLOGNO(00101)
@@ -91,7 +92,9 @@ invite_db_t *invite_db_acquire(request_rec *r)
         return NULL;
     }
     /* mod_dbd logs why when it has no connection to give. */
+    t0 = apr_time_now();
     dbd = dbd_acquire_fn(r);
+    invite_status_db_time(r, t0);
     if (!dbd) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, INVLOGNO(00102)
                       "no database connection from mod_dbd (see its "
@@ -287,9 +290,9 @@ static invite_db_rc_e execute(invite_db_t *db, invite_stmt_e stmt, int nargs,
     return classify(db, db->engine->statements[stmt].label, rv, up, msg);
 }
 
-invite_db_rc_e invite_db_select(invite_db_t *db, invite_stmt_e stmt,
-                                int nargs, const char **args,
-                                apr_array_header_t **rows, int *ncols)
+static invite_db_rc_e select_rows(invite_db_t *db, invite_stmt_e stmt,
+                                  int nargs, const char **args,
+                                  apr_array_header_t **rows, int *ncols)
 {
     ap_dbd_t *d = db->dbd;
     apr_pool_t *p = db->r->pool;
@@ -329,11 +332,29 @@ invite_db_rc_e invite_db_select(invite_db_t *db, invite_stmt_e stmt,
     return INVITE_DB_OK;
 }
 
+/* The statements, timed for the server-status page (rows included:
+ * sqlite3 steps through them as they are fetched). */
+invite_db_rc_e invite_db_select(invite_db_t *db, invite_stmt_e stmt,
+                                int nargs, const char **args,
+                                apr_array_header_t **rows, int *ncols)
+{
+    apr_time_t t0 = apr_time_now();
+    invite_db_rc_e rc = select_rows(db, stmt, nargs, args, rows, ncols);
+
+    invite_status_db_time(db->r, t0);
+    return rc;
+}
+
 invite_db_rc_e invite_db_query(invite_db_t *db, invite_stmt_e stmt,
                                int nargs, const char **args, int *nrows)
 {
+    apr_time_t t0 = apr_time_now();
+    invite_db_rc_e rc;
+
     *nrows = 0;
-    return execute(db, stmt, nargs, args, NULL, nrows);
+    rc = execute(db, stmt, nargs, args, NULL, nrows);
+    invite_status_db_time(db->r, t0);
+    return rc;
 }
 
 void invite_db_write_unlock(invite_db_t *db)
@@ -353,16 +374,19 @@ static apr_status_t release_forgotten_lock(void *data)
 invite_db_rc_e invite_db_write_lock(invite_db_t *db)
 {
     apr_status_t lrv;
+    apr_time_t t0;
 
     if (is_pgsql(db) || !sqlite_writer || db->writer_locked) {
         return INVITE_DB_OK;
     }
     /* Bounded: behind an outside writer that keeps the database locked,
      * each holder waits ~1.6 s for SQLite; queued requests give up. */
+    t0 = apr_time_now();
     lrv = apr_global_mutex_timedlock(sqlite_writer, WRITER_WAIT);
     if (lrv == APR_ENOTIMPL) {
         lrv = apr_global_mutex_lock(sqlite_writer);
     }
+    invite_status_db_time(db->r, t0);   /* waiting for another writer */
     if (lrv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, lrv, db->r, INVLOGNO(00109)
                       "could not take the SQLite writer lock");
@@ -393,6 +417,7 @@ invite_db_rc_e invite_db_begin(invite_db_t *db)
 {
     ap_dbd_t *d = db->dbd;
     invite_db_rc_e rc;
+    apr_time_t t0;
     int rv;
 
     /* apr-util's pgsql driver writes through a NULL transaction when BEGIN
@@ -409,7 +434,9 @@ invite_db_rc_e invite_db_begin(invite_db_t *db)
     }
     db->txn = NULL;
     /* sqlite3: BEGIN IMMEDIATE, the write lock up front. */
+    t0 = apr_time_now();
     rv = apr_dbd_transaction_start(d->driver, db->r->pool, d->handle, &db->txn);
+    invite_status_db_time(db->r, t0);
     if (rv != 0) {
         const char *msg = error_text(db, rv);
         rc = classify(db, "BEGIN", rv, connected(db), msg);
@@ -425,6 +452,7 @@ invite_db_rc_e invite_db_begin(invite_db_t *db)
 invite_db_rc_e invite_db_end(invite_db_t *db, int commit)
 {
     ap_dbd_t *d = db->dbd;
+    apr_time_t t0;
     int rv;
 
     if (!db->in_transaction) {
@@ -437,7 +465,9 @@ invite_db_rc_e invite_db_end(invite_db_t *db, int commit)
     }
     /* Returns 0 after an automatic rollback too: callers pass commit only
      * when every statement succeeded. */
+    t0 = apr_time_now();
     rv = apr_dbd_transaction_end(d->driver, db->r->pool, db->txn);
+    invite_status_db_time(db->r, t0);
     if (rv != 0) {
         const char *msg = error_text(db, rv);
         invite_db_rc_e rc = classify(db, commit ? "COMMIT" : "ROLLBACK", rv,

@@ -138,6 +138,9 @@ static invite_db_rc_e sqlite_insert_alone(find_request_t *q,
         invite_db_write_unlock(q->db);
     }
     *done = rc == INVITE_DB_OK && nrows == 1;
+    if (*done) {
+        invite_status_note_created(q->r);   /* autocommitted */
+    }
     return rc;
 }
 
@@ -149,7 +152,7 @@ static invite_db_rc_e create_invite(find_request_t *q, invite_record_t *inv)
 {
     int in_txn = q->db->engine->id == INVITE_ENGINE_SQLITE3;
     invite_db_rc_e rc = INVITE_DB_OK;
-    int attempt, done = 0;
+    int attempt, done = 0, inserted = 0;
 
     if (in_txn) {
         rc = sqlite_insert_alone(q, inv, &done);
@@ -183,7 +186,7 @@ static invite_db_rc_e create_invite(find_request_t *q, invite_record_t *inv)
                                  + INVITE_CREATE_INSERT_ARGS, c.args, &nrows);
         }
         if (rc != INVITE_DB_OK || nrows == 1) {
-            done = (rc == INVITE_DB_OK);
+            done = inserted = (rc == INVITE_DB_OK);
             break;
         }
         /* Someone holds the slot (or, rarely, the id was taken). */
@@ -197,7 +200,10 @@ static invite_db_rc_e create_invite(find_request_t *q, invite_record_t *inv)
     }
     if (in_txn) {
         invite_db_rc_e end = invite_db_end(q->db, rc == INVITE_DB_OK);
-        return rc != INVITE_DB_OK ? rc : end;
+        rc = rc != INVITE_DB_OK ? rc : end;
+    }
+    if (rc == INVITE_DB_OK && inserted) {
+        invite_status_note_created(q->r);
     }
     return rc;
 }

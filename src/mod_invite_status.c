@@ -1,0 +1,143 @@
+/*
+ * mod_invite_status.c - mod_invite's lines on the server-status page.
+ *
+ * The counters (include/invite_status.h) live in one slot of
+ * mod_slotmem_shm, created by the parent before the children are forked,
+ * so that every child process adds to the same memory with atomic
+ * operations: the page shows the whole host, whichever child serves it.
+ * The slot is named, so a graceful restart keeps the counts.
+ */
+#include <apr_strings.h>
+#include <ap_provider.h>
+#include <ap_slotmem.h>
+#include <http_protocol.h>
+#include <mod_status.h>
+
+#include "mod_invite_private.h"
+
+#define STATUS_SLOT_NAME "mod_invite_status"
+
+static invite_status_t *counters;   /* NULL: counting is off */
+
+/* What the request being served has done so far. */
+static invite_status_request_t *request_of(request_rec *r)
+{
+    return ap_get_module_config(r->request_config, &invite_module);
+}
+
+void invite_status_post_config(apr_pool_t *pconf, server_rec *s)
+{
+    const ap_slotmem_provider_t *shm;
+    ap_slotmem_instance_t *slot = NULL;
+    apr_status_t rv;
+    void *mem = NULL;
+
+    counters = NULL;
+    shm = ap_lookup_provider(AP_SLOTMEM_PROVIDER_GROUP, "shm",
+                             AP_SLOTMEM_PROVIDER_VERSION);
+    if (!shm) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, INVLOGNO(00801)
+                     "mod_slotmem_shm is not loaded: no mod_invite "
+                     "counters on the server-status page");
+        return;
+    }
+    rv = shm->create(&slot, STATUS_SLOT_NAME, sizeof(invite_status_t), 1, 0,
+                     pconf);
+    if (rv == APR_SUCCESS) {
+        rv = shm->dptr(slot, 0, &mem);
+    }
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, INVLOGNO(00802)
+                     "could not create the shared memory for mod_invite's "
+                     "server-status counters; they are off");
+        return;   /* counting is optional, serving is not */
+    }
+    counters = mem;
+}
+
+void invite_status_begin(request_rec *r, invite_endpoint_e ep)
+{
+    invite_status_request_t *req;
+
+    if (!counters) {
+        return;
+    }
+    req = apr_pcalloc(r->pool, sizeof(*req));
+    req->endpoint = ep;
+    ap_set_module_config(r->request_config, &invite_module, req);
+}
+
+void invite_status_db_time(request_rec *r, apr_time_t since)
+{
+    invite_status_request_t *req = request_of(r);
+
+    if (req) {
+        req->used_db = 1;
+        req->db_time += apr_time_now() - since;
+    }
+}
+
+void invite_status_note_created(request_rec *r)
+{
+    invite_status_request_t *req = request_of(r);
+
+    if (req) {
+        req->created = 1;
+    }
+}
+
+/* Counted when logged: r->status is then what was sent. */
+static int invite_status_log_transaction(request_rec *r)
+{
+    invite_status_request_t *req = request_of(r);
+
+    if (req && counters) {
+        req->status = r->status;
+        invite_status_record(counters, req);
+    }
+    return DECLINED;
+}
+
+static int invite_status_hook(request_rec *r, int flags)
+{
+    invite_status_t snap;
+    int ep, cls;
+
+    if (!counters) {
+        return OK;
+    }
+    snap = *counters;   /* each field read whole; a moment's skew is fine */
+    if (flags & AP_STATUS_SHORT) {
+        ap_rputs(invite_status_auto(r->pool, &snap), r);
+        return OK;
+    }
+    ap_rputs("<hr />\n<h2>mod_invite</h2>\n", r);
+    ap_rputs("<table border=\"1\"><tr><th>endpoint</th><th>1xx</th>"
+             "<th>2xx</th><th>3xx</th><th>4xx</th><th>5xx</th></tr>\n", r);
+    for (ep = 0; ep < INVITE_EP_COUNT; ep++) {
+        ap_rprintf(r, "<tr><td>%s</td>",
+                   invite_status_endpoint_name((invite_endpoint_e)ep));
+        for (cls = 0; cls < INVITE_STATUS_CLASSES; cls++) {
+            ap_rprintf(r, "<td>%u</td>", snap.requests[ep][cls]);
+        }
+        ap_rputs("</tr>\n", r);
+    }
+    ap_rprintf(r, "</table>\n<dl><dt>Invites created: %u</dt>\n"
+               "<dt>401 answers: %u</dt>\n<dt>503 answers: %u</dt>\n"
+               "<dt>Requests that used the database: %u; database time "
+               "per request: mean %" APR_UINT64_T_FMT " us, max %u us</dt>"
+               "</dl>\n",
+               snap.created, snap.unauthorized, snap.unavailable,
+               snap.db_requests, invite_status_db_mean_us(&snap),
+               snap.db_time_max_us);
+    return OK;
+}
+
+void invite_status_register_hooks(apr_pool_t *p)
+{
+    (void)p;
+    ap_hook_log_transaction(invite_status_log_transaction, NULL, NULL,
+                            APR_HOOK_MIDDLE);
+    APR_OPTIONAL_HOOK(ap, status_hook, invite_status_hook, NULL, NULL,
+                      APR_HOOK_MIDDLE);
+}
