@@ -25,7 +25,9 @@ static void *APR_THREAD_FUNC hammer(apr_thread_t *t, void *data)
                                         (apr_interval_time_t)(id * 1000 + i % 7) };
         invite_status_record(&shared, &req);
     }
-    apr_thread_exit(t, APR_SUCCESS);
+    /* Returns rather than apr_thread_exit(): pthread_exit's unwinding
+     * trips ASan's stack checks (make unit-sanitize). */
+    (void)t;
     return NULL;
 }
 
