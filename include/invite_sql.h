@@ -10,6 +10,11 @@
 #ifndef INVITE_SQL_H
 #define INVITE_SQL_H
 
+/* The schema version this build reads and writes: the highest
+ * schema_version.version of a database it serves (conf/schema-*.sql are
+ * version 1; conf/migrations/ hold the later steps). */
+#define INVITE_SCHEMA_VERSION 1
+
 typedef enum {
     INVITE_STMT_FIND,          /* auth + permission + room + live invite */
     INVITE_STMT_FIND_INVITE,   /* the live invite alone (InviteAuthCache) */
