@@ -9,7 +9,8 @@
 # (scripts/sanitizer-scan.pl).  See README, Sanitizers.
 #
 # INVITE_TEST_QUICK=1 (make mutate): only the named Apache::Test files, on
-# SQLite, without the unit tests, fuzzing and install check.
+# SQLite (INVITE_TEST_ENGINES="sqlite3 pgsql" for both), without the unit
+# tests, fuzzing and install check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -161,18 +162,28 @@ fi
 export INVITE_TEST_PORT
 
 TEST_FILES=("$@")
-run_suite sqlite3
+# INVITE_TEST_ENGINES picks the engines (default: both; quick: sqlite3).
+engines=${INVITE_TEST_ENGINES:-sqlite3 pgsql}
+[ -n "$quick" ] && engines=${INVITE_TEST_ENGINES:-sqlite3}
+for engine in $engines; do
+  case $engine in
+  sqlite3) run_suite sqlite3 ;;
+  pgsql)
+    as_test_user "$work/scripts/pg-cluster.sh" start "$work/pg" > "$work/pg.env"
+    pg_started=1
+    # shellcheck disable=SC1090
+    . "$work/pg.env"
+    export INVITE_TEST_PG_DSN INVITE_TEST_PG_PARAMS
+    run_suite pgsql ;;
+  *) echo "INVITE_TEST_ENGINES: unknown engine '$engine'" >&2; exit 2 ;;
+  esac
+done
+total=$(awk '{ s += $1 } END { print s + 0 }' "$INVITE_TEST_TOTALS")
+[ "$total" -gt 0 ] || { echo "FAIL: no test ran" >&2; exit 1; }
 if [ -n "$quick" ]; then
-  echo "mod_invite (quick, SQLite only): $(awk '{ s += $1 } END { print s }' "$INVITE_TEST_TOTALS") passed, 0 failed"
+  echo "mod_invite (quick, $engines): $total passed, 0 failed"
   exit 0
 fi
-
-as_test_user "$work/scripts/pg-cluster.sh" start "$work/pg" > "$work/pg.env"
-pg_started=1
-# shellcheck disable=SC1090
-. "$work/pg.env"
-export INVITE_TEST_PG_DSN INVITE_TEST_PG_PARAMS
-run_suite pgsql
 echo "== all suites passed"
-echo "mod_invite: $(awk '{ s += $1 } END { print s }' "$INVITE_TEST_TOTALS") passed, 0 failed"
+echo "mod_invite: $total passed, 0 failed"
 rm -f "$INVITE_TEST_TOTALS"
