@@ -16,6 +16,7 @@ PACKAGES=(
   # restarts under load (t/api/25_graceful.t) and make bench
   wrk
   redis-server          # t/api/17_rate_limit_redis.t (shared limits)
+  pgbouncer             # t/api/27_pgbouncer.t (PostgreSQL through a pooler)
   "$@"
 )
 

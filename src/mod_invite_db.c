@@ -3,6 +3,7 @@
  * connection, with the error mapping and the pgsql reconnect repair.
  */
 #include <apr_strings.h>
+#include <apr_atomic.h>
 #include <apr_optional.h>
 #include <apr_global_mutex.h>
 #include <util_mutex.h>
@@ -190,6 +191,30 @@ static int transient(const char *msg)
     return timed_out(msg) || mentions(msg, unavailable);
 }
 
+/* A named statement the server session does not know even after it was
+ * prepared again: the PREPAREs ran in one server session and the statement
+ * in another, as behind a pooler in transaction or statement mode (README,
+ * "PgBouncer").  The request is not at fault, so it is a 503, and the
+ * process says once what the likely cause is. */
+static int statement_lost(invite_db_t *db, const char *msg)
+{
+    static apr_uint32_t hinted;
+
+    if (!is_pgsql(db) || !strstr(msg, "prepared statement")
+        || !strstr(msg, "does not exist")) {
+        return 0;
+    }
+    if (apr_atomic_cas32(&hinted, 1, 0) == 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(00850)
+                      "PostgreSQL lost this connection's prepared statements "
+                      "again right after they were prepared: is a pooler in "
+                      "transaction or statement mode (PgBouncer pool_mode) "
+                      "between httpd and the server?  mod_invite needs "
+                      "session pooling (README, PgBouncer); answering 503");
+    }
+    return 1;
+}
+
 /* `up` is connected(db) as the caller last saw it, so that a lost server
  * is not reconnected to twice in one request; `msg` is error_text() from
  * before that check. */
@@ -198,7 +223,8 @@ static invite_db_rc_e classify(invite_db_t *db, const char *what, int rv,
 {
     int unavailable = !up || transient(msg)
         || (!is_pgsql(db) && (rv == 5 /* SQLITE_BUSY */
-                              || rv == 6 /* SQLITE_LOCKED */));
+                              || rv == 6 /* SQLITE_LOCKED */))
+        || statement_lost(db, msg);
 
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(00103)
                   "%s failed (%s, code %d): %s", what,

@@ -179,22 +179,29 @@ package InviteTest;
 # sanitizer too (t/sanitizer/httpd).
 sub httpd { $ENV{INVITE_TEST_HTTPD} || '/usr/sbin/apache2' }
 
+# A TCP port on 127.0.0.1 that nothing listens on.
+sub free_port {
+    require IO::Socket::INET;
+    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0)
+        or die "no free port: $!";
+    my $p = $s->sockport;
+    close $s;
+    return $p;
+}
+
 # A second, independent httpd with mod_invite on the same database (the
 # engine's t/conf/invite-db.conf), for multi-host tests.  Options: name
-# (its directory under t/var, default host2) and conf (server-level
-# directives; default InviteRateLimit off, so that it needs no socache).
+# (its directory under t/var, default host2), conf (server-level
+# directives; default InviteRateLimit off, so that it needs no socache)
+# and db (the mod_dbd directives, in place of t/conf/invite-db.conf).
 sub start_second_host {
     my ($top, %o) = @_;
     my $dir = "$top/t/var/" . ($o{name} // 'host2');
     my $conf = $o{conf} // 'InviteRateLimit off';
+    my $db = $o{db} // qq{Include "$top/t/conf/invite-db.conf"};
     require File::Path;
     File::Path::make_path("$dir/run");
-    my $port = do {
-        require IO::Socket::INET;
-        my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0)
-            or die "no free port: $!";
-        my $p = $s->sockport; close $s; $p;
-    };
+    my $port = free_port();
     my $mods = '/usr/lib/apache2/modules';
     open my $fh, '>', "$dir/httpd.conf" or die $!;
     print $fh <<"CONF";
@@ -212,7 +219,7 @@ LoadModule invite_module $top/.libs/mod_invite.so
 StartServers 2
 ThreadsPerChild 16
 MaxRequestWorkers 32
-Include "$top/t/conf/invite-db.conf"
+$db
 InviteDBD On
 $conf
 <Location /api/v1>
