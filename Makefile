@@ -24,7 +24,8 @@ GLUE_SRC = mod_invite.c src/mod_invite_config.c src/mod_invite_http.c \
            src/handle/invite_handle_find_or_create.c \
            src/handle/invite_handle_common.c src/handle/invite_handle_list.c \
            src/handle/invite_handle_remove.c src/handle/invite_handle_use.c \
-           src/handle/invite_handle_validate.c
+           src/handle/invite_handle_validate.c \
+           src/handle/invite_handle_log.c
 HEADERS  = $(wildcard include/*.h)
 
 MODULE   = .libs/mod_invite.so
