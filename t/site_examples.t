@@ -77,6 +77,8 @@ sub site {
     spew("$d/site.conf", $text);
     my $listen = $o{listen} ? "Listen 127.0.0.1:$port $o{listen}" : '';
     spew("$d/httpd.conf", InviteTest::extra_host_conf($d) . <<CONF);
+# Debian's default level: notices, such as the version line, still show.
+LogLevel warn
 LoadModule reqtimeout_module $mods/mod_reqtimeout.so
 LoadModule socache_shmcb_module $mods/mod_socache_shmcb.so
 $o{modules}
