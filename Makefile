@@ -2,6 +2,7 @@
 #
 #   make            build .libs/mod_invite.so with apxs
 #   make install    install the module and Debian's mods-available files
+#   make uninstall  remove what make install installed (never a database)
 #   make unit       C unit tests of the httpd-free core
 #   make fuzz       libFuzzer harnesses over the core (FUZZ_SECONDS each)
 #   make test       everything (installs missing packages; see README)
@@ -24,7 +25,8 @@ GLUE_SRC = mod_invite.c src/mod_invite_config.c src/mod_invite_http.c \
            src/handle/invite_handle_find_or_create.c \
            src/handle/invite_handle_common.c src/handle/invite_handle_list.c \
            src/handle/invite_handle_remove.c src/handle/invite_handle_use.c \
-           src/handle/invite_handle_validate.c
+           src/handle/invite_handle_validate.c \
+           src/handle/invite_handle_log.c
 HEADERS  = $(wildcard include/*.h)
 
 MODULE   = .libs/mod_invite.so
@@ -46,16 +48,34 @@ $(MODULE): $(CORE_SRC) $(GLUE_SRC) $(HEADERS)
 # ---------------------------------------------------------------- install
 SYSCONFDIR := $(shell $(APXS) -q SYSCONFDIR 2>/dev/null)
 LIBEXECDIR := $(shell $(APXS) -q LIBEXECDIR 2>/dev/null)
+SHAREDIR    = /usr/share/mod-invite
+# What make install puts there, and so what make uninstall removes.
+MODS_FILES  = invite.load invite.conf
+SHARE_FILES = schema-sqlite3.sql schema-pgsql.sql site-example.conf \
+              site-example-tls.conf
 install: $(MODULE)
 	install -d $(DESTDIR)$(LIBEXECDIR)
 	$(APXS) -S LIBEXECDIR=$(DESTDIR)$(LIBEXECDIR) -i -n invite mod_invite.la
 	install -d $(DESTDIR)$(SYSCONFDIR)/mods-available
-	install -m 644 conf/invite.load $(DESTDIR)$(SYSCONFDIR)/mods-available/invite.load
-	install -m 644 conf/invite.conf $(DESTDIR)$(SYSCONFDIR)/mods-available/invite.conf
-	install -d $(DESTDIR)/usr/share/mod-invite
-	install -m 644 conf/schema-sqlite3.sql conf/schema-pgsql.sql \
-	    conf/site-example.conf $(DESTDIR)/usr/share/mod-invite/
+	install -m 644 $(addprefix conf/,$(MODS_FILES)) \
+	    $(DESTDIR)$(SYSCONFDIR)/mods-available/
+	install -d $(DESTDIR)$(SHAREDIR)
+	install -m 644 $(addprefix conf/,$(SHARE_FILES)) $(DESTDIR)$(SHAREDIR)/
 	@echo "Now: a2enmod invite, create the database (README), reload apache2."
+
+# Removes what make install put there, nothing else: never a database
+# (/var/lib/mod-invite or PostgreSQL), never a site that copied an
+# example.  Refuses while the module is enabled: apache2 would not start.
+uninstall:
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/mods-enabled/invite.load ]; then \
+	    echo "mod_invite is enabled: a2dismod invite (and a2dissite the" \
+	         "sites that use it) first, then make uninstall." >&2; exit 1; fi
+	rm -f $(DESTDIR)$(LIBEXECDIR)/mod_invite.so
+	rm -f $(addprefix $(DESTDIR)$(SYSCONFDIR)/mods-available/,$(MODS_FILES))
+	rm -f $(addprefix $(DESTDIR)$(SHAREDIR)/,$(SHARE_FILES))
+	[ ! -d $(DESTDIR)$(SHAREDIR) ] || rmdir --ignore-fail-on-non-empty $(DESTDIR)$(SHAREDIR)
+	@echo "Removed mod_invite.  Databases were left alone (e.g." \
+	      "/var/lib/mod-invite): remove them yourself if you no longer need them."
 
 # Prints the prepared statements (make sql).
 build/invite-sql-dump: tools/invite_sql_dump.c src/invite_sql.c include/invite_sql.h
@@ -143,7 +163,7 @@ clean:
 	    src/handle/*.lo src/handle/*.slo src/handle/*.o src/.libs src/handle/.libs
 	-[ -f t/TEST ] || perl t/TEST.PL -clean >/dev/null 2>&1 || true
 
-.PHONY: all install unit unit-sanitize test test-asan test-valgrind run clean sql
+.PHONY: all install uninstall unit unit-sanitize test test-asan test-valgrind run clean sql
 
 # ------------------------------------------------------------------ bench
 # make bench: SQLite and PostgreSQL against a static file (bench/results.md);

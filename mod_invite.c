@@ -18,8 +18,11 @@
 #include <http_request.h>
 #include <http_core.h>
 #include <ap_expr.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "mod_invite_private.h"
+#include "invite_version.h"
 
 typedef struct {
     invite_endpoint_e endpoint;  /* its line on the server-status page */
@@ -177,6 +180,11 @@ static int invite_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         return HTTP_INTERNAL_SERVER_ERROR;   /* logged */
     }
     invite_status_post_config(pconf, s);   /* optional: logs, never fails */
+    /* The libraries' versions as loaded, not as built against. */
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, INVLOGNO(00750)
+                 "mod_invite " INVITE_VERSION " (jansson %s, OpenSSL %s) "
+                 "configured", jansson_version_str(),
+                 OpenSSL_version(OPENSSL_VERSION_STRING));
     return OK;
 }
 

@@ -1,7 +1,7 @@
 -- mod_invite schema for SQLite (apr_dbd driver "sqlite3").
 --
 -- Create it before httpd starts (mod_dbd prepares statements when it opens
--- a connection):   sqlite3 /var/lib/invite/invite.db < schema-sqlite3.sql
+-- a connection):   sqlite3 /var/lib/mod-invite/invite.db < schema-sqlite3.sql
 -- Ids are Rocket.Chat's string ids; times are epoch milliseconds, UTC.
 -- The PostgreSQL twin is schema-pgsql.sql: same tables, same meaning.
 

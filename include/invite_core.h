@@ -131,6 +131,18 @@ typedef struct {
     int nfields;
 } invite_schema_t;
 
+/* How Rocket.Chat's router reads a body of this Content-Type (may be
+ * NULL): only JSON and form bodies become parameters; the others are
+ * ignored (the route sees {}). */
+typedef enum {
+    INVITE_BODY_JSON,        /* application/json anywhere in the value */
+    INVITE_BODY_FORM,        /* application/x-www-form-urlencoded */
+    INVITE_BODY_MULTIPART,   /* multipart/form-data: left to routes */
+    INVITE_BODY_OTHER,       /* any other type */
+    INVITE_BODY_NO_TYPE      /* no Content-Type at all */
+} invite_body_kind_e;
+invite_body_kind_e invite_body_kind(const char *content_type);
+
 /* Parses a request body the way Rocket.Chat's router does for the given
  * Content-Type (may be NULL).  Never fails: unparseable JSON is {}.
  * The caller owns the returned reference (json_decref). */

@@ -31,6 +31,8 @@ typedef enum {
     INVITE_STMT_USE,           /* count a use if the invite is still live
                                 * (pgsql: and subscribe, one statement) */
     INVITE_STMT_USE_JOIN,      /* sqlite3: subscribe, in USE's transaction */
+    INVITE_STMT_AUTH_FAILURE,  /* why a caller failed authentication (only
+                                * run for the debug log) */
     INVITE_STMT_COUNT
 } invite_stmt_e;
 
@@ -86,6 +88,17 @@ enum {
     INVITE_AUTH_COL_GRANTED,       /* create-invite-links, global roles */
     INVITE_AUTH_COL_BYPASS,        /* api-bypass-rate-limit, global roles */
     INVITE_AUTH_COL_COUNT
+};
+
+/* Columns of INVITE_STMT_AUTH_FAILURE: one row per login token of the
+ * user whatever its age, or one row with NULL token columns when it has
+ * none.  Args: user id x2. */
+enum {
+    INVITE_AUTH_FAILURE_COL_USER,        /* 1 when the users row exists */
+    INVITE_AUTH_FAILURE_COL_HASH,        /* a hashed_token, or NULL */
+    INVITE_AUTH_FAILURE_COL_CREATED_AT,  /* its created_at, NULL: never
+                                          * expires */
+    INVITE_AUTH_FAILURE_COL_COUNT
 };
 
 /* Columns of INVITE_STMT_VALIDATE (no row: no such invite).  Arg: token. */

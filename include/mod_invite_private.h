@@ -225,6 +225,28 @@ int invite_authenticate(request_rec *r, const invite_dir_cfg_t *cfg,
 int invite_authorize_admin(request_rec *r, const invite_dir_cfg_t *cfg,
                            const char *route, invite_db_t **db, int *done);
 
+/* ------------------------------------------------- operator debug logs */
+
+/* src/handle/invite_handle_log.c: why a request was refused, at LogLevel
+ * debug for the module (INVLOGNO 007xx); each returns at once, before
+ * any allocation, when debug is off for r.  The user id and the request
+ * path are named, never a token or its hash. */
+void invite_log_missing_credentials(request_rec *r, const char *user_id);
+/* 401 with both headers: no such user, no token matches, or the token
+ * expired (InviteLoginExpiration); runs INVITE_STMT_AUTH_FAILURE on db
+ * (only when debug is on).  NULL-safe. */
+void invite_log_auth_failure(invite_db_t *db, const invite_dir_cfg_t *cfg,
+                             const char *user_id, const char *token_hash);
+/* not_authorized: create-invite-links missing for the room (rid), or
+ * from the global roles (rid NULL: listInvites, removeInvite). */
+void invite_log_not_permitted(request_rec *r, const char *user_id,
+                              const char *rid);
+void invite_log_invalid_room(request_rec *r, const char *user_id,
+                             const char *rid, int subscribed, int room_exists);
+/* A body whose Content-Type makes Rocket.Chat ignore it. */
+void invite_log_body_ignored(request_rec *r, const char *content_type,
+                             apr_size_t len);
+
 /* ----------------------------------------------------------- rate limit */
 
 /* Rocket.Chat's API rate limiter (spec section 7), in

@@ -2,7 +2,10 @@
 # Checks `make install` into a staging root, then `a2enmod invite` there
 # (a2enmod honours APACHE_CONFDIR and friends): the module and both
 # mods-available files land, and enabling it pulls in mod_dbd and
-# mod_socache_shmcb (the rate limit's default cache).
+# mod_socache_shmcb (the rate limit's default cache).  Then `make
+# uninstall`: refused while the module is enabled, and after a2dismod it
+# removes every file make install put there and nothing else (a database
+# stays).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 stage=$(mktemp -d /tmp/mod-invite-install.XXXXXX)
@@ -19,6 +22,8 @@ check "invite.load declares its dependencies on dbd and socache_shmcb" 'grep -qx
 check "invite.load loads the installed module" 'grep -q "^LoadModule invite_module $libexec/mod_invite.so" "$conf/mods-available/invite.load"'
 check "invite.conf installed" '[ -f "$conf/mods-available/invite.conf" ]'
 check "schemas installed for operators" '[ -f "$stage/usr/share/mod-invite/schema-sqlite3.sql" ] && [ -f "$stage/usr/share/mod-invite/schema-pgsql.sql" ]'
+check "both example sites installed" '[ -f "$stage/usr/share/mod-invite/site-example.conf" ] && [ -f "$stage/usr/share/mod-invite/site-example-tls.conf" ]'
+installed=$(cd "$stage" && find . ! -type d | sort)
 
 cp /etc/apache2/mods-available/dbd.load /etc/apache2/mods-available/socache_shmcb.load \
    "$conf/mods-available/"
@@ -30,6 +35,26 @@ check "mods-enabled/invite.load and invite.conf" '[ -L "$conf/mods-enabled/invit
 check "mods-enabled/dbd.load and socache_shmcb.load" '[ -L "$conf/mods-enabled/dbd.load" ] && [ -L "$conf/mods-enabled/socache_shmcb.load" ]'
 check "the installed module has only invite_-prefixed public symbols" \
   '[ -f "$stage$libexec/mod_invite.so" ] && ! nm -D --defined-only "$stage$libexec/mod_invite.so" | awk "\$2 ~ /[TDB]/ {print \$3}" | grep -vE "^(invite_|_init$|_fini$)"'
+
+# make uninstall, with a database beside (it must stay).
+mkdir -p "$stage/var/lib/mod-invite"
+echo data > "$stage/var/lib/mod-invite/invite.db"
+out=$(make -s uninstall DESTDIR="$stage" 2>&1); rc=$?
+check "make uninstall refuses while invite is enabled" '[ $rc -ne 0 ] && printf "%s" "$out" | grep -q "a2dismod invite"'
+check "... and removes nothing" '[ -f "$stage$libexec/mod_invite.so" ] && [ -f "$conf/mods-available/invite.load" ]'
+APACHE_CONFDIR="$conf" APACHE_STATE_DIRECTORY="$stage/state" a2dismod -q invite >/dev/null 2>&1
+out=$(make -s uninstall DESTDIR="$stage" 2>&1); rc=$?
+check "make uninstall after a2dismod succeeds" '[ $rc -eq 0 ] || { echo "$out"; false; }'
+check "it says the databases are left alone" 'printf "%s" "$out" | grep -q "Databases were left alone"'
+left=$(cd "$stage" && for f in $installed; do [ -e "$f" ] || [ -L "$f" ] && echo "$f"; done)
+check "every file make install put there is gone ($(echo $installed | wc -w) files)" '[ -n "$installed" ] && [ -z "$left" ] || { echo "left: $left"; false; }'
+check "/usr/share/mod-invite is gone" '[ ! -e "$stage/usr/share/mod-invite" ]'
+# (./state is a2dismod's record that the admin disabled it.)
+check "nothing of ours is left anywhere in the staging root" '! (cd "$stage" && find . -mindepth 1 -name "*invite*" ! -path "./var/lib/mod-invite*" ! -path "./state/*") | grep .'
+check "the database is left alone" '[ "$(cat "$stage/var/lib/mod-invite/invite.db")" = data ]'
+check "what is not ours stays (dbd.load, the module directory)" '[ -f "$conf/mods-available/dbd.load" ] && [ -d "$stage$libexec" ]'
+out=$(make -s uninstall DESTDIR="$stage" 2>&1); rc=$?
+check "make uninstall again does no harm" '[ $rc -eq 0 ] || { echo "$out"; false; }'
 
 echo "install check: $pass passed, $fail failed"
 if [ -n "${INVITE_TEST_TOTALS:-}" ]; then echo "$pass" >> "$INVITE_TEST_TOTALS"; fi

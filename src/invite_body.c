@@ -210,22 +210,35 @@ static json_t *parse_form(const char *body, apr_size_t len)
     return obj;
 }
 
+invite_body_kind_e invite_body_kind(const char *content_type)
+{
+    /* The newest router tests multipart first and leaves it to routes. */
+    if (ct_has(content_type, "multipart/form-data"))
+        return INVITE_BODY_MULTIPART;
+    if (ct_has(content_type, "application/json"))
+        return INVITE_BODY_JSON;
+    if (ct_has(content_type, "application/x-www-form-urlencoded"))
+        return INVITE_BODY_FORM;
+    return content_type ? INVITE_BODY_OTHER : INVITE_BODY_NO_TYPE;
+}
+
 json_t *invite_body_parse(const char *content_type, const char *body,
                           apr_size_t len)
 {
     if (!body)
         len = 0;
-    /* The newest router tests multipart first and leaves it to routes. */
-    if (ct_has(content_type, "multipart/form-data"))
-        return json_object();
-    if (ct_has(content_type, "application/json"))
+    switch (invite_body_kind(content_type)) {
+    case INVITE_BODY_JSON:
         return parse_json(body ? body : "", len);
-    if (ct_has(content_type, "application/x-www-form-urlencoded"))
+    case INVITE_BODY_FORM:
         return parse_form(body, len);
-    /* Other or missing: upstream spreads the raw text into {"0":c0,...}.
-     * Those keys never name a schema field and ajv checks "required"
-     * before "additionalProperties", so {} gives the same first error. */
-    return json_object();
+    default:
+        /* Other or missing: upstream spreads the raw text into
+         * {"0":c0,...}.  Those keys never name a schema field and ajv
+         * checks "required" before "additionalProperties", so {} gives
+         * the same first error. */
+        return json_object();
+    }
 }
 
 /* ------------------------------------------------- JavaScript numbers */

@@ -138,6 +138,16 @@
     HOLDS_GLOBALLY("create-invite-links") "," \
     HOLDS_GLOBALLY("api-bypass-rate-limit")
 
+/* The debug log's reason for a failed authentication (never run
+ * otherwise): whether the user exists, and every login token of theirs
+ * with its created_at, expired or not; the caller compares the hashes in
+ * C, as for a login.  Args: user id x2. */
+#define AUTH_FAILURE_SQL(users, tokens) \
+    "SELECT CASE WHEN EXISTS (SELECT 1 FROM " users " WHERE u.id = %s)" \
+    "   THEN 1 ELSE 0 END, lt.hashed_token, lt.created_at" \
+    " FROM (SELECT 1 AS one) AS one_row" \
+    " LEFT JOIN " tokens " ON lt.user_id = %s"
+
 /* listInvites: every invite, in creation order (Rocket.Chat's e2e test
  * reads the first element as the oldest).  The whole table by design,
  * sorted: an index on created_at would tempt the find lookup's plan
@@ -220,6 +230,10 @@ static const invite_stmt_t sqlite3_statements[INVITE_STMT_COUNT] = {
         "INSERT INTO subscriptions (user_id, rid)"
         " SELECT %s, rid FROM invites WHERE id = %s AND " HAS_USERNAME("%s")
         " ON CONFLICT DO NOTHING" },
+    [INVITE_STMT_AUTH_FAILURE] = { "invite_auth_failure",
+        AUTH_FAILURE_SQL("users AS u INDEXED BY sqlite_autoindex_users_1",
+                         "login_tokens AS lt"
+                         " INDEXED BY sqlite_autoindex_login_tokens_1") },
 };
 
 static const invite_stmt_t pgsql_statements[INVITE_STMT_COUNT] = {
@@ -286,6 +300,8 @@ static const invite_stmt_t pgsql_statements[INVITE_STMT_COUNT] = {
         "  RETURNING uses)"
         " SELECT (SELECT count(*) FROM target), (SELECT count(*) FROM counted)" },
     [INVITE_STMT_USE_JOIN] = { "invite_use_join", NULL },
+    [INVITE_STMT_AUTH_FAILURE] = { "invite_auth_failure",
+        AUTH_FAILURE_SQL("users AS u", "login_tokens AS lt") },
 };
 
 static const invite_engine_t sqlite3_engine = {

@@ -23,6 +23,8 @@ my @tokens = map { @{ $_->[1] } } values %InviteTest::FIXTURE_USERS;
 push @tokens, map { "aged-$_" } qw(fresh d89 d91 d2 ancient pat);
 push @tokens, 'trip-token', map({ sprintf 'raceNew%06d-token', $_ } 1 .. 40),
               map({ sprintf 'lifeNew%06d-token', $_ } 1 .. 3), 'bouncer-token-1';
+push @tokens, 'ops-token-1', 'ops-old-token', 'ops-nl-token', "ops-nl-token\n",
+              'ops-ghost-token';   # t/api/26_operator_logs.t
 my @secrets = map { ($_, token_hash($_)) } @tokens;
 
 plan tests => 3 + @files;

@@ -51,6 +51,7 @@ int invite_credentials(request_rec *r, const char **user_id,
         if (ap_request_has_body(r)) {
             r->connection->keepalive = AP_CONN_CLOSE;
         }
+        invite_log_missing_credentials(r, *user_id);
         *done = invite_http_send_json(r, HTTP_UNAUTHORIZED,
                                       INVITE_JSON_UNAUTHORIZED);
         return 1;
@@ -63,15 +64,16 @@ int invite_read_params(request_rec *r, const invite_dir_cfg_t *cfg,
                        const invite_schema_t *schema, json_t **params,
                        const char **schema_error, int *done)
 {
-    const char *body = NULL;
+    const char *body = NULL, *type;
     apr_size_t len = 0;
 
     if (invite_http_read_body(r, invite_config_max_body(cfg), &body, &len,
                               done) != APR_SUCCESS) {
         return 1;
     }
-    *params = invite_body_parse(apr_table_get(r->headers_in, "Content-Type"),
-                                body, len);
+    type = apr_table_get(r->headers_in, "Content-Type");
+    invite_log_body_ignored(r, type, len);
+    *params = invite_body_parse(type, body, len);
     *schema_error = invite_schema_validate(r->pool, schema, *params);
     return 0;
 }
@@ -122,6 +124,7 @@ int invite_authenticate(request_rec *r, const invite_dir_cfg_t *cfg,
     }
     if (!invite_token_hash_in_list(token_hash,
                                    row[INVITE_AUTH_COL_TOKEN_HASHES])) {
+        invite_log_auth_failure(*db, cfg, caller->user_id, token_hash);
         *done = invite_http_send_json(r, HTTP_UNAUTHORIZED,
                                       INVITE_JSON_UNAUTHORIZED);
         return 1;
@@ -142,6 +145,7 @@ int invite_authorize_admin(request_rec *r, const invite_dir_cfg_t *cfg,
         return 1;
     }
     if (!caller.granted) {
+        invite_log_not_permitted(r, caller.user_id, NULL);
         *done = invite_http_send_json(r, HTTP_BAD_REQUEST,
             invite_json_meteor_error(r->pool, "not_authorized", NULL, NULL,
                                      NULL));

@@ -342,6 +342,28 @@ static int gather(find_request_t *q, const invite_dir_cfg_t *cfg,
     return 0;
 }
 
+/* The debug log of a refusal an operator may need explained. */
+static void log_refusal(const find_request_t *q, const invite_dir_cfg_t *cfg,
+                        const char *token_hash,
+                        const invite_find_facts_t *facts,
+                        invite_find_outcome_e outcome)
+{
+    switch (outcome) {
+    case INVITE_FIND_UNAUTHORIZED:
+        invite_log_auth_failure(q->db, cfg, q->user_id, token_hash);
+        break;
+    case INVITE_FIND_NOT_AUTHORIZED:
+        invite_log_not_permitted(q->r, q->user_id, q->rid);
+        break;
+    case INVITE_FIND_INVALID_ROOM:
+        invite_log_invalid_room(q->r, q->user_id, q->rid, facts->subscribed,
+                                facts->room_type != NULL);
+        break;
+    default:
+        break;
+    }
+}
+
 int invite_handle_find_or_create(request_rec *r, const invite_dir_cfg_t *cfg)
 {
     invite_find_facts_t facts = { 0 };
@@ -399,6 +421,7 @@ int invite_handle_find_or_create(request_rec *r, const invite_dir_cfg_t *cfg)
         return rc == INVITE_DB_OK ? send_invite(r, cfg, &inv)
                                   : invite_http_db_failure(r, rc);
     default:
+        log_refusal(&q, cfg, token_hash, &facts, outcome);
         body = invite_find_error_body(r->pool, outcome, &facts, &status);
         return invite_http_send_json(r, status, body);
     }

@@ -176,6 +176,9 @@ int invite_handle_use(request_rec *r, const invite_dir_cfg_t *cfg)
         return invite_http_send_json(r, HTTP_OK,
                                      invite_json_use(r->pool, &q.room));
     }
+    if (outcome == INVITE_USE_UNAUTHORIZED) {
+        invite_log_auth_failure(q.db, cfg, q.user_id, q.token_hash);
+    }
     body = invite_use_error_body(r->pool, outcome, &q.facts, &status);
     return invite_http_send_json(r, status, body);
 }

@@ -26,17 +26,9 @@ my $top = abs_path("$FindBin::Bin/../..");
 my $FIND = '/api/v1/findOrCreateInvite';
 my $BLOCKED = qr/^\{"success":false,"error":"Error, too many requests\. Please slow down\. You must wait \d+ seconds before trying this endpoint again\. \[error-too-many-requests\]"\}$/;
 
-sub free_port {
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0)
-        or die "no free port: $!";
-    my $p = $s->sockport;
-    close $s;
-    return $p;
-}
-
 # --- redis-server, bounded in time and always stopped -----------------
 my $redis_dir = tempdir('invite-redis.XXXXXX', TMPDIR => 1, CLEANUP => 1);
-my $redis_port = free_port();
+my $redis_port = InviteTest::free_port();
 my $redis_pid = fork // die "fork: $!";
 if (!$redis_pid) {
     open STDOUT, '>', "$redis_dir/redis.log";

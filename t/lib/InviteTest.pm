@@ -189,6 +189,39 @@ sub free_port {
     return $p;
 }
 
+# The start of an extra httpd's configuration in $dir: its files there
+# (pid file in $dir/run), the MPM, mod_authz_core and mod_dbd.
+sub extra_host_conf {
+    my ($dir) = @_;
+    my $mods = '/usr/lib/apache2/modules';
+    return <<"CONF";
+ServerRoot "$dir"
+ServerName 127.0.0.1
+PidFile "$dir/run/httpd.pid"
+DefaultRuntimeDir "$dir/run"
+ErrorLog "$dir/error_log"
+LogLevel warn invite:info
+LoadModule mpm_event_module $mods/mod_mpm_event.so
+LoadModule authz_core_module $mods/mod_authz_core.so
+LoadModule dbd_module $mods/mod_dbd.so
+CONF
+}
+
+# Starts httpd on $dir/httpd.conf and waits until it listens on $port;
+# returns { dir, port }, or dies.  stop_second_host stops it.
+sub start_extra_host {
+    my ($dir, $port) = @_;
+    require IO::Socket::INET;
+    system(httpd(), '-f', "$dir/httpd.conf", '-k', 'start') == 0
+        or die "httpd on $dir/httpd.conf did not start";
+    for (1 .. 100) {
+        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port);
+        if ($s) { close $s; return { dir => $dir, port => $port }; }
+        select(undef, undef, undef, 0.1);
+    }
+    die "httpd on $dir/httpd.conf is not listening on $port";
+}
+
 # A second, independent httpd with mod_invite on the same database (the
 # engine's t/conf/invite-db.conf), for multi-host tests.  Options: name
 # (its directory under t/var, default host2), conf (server-level
@@ -202,19 +235,9 @@ sub start_second_host {
     require File::Path;
     File::Path::make_path("$dir/run");
     my $port = free_port();
-    my $mods = '/usr/lib/apache2/modules';
     open my $fh, '>', "$dir/httpd.conf" or die $!;
-    print $fh <<"CONF";
-ServerRoot "$dir"
-ServerName 127.0.0.1
+    print $fh extra_host_conf($dir), <<"CONF";
 Listen 127.0.0.1:$port
-PidFile "$dir/run/httpd.pid"
-DefaultRuntimeDir "$dir/run"
-ErrorLog "$dir/error_log"
-LogLevel warn invite:info
-LoadModule mpm_event_module $mods/mod_mpm_event.so
-LoadModule authz_core_module $mods/mod_authz_core.so
-LoadModule dbd_module $mods/mod_dbd.so
 LoadModule invite_module $top/.libs/mod_invite.so
 StartServers 2
 ThreadsPerChild 16
@@ -228,14 +251,7 @@ $conf
 </Location>
 CONF
     close $fh;
-    system(httpd(), '-f', "$dir/httpd.conf", '-k', 'start') == 0
-        or die "second httpd did not start";
-    for (1 .. 100) {
-        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port);
-        if ($s) { close $s; return { dir => $dir, port => $port }; }
-        select(undef, undef, undef, 0.1);
-    }
-    die "second httpd is not listening on $port";
+    return start_extra_host($dir, $port);
 }
 
 sub stop_second_host {

@@ -502,6 +502,23 @@ static void test_string(void)
     json_decref(b);
 }
 
+/* Which bodies become parameters: what the debug log reports as
+ * ignored is exactly what invite_body_parse turns into {}. */
+static void test_kind(void)
+{
+    ok(invite_body_kind("application/json") == INVITE_BODY_JSON, "kind: json");
+    ok(invite_body_kind("application/json; charset=utf-8") == INVITE_BODY_JSON,
+       "kind: json with a charset");
+    ok(invite_body_kind("application/x-www-form-urlencoded")
+       == INVITE_BODY_FORM, "kind: form");
+    ok(invite_body_kind("multipart/form-data; boundary=x")
+       == INVITE_BODY_MULTIPART, "kind: multipart (not read)");
+    ok(invite_body_kind("Application/JSON") == INVITE_BODY_OTHER,
+       "kind: the router's test is case-sensitive");
+    ok(invite_body_kind("text/plain") == INVITE_BODY_OTHER, "kind: other");
+    ok(invite_body_kind(NULL) == INVITE_BODY_NO_TYPE, "kind: no Content-Type");
+}
+
 int main(void)
 {
     apr_initialize();
@@ -513,6 +530,7 @@ int main(void)
     test_order();
     test_integer();
     test_string();
+    test_kind();
 
     apr_pool_destroy(pool);
     apr_terminate();
