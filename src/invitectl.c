@@ -322,7 +322,7 @@ static const char *ctl_conf_word(apr_pool_t *p, const char **line)
 
 /* DBDriver and DBDParams from an Apache configuration file: the first
  * occurrence of each in the file's own lines (Include is not followed;
- * sections are not told apart). */
+ * sections are not told apart); left NULL when absent. */
 static int ctl_read_conf(apr_pool_t *p, const char *file,
                          const char **driver, const char **params)
 {
@@ -360,10 +360,6 @@ static int ctl_read_conf(apr_pool_t *p, const char *file,
             *params = ctl_conf_word(p, &s);
     }
     fclose(f);
-    if (!*driver)
-        return ctl_fail(p, "no DBDriver in %s", file);
-    if (!*params)
-        return ctl_fail(p, "no DBDParams in %s", file);
     return CTL_OK;
 }
 
@@ -1446,10 +1442,10 @@ static int ctl_run(apr_pool_t *p, int argc, const char **argv)
 
         if (ctl_read_conf(p, file, &d, &pa) != CTL_OK)
             return CTL_FAIL;
-        if (!db.driver_name)
-            db.driver_name = d;
-        if (!db.params)
-            db.params = pa;
+        if (!db.driver_name && !(db.driver_name = d))
+            return ctl_fail(p, "no DBDriver in %s", file);
+        if (!db.params && !(db.params = pa))
+            return ctl_fail(p, "no DBDParams in %s", file);
     }
     if (!db.driver_name || !db.params)
         return ctl_usage_error(p, NULL, "no database: give -d DRIVER -p PARAMS"
