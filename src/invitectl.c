@@ -1308,7 +1308,7 @@ static int cmd_check(ctl_db_t *db, apr_array_header_t *args)
     }
     for (i = 0; i < INVITE_STMT_COUNT; i++) {
         const invite_stmt_t *s = &db->engine->statements[i];
-        apr_dbd_prepared_t *st;
+        apr_dbd_prepared_t *st = NULL;   /* pgsql fills a non-NULL one */
         int rv;
 
         if (!s->sql)
