@@ -35,7 +35,7 @@ LIBS     = -ljansson -lcrypto
 APR_CFLAGS := $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null) $(shell apu-1-config --includes 2>/dev/null)
 APR_LIBS   := $(shell apr-1-config --link-ld --libs 2>/dev/null) $(shell apu-1-config --link-ld 2>/dev/null)
 
-all: $(MODULE) build/invite-sql-dump
+all: $(MODULE) build/invite-sql-dump build/invitectl
 
 $(MODULE): $(CORE_SRC) $(GLUE_SRC) $(HEADERS)
 	@mkdir -p build; echo "  APXS  mod_invite.la"
@@ -53,7 +53,9 @@ SHAREDIR    = /usr/share/mod-invite
 MODS_FILES  = invite.load invite.conf
 SHARE_FILES = schema-sqlite3.sql schema-pgsql.sql site-example.conf \
               site-example-tls.conf
-install: $(MODULE)
+CTL_BIN     = /usr/sbin/invitectl
+CTL_MAN     = /usr/share/man/man8/invitectl.8
+install: $(MODULE) build/invitectl
 	install -d $(DESTDIR)$(LIBEXECDIR)
 	$(APXS) -S LIBEXECDIR=$(DESTDIR)$(LIBEXECDIR) -i -n invite mod_invite.la
 	install -d $(DESTDIR)$(SYSCONFDIR)/mods-available
@@ -61,6 +63,8 @@ install: $(MODULE)
 	    $(DESTDIR)$(SYSCONFDIR)/mods-available/
 	install -d $(DESTDIR)$(SHAREDIR)
 	install -m 644 $(addprefix conf/,$(SHARE_FILES)) $(DESTDIR)$(SHAREDIR)/
+	install -D -m 755 build/invitectl $(DESTDIR)$(CTL_BIN)
+	install -D -m 644 docs/invitectl.8 $(DESTDIR)$(CTL_MAN)
 	@echo "Now: a2enmod invite, create the database (README), reload apache2."
 
 # Removes what make install put there, nothing else: never a database
@@ -73,9 +77,27 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBEXECDIR)/mod_invite.so
 	rm -f $(addprefix $(DESTDIR)$(SYSCONFDIR)/mods-available/,$(MODS_FILES))
 	rm -f $(addprefix $(DESTDIR)$(SHAREDIR)/,$(SHARE_FILES))
+	rm -f $(DESTDIR)$(CTL_BIN) $(DESTDIR)$(CTL_MAN)
 	[ ! -d $(DESTDIR)$(SHAREDIR) ] || rmdir --ignore-fail-on-non-empty $(DESTDIR)$(SHAREDIR)
 	@echo "Removed mod_invite.  Databases were left alone (e.g." \
 	      "/var/lib/mod-invite): remove them yourself if you no longer need them."
+
+# invitectl, the admin command (docs/invitectl.8), with the schemas and
+# migrations of conf/ embedded by tools/embed-sql.pl.
+CTL_SRC = src/invitectl.c src/invite_sql.c src/invite_id.c src/invite_token.c \
+          src/invite_time.c
+CTL_SQL = conf/schema-sqlite3.sql conf/schema-pgsql.sql \
+          $(sort $(wildcard conf/migrations/*/[0-9][0-9][0-9]-*.sql))
+
+# The directories too: removing a migration changes only their mtime.
+build/invitectl-sql.c: tools/embed-sql.pl $(CTL_SQL) $(wildcard conf/migrations/*/)
+	@mkdir -p build
+	perl tools/embed-sql.pl $(CTL_SQL) > $@.tmp && mv $@.tmp $@
+
+build/invitectl: $(CTL_SRC) build/invitectl-sql.c $(HEADERS)
+	$(CC) $(WARN) $(DEBUGFLAGS) $(EXTRA_CFLAGS) -Iinclude $(APR_CFLAGS) \
+	    -o $@ $(CTL_SRC) build/invitectl-sql.c $(EXTRA_LDFLAGS) \
+	    $(APR_LIBS) $(LIBS)
 
 # Prints the prepared statements (make sql).
 build/invite-sql-dump: tools/invite_sql_dump.c src/invite_sql.c include/invite_sql.h

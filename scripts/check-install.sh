@@ -5,11 +5,13 @@
 # mod_socache_shmcb (the rate limit's default cache).  Then `make
 # uninstall`: refused while the module is enabled, and after a2dismod it
 # removes every file make install put there and nothing else (a database
-# stays).
+# stays).  invitectl and its man page land too, and the installed
+# invitectl initialises a database without any file of the tree.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 stage=$(mktemp -d /tmp/mod-invite-install.XXXXXX)
-trap 'rm -rf "$stage"' EXIT
+ctl_dir=$(mktemp -d /tmp/mod-invite-ctl.XXXXXX)
+trap 'rm -rf "$stage" "$ctl_dir"' EXIT
 pass=0 fail=0
 check() { if eval "$2"; then pass=$((pass + 1)); echo "ok - $1"; else fail=$((fail + 1)); echo "not ok - $1"; fi; }
 
@@ -21,6 +23,12 @@ check "module installed" '[ -f "$stage$libexec/mod_invite.so" ]'
 check "invite.load declares its dependencies on dbd and socache_shmcb" 'grep -qx "# Depends: dbd socache_shmcb" "$conf/mods-available/invite.load"'
 check "invite.load loads the installed module" 'grep -q "^LoadModule invite_module $libexec/mod_invite.so" "$conf/mods-available/invite.load"'
 check "invite.conf installed" '[ -f "$conf/mods-available/invite.conf" ]'
+check "invitectl installed in /usr/sbin, executable" '[ -x "$stage/usr/sbin/invitectl" ]'
+check "the installed invitectl runs on its own (schemas built in)" \
+  '(cd / && "$stage/usr/sbin/invitectl" -d sqlite3 -p "$ctl_dir/ctl.db" init >/dev/null && "$stage/usr/sbin/invitectl" -d sqlite3 -p "$ctl_dir/ctl.db" check >/dev/null)'
+check "invitectl(8) installed" '[ -f "$stage/usr/share/man/man8/invitectl.8" ]'
+check "invitectl(8) renders without warnings" \
+  '[ -z "$(groff -man -Tutf8 -ww -z "$stage/usr/share/man/man8/invitectl.8" 2>&1)" ] && [ -z "$(man --warnings -l "$stage/usr/share/man/man8/invitectl.8" 2>&1 >/dev/null)" ]'
 check "schemas installed for operators" '[ -f "$stage/usr/share/mod-invite/schema-sqlite3.sql" ] && [ -f "$stage/usr/share/mod-invite/schema-pgsql.sql" ]'
 check "both example sites installed" '[ -f "$stage/usr/share/mod-invite/site-example.conf" ] && [ -f "$stage/usr/share/mod-invite/site-example-tls.conf" ]'
 installed=$(cd "$stage" && find . ! -type d | sort)
