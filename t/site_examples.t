@@ -20,7 +20,7 @@ use LWP::UserAgent;
 use HTTP::Request;
 use JSON::PP;
 
-plan tests => 2 * 9;
+plan tests => 2 * 9 + 4;
 
 my $top = abs_path("$FindBin::Bin/..");
 my $dir = tempdir(CLEANUP => 1);
@@ -130,6 +130,30 @@ sub check_site {
     unlike($log, qr/\[(?:\w+:)?(?:error|crit|alert|emerg)\]/, "$name: no error logged") or diag($log);
 }
 
+# The README's quick start, line for line, on the plain example site: only
+# invitectl's path (the tree's build), the database path and the port are
+# rewritten, and runuser dropped (the test runs as the server's user).
+sub quick_start {
+    my ($h) = @_;
+    my ($block) = slurp("$top/README") =~ /^    # quick start\n(.*?)^    # end of quick start$/ms;
+    my $found = $block && $block =~ /\binvitectl\b/ && $block =~ /\bcurl\b/;
+    ok($found, 'README: the quick start block is there');
+    unless ($found) { fail('quick start: no block') for 1 .. 3; return; }
+    $block =~ s/^    //mg;
+    my $n = ($block =~ s{runuser -u www-data -- invitectl}{$top/build/invitectl}g)
+          + ($block =~ s{/var/lib/mod-invite/invite\.db}{$h->{dir}/invite.db}g)
+          + ($block =~ s{127\.0\.0\.1:8080}{127.0.0.1:$h->{port}}g);
+    is($n, 3, 'quick start: invitectl, the database and the port rewritten once each');
+    spew("$dir/quick-start.sh", "set -e\n$block\necho\necho \"rid=\$rid\"\n");
+    my $out = `bash "$dir/quick-start.sh" 2>&1`;
+    is($?, 0, 'quick start: every line succeeds') or diag($out);
+    my ($json, $rid) = $out =~ /^(\{.*\})\nrid=(\w+)$/ms;
+    my $j = eval { decode_json($json // '') } || {};
+    ok($j->{success} && $j->{rid} eq ($rid // '-') && $j->{days} == 7 && $j->{maxUses} == 5
+       && length($j->{_id} // '') == 6, 'quick start: curl gets the new invite of the new room')
+        or diag($out);
+}
+
 # 1. Plain HTTP: its own Listen and virtual host port.
 my $plain = site('site-example', rewrite => sub {
     my ($text, $port) = @_;
@@ -141,6 +165,7 @@ my $n = $plain->{n};
 ok($n->{listen} == 1 && $n->{vhost} == 1 && $n->{db} == 1,
    'site-example: Listen 8080, <VirtualHost *:8080> and the /var/lib/mod-invite database, once each');
 ok(1, 'site-example: (no certificate)');
+quick_start($plain);
 check_site('site-example', $plain, find_or_create("http://127.0.0.1:$plain->{port}"));
 
 # 2. HTTPS on 443 with the snakeoil pair, listened on as Debian's
