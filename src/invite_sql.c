@@ -177,6 +177,10 @@
     "NOT EXISTS (SELECT 1 FROM subscriptions s" \
     "  WHERE s.user_id = " user " AND s.rid = " rid ")"
 
+/* The schema version of the database (conf/schema-*.sql); compared with
+ * INVITE_SCHEMA_VERSION on a connection's first use. */
+#define SCHEMA_VERSION_SQL "SELECT max(version) FROM schema_version"
+
 /* SQLite invite lookups by id, through the primary key's index. */
 #define SQLITE_INVITE_I "invites AS i INDEXED BY sqlite_autoindex_invites_1"
 
@@ -220,6 +224,8 @@ static const invite_stmt_t sqlite3_statements[INVITE_STMT_COUNT] = {
         "INSERT INTO subscriptions (user_id, rid)"
         " SELECT %s, rid FROM invites WHERE id = %s AND " HAS_USERNAME("%s")
         " ON CONFLICT DO NOTHING" },
+    [INVITE_STMT_SCHEMA_VERSION] = { "invite_schema_version",
+        SCHEMA_VERSION_SQL },
 };
 
 static const invite_stmt_t pgsql_statements[INVITE_STMT_COUNT] = {
@@ -286,6 +292,8 @@ static const invite_stmt_t pgsql_statements[INVITE_STMT_COUNT] = {
         "  RETURNING uses)"
         " SELECT (SELECT count(*) FROM target), (SELECT count(*) FROM counted)" },
     [INVITE_STMT_USE_JOIN] = { "invite_use_join", NULL },
+    [INVITE_STMT_SCHEMA_VERSION] = { "invite_schema_version",
+        SCHEMA_VERSION_SQL },
 };
 
 static const invite_engine_t sqlite3_engine = {
