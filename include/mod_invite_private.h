@@ -54,11 +54,6 @@ typedef struct {
      * statements on a connection when it first uses it (mod_invite_db.c);
      * nothing is registered with mod_dbd. */
     int statements_registered;
-    /* The database of the server's DBDriver and DBDParams (its own, else
-     * the main server's), read from the configuration tree in
-     * post_config; db.label names it in log lines. */
-    invite_dbname_t db;
-    int db_known;
 } invite_srv_cfg_t;
 
 extern const command_rec invite_cmds[];
@@ -103,7 +98,7 @@ apr_status_t invite_config_check_handlers(apr_pool_t *ptemp,
                                           server_rec *main_server);
 
 /* post_config: reads each server's DBDriver and DBDParams from the
- * configuration tree into its invite_srv_cfg_t (db), logs the module's
+ * configuration tree (for invite_config_db), logs the module's
  * version and the database of every server where InviteDBD is on, and
  * warns when such a server shares the main server's mod_dbd pool with
  * another mod_dbd consumer (DBDPrepareSQL, mod_authn_dbd, ...). */

@@ -177,10 +177,16 @@ static const char *set_auth_cache(cmd_parms *cmd, void *cfgv,
     return NULL;
 }
 
+/* server_rec * -> invite_dbname_t *: each server's database, made in
+ * post_config from pconf.  Not in invite_srv_cfg_t: virtual hosts without
+ * a mod_invite directive share the main server's record. */
+static apr_hash_t *server_dbs;
+
 void invite_config_reset(void)
 {
     auth_cache_slots = 0;
     auth_cache = NULL;
+    server_dbs = NULL;
 }
 
 apr_status_t invite_config_child_init(apr_pool_t *pchild)
@@ -561,9 +567,9 @@ void invite_config_databases(apr_pool_t *pconf, apr_pool_t *ptemp,
         n++;
     }
     all = apr_pcalloc(ptemp, n * sizeof(*all));
+    server_dbs = apr_hash_make(pconf);
     for (s = main_server, i = 0; s; s = s->next, i++) {
-        invite_srv_cfg_t *srv = ap_get_module_config(s->module_config,
-                                                     &invite_module);
+        invite_dbname_t *db = apr_palloc(pconf, sizeof(*db));
         server_db_t *e = &all[i];
         const ap_directive_t *vhost = s == main_server ? NULL
                                     : vhost_section(ap_conftree, s);
@@ -582,18 +588,16 @@ void invite_config_databases(apr_pool_t *pconf, apr_pool_t *ptemp,
         e->params = own_params ? own_params
                   : directive_in(ptemp, ap_conftree, "DBDParams", NULL);
         e->invite = main_on || statements_registered(s);
-        if (srv) {
-            invite_dbname_parse(pconf, first_arg(pconf, e->driver),
-                                first_arg(pconf, e->params), &srv->db);
-            srv->db_known = 1;
-        }
-        if (e->invite && srv) {
+        invite_dbname_parse(pconf, first_arg(pconf, e->driver),
+                            first_arg(pconf, e->params), db);
+        apr_hash_set(server_dbs, &e->s, sizeof(server_rec *), db);
+        if (e->invite) {
             ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, INVLOGNO(00911)
                          "mod_invite %s: %s%s uses database %s",
                          INVITE_VERSION,
                          s == main_server ? "the main server "
                                           : "virtual host ",
-                         server_label(ptemp, s), srv->db.label);
+                         server_label(ptemp, s), db->label);
         }
     }
     warn_shared_pool(ptemp, all, n);
@@ -604,9 +608,9 @@ const invite_dbname_t *invite_config_db(const server_rec *s)
     static const invite_dbname_t unknown = {
         "", NULL, "the server's database", NULL
     };
-    const invite_srv_cfg_t *srv = ap_get_module_config(s->module_config,
-                                                       &invite_module);
-    return srv && srv->db_known ? &srv->db : &unknown;
+    const invite_dbname_t *db = server_dbs
+        ? apr_hash_get(server_dbs, &s, sizeof(server_rec *)) : NULL;
+    return db ? db : &unknown;
 }
 
 const command_rec invite_cmds[] = {

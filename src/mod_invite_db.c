@@ -285,7 +285,9 @@ static invite_db_rc_e check_sqlite_access(invite_db_t *db)
         user = process_user(r->pool);
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, INVLOGNO(00901)
                       "database %s cannot be written by user %s: run "
-                      "\"chown %s %s && chmod u+rw %s\"; answering 503",
+                      "\"chown %s %s && chmod u+rw %s\", then \"apache2ctl "
+                      "graceful\" (SQLite opened it read-only); answering "
+                      "503",
                       db->name->label, user, user, path, path);
         return INVITE_DB_MISCONFIGURED;
     }
@@ -360,6 +362,52 @@ static int prepare_one(invite_db_t *db, int i, const char **msg)
     return rv;
 }
 
+static invite_db_rc_e connection_setup(invite_db_t *db);
+
+/* Runs a statement on a set-up connection (or, `setting_up`, during the
+ * set-up).  Outside a transaction a failed pgsql statement changed
+ * nothing, so it is retried once on the repaired connection. */
+static invite_db_rc_e run_repairing(invite_db_t *db, invite_stmt_e stmt,
+                                    int nargs, const char **args,
+                                    apr_dbd_results_t **res, int *nrows,
+                                    int setting_up)
+{
+    const char *msg;
+    int rv, up;
+
+    rv = run(db, stmt, nargs, args, res, nrows);
+    if (rv == -1) {
+        return INVITE_DB_ERROR;
+    }
+    if (rv == 0) {
+        return INVITE_DB_OK;
+    }
+    msg = error_text(db, rv);
+    up = connected(db);
+    /* A timeout is not a broken connection: retrying would only wait as
+     * long again. */
+    if (up && !db->in_transaction && is_pgsql(db) && !timed_out(msg)) {
+        pgsql_reprepare(db);
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, db->r, INVLOGNO(00105)
+                      "%s failed (code %d); retrying once on the "
+                      "re-prepared connection",
+                      db->engine->statements[stmt].label, rv);
+        if (!setting_up) {
+            invite_db_rc_e rc = connection_setup(db);
+            if (rc != INVITE_DB_OK) {
+                return rc;
+            }
+        }
+        rv = run(db, stmt, nargs, args, res, nrows);
+        if (rv == 0) {
+            return INVITE_DB_OK;
+        }
+        msg = error_text(db, rv);
+        up = connected(db);
+    }
+    return classify(db, db->engine->statements[stmt].label, rv, up, msg);
+}
+
 /* The schema version of the connection's database: INVITE_DB_OK when it
  * is INVITE_SCHEMA_VERSION, else logged with its fix. */
 static invite_db_rc_e check_schema(invite_db_t *db)
@@ -369,17 +417,17 @@ static invite_db_rc_e check_schema(invite_db_t *db)
     apr_dbd_row_t *row = NULL;
     const char *msg = NULL, *value = NULL;
     long version;
+    invite_db_rc_e rc;
     int rv = prepare_one(db, INVITE_STMT_SCHEMA_VERSION, &msg);
 
-    if (rv == 0) {
-        rv = run(db, INVITE_STMT_SCHEMA_VERSION, 0, NULL, &res, NULL);
-        if (rv != 0) {
-            msg = error_text(db, rv);
-        }
-    }
     if (rv != 0) {
         return no_such_table(msg) ? no_schema(db)
             : classify(db, "invite_schema_version", rv, connected(db), msg);
+    }
+    /* A handle from before a pgsql reconnect is repaired here. */
+    rc = run_repairing(db, INVITE_STMT_SCHEMA_VERSION, 0, NULL, &res, NULL, 1);
+    if (rc != INVITE_DB_OK) {
+        return rc;
     }
     /* Every row is read: a pgsql result must not be left uncleared. */
     while (apr_dbd_get_row(d->driver, db->r->pool, res, &row, -1) == 0) {
@@ -465,43 +513,10 @@ static invite_db_rc_e execute(invite_db_t *db, invite_stmt_e stmt, int nargs,
                               const char **args, apr_dbd_results_t **res,
                               int *nrows)
 {
-    const char *msg;
-    int rv, up;
     invite_db_rc_e rc = connection_setup(db);
 
-    if (rc != INVITE_DB_OK) {
-        return rc;
-    }
-    rv = run(db, stmt, nargs, args, res, nrows);
-    if (rv == -1) {
-        return INVITE_DB_ERROR;
-    }
-    if (rv == 0) {
-        return INVITE_DB_OK;
-    }
-    msg = error_text(db, rv);
-    up = connected(db);
-    /* Outside a transaction a failed statement changed nothing, so one
-     * retry on a repaired pgsql connection is safe.  A timeout is not a
-     * broken connection: retrying would only wait as long again. */
-    if (up && !db->in_transaction && is_pgsql(db) && !timed_out(msg)) {
-        pgsql_reprepare(db);
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, db->r, INVLOGNO(00105)
-                      "%s failed (code %d); retrying once on the "
-                      "re-prepared connection",
-                      db->engine->statements[stmt].label, rv);
-        rc = connection_setup(db);
-        if (rc != INVITE_DB_OK) {
-            return rc;
-        }
-        rv = run(db, stmt, nargs, args, res, nrows);
-        if (rv == 0) {
-            return INVITE_DB_OK;
-        }
-        msg = error_text(db, rv);
-        up = connected(db);
-    }
-    return classify(db, db->engine->statements[stmt].label, rv, up, msg);
+    return rc != INVITE_DB_OK ? rc
+         : run_repairing(db, stmt, nargs, args, res, nrows, 0);
 }
 
 static invite_db_rc_e select_rows(invite_db_t *db, invite_stmt_e stmt,
