@@ -18,6 +18,7 @@ CORE_SRC = src/invite_id.c src/invite_token.c src/invite_time.c \
            src/invite_url.c src/invite_body.c src/invite_json.c \
            src/invite_find.c src/invite_cache.c src/invite_use.c \
            src/invite_ratelimit_core.c src/invite_status_core.c
+CORE_SRC += src/invite_dbname.c
 # httpd glue: config, hooks, dispatch, database access, endpoint handlers.
 GLUE_SRC = mod_invite.c src/mod_invite_config.c src/mod_invite_http.c \
            src/mod_invite_db.c src/invite_sql.c \

@@ -170,6 +170,7 @@ static int invite_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     if (invite_config_check_handlers(ptemp, s) != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;   /* logged */
     }
+    invite_config_databases(pconf, ptemp, s);
     rv = invite_db_mutex_create(pconf, s);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, INVLOGNO(00001)

@@ -5,7 +5,8 @@
  * The schemas are conf/schema-sqlite3.sql and conf/schema-pgsql.sql.  Both
  * sets share labels and result columns; the SQL differs where each engine
  * has a faster form (one-statement create on PostgreSQL, its aggregate
- * names), so `InviteDBD On` registers the set of the server's DBDriver.
+ * names); mod_invite prepares the set of a connection's driver when it
+ * first uses the connection.
  */
 #ifndef INVITE_SQL_H
 #define INVITE_SQL_H
@@ -33,6 +34,10 @@ typedef enum {
     INVITE_STMT_USE_JOIN,      /* sqlite3: subscribe, in USE's transaction */
     INVITE_STMT_AUTH_FAILURE,  /* why a caller failed authentication (only
                                 * run for the debug log) */
+    INVITE_STMT_SCHEMA_VERSION,/* the database's schema version (one row:
+                                * NULL when schema_version is empty); run
+                                * once per connection, before the others
+                                * are prepared */
     INVITE_STMT_COUNT
 } invite_stmt_e;
 

@@ -1,3 +1,6 @@
+/*
+ * invite_version.h - the version of mod_invite (logged at start-up).
+ */
 #ifndef INVITE_VERSION_H
 #define INVITE_VERSION_H
 

@@ -15,6 +15,7 @@
 
 #include "invite_core.h"
 #include "invite_cache.h"
+#include "invite_dbname.h"
 #include "invite_sql.h"
 #include "invite_status.h"
 
@@ -49,7 +50,10 @@ typedef struct {
 } invite_dir_cfg_t;
 
 typedef struct {
-    int statements_registered;  /* InviteDBD On was seen for this server */
+    /* InviteDBD On was seen for this server: mod_invite prepares its
+     * statements on a connection when it first uses it (mod_invite_db.c);
+     * nothing is registered with mod_dbd. */
+    int statements_registered;
 } invite_srv_cfg_t;
 
 extern const command_rec invite_cmds[];
@@ -93,6 +97,17 @@ apr_status_t invite_config_child_init(apr_pool_t *pchild);
 apr_status_t invite_config_check_handlers(apr_pool_t *ptemp,
                                           server_rec *main_server);
 
+/* post_config: reads each server's DBDriver and DBDParams from the
+ * configuration tree (for invite_config_db), logs the module's
+ * version and the database of every server where InviteDBD is on, and
+ * warns when such a server shares the main server's mod_dbd pool with
+ * another mod_dbd consumer (DBDPrepareSQL, mod_authn_dbd, ...). */
+void invite_config_databases(apr_pool_t *pconf, apr_pool_t *ptemp,
+                             server_rec *main_server);
+
+/* The database a request's server uses (never NULL). */
+const invite_dbname_t *invite_config_db(const server_rec *s);
+
 /* ----------------------------------------------------------------- HTTP */
 
 /* Sends a JSON body with `status` and the no-cache headers; returns OK. */
@@ -109,7 +124,8 @@ apr_status_t invite_http_read_body(request_rec *r, apr_off_t cap,
 const char *invite_http_header(request_rec *r, const char *name);
 
 /* Canned error replies. */
-int invite_http_unavailable(request_rec *r);     /* 503 */
+int invite_http_unavailable(request_rec *r);     /* 503 with Retry-After */
+int invite_http_misconfigured(request_rec *r);   /* 503, not temporary */
 int invite_http_internal_error(request_rec *r);  /* 500 */
 
 /* -------------------------------------------------------------- database */
@@ -118,13 +134,18 @@ int invite_http_internal_error(request_rec *r);  /* 500 */
 typedef enum {
     INVITE_DB_OK,
     INVITE_DB_UNAVAILABLE,   /* no connection, lost, busy or locked: 503 */
-    INVITE_DB_ERROR          /* anything else: 500 (logged) */
+    INVITE_DB_ERROR,         /* anything else: 500 (logged) */
+    /* The database is not one mod_invite can serve until the operator
+     * acts (no schema, another schema version, a file or directory httpd
+     * cannot write): 503 without Retry-After (logged with the fix). */
+    INVITE_DB_MISCONFIGURED
 } invite_db_rc_e;
 
 typedef struct {
     request_rec *r;
     ap_dbd_t *dbd;
     const invite_engine_t *engine;   /* from the connection's driver */
+    const invite_dbname_t *name;     /* the server's database, for logs */
     int in_transaction;
     int writer_locked;               /* holds the SQLite writer lock */
     int writer_lock_cleanup;         /* its safety cleanup is registered */
@@ -171,7 +192,8 @@ void invite_db_retrieve_optional_fns(void);
 
 /* -------------------------------------------- shared by the endpoints */
 
-/* 503 for INVITE_DB_UNAVAILABLE, else 500. */
+/* 503 for INVITE_DB_UNAVAILABLE (with Retry-After) and
+ * INVITE_DB_MISCONFIGURED (without), else 500. */
 int invite_http_db_failure(request_rec *r, invite_db_rc_e rc);
 
 /* Database flags come back as "1" or "0" (NULL when SQL NULL). */

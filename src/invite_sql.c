@@ -187,6 +187,10 @@
     "NOT EXISTS (SELECT 1 FROM subscriptions s" \
     "  WHERE s.user_id = " user " AND s.rid = " rid ")"
 
+/* The schema version of the database (conf/schema-*.sql); compared with
+ * INVITE_SCHEMA_VERSION on a connection's first use. */
+#define SCHEMA_VERSION_SQL "SELECT max(version) FROM schema_version"
+
 /* SQLite invite lookups by id, through the primary key's index. */
 #define SQLITE_INVITE_I "invites AS i INDEXED BY sqlite_autoindex_invites_1"
 
@@ -234,6 +238,8 @@ static const invite_stmt_t sqlite3_statements[INVITE_STMT_COUNT] = {
         AUTH_FAILURE_SQL("users AS u INDEXED BY sqlite_autoindex_users_1",
                          "login_tokens AS lt"
                          " INDEXED BY sqlite_autoindex_login_tokens_1") },
+    [INVITE_STMT_SCHEMA_VERSION] = { "invite_schema_version",
+        SCHEMA_VERSION_SQL },
 };
 
 static const invite_stmt_t pgsql_statements[INVITE_STMT_COUNT] = {
@@ -302,6 +308,8 @@ static const invite_stmt_t pgsql_statements[INVITE_STMT_COUNT] = {
     [INVITE_STMT_USE_JOIN] = { "invite_use_join", NULL },
     [INVITE_STMT_AUTH_FAILURE] = { "invite_auth_failure",
         AUTH_FAILURE_SQL("users AS u", "login_tokens AS lt") },
+    [INVITE_STMT_SCHEMA_VERSION] = { "invite_schema_version",
+        SCHEMA_VERSION_SQL },
 };
 
 /* ------------------------------------------------------------ invitectl */

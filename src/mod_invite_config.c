@@ -8,6 +8,7 @@
 #include <util_cfgtree.h>
 
 #include "mod_invite_private.h"
+#include "invite_version.h"
 
 void *invite_create_dir_cfg(apr_pool_t *p, char *dir)
 {
@@ -176,10 +177,16 @@ static const char *set_auth_cache(cmd_parms *cmd, void *cfgv,
     return NULL;
 }
 
+/* server_rec * -> invite_dbname_t *: each server's database, made in
+ * post_config from pconf.  Not in invite_srv_cfg_t: virtual hosts without
+ * a mod_invite directive share the main server's record. */
+static apr_hash_t *server_dbs;
+
 void invite_config_reset(void)
 {
     auth_cache_slots = 0;
     auth_cache = NULL;
+    server_dbs = NULL;
 }
 
 apr_status_t invite_config_child_init(apr_pool_t *pchild)
@@ -197,8 +204,6 @@ invite_auth_cache_t *invite_config_auth_cache(const invite_dir_cfg_t *cfg,
     *ttl = cfg->auth_cache_ttl > 0 ? cfg->auth_cache_ttl : 0;
     return *ttl ? auth_cache : NULL;
 }
-
-static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *dbd_prepare_fn;
 
 /* The first `name` directive among `d` and its siblings whose first
  * argument is `arg` (case-insensitive; any when NULL), looking inside
@@ -259,18 +264,6 @@ static const char *driver_for(cmd_parms *cmd)
     return driver_in(cmd->temp_pool, ap_conftree);
 }
 
-/* Statements live on the server's mod_dbd pool: every connection it
- * opens prepares them (config time only, craft guide P8). */
-static void register_statements(server_rec *s, const invite_engine_t *e)
-{
-    int i;
-    for (i = 0; i < INVITE_STMT_COUNT; i++) {
-        if (e->statements[i].sql) {
-            dbd_prepare_fn(s, e->statements[i].sql, e->statements[i].label);
-        }
-    }
-}
-
 static const char *set_dbd(cmd_parms *cmd, void *dummy, int on)
 {
     invite_srv_cfg_t *srv = ap_get_module_config(cmd->server->module_config,
@@ -285,12 +278,9 @@ static const char *set_dbd(cmd_parms *cmd, void *dummy, int on)
     if (!on || srv->statements_registered) {
         return NULL;
     }
-    if (!dbd_prepare_fn) {
-        dbd_prepare_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
-        if (!dbd_prepare_fn) {
-            return "InviteDBD: mod_dbd must be loaded before mod_invite "
-                   "(a2enmod dbd, or LoadModule dbd_module first)";
-        }
+    if (!APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire)) {
+        return "InviteDBD: mod_dbd must be loaded before mod_invite "
+               "(a2enmod dbd, or LoadModule dbd_module first)";
     }
     driver = driver_for(cmd);
     if (!driver) {
@@ -303,7 +293,9 @@ static const char *set_dbd(cmd_parms *cmd, void *dummy, int on)
                             "supported by mod_invite (sqlite3 or pgsql)",
                             driver);
     }
-    register_statements(cmd->server, engine);
+    /* Nothing is registered with mod_dbd: its statements would reach
+     * every virtual host's pool (craft guide P8).  mod_invite prepares
+     * its own on each connection it uses (mod_invite_db.c). */
     srv->statements_registered = 1;
     return NULL;
 }
@@ -384,8 +376,7 @@ apr_status_t invite_config_check_handlers(apr_pool_t *ptemp,
     apr_status_t rv = APR_SUCCESS;
     server_rec *s;
 
-    /* Virtual hosts inherit the main server's statements (mod_dbd merges
-     * its prepared statements into theirs). */
+    /* Virtual hosts inherit the main server's InviteDBD On. */
     if (statements_registered(main_server)) {
         return APR_SUCCESS;
     }
@@ -427,10 +418,205 @@ apr_status_t invite_config_check_handlers(apr_pool_t *ptemp,
     return rv;
 }
 
+/* ------------------------------------------- which database, and sharing */
+
+/* The first `name` directive of server s's own scope: its <VirtualHost>
+ * section (NULL when it has none), or for the main server everything
+ * outside <VirtualHost> sections. */
+static const ap_directive_t *own_directive(apr_pool_t *p,
+                                           const ap_directive_t *scope,
+                                           const char *name)
+{
+    return scope ? directive_in(p, scope, name, NULL) : NULL;
+}
+
+static const char *first_arg(apr_pool_t *p, const ap_directive_t *d)
+{
+    const char *args = d ? d->args : NULL;
+    return args ? ap_getword_conf(p, &args) : NULL;
+}
+
+/* Whether directive d makes its server a mod_dbd consumer: it prepares
+ * statements or looks things up through mod_dbd's pool. */
+static int dbd_consumer(apr_pool_t *p, const ap_directive_t *d)
+{
+    static const char *const names[] = {
+        "DBDPrepareSQL", "AuthDBDUserPWQuery", "AuthDBDUserRealmQuery",
+        "AuthzDBDQuery", "AuthzDBDRedirectQuery", "SessionDBDCookieName",
+        "SessionDBDCookieName2", "SessionDBDSelectLabel",
+        "SessionDBDInsertLabel", "SessionDBDUpdateLabel",
+        "SessionDBDDeleteLabel", NULL
+    };
+    const char *args = d->args;
+    int i;
+
+    for (i = 0; names[i]; i++) {
+        if (!strcasecmp(d->directive, names[i])) {
+            return 1;
+        }
+    }
+    if (!strcasecmp(d->directive, "AuthBasicProvider")
+        || !strcasecmp(d->directive, "AuthDigestProvider")) {
+        while (args && *args) {
+            if (!strcasecmp(ap_getword_conf(p, &args), "dbd")) {
+                return 1;
+            }
+        }
+    }
+    if (!strcasecmp(d->directive, "<AuthnProviderAlias")) {
+        return !strcasecmp(ap_getword_conf(p, &args), "dbd");
+    }
+    if (!strcasecmp(d->directive, "RewriteMap")) {
+        ap_getword_conf(p, &args);   /* the map's name */
+        args = ap_getword_conf(p, &args);
+        return !strncasecmp(args, "dbd:", 4) || !strncasecmp(args, "fastdbd:", 8);
+    }
+    return 0;
+}
+
+/* The first mod_dbd consumer among d and its siblings, not looking
+ * inside <VirtualHost> sections. */
+static const ap_directive_t *consumer_in(apr_pool_t *p,
+                                         const ap_directive_t *d)
+{
+    for (; d; d = d->next) {
+        if (dbd_consumer(p, d)) {
+            return d;
+        }
+        if (d->first_child && strcasecmp(d->directive, "<VirtualHost")) {
+            const ap_directive_t *found = consumer_in(p, d->first_child);
+            if (found) {
+                return found;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* One server's database settings as mod_dbd resolves them. */
+typedef struct {
+    server_rec *s;
+    const ap_directive_t *scope;      /* its own directives */
+    const ap_directive_t *driver, *params;   /* in effect, or NULL */
+    int own;                          /* sets DBDriver or DBDParams itself */
+    int invite;                       /* InviteDBD On, own or inherited */
+} server_db_t;
+
+static int same_text(apr_pool_t *p, const ap_directive_t *a,
+                     const ap_directive_t *b)
+{
+    const char *x = first_arg(p, a), *y = first_arg(p, b);
+    return x && y ? !strcmp(x, y) : x == y;
+}
+
+/* Warns (once per server) when a server with InviteDBD On takes the main
+ * server's DBDriver/DBDParams while another mod_dbd consumer draws on the
+ * same pool: a connection that fails for one (its statements cannot be
+ * prepared, the tables are missing) then fails for both. */
+static void warn_shared_pool(apr_pool_t *p, server_db_t *all, int n)
+{
+    int i, j;
+
+    for (i = 0; i < n; i++) {
+        const server_db_t *inv = &all[i];
+        if (!inv->invite || inv->own || !inv->driver) {
+            continue;
+        }
+        for (j = 0; j < n; j++) {
+            const server_db_t *other = &all[j];
+            const ap_directive_t *use;
+            if (!same_text(p, other->driver, inv->driver)
+                || !same_text(p, other->params, inv->params)) {
+                continue;
+            }
+            use = consumer_in(p, other->scope);
+            if (!use) {
+                continue;
+            }
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, inv->s,
+                         INVLOGNO(00910) "%s%s (%s:%d) with InviteDBD On "
+                         "takes its DBDriver/DBDParams from the main server "
+                         "(%s:%d), and %s%s uses the same mod_dbd connection "
+                         "pool (%s, %s:%d): a connection that fails for one "
+                         "fails for both; give mod_invite its own DBDriver "
+                         "and DBDParams in its virtual host, or keep both "
+                         "consumers' tables in one database",
+                         inv->s->is_virtual ? "virtual host " : "the main server ",
+                         server_label(p, inv->s),
+                         inv->s->defn_name ? inv->s->defn_name
+                                           : inv->driver->filename,
+                         inv->s->defn_name ? (int)inv->s->defn_line_number
+                                           : inv->driver->line_num,
+                         inv->driver->filename, inv->driver->line_num,
+                         other->s->is_virtual ? "virtual host " : "the main server ",
+                         server_label(p, other->s), use->directive,
+                         use->filename, use->line_num);
+            break;
+        }
+    }
+}
+
+void invite_config_databases(apr_pool_t *pconf, apr_pool_t *ptemp,
+                             server_rec *main_server)
+{
+    int main_on = statements_registered(main_server), n = 0, i;
+    server_rec *s;
+    server_db_t *all;
+
+    for (s = main_server; s; s = s->next) {
+        n++;
+    }
+    all = apr_pcalloc(ptemp, n * sizeof(*all));
+    server_dbs = apr_hash_make(pconf);
+    for (s = main_server, i = 0; s; s = s->next, i++) {
+        invite_dbname_t *db = apr_palloc(pconf, sizeof(*db));
+        server_db_t *e = &all[i];
+        const ap_directive_t *vhost = s == main_server ? NULL
+                                    : vhost_section(ap_conftree, s);
+        const ap_directive_t *own_driver, *own_params;
+
+        e->s = s;
+        e->scope = s == main_server ? ap_conftree
+                 : vhost ? vhost->first_child : NULL;
+        own_driver = s == main_server ? NULL
+                   : own_directive(ptemp, e->scope, "DBDriver");
+        own_params = s == main_server ? NULL
+                   : own_directive(ptemp, e->scope, "DBDParams");
+        e->own = own_driver || own_params;
+        e->driver = own_driver ? own_driver
+                  : directive_in(ptemp, ap_conftree, "DBDriver", NULL);
+        e->params = own_params ? own_params
+                  : directive_in(ptemp, ap_conftree, "DBDParams", NULL);
+        e->invite = main_on || statements_registered(s);
+        invite_dbname_parse(pconf, first_arg(pconf, e->driver),
+                            first_arg(pconf, e->params), db);
+        apr_hash_set(server_dbs, &e->s, sizeof(server_rec *), db);
+        if (e->invite) {
+            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, INVLOGNO(00911)
+                         "mod_invite %s: %s%s uses database %s",
+                         INVITE_VERSION,
+                         s == main_server ? "the main server "
+                                          : "virtual host ",
+                         server_label(ptemp, s), db->label);
+        }
+    }
+    warn_shared_pool(ptemp, all, n);
+}
+
+const invite_dbname_t *invite_config_db(const server_rec *s)
+{
+    static const invite_dbname_t unknown = {
+        "", NULL, "the server's database", NULL
+    };
+    const invite_dbname_t *db = server_dbs
+        ? apr_hash_get(server_dbs, &s, sizeof(server_rec *)) : NULL;
+    return db ? db : &unknown;
+}
+
 const command_rec invite_cmds[] = {
     AP_INIT_FLAG("InviteDBD", set_dbd, NULL, RSRC_CONF,
-        "On: prepare mod_invite's SQL statements on this server's mod_dbd "
-        "pool (needed wherever the invite handler runs)"),
+        "On: serve mod_invite's API from this server's mod_dbd pool "
+        "(needed wherever the invite handler runs)"),
     AP_INIT_TAKE1("InviteSiteUrl", set_url,
         (void *)APR_OFFSETOF(invite_dir_cfg_t, site_url),
         RSRC_CONF | ACCESS_CONF,

@@ -1,6 +1,8 @@
 /*
- * mod_invite_db.c - running the registered statements on mod_dbd's pooled
- * connection, with the error mapping and the pgsql reconnect repair.
+ * mod_invite_db.c - running mod_invite's statements on mod_dbd's pooled
+ * connections: each connection is checked (schema version, SQLite file
+ * and directory permissions) and its statements prepared the first time
+ * mod_invite uses it; the error mapping and the pgsql reconnect repair.
  */
 #include <apr_strings.h>
 #include <apr_atomic.h>
@@ -8,7 +10,12 @@
 #include <apr_global_mutex.h>
 #include <util_mutex.h>
 
+#include <errno.h>
+#include <pwd.h>
+#include <unistd.h>
+
 #include "mod_invite_private.h"
+#include "invite_version.h"
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire_fn;
 
@@ -64,8 +71,9 @@ static int is_pgsql(const invite_db_t *db)
     return db->engine->id == INVITE_ENGINE_PGSQL;
 }
 
-/* A new connection runs the engine's session statement once; the mark
- * lives in the connection's own pool, so it goes with the connection. */
+/* A connection is set up once (connection_setup: checks, statements,
+ * session statement); the mark lives in the connection's own pool, so it
+ * goes with the connection, and the hot path only reads it. */
 #define SESSION_MARK "invite-session-ready"
 
 static int session_ready(const ap_dbd_t *d)
@@ -98,13 +106,15 @@ invite_db_t *invite_db_acquire(request_rec *r)
     invite_status_db_time(r, t0);
     if (!dbd) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, INVLOGNO(00102)
-                      "no database connection from mod_dbd (see its "
-                      "messages above); answering 503");
+                      "no database connection to %s from mod_dbd (see its "
+                      "messages above); answering 503",
+                      invite_config_db(r->server)->label);
         return NULL;
     }
     db = apr_pcalloc(r->pool, sizeof(*db));
     db->r = r;
     db->dbd = dbd;
+    db->name = invite_config_db(r->server);
     db->engine = invite_sql_engine(apr_dbd_name(dbd->driver));
     if (!db->engine) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, INVLOGNO(00107)
@@ -227,7 +237,7 @@ static invite_db_rc_e classify(invite_db_t *db, const char *what, int rv,
         || statement_lost(db, msg);
 
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(00103)
-                  "%s failed (%s, code %d): %s", what,
+                  "%s failed on %s (%s, code %d): %s", what, db->name->label,
                   unavailable ? "database unavailable" : "database error",
                   rv, msg);
     return unavailable ? INVITE_DB_UNAVAILABLE : INVITE_DB_ERROR;
@@ -240,9 +250,9 @@ static apr_dbd_prepared_t *statement(invite_db_t *db, invite_stmt_e stmt)
                                           APR_HASH_KEY_STRING);
     if (!st) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(00104)
-                      "statement %s is not prepared on this server: add "
-                      "\"InviteDBD On\" to the server or virtual host",
-                      db->engine->statements[stmt].label);
+                      "statement %s is not prepared on this connection to "
+                      "%s", db->engine->statements[stmt].label,
+                      db->name->label);
     }
     return st;
 }
@@ -263,30 +273,134 @@ static int run(invite_db_t *db, invite_stmt_e stmt, int nargs,
                                 nargs, args);
 }
 
-/* Runs the engine's session statement on a connection's first use (and
- * again after a pgsql reconnect).  A failure is left to the statement
- * that follows, which meets the same broken connection and reports it. */
-static void ensure_session(invite_db_t *db)
+/* The user httpd's children run as, for the fixes the log lines give. */
+static const char *process_user(apr_pool_t *p)
 {
-    apr_dbd_results_t *res = NULL;
+    struct passwd pw, *found = NULL;
+    char buf[1024];
 
-    if (session_ready(db->dbd)) {
-        return;
+    if (getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &found) == 0 && found) {
+        return apr_pstrdup(p, found->pw_name);
     }
-    if (!db->engine->statements[INVITE_STMT_SESSION].sql
-        || run(db, INVITE_STMT_SESSION, 0, NULL, &res, NULL) == 0) {
-        session_set_ready(db->dbd, 1);
-    }
+    return apr_psprintf(p, "%lu", (unsigned long)geteuid());
 }
 
-static invite_db_rc_e execute(invite_db_t *db, invite_stmt_e stmt, int nargs,
-                              const char **args, apr_dbd_results_t **res,
-                              int *nrows)
+/* access(path, mode) failed because of permissions, not absence. */
+static int denied(const char *path, int mode)
+{
+    return access(path, mode) != 0 && (errno == EACCES || errno == EROFS
+                                       || errno == EPERM);
+}
+
+/* SQLite writes its -wal, -shm and -journal files beside the database:
+ * a file or a directory httpd cannot write fails every request (503,
+ * "attempt to write a readonly database") or every create (500), so say
+ * which and how to fix it, once per connection. */
+static invite_db_rc_e check_sqlite_access(invite_db_t *db)
+{
+    request_rec *r = db->r;
+    const char *path = db->name->sqlite_path, *slash, *dir, *user;
+
+    if (!path || !*path || !strcmp(path, ":memory:")) {
+        return INVITE_DB_OK;
+    }
+    slash = strrchr(path, '/');
+    dir = !slash ? "." : slash == path ? "/"
+        : apr_pstrmemdup(r->pool, path, (apr_size_t)(slash - path));
+    if (denied(path, R_OK | W_OK)) {
+        user = process_user(r->pool);
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, INVLOGNO(00901)
+                      "database %s cannot be written by user %s: run "
+                      "\"chown %s %s && chmod u+rw %s\", then \"apache2ctl "
+                      "graceful\" (SQLite opened it read-only); answering "
+                      "503",
+                      db->name->label, user, user, path, path);
+        return INVITE_DB_MISCONFIGURED;
+    }
+    if (denied(dir, W_OK | X_OK)) {
+        const char *wal = apr_pstrcat(r->pool, path, "-wal", NULL);
+        const char *shm = apr_pstrcat(r->pool, path, "-shm", NULL);
+        int files_there = access(wal, R_OK | W_OK) == 0
+                          && access(shm, R_OK | W_OK) == 0;
+
+        user = process_user(r->pool);
+        /* With its WAL files in place SQLite works, until they go. */
+        ap_log_rerror(APLOG_MARK, files_there ? APLOG_WARNING : APLOG_ERR, 0,
+                      r, INVLOGNO(00902) "the directory %s of database %s "
+                      "cannot be written by user %s, so SQLite cannot "
+                      "create its -wal, -shm and -journal files there: run "
+                      "\"chown %s %s\"%s", dir, db->name->label, user, user,
+                      dir, files_there ? "" : "; answering 503");
+        if (!files_there) {
+            return INVITE_DB_MISCONFIGURED;
+        }
+    }
+    return INVITE_DB_OK;
+}
+
+/* The driver's message says that a table is missing. */
+static int no_such_table(const char *msg)
+{
+    return strstr(msg, "no such table")                       /* sqlite3 */
+        || (strstr(msg, "relation") && strstr(msg, "does not exist"));
+}
+
+/* The fix for a database without the schema, or with another version. */
+static const char *invitectl_hint(invite_db_t *db, const char *command)
+{
+    const char *line = invite_dbname_invitectl(db->r->pool, db->name,
+                                               command);
+    return line ? apr_psprintf(db->r->pool, "run \"%s\"", line)
+                : apr_psprintf(db->r->pool, "run invitectl %s", command);
+}
+
+static invite_db_rc_e no_schema(invite_db_t *db)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(00903)
+                  "database %s has no mod_invite schema: %s (or load "
+                  "conf/schema-%s.sql); answering 503", db->name->label,
+                  invitectl_hint(db, "init"), db->engine->driver);
+    return INVITE_DB_MISCONFIGURED;
+}
+
+/* Prepares statement i on the connection unless it is there already
+ * (a prepared handle stays valid for the connection's life; after a
+ * pgsql reconnect pgsql_reprepare() replaces them all).  Returns the
+ * driver's code, with its message in *msg on failure. */
+static int prepare_one(invite_db_t *db, int i, const char **msg)
+{
+    ap_dbd_t *d = db->dbd;
+    const invite_stmt_t *st = &db->engine->statements[i];
+    apr_dbd_prepared_t *handle = NULL;
+    int rv;
+
+    if (!st->sql || apr_hash_get(d->prepared, st->label, APR_HASH_KEY_STRING)) {
+        return 0;
+    }
+    rv = apr_dbd_prepare(d->driver, d->pool, d->handle, st->sql, st->label,
+                         &handle);
+    if (rv == 0) {
+        apr_hash_set(d->prepared, st->label, APR_HASH_KEY_STRING, handle);
+    }
+    else {
+        *msg = error_text(db, rv);
+    }
+    return rv;
+}
+
+static invite_db_rc_e connection_setup(invite_db_t *db);
+
+/* Runs a statement on a set-up connection (or, `setting_up`, during the
+ * set-up).  Outside a transaction a failed pgsql statement changed
+ * nothing, so it is retried once on the repaired connection. */
+static invite_db_rc_e run_repairing(invite_db_t *db, invite_stmt_e stmt,
+                                    int nargs, const char **args,
+                                    apr_dbd_results_t **res, int *nrows,
+                                    int setting_up)
 {
     const char *msg;
     int rv, up;
 
-    ensure_session(db);
     rv = run(db, stmt, nargs, args, res, nrows);
     if (rv == -1) {
         return INVITE_DB_ERROR;
@@ -296,16 +410,20 @@ static invite_db_rc_e execute(invite_db_t *db, invite_stmt_e stmt, int nargs,
     }
     msg = error_text(db, rv);
     up = connected(db);
-    /* Outside a transaction a failed statement changed nothing, so one
-     * retry on a repaired pgsql connection is safe.  A timeout is not a
-     * broken connection: retrying would only wait as long again. */
+    /* A timeout is not a broken connection: retrying would only wait as
+     * long again. */
     if (up && !db->in_transaction && is_pgsql(db) && !timed_out(msg)) {
         pgsql_reprepare(db);
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, db->r, INVLOGNO(00105)
                       "%s failed (code %d); retrying once on the "
                       "re-prepared connection",
                       db->engine->statements[stmt].label, rv);
-        ensure_session(db);
+        if (!setting_up) {
+            invite_db_rc_e rc = connection_setup(db);
+            if (rc != INVITE_DB_OK) {
+                return rc;
+            }
+        }
         rv = run(db, stmt, nargs, args, res, nrows);
         if (rv == 0) {
             return INVITE_DB_OK;
@@ -314,6 +432,117 @@ static invite_db_rc_e execute(invite_db_t *db, invite_stmt_e stmt, int nargs,
         up = connected(db);
     }
     return classify(db, db->engine->statements[stmt].label, rv, up, msg);
+}
+
+/* The schema version of the connection's database: INVITE_DB_OK when it
+ * is INVITE_SCHEMA_VERSION, else logged with its fix. */
+static invite_db_rc_e check_schema(invite_db_t *db)
+{
+    ap_dbd_t *d = db->dbd;
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    const char *msg = NULL, *value = NULL;
+    long version;
+    invite_db_rc_e rc;
+    int rv = prepare_one(db, INVITE_STMT_SCHEMA_VERSION, &msg);
+
+    if (rv != 0) {
+        return no_such_table(msg) ? no_schema(db)
+            : classify(db, "invite_schema_version", rv, connected(db), msg);
+    }
+    /* A handle from before a pgsql reconnect is repaired here. */
+    rc = run_repairing(db, INVITE_STMT_SCHEMA_VERSION, 0, NULL, &res, NULL, 1);
+    if (rc != INVITE_DB_OK) {
+        return rc;
+    }
+    /* Every row is read: a pgsql result must not be left uncleared. */
+    while (apr_dbd_get_row(d->driver, db->r->pool, res, &row, -1) == 0) {
+        const char *v = apr_dbd_get_entry(d->driver, row, 0);
+        value = v ? apr_pstrdup(db->r->pool, v) : NULL;
+    }
+    if (!value || !*value) {
+        return no_schema(db);   /* an empty schema_version table */
+    }
+    version = strtol(value, NULL, 10);
+    if (version == INVITE_SCHEMA_VERSION) {
+        return INVITE_DB_OK;
+    }
+    if (version > INVITE_SCHEMA_VERSION) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(00904)
+                      "database %s has schema version %ld, newer than the "
+                      "%d this mod_invite %s serves: upgrade mod_invite; "
+                      "answering 503", db->name->label, version,
+                      INVITE_SCHEMA_VERSION, INVITE_VERSION);
+    }
+    else {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(00905)
+                      "database %s has schema version %ld, older than the "
+                      "%d this mod_invite %s serves: %s; answering 503",
+                      db->name->label, version, INVITE_SCHEMA_VERSION,
+                      INVITE_VERSION, invitectl_hint(db, "migrate"));
+    }
+    return INVITE_DB_MISCONFIGURED;
+}
+
+/* A connection's first use (and the first after a pgsql reconnect):
+ * the SQLite file and directory, the schema version, every statement of
+ * the engine prepared, and the engine's session statement.  Only then is
+ * the connection marked; until then each request tries again, so a fixed
+ * database serves without a restart. */
+static invite_db_rc_e connection_setup(invite_db_t *db)
+{
+    apr_dbd_results_t *res = NULL;
+    invite_db_rc_e rc;
+    int i;
+
+    if (session_ready(db->dbd)) {
+        return INVITE_DB_OK;
+    }
+    rc = is_pgsql(db) ? INVITE_DB_OK : check_sqlite_access(db);
+    if (rc == INVITE_DB_OK) {
+        rc = check_schema(db);
+    }
+    for (i = 0; rc == INVITE_DB_OK && i < INVITE_STMT_COUNT; i++) {
+        const char *msg = NULL;
+        int rv = prepare_one(db, i, &msg);
+        if (rv != 0) {
+            int up = connected(db);
+            rc = classify(db, db->engine->statements[i].label, rv, up, msg);
+            if (rc == INVITE_DB_ERROR) {
+                /* The version is right but a statement does not fit the
+                 * tables: the schema was changed by hand. */
+                ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r,
+                              INVLOGNO(00906) "database %s has schema "
+                              "version %d but %s cannot be prepared on it: "
+                              "restore the tables of conf/schema-%s.sql; "
+                              "answering 503", db->name->label,
+                              INVITE_SCHEMA_VERSION,
+                              db->engine->statements[i].label,
+                              db->engine->driver);
+                rc = INVITE_DB_MISCONFIGURED;
+            }
+        }
+    }
+    if (rc != INVITE_DB_OK) {
+        return rc;
+    }
+    /* A failure of the session statement is left to the statement that
+     * follows, which meets the same broken connection and reports it. */
+    if (!db->engine->statements[INVITE_STMT_SESSION].sql
+        || run(db, INVITE_STMT_SESSION, 0, NULL, &res, NULL) == 0) {
+        session_set_ready(db->dbd, 1);
+    }
+    return INVITE_DB_OK;
+}
+
+static invite_db_rc_e execute(invite_db_t *db, invite_stmt_e stmt, int nargs,
+                              const char **args, apr_dbd_results_t **res,
+                              int *nrows)
+{
+    invite_db_rc_e rc = connection_setup(db);
+
+    return rc != INVITE_DB_OK ? rc
+         : run_repairing(db, stmt, nargs, args, res, nrows, 0);
 }
 
 static invite_db_rc_e select_rows(invite_db_t *db, invite_stmt_e stmt,
@@ -454,7 +683,10 @@ invite_db_rc_e invite_db_begin(invite_db_t *db)
                       "explicit transactions are not used on pgsql");
         return INVITE_DB_ERROR;
     }
-    rc = invite_db_write_lock(db);
+    rc = connection_setup(db);
+    if (rc == INVITE_DB_OK) {
+        rc = invite_db_write_lock(db);
+    }
     if (rc != INVITE_DB_OK) {
         return rc;
     }

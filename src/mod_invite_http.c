@@ -37,6 +37,14 @@ int invite_http_unavailable(request_rec *r)
             "The invite database is unavailable. Try again later."));
 }
 
+/* Not temporary (no Retry-After): the error log says what to fix. */
+int invite_http_misconfigured(request_rec *r)
+{
+    return invite_http_send_json(r, HTTP_SERVICE_UNAVAILABLE,
+        invite_json_plain_error(r->pool,
+            "The invite database is not set up for this server."));
+}
+
 int invite_http_internal_error(request_rec *r)
 {
     return invite_http_send_json(r, HTTP_INTERNAL_SERVER_ERROR,

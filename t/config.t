@@ -1,4 +1,5 @@
-# InviteDBD registers the statement set of the server's DBDriver, read from
+# InviteDBD checks the DBDriver of its server (the statement set mod_invite
+# prepares on its connections), read from
 # the configuration tree (apache2 -t on small configurations): in any
 # order, a virtual host's own DBDriver first, a clear error without one or
 # with an engine mod_invite does not speak.  The rate limit's directives,
@@ -201,4 +202,22 @@ like($r->[1], qr/INV00602: virtual host vh\.example\.com:\d+ \(\S+httpd\.conf:18
      "a virtual host without InviteDBD inheriting the main server's SetHandler: named") or diag($r->[1]);
 $r = start_test("<IfModule nosuch_module>\n$api</IfModule>\n<IfDefine NOSUCH_DEFINE>\n$api</IfDefine>\n");
 is($r->[0], 'running', 'SetHandler invite only in sections httpd skips: starts') or diag($r->[1]);
+
+# --- mod_invite and another mod_dbd consumer on one pool ------------------
+# start_test's main server has DBDriver sqlite3 and DBDParams x.db.
+my $consumer = "<VirtualHost 127.0.0.1:\@PORT\@>\nServerName auth.example.com\nDBDPrepareSQL \"SELECT 1\" other_label\n</VirtualHost>\n";
+my $invite_vh = "<VirtualHost 127.0.0.1:\@PORT\@>\nServerName api.example.com\n%sInviteDBD On\n$api</VirtualHost>\n";
+$r = start_test("InviteRateLimit off\n" . sprintf($invite_vh, '') . $consumer);
+is($r->[0], 'running', 'mod_invite and DBDPrepareSQL on the main server\'s pool: starts') or diag($r->[1]);
+like($r->[1], qr/INV00910: virtual host api\.example\.com:\d+ \(\S+httpd\.conf:15\) with InviteDBD On takes its DBDriver\/DBDParams from the main server \(\S+httpd\.conf:11\), and virtual host auth\.example\.com:\d+ uses the same mod_dbd connection pool \(DBDPrepareSQL, \S+httpd\.conf:24\).*own DBDriver and DBDParams in its virtual host, or keep both consumers' tables in one database/,
+     '... warns once, naming both servers, the DBDriver line and the consumer') or diag($r->[1]);
+is(scalar(() = $r->[1] =~ /INV00910/g), 1, '... one line');
+$r = start_test("InviteRateLimit off\n" . sprintf($invite_vh, "DBDriver sqlite3\nDBDParams $dir/own.db\n") . $consumer);
+is($r->[0], 'running', 'mod_invite with its own DBDriver/DBDParams beside it: starts') or diag($r->[1]);
+unlike($r->[1], qr/INV00910/, '... no warning');
+like($r->[1], qr/INV00911: mod_invite \d+\.\d+\.\d+: virtual host api\.example\.com:\d+ uses database \Q$dir\E\/own\.db \(sqlite3\)/,
+     '... and start-up names its database');
+$r = start_test("LoadModule authn_core_module $mods/mod_authn_core.so\nLoadModule auth_basic_module $mods/mod_auth_basic.so\nLoadModule authn_dbd_module $mods/mod_authn_dbd.so\nInviteRateLimit off\nInviteDBD On\n<Location /private>\nAuthBasicProvider dbd\n</Location>\n");
+like($r->[1], qr/INV00910: the main server .*\(AuthBasicProvider, /,
+     'AuthBasicProvider dbd in the main server, InviteDBD On there too: warned') or diag($r->[1]);
 done_testing();

@@ -10,7 +10,8 @@
 int invite_http_db_failure(request_rec *r, invite_db_rc_e rc)
 {
     return rc == INVITE_DB_UNAVAILABLE ? invite_http_unavailable(r)
-                                       : invite_http_internal_error(r);
+         : rc == INVITE_DB_MISCONFIGURED ? invite_http_misconfigured(r)
+         : invite_http_internal_error(r);
 }
 
 int invite_db_flag(const char *value)

@@ -1,6 +1,9 @@
 # Round trips to PostgreSQL per request, counted in the server's statement
 # log (log_statement = all, application_name = mod_invite): the find path
 # is one statement; creating adds one more (release and insert together).
+# A connection's one-off set-up at its first use (PREPAREs, the schema
+# version, the session statement) is not counted, but a schema check
+# without its set-up would be.
 # The other endpoints: one statement per read, one more for a write.
 use strict;
 use warnings FATAL => 'all';
@@ -37,12 +40,24 @@ sub statements_during {
     log_settles();
     open my $fh, '<', $log or die $!;
     seek $fh, $start, 0;
-    my @s;
+    my (@s, $setups);
     while (<$fh>) {
         next unless /\[mod_invite\] LOG:\s+(?:execute (\w+)|statement: (.*))/;
-        # A connection's first statement may be its one-off session set-up.
-        next if ($1 // '') eq 'invite_session';
-        push @s, $1 // $2;
+        my $stmt = $1 // $2;
+        # A connection's first use sets it up once: its statements are
+        # prepared, its schema version read, its session statement run.
+        if ($stmt =~ /^PREPARE (invite_\w+)/) {
+            $setups++ if $1 eq 'invite_schema_version';
+            next;
+        }
+        next if $stmt eq 'invite_session';
+        push @s, $stmt;
+    }
+    # One schema check per set-up; a check without its PREPARE would be
+    # one per request, and stays in the list.
+    for (1 .. $setups // 0) {
+        my ($i) = grep { $s[$_] eq 'invite_schema_version' } 0 .. $#s;
+        splice @s, $i, 1 if defined $i;
     }
     return @s;
 }

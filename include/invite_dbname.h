@@ -1,0 +1,37 @@
+/*
+ * invite_dbname.h - which database a server's DBDParams name, for log
+ * lines (src/invite_dbname.c; httpd-free, unit-tested).
+ *
+ * A label names the database and never its password: the path for
+ * sqlite3; for pgsql the host, hostaddr, port, dbname and user of a
+ * key=value conninfo string or of a postgresql:// URI (what libpq's
+ * PQconnectdb, which apr_dbd_pgsql hands the string to, accepts).
+ */
+#ifndef INVITE_DBNAME_H
+#define INVITE_DBNAME_H
+
+#include <apr_pools.h>
+
+typedef struct {
+    const char *driver;       /* the DBDriver as given, or "" */
+    /* The database without secrets, in the driver's own syntax: the
+     * sqlite3 path, or conninfo "host=... port=... dbname=... user=..."
+     * (only those keys, values quoted as libpq does); "" when the
+     * parameters name nothing, NULL for other drivers. */
+    const char *params;
+    const char *label;        /* for log lines: "<params> (<driver>)" */
+    const char *sqlite_path;  /* sqlite3: the database file, else NULL */
+} invite_dbname_t;
+
+/* Fills *out from a DBDriver name and a DBDParams string (either may be
+ * NULL: not configured); everything is allocated from p. */
+void invite_dbname_parse(apr_pool_t *p, const char *driver,
+                         const char *params, invite_dbname_t *out);
+
+/* The invitectl command line that runs `command` (init, migrate) on the
+ * database: invitectl -d DRIVER -p PARAMS COMMAND, PARAMS quoted for a
+ * POSIX shell when needed.  NULL for a driver invitectl does not know. */
+const char *invite_dbname_invitectl(apr_pool_t *p, const invite_dbname_t *db,
+                                    const char *command);
+
+#endif

@@ -1,0 +1,320 @@
+/*
+ * invite_dbname.c - the database a DBDParams string names, without its
+ * password, for log lines and the invitectl hints (include/invite_dbname.h).
+ *
+ * pgsql: libpq's two connection-string forms.  key=value pairs separated
+ * by white space, a value bare (a backslash escapes the next character)
+ * or in single quotes (\' and \\ inside); or a URI,
+ * postgresql://[user[:password]@][host[:port][,...]][/dbname][?key=value&...]
+ * with %-escapes.  Only host, hostaddr, port, dbname and user are kept.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <apr_strings.h>
+#include <apr_lib.h>
+
+#include "invite_dbname.h"
+
+/* The keys that say which database, in the order they are shown. */
+static const char *const identity_keys[] = {
+    "host", "hostaddr", "port", "dbname", "user", NULL
+};
+#define NKEYS 5
+
+static int key_index(const char *key, apr_size_t len)
+{
+    int i;
+    for (i = 0; identity_keys[i]; i++) {
+        if (strlen(identity_keys[i]) == len
+            && !strncmp(identity_keys[i], key, len)) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* A conninfo value as libpq reads it back: bare when it can be, else in
+ * single quotes with ' and \ escaped. */
+static const char *conninfo_quote(apr_pool_t *p, const char *v)
+{
+    apr_size_t n = strlen(v), i, o = 0;
+    char *out;
+
+    if (*v && !strpbrk(v, " \t\n\r\f\v'\\")) {
+        return v;
+    }
+    out = apr_palloc(p, 2 * n + 3);
+    out[o++] = '\'';
+    for (i = 0; i < n; i++) {
+        if (v[i] == '\'' || v[i] == '\\') {
+            out[o++] = '\\';
+        }
+        out[o++] = v[i];
+    }
+    out[o++] = '\'';
+    out[o] = '\0';
+    return out;
+}
+
+/* libpq's key=value form; 0 when it is not well formed. */
+static int parse_conninfo(apr_pool_t *p, const char *s, const char **vals)
+{
+    while (*s) {
+        const char *key;
+        apr_size_t klen;
+        char *val, *o;
+        int k;
+
+        while (apr_isspace(*s)) {
+            s++;
+        }
+        if (!*s) {
+            break;
+        }
+        key = s;
+        while (*s && *s != '=' && !apr_isspace(*s)) {
+            s++;
+        }
+        klen = (apr_size_t)(s - key);
+        while (apr_isspace(*s)) {
+            s++;
+        }
+        if (*s != '=' || !klen) {
+            return 0;
+        }
+        s++;
+        while (apr_isspace(*s)) {
+            s++;
+        }
+        o = val = apr_palloc(p, strlen(s) + 1);
+        if (*s == '\'') {
+            for (s++; *s && *s != '\''; s++) {
+                if (*s == '\\' && s[1]) {
+                    s++;
+                }
+                *o++ = *s;
+            }
+            if (*s != '\'') {
+                return 0;   /* unterminated quote */
+            }
+            s++;
+        }
+        else {
+            for (; *s && !apr_isspace(*s); s++) {
+                if (*s == '\\' && s[1]) {
+                    s++;
+                }
+                *o++ = *s;
+            }
+        }
+        *o = '\0';
+        k = key_index(key, klen);
+        if (k >= 0) {
+            vals[k] = val;
+        }
+    }
+    return 1;
+}
+
+/* %XX-decoded copy of s[0..len-1]; a malformed escape stays as it is. */
+static const char *uri_decode(apr_pool_t *p, const char *s, apr_size_t len)
+{
+    char *out = apr_palloc(p, len + 1), *o = out;
+    apr_size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (s[i] == '%' && i + 2 < len && apr_isxdigit(s[i + 1]) && apr_isxdigit(s[i + 2])) {
+            char hex[3] = { s[i + 1], s[i + 2], '\0' };
+            *o++ = (char)strtol(hex, NULL, 16);
+            i += 2;
+        }
+        else {
+            *o++ = s[i];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* One host[:port] of a URI's host list ([v6]:port too). */
+static void uri_host(apr_pool_t *p, const char *h, apr_size_t len,
+                     const char **host, const char **port)
+{
+    const char *colon, *end = h + len;
+
+    if (len && *h == '[') {
+        const char *close = memchr(h, ']', len);
+        if (close) {
+            *host = apr_pstrmemdup(p, h + 1, (apr_size_t)(close - h - 1));
+            *port = (close + 1 < end && close[1] == ':')
+                    ? uri_decode(p, close + 2, (apr_size_t)(end - close - 2))
+                    : "";
+            return;
+        }
+    }
+    colon = memchr(h, ':', len);
+    if (colon) {
+        *host = uri_decode(p, h, (apr_size_t)(colon - h));
+        *port = uri_decode(p, colon + 1, (apr_size_t)(end - colon - 1));
+    }
+    else {
+        *host = uri_decode(p, h, len);
+        *port = "";
+    }
+}
+
+static const char *join(apr_pool_t *p, const char *list, const char *item)
+{
+    return list ? apr_pstrcat(p, list, ",", item, NULL) : item;
+}
+
+/* libpq's URI form (the caller checked the scheme; `s` follows "://"). */
+static void parse_uri(apr_pool_t *p, const char *s, const char **vals)
+{
+    apr_size_t alen = strcspn(s, "/?");
+    const char *at = memchr(s, '@', alen), *hosts = s, *rest = s + alen;
+    const char *hl = NULL, *pl = NULL;
+    int any_port = 0;
+
+    if (at) {
+        apr_size_t ulen = strcspn(s, ":@");   /* the password follows ':' */
+        if (ulen) {
+            vals[4] = uri_decode(p, s, ulen);
+        }
+        hosts = at + 1;
+    }
+    while (hosts < rest) {
+        apr_size_t n = 0;
+        const char *host, *port;
+        /* a comma inside [v6] brackets does not separate hosts */
+        int in_brackets = 0;
+        while (hosts + n < rest && (in_brackets || hosts[n] != ',')) {
+            in_brackets = hosts[n] == '[' ? 1 : hosts[n] == ']' ? 0
+                        : in_brackets;
+            n++;
+        }
+        uri_host(p, hosts, n, &host, &port);
+        hl = join(p, hl, host);
+        pl = join(p, pl, port);
+        any_port |= *port != '\0';
+        hosts += n + (hosts + n < rest);
+    }
+    if (hl && hl[strspn(hl, ",")]) {   /* some host is named */
+        vals[0] = hl;
+    }
+    if (any_port) {
+        vals[2] = pl;
+    }
+    if (*rest == '/') {
+        apr_size_t n = strcspn(rest + 1, "?");
+        if (n) {
+            vals[3] = uri_decode(p, rest + 1, n);
+        }
+        rest += 1 + n;
+    }
+    if (*rest == '?') {
+        for (rest++; *rest; ) {
+            apr_size_t n = strcspn(rest, "&");
+            const char *eq = memchr(rest, '=', n);
+            if (eq) {
+                const char *key = uri_decode(p, rest, (apr_size_t)(eq - rest));
+                int k = key_index(key, strlen(key));
+                if (k >= 0) {
+                    vals[k] = uri_decode(p, eq + 1,
+                                         (apr_size_t)(rest + n - eq - 1));
+                }
+            }
+            rest += n + (rest[n] == '&');
+        }
+    }
+}
+
+static void pgsql_name(apr_pool_t *p, const char *params, invite_dbname_t *out)
+{
+    const char *vals[NKEYS] = { NULL };
+    const char *text = "";
+    int i, ok = 1;
+
+    if (!strncmp(params, "postgresql://", 13)) {
+        parse_uri(p, params + 13, vals);
+    }
+    else if (!strncmp(params, "postgres://", 11)) {
+        parse_uri(p, params + 11, vals);
+    }
+    else {
+        ok = parse_conninfo(p, params, vals);
+    }
+    for (i = 0; ok && i < NKEYS; i++) {
+        if (vals[i]) {
+            text = apr_pstrcat(p, text, *text ? " " : "", identity_keys[i],
+                               "=", conninfo_quote(p, vals[i]), NULL);
+        }
+    }
+    out->params = text;
+    out->label = !ok ? "unparsable DBDParams (pgsql)"
+               : *text ? apr_pstrcat(p, text, " (pgsql)", NULL)
+               : "libpq's default database (pgsql)";
+}
+
+void invite_dbname_parse(apr_pool_t *p, const char *driver,
+                         const char *params, invite_dbname_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->driver = driver ? driver : "";
+    if (!params) {
+        params = "";
+    }
+    if (!strcmp(out->driver, "sqlite3")) {
+        /* apr_dbd_sqlite3 opens the string as a file name */
+        out->params = out->sqlite_path = params;
+        out->label = *params ? apr_pstrcat(p, params, " (sqlite3)", NULL)
+                             : "no DBDParams (sqlite3)";
+    }
+    else if (!strcmp(out->driver, "pgsql")) {
+        pgsql_name(p, params, out);
+    }
+    else {
+        /* Where another driver keeps its password is unknown: no params. */
+        out->label = *out->driver
+                     ? apr_psprintf(p, "a %s database", out->driver)
+                     : "no DBDriver";
+    }
+}
+
+/* s for a POSIX shell: as it is when it is plain, else in double quotes
+ * with " $ ` \ escaped. */
+static const char *shell_quote(apr_pool_t *p, const char *s)
+{
+    apr_size_t n = strlen(s), i, o = 0;
+    char *out;
+
+    for (i = 0; i < n; i++) {
+        if (!apr_isalnum(s[i]) && !strchr("/._+-,:=@%", s[i])) {
+            break;
+        }
+    }
+    if (n && i == n) {
+        return s;
+    }
+    out = apr_palloc(p, 2 * n + 3);
+    out[o++] = '"';
+    for (i = 0; i < n; i++) {
+        if (strchr("\"$`\\", s[i])) {
+            out[o++] = '\\';
+        }
+        out[o++] = s[i];
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+    return out;
+}
+
+const char *invite_dbname_invitectl(apr_pool_t *p, const invite_dbname_t *db,
+                                    const char *command)
+{
+    if (!db->params) {
+        return NULL;
+    }
+    return apr_psprintf(p, "invitectl -d %s -p %s %s", db->driver,
+                        shell_quote(p, db->params), command);
+}
