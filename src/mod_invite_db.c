@@ -202,16 +202,17 @@ static int transient(const char *msg)
 }
 
 /* A named statement the server session does not know even after it was
- * prepared again: the PREPAREs ran in one server session and the statement
- * in another, as behind a pooler in transaction or statement mode (README,
- * "PgBouncer").  The request is not at fault, so it is a 503, and the
- * process says once what the likely cause is. */
+ * prepared again, or one a new connection finds prepared already: the
+ * PREPAREs and statements run in different server sessions, as behind a
+ * pooler in transaction or statement mode (README, "PgBouncer").  The
+ * request is not at fault, so it is a 503, and the process says once what
+ * the likely cause is. */
 static int statement_lost(invite_db_t *db, const char *msg)
 {
     static apr_uint32_t hinted;
 
     if (!is_pgsql(db) || !strstr(msg, "prepared statement")
-        || !strstr(msg, "does not exist")) {
+        || !(strstr(msg, "does not exist") || strstr(msg, "already exists"))) {
         return 0;
     }
     if (apr_atomic_cas32(&hinted, 1, 0) == 0) {
