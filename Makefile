@@ -6,6 +6,7 @@
 #   make fuzz       libFuzzer harnesses over the core (FUZZ_SECONDS each)
 #   make test       everything (installs missing packages; see README)
 #   make run        demo server on 127.0.0.1:8080 with a SQLite database
+#   make deb        the Debian package libapache2-mod-invite in build/deb/
 
 APXS       ?= apxs
 CC         ?= cc
@@ -144,6 +145,17 @@ clean:
 	-[ -f t/TEST ] || perl t/TEST.PL -clean >/dev/null 2>&1 || true
 
 .PHONY: all install unit unit-sanitize test test-asan test-valgrind run clean sql
+
+# ------------------------------------------------------------------ deb
+# make deb: dpkg-buildpackage -us -uc -b in a copy of the tree, the .deb
+# in build/deb/ (scripts/make-deb.sh); make lintian checks what it built.
+deb:
+	scripts/make-deb.sh
+
+lintian:
+	lintian --info --display-info --pedantic build/deb/*.changes
+
+.PHONY: deb lintian
 
 # ------------------------------------------------------------------ bench
 # make bench: SQLite and PostgreSQL against a static file (bench/results.md);
