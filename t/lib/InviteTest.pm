@@ -181,8 +181,11 @@ sub httpd { $ENV{INVITE_TEST_HTTPD} || '/usr/sbin/apache2' }
 
 # A second, independent httpd with mod_invite on the same database (the
 # engine's t/conf/invite-db.conf), for multi-host tests.  Options: name
-# (its directory under t/var, default host2) and conf (server-level
-# directives; default InviteRateLimit off, so that it needs no socache).
+# (its directory under t/var, default host2), conf (server-level
+# directives; default InviteRateLimit off, so that it needs no socache),
+# load (the lines that load mod_dbd and mod_invite; default this tree's
+# build), db (the database directives; default the engine's
+# t/conf/invite-db.conf) and httpd (default httpd() above).
 sub start_second_host {
     my ($top, %o) = @_;
     my $dir = "$top/t/var/" . ($o{name} // 'host2');
@@ -196,6 +199,9 @@ sub start_second_host {
         my $p = $s->sockport; close $s; $p;
     };
     my $mods = '/usr/lib/apache2/modules';
+    my $load = $o{load} // "LoadModule dbd_module $mods/mod_dbd.so\n"
+                         . "LoadModule invite_module $top/.libs/mod_invite.so";
+    my $db = $o{db} // qq{Include "$top/t/conf/invite-db.conf"};
     open my $fh, '>', "$dir/httpd.conf" or die $!;
     print $fh <<"CONF";
 ServerRoot "$dir"
@@ -207,12 +213,11 @@ ErrorLog "$dir/error_log"
 LogLevel warn invite:info
 LoadModule mpm_event_module $mods/mod_mpm_event.so
 LoadModule authz_core_module $mods/mod_authz_core.so
-LoadModule dbd_module $mods/mod_dbd.so
-LoadModule invite_module $top/.libs/mod_invite.so
+$load
 StartServers 2
 ThreadsPerChild 16
 MaxRequestWorkers 32
-Include "$top/t/conf/invite-db.conf"
+$db
 InviteDBD On
 $conf
 <Location /api/v1>
@@ -221,11 +226,12 @@ $conf
 </Location>
 CONF
     close $fh;
-    system(httpd(), '-f', "$dir/httpd.conf", '-k', 'start') == 0
+    my $httpd = $o{httpd} // httpd();
+    system($httpd, '-f', "$dir/httpd.conf", '-k', 'start') == 0
         or die "second httpd did not start";
     for (1 .. 100) {
         my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port);
-        if ($s) { close $s; return { dir => $dir, port => $port }; }
+        if ($s) { close $s; return { dir => $dir, port => $port, httpd => $httpd }; }
         select(undef, undef, undef, 0.1);
     }
     die "second httpd is not listening on $port";
@@ -233,7 +239,7 @@ CONF
 
 sub stop_second_host {
     my ($h) = @_;
-    system(httpd(), '-f', "$h->{dir}/httpd.conf", '-k', 'stop');
+    system($h->{httpd}, '-f', "$h->{dir}/httpd.conf", '-k', 'stop');
     for (1 .. 50) {
         last unless -e "$h->{dir}/run/httpd.pid";
         select(undef, undef, undef, 0.1);
