@@ -50,12 +50,11 @@ is(slurp("$ctl/conffiles"),
 
 # --- the file list --------------------------------------------------------
 my $doc = 'usr/share/doc/libapache2-mod-invite';
+# The schemas and example sites of conf/, the documents of docs/.
 my @want = (qw(etc/apache2/mods-available/invite.load
                etc/apache2/mods-available/invite.conf
-               usr/lib/apache2/modules/mod_invite.so
-               usr/share/mod-invite/schema-sqlite3.sql
-               usr/share/mod-invite/schema-pgsql.sql
-               usr/share/mod-invite/site-example.conf),
+               usr/lib/apache2/modules/mod_invite.so),
+            map({ 'usr/share/mod-invite/' . s{.*/}{}r } glob("$top/conf/schema-*.sql $top/conf/site-*.conf")),
             "$doc/copyright", "$doc/changelog.gz",
             map { "$doc/$_" } 'README', 'SECURITY.md',
                 map { s{.*/}{}r } glob("$top/docs/*.md"));
