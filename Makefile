@@ -34,7 +34,7 @@ LIBS     = -ljansson -lcrypto
 APR_CFLAGS := $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null) $(shell apu-1-config --includes 2>/dev/null)
 APR_LIBS   := $(shell apr-1-config --link-ld --libs 2>/dev/null) $(shell apu-1-config --link-ld 2>/dev/null)
 
-all: $(MODULE) build/invite-sql-dump
+all: $(MODULE) build/invite-sql-dump build/invitectl
 
 $(MODULE): $(CORE_SRC) $(GLUE_SRC) $(HEADERS)
 	@mkdir -p build; echo "  APXS  mod_invite.la"
@@ -47,7 +47,7 @@ $(MODULE): $(CORE_SRC) $(GLUE_SRC) $(HEADERS)
 # ---------------------------------------------------------------- install
 SYSCONFDIR := $(shell $(APXS) -q SYSCONFDIR 2>/dev/null)
 LIBEXECDIR := $(shell $(APXS) -q LIBEXECDIR 2>/dev/null)
-install: $(MODULE)
+install: $(MODULE) build/invitectl
 	install -d $(DESTDIR)$(LIBEXECDIR)
 	$(APXS) -S LIBEXECDIR=$(DESTDIR)$(LIBEXECDIR) -i -n invite mod_invite.la
 	install -d $(DESTDIR)$(SYSCONFDIR)/mods-available
@@ -56,7 +56,25 @@ install: $(MODULE)
 	install -d $(DESTDIR)/usr/share/mod-invite
 	install -m 644 conf/schema-sqlite3.sql conf/schema-pgsql.sql \
 	    conf/site-example.conf $(DESTDIR)/usr/share/mod-invite/
+	install -D -m 755 build/invitectl $(DESTDIR)/usr/sbin/invitectl
+	install -D -m 644 docs/invitectl.8 $(DESTDIR)/usr/share/man/man8/invitectl.8
 	@echo "Now: a2enmod invite, create the database (README), reload apache2."
+
+# invitectl, the admin command (docs/invitectl.8), with the schemas and
+# migrations of conf/ embedded by tools/embed-sql.pl.
+CTL_SRC = src/invitectl.c src/invite_sql.c src/invite_id.c src/invite_token.c \
+          src/invite_time.c
+CTL_SQL = conf/schema-sqlite3.sql conf/schema-pgsql.sql \
+          $(sort $(wildcard conf/migrations/*/[0-9][0-9][0-9]-*.sql))
+
+build/invitectl-sql.c: tools/embed-sql.pl $(CTL_SQL)
+	@mkdir -p build
+	perl tools/embed-sql.pl $(CTL_SQL) > $@.tmp && mv $@.tmp $@
+
+build/invitectl: $(CTL_SRC) build/invitectl-sql.c $(HEADERS)
+	$(CC) $(WARN) $(DEBUGFLAGS) $(EXTRA_CFLAGS) -Iinclude $(APR_CFLAGS) \
+	    -o $@ $(CTL_SRC) build/invitectl-sql.c $(EXTRA_LDFLAGS) \
+	    $(APR_LIBS) $(LIBS)
 
 # Prints the prepared statements (make sql).
 build/invite-sql-dump: tools/invite_sql_dump.c src/invite_sql.c include/invite_sql.h

@@ -49,10 +49,59 @@ typedef enum {
     INVITE_ENGINE_PGSQL
 } invite_engine_e;
 
+/* The statements of invitectl, the admin command (src/invitectl.c): one
+ * set per engine like the module's, on the same tables, so the two never
+ * disagree about the data model.  Labels start with invitectl_.  Users and
+ * rooms are named by id or by username / room name (*_FIND). */
+typedef enum {
+    INVITE_ADMIN_VERSION,          /* max(schema_version.version); no args */
+    INVITE_ADMIN_VERSION_RECORD,   /* args: version, applied_at */
+    INVITE_ADMIN_USER_FIND,        /* id, username; args: id, username */
+    INVITE_ADMIN_USER_ADD,         /* args: id, username x2; 0 rows: taken */
+    INVITE_ADMIN_USER_DEL,         /* args: id (cascades) */
+    INVITE_ADMIN_USER_ROLES,       /* role; arg: user id */
+    INVITE_ADMIN_USER_ROLE_ADD,    /* args: user id, role; 0 rows: held */
+    INVITE_ADMIN_USER_ROLE_DEL,    /* args: user id, role */
+    INVITE_ADMIN_ROOM_FIND,        /* id, name; args: id, name */
+    INVITE_ADMIN_ROOM_ADD,         /* args: id, t, name, fname, prid,
+                                    * name; 0 rows: id or name taken */
+    INVITE_ADMIN_ROOM_DEL,         /* arg: id (cascades to members) */
+    INVITE_ADMIN_MEMBER_ADD,       /* args: user id, rid; 0 rows: member */
+    INVITE_ADMIN_MEMBER_DEL,       /* args: user id, rid */
+    INVITE_ADMIN_MEMBER_ROLE_ADD,  /* args: user id, rid, role */
+    INVITE_ADMIN_PERMISSION_GRANT, /* args: permission, role; 0: granted */
+    INVITE_ADMIN_PERMISSION_REVOKE,/* args: permission, role */
+    INVITE_ADMIN_TOKEN_ADD,        /* args: user id, hash; created_at NULL:
+                                    * a personal access token, no expiry */
+    INVITE_ADMIN_TOKEN_REVOKE,     /* args: user id, hash */
+    INVITE_ADMIN_TOKEN_REVOKE_ALL, /* arg: user id */
+    INVITE_ADMIN_TOKEN_LIST,       /* hash, created_at; arg: user id */
+    INVITE_ADMIN_PURGE,            /* deletes at most N dead invites; args:
+                                    * cutoff (expired), cutoff (used up),
+                                    * N */
+    INVITE_ADMIN_STATS,            /* one row, INVITE_ADMIN_STATS_COL_*;
+                                    * args: now x2 */
+    INVITE_ADMIN_COUNT
+} invite_admin_stmt_e;
+
+/* Columns of INVITE_ADMIN_STATS. */
+enum {
+    INVITE_ADMIN_STATS_COL_USERS,
+    INVITE_ADMIN_STATS_COL_ROOMS,
+    INVITE_ADMIN_STATS_COL_SUBSCRIPTIONS,
+    INVITE_ADMIN_STATS_COL_TOKENS,
+    INVITE_ADMIN_STATS_COL_LIVE,
+    INVITE_ADMIN_STATS_COL_EXPIRED,    /* dead by date, not used up */
+    INVITE_ADMIN_STATS_COL_USED_UP,
+    INVITE_ADMIN_STATS_COL_VERSION,
+    INVITE_ADMIN_STATS_COL_COUNT
+};
+
 typedef struct {
     invite_engine_e id;
     const char *driver;                /* apr_dbd driver name */
     const invite_stmt_t *statements;   /* INVITE_STMT_COUNT entries */
+    const invite_stmt_t *admin;        /* INVITE_ADMIN_COUNT entries */
 } invite_engine_t;
 
 /* The engine of an apr_dbd driver name, or NULL when unsupported. */

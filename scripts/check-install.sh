@@ -2,7 +2,9 @@
 # Checks `make install` into a staging root, then `a2enmod invite` there
 # (a2enmod honours APACHE_CONFDIR and friends): the module and both
 # mods-available files land, and enabling it pulls in mod_dbd and
-# mod_socache_shmcb (the rate limit's default cache).
+# mod_socache_shmcb (the rate limit's default cache); invitectl and its
+# man page land too, and the installed invitectl initialises a database
+# without any file of the tree.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 stage=$(mktemp -d /tmp/mod-invite-install.XXXXXX)
@@ -18,6 +20,12 @@ check "module installed" '[ -f "$stage$libexec/mod_invite.so" ]'
 check "invite.load declares its dependencies on dbd and socache_shmcb" 'grep -qx "# Depends: dbd socache_shmcb" "$conf/mods-available/invite.load"'
 check "invite.load loads the installed module" 'grep -q "^LoadModule invite_module $libexec/mod_invite.so" "$conf/mods-available/invite.load"'
 check "invite.conf installed" '[ -f "$conf/mods-available/invite.conf" ]'
+check "invitectl installed in /usr/sbin, executable" '[ -x "$stage/usr/sbin/invitectl" ]'
+check "the installed invitectl runs on its own (schemas built in)" \
+  '(cd / && "$stage/usr/sbin/invitectl" -d sqlite3 -p "$stage/ctl.db" init >/dev/null && "$stage/usr/sbin/invitectl" -d sqlite3 -p "$stage/ctl.db" check >/dev/null)'
+check "invitectl(8) installed" '[ -f "$stage/usr/share/man/man8/invitectl.8" ]'
+check "invitectl(8) renders without warnings" \
+  '[ -z "$(groff -man -Tutf8 -ww -z "$stage/usr/share/man/man8/invitectl.8" 2>&1)" ] && [ -z "$(man --warnings -l "$stage/usr/share/man/man8/invitectl.8" 2>&1 >/dev/null)" ]'
 check "schemas installed for operators" '[ -f "$stage/usr/share/mod-invite/schema-sqlite3.sql" ] && [ -f "$stage/usr/share/mod-invite/schema-pgsql.sql" ]'
 
 cp /etc/apache2/mods-available/dbd.load /etc/apache2/mods-available/socache_shmcb.load \

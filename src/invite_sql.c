@@ -288,11 +288,103 @@ static const invite_stmt_t pgsql_statements[INVITE_STMT_COUNT] = {
     [INVITE_STMT_USE_JOIN] = { "invite_use_join", NULL },
 };
 
+/* ------------------------------------------------------------ invitectl */
+
+/* Dead for good, the complement of LIVE split by cause: expired (at or
+ * before `at`) and used up.  A used-up invite died at its last use, which
+ * set updated_at. */
+#define EXPIRED_BY(at) "(days <> 0 AND expires <= " at ")"
+#define USED_UP "(max_uses <> 0 AND uses >= max_uses)"
+
+/* A user or room by id, else by username / name.  Args: key x2. */
+#define FIND_BY_ID_OR_NAME(table, name) \
+    "SELECT id, " name ", 0 AS rank FROM " table " WHERE id = %s" \
+    " UNION ALL SELECT id, " name ", 1 FROM " table " WHERE " name " = %s" \
+    " ORDER BY 3 LIMIT 1"
+
+/* invitectl's statements.  Every one runs unchanged on both engines (plain
+ * SQL, ON CONFLICT DO NOTHING for duplicates, which then affect no row);
+ * each engine still has its own table, as the module's, for the day one
+ * of them needs its own form. */
+#define ADMIN_STATEMENTS { \
+    [INVITE_ADMIN_VERSION] = { "invitectl_version", \
+        "SELECT max(version) FROM schema_version" }, \
+    [INVITE_ADMIN_VERSION_RECORD] = { "invitectl_version_record", \
+        "INSERT INTO schema_version (version, applied_at)" \
+        " VALUES (%d, %lld)" }, \
+    [INVITE_ADMIN_USER_FIND] = { "invitectl_user_find", \
+        FIND_BY_ID_OR_NAME("users", "username") }, \
+    [INVITE_ADMIN_USER_ADD] = { "invitectl_user_add", \
+        "INSERT INTO users (id, username) SELECT %s, %s" \
+        " WHERE NOT EXISTS (SELECT 1 FROM users WHERE username = %s)" \
+        " ON CONFLICT DO NOTHING" }, \
+    [INVITE_ADMIN_USER_DEL] = { "invitectl_user_del", \
+        "DELETE FROM users WHERE id = %s" }, \
+    [INVITE_ADMIN_USER_ROLES] = { "invitectl_user_roles", \
+        "SELECT role FROM user_roles WHERE user_id = %s ORDER BY role" }, \
+    [INVITE_ADMIN_USER_ROLE_ADD] = { "invitectl_user_role_add", \
+        "INSERT INTO user_roles (user_id, role) VALUES (%s, %s)" \
+        " ON CONFLICT DO NOTHING" }, \
+    [INVITE_ADMIN_USER_ROLE_DEL] = { "invitectl_user_role_del", \
+        "DELETE FROM user_roles WHERE user_id = %s AND role = %s" }, \
+    [INVITE_ADMIN_ROOM_FIND] = { "invitectl_room_find", \
+        FIND_BY_ID_OR_NAME("rooms", "name") }, \
+    [INVITE_ADMIN_ROOM_ADD] = { "invitectl_room_add", \
+        "INSERT INTO rooms (id, t, name, fname, prid)" \
+        " SELECT %s, %s, %s, %s, %s" \
+        " WHERE NOT EXISTS (SELECT 1 FROM rooms WHERE name = %s)" \
+        " ON CONFLICT DO NOTHING" }, \
+    [INVITE_ADMIN_ROOM_DEL] = { "invitectl_room_del", \
+        "DELETE FROM rooms WHERE id = %s" }, \
+    [INVITE_ADMIN_MEMBER_ADD] = { "invitectl_member_add", \
+        "INSERT INTO subscriptions (user_id, rid) VALUES (%s, %s)" \
+        " ON CONFLICT DO NOTHING" }, \
+    [INVITE_ADMIN_MEMBER_DEL] = { "invitectl_member_del", \
+        "DELETE FROM subscriptions WHERE user_id = %s AND rid = %s" }, \
+    [INVITE_ADMIN_MEMBER_ROLE_ADD] = { "invitectl_member_role_add", \
+        "INSERT INTO subscription_roles (user_id, rid, role)" \
+        " VALUES (%s, %s, %s) ON CONFLICT DO NOTHING" }, \
+    [INVITE_ADMIN_PERMISSION_GRANT] = { "invitectl_permission_grant", \
+        "INSERT INTO permission_roles (permission, role) VALUES (%s, %s)" \
+        " ON CONFLICT DO NOTHING" }, \
+    [INVITE_ADMIN_PERMISSION_REVOKE] = { "invitectl_permission_revoke", \
+        "DELETE FROM permission_roles WHERE permission = %s AND role = %s" }, \
+    [INVITE_ADMIN_TOKEN_ADD] = { "invitectl_token_add", \
+        "INSERT INTO login_tokens (user_id, hashed_token, created_at)" \
+        " VALUES (%s, %s, NULL) ON CONFLICT DO NOTHING" }, \
+    [INVITE_ADMIN_TOKEN_REVOKE] = { "invitectl_token_revoke", \
+        "DELETE FROM login_tokens WHERE user_id = %s AND hashed_token = %s" }, \
+    [INVITE_ADMIN_TOKEN_REVOKE_ALL] = { "invitectl_token_revoke_all", \
+        "DELETE FROM login_tokens WHERE user_id = %s" }, \
+    [INVITE_ADMIN_TOKEN_LIST] = { "invitectl_token_list", \
+        "SELECT hashed_token, created_at FROM login_tokens" \
+        " WHERE user_id = %s ORDER BY hashed_token" }, \
+    /* One bounded batch: the caller repeats it, each in its own short \
+     * transaction, until it deletes fewer than N. */ \
+    [INVITE_ADMIN_PURGE] = { "invitectl_purge", \
+        "DELETE FROM invites WHERE id IN (SELECT id FROM invites" \
+        "  WHERE " EXPIRED_BY("%lld") \
+        "     OR (" USED_UP " AND updated_at <= %lld)" \
+        "  LIMIT CAST(%d AS INTEGER))" }, \
+    [INVITE_ADMIN_STATS] = { "invitectl_stats", \
+        "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM rooms)," \
+        " (SELECT count(*) FROM subscriptions)," \
+        " (SELECT count(*) FROM login_tokens)," \
+        " (SELECT count(*) FROM invites WHERE " LIVE("", "%lld") ")," \
+        " (SELECT count(*) FROM invites" \
+        "   WHERE NOT " USED_UP " AND " EXPIRED_BY("%lld") ")," \
+        " (SELECT count(*) FROM invites WHERE " USED_UP ")," \
+        " (SELECT max(version) FROM schema_version)" }, \
+}
+
+static const invite_stmt_t sqlite3_admin[INVITE_ADMIN_COUNT] = ADMIN_STATEMENTS;
+static const invite_stmt_t pgsql_admin[INVITE_ADMIN_COUNT] = ADMIN_STATEMENTS;
+
 static const invite_engine_t sqlite3_engine = {
-    INVITE_ENGINE_SQLITE3, "sqlite3", sqlite3_statements
+    INVITE_ENGINE_SQLITE3, "sqlite3", sqlite3_statements, sqlite3_admin
 };
 static const invite_engine_t pgsql_engine = {
-    INVITE_ENGINE_PGSQL, "pgsql", pgsql_statements
+    INVITE_ENGINE_PGSQL, "pgsql", pgsql_statements, pgsql_admin
 };
 
 const invite_engine_t *const invite_sql_engines[] = {

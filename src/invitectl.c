@@ -1,0 +1,1500 @@
+/*
+ * invitectl - mod_invite's admin command (docs/invitectl.8).
+ *
+ * It reaches the database through apr_dbd, with the drivers and DBDParams
+ * strings the module uses, and runs only the statements of
+ * src/invite_sql.c: the admin set (INVITE_ADMIN_*) for data, the module's
+ * own set for `check`.  DDL comes from the schemas and migrations embedded
+ * at build time (include/invitectl.h) or, for `migrate --migrations DIR`,
+ * from files.
+ *
+ * Exit status: 0 success, 1 failure (a message "invitectl: ..." on
+ * stderr), 2 usage error.  Tokens are printed once, by `token add`, and
+ * never otherwise; DBDParams passwords never appear in messages.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <apr_base64.h>
+#include <apr_dbd.h>
+#include <apr_file_info.h>
+#include <apr_file_io.h>
+#include <apr_general.h>
+#include <apr_lib.h>
+#include <apr_strings.h>
+#include <apr_tables.h>
+#include <openssl/crypto.h>
+
+#include "invite_core.h"
+#include "invite_sql.h"
+#include "invitectl.h"
+
+#define CTL_OK 0
+#define CTL_FAIL 1
+#define CTL_USAGE 2
+
+#define CTL_ID_LEN 17          /* Rocket.Chat's Random.id() */
+#define CTL_TOKEN_BYTES 32     /* 43 characters, as Random.secret() */
+#define CTL_PURGE_DAYS 30
+#define CTL_PURGE_BATCH 500
+#define CTL_PURGE_BATCH_MAX 10000
+#define CTL_MS_PER_DAY 86400000LL
+
+typedef struct {
+    apr_pool_t *pool;
+    const char *driver_name;
+    const char *params;
+    const apr_dbd_driver_t *driver;
+    apr_dbd_t *handle;
+    const invite_engine_t *engine;
+    apr_dbd_prepared_t *admin[INVITE_ADMIN_COUNT];
+    apr_array_header_t *secrets;   /* const char *: never printed */
+} ctl_db_t;
+
+/* ------------------------------------------------------------ messages */
+
+static ctl_db_t *ctl_current;   /* for redaction in ctl_fail */
+
+/* msg with every secret of the DBDParams string replaced by "***". */
+static const char *ctl_redact(apr_pool_t *p, const char *msg)
+{
+    int i;
+
+    if (!ctl_current || !ctl_current->secrets || !msg)
+        return msg;
+    for (i = 0; i < ctl_current->secrets->nelts; i++) {
+        const char *s = APR_ARRAY_IDX(ctl_current->secrets, i, const char *);
+        const char *hit;
+        size_t n = strlen(s);
+
+        while (n && (hit = strstr(msg, s)) != NULL)
+            msg = apr_pstrcat(p, apr_pstrmemdup(p, msg, hit - msg), "***",
+                              hit + n, NULL);
+    }
+    return msg;
+}
+
+static int ctl_fail(apr_pool_t *p, const char *fmt, ...)
+{
+    va_list ap;
+    const char *msg;
+
+    va_start(ap, fmt);
+    msg = apr_pvsprintf(p, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "invitectl: %s\n", ctl_redact(p, msg));
+    return CTL_FAIL;
+}
+
+static int ctl_usage_error(apr_pool_t *p, const char *cmd, const char *fmt,
+                           ...)
+{
+    va_list ap;
+    const char *msg;
+
+    va_start(ap, fmt);
+    msg = apr_pvsprintf(p, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "invitectl: %s\nTry 'invitectl %s%s--help'.\n", msg,
+            cmd ? cmd : "", cmd ? " " : "");
+    return CTL_USAGE;
+}
+
+/* The database's message for rv: its first line, without libpq's
+ * "ERROR:  " prefix. */
+static const char *ctl_db_error(ctl_db_t *db, int rv)
+{
+    const char *e = apr_dbd_error(db->driver, db->handle, rv);
+    size_t n;
+
+    if (!e || !*e)
+        return apr_psprintf(db->pool, "database error %d", rv);
+    if (!strncmp(e, "ERROR:  ", 8))
+        e += 8;
+    n = strcspn(e, "\n");
+    return apr_pstrmemdup(db->pool, e, n);
+}
+
+/* ---------------------------------------------------------------- help */
+
+typedef struct {
+    const char *name;
+    const char *usage;
+    const char *help;
+} ctl_help_t;
+
+static const ctl_help_t ctl_helps[] = {
+    { "init", "init",
+      "Creates the schema (built in) and applies the built-in migrations.\n"
+      "Does nothing on a database already at this build's schema version;\n"
+      "refuses one at another version.\n" },
+    { "migrate", "migrate [--status] [--migrations DIR]",
+      "Applies the migrations newer than the database's schema version, in\n"
+      "order, each in one transaction recorded in schema_version.\n"
+      "  --status          show the versions and pending migrations only\n"
+      "  --migrations DIR  read NNN-name.sql files from DIR/ENGINE (or DIR)\n"
+      "                    instead of the built-in ones\n" },
+    { "check", "check",
+      "Connects, checks that the schema version is the one this build\n"
+      "serves and prepares every module and admin statement.\n" },
+    { "stats", "stats",
+      "Counts users, rooms, subscriptions, tokens, invites (live, expired,\n"
+      "used up) and shows the schema version.\n" },
+    { "user", "user add [--id ID] [--role ROLE]... USERNAME\n"
+              "       user del USER\n"
+              "       user roles USER [add|del ROLE...]",
+      "USER is a user id or username.  `user add` prints the new id (17\n"
+      "characters, Rocket.Chat style, unless --id gives one).  `user roles`\n"
+      "lists the global roles, or adds or removes some.\n" },
+    { "room", "room add [--id ID] [--type c|p|d|l|v] [--fname FNAME]\n"
+              "       [--prid ID] NAME\n"
+              "       room del ROOM",
+      "ROOM is a room id or name.  `room add` prints the new id; the type\n"
+      "defaults to c (public).\n" },
+    { "member", "member add [--role ROLE]... USER ROOM\n"
+                "       member del USER ROOM",
+      "Subscribes USER to ROOM, with room roles (owner, moderator, ...), or\n"
+      "removes the subscription and its roles.\n" },
+    { "permission", "permission grant|revoke PERMISSION ROLE",
+      "Grants a permission (create-invite-links, api-bypass-rate-limit...)\n"
+      "to a role, or revokes it.\n" },
+    { "token", "token add USER\n"
+               "       token revoke USER (HASH | --all)\n"
+               "       token list USER",
+      "`token add` creates a personal access token (no expiry), prints it\n"
+      "once and stores only base64(SHA-256(token)).  `token list` prints\n"
+      "the stored hashes with their creation time (ms; - for personal\n"
+      "access tokens); `token revoke` deletes one by hash, or all.\n" },
+    { "purge", "purge [--days N] [--batch N]",
+      "Deletes invites expired or used up at least N days ago (default 30),\n"
+      "in batches of at most --batch (default 500, at most 10000), each in\n"
+      "its own short transaction.  Prints the number deleted.\n" },
+    { NULL, NULL, NULL }
+};
+
+static void ctl_print_usage(FILE *out)
+{
+    const ctl_help_t *h;
+
+    fprintf(out,
+        "Usage: invitectl (-d DRIVER -p PARAMS | -f FILE) COMMAND [ARGS]\n"
+        "       invitectl [COMMAND] --help\n"
+        "\n"
+        "mod_invite's admin command.\n"
+        "  -d DRIVER  apr_dbd driver: sqlite3 or pgsql (DBDriver)\n"
+        "  -p PARAMS  its parameters, as DBDParams\n"
+        "  -f FILE    read DBDriver and DBDParams from an Apache\n"
+        "             configuration file (the first of each; -d, -p win)\n"
+        "\nCommands:\n");
+    for (h = ctl_helps; h->name; h++)
+        fprintf(out, "  %s\n", h->usage);
+    fprintf(out, "\nExit status: 0 success, 1 failure, 2 usage error.\n");
+}
+
+static const ctl_help_t *ctl_help_of(const char *name)
+{
+    const ctl_help_t *h;
+
+    for (h = ctl_helps; h->name; h++)
+        if (!strcmp(h->name, name))
+            return h;
+    return NULL;
+}
+
+/* ------------------------------------------------------------- options */
+
+/* A subcommand's options: "--name" flags and "--name VALUE" (or
+ * --name=VALUE) pairs, repeatable ones collected; the rest positional. */
+typedef struct {
+    const char *name;
+    int takes_value;
+    apr_array_header_t *values;   /* const char * */
+} ctl_opt_t;
+
+static int ctl_parse(apr_pool_t *p, const char *cmd, int argc,
+                     const char **argv, ctl_opt_t *opts,
+                     apr_array_header_t **positional)
+{
+    int i, done = 0;
+    ctl_opt_t *o;
+
+    *positional = apr_array_make(p, 4, sizeof(const char *));
+    for (o = opts; o && o->name; o++)
+        o->values = apr_array_make(p, 1, sizeof(const char *));
+    for (i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const char *eq;
+        size_t n;
+
+        if (done || a[0] != '-' || !a[1]) {
+            APR_ARRAY_PUSH(*positional, const char *) = a;
+            continue;
+        }
+        if (!strcmp(a, "--")) {
+            done = 1;
+            continue;
+        }
+        eq = strchr(a, '=');
+        n = eq ? (size_t)(eq - a) : strlen(a);
+        for (o = opts; o && o->name; o++)
+            if (strlen(o->name) == n && !strncmp(o->name, a, n))
+                break;
+        if (!o || !o->name)
+            return ctl_usage_error(p, cmd, "unknown option '%s'",
+                                   apr_pstrmemdup(p, a, n));
+        if (!o->takes_value) {
+            if (eq)
+                return ctl_usage_error(p, cmd, "%s takes no value", o->name);
+            APR_ARRAY_PUSH(o->values, const char *) = "1";
+        }
+        else if (eq) {
+            APR_ARRAY_PUSH(o->values, const char *) = eq + 1;
+        }
+        else if (i + 1 < argc) {
+            APR_ARRAY_PUSH(o->values, const char *) = argv[++i];
+        }
+        else {
+            return ctl_usage_error(p, cmd, "%s needs a value", o->name);
+        }
+    }
+    return CTL_OK;
+}
+
+/* The last value of an option, or NULL. */
+static const char *ctl_opt(const ctl_opt_t *o)
+{
+    return o->values->nelts
+        ? APR_ARRAY_IDX(o->values, o->values->nelts - 1, const char *)
+        : NULL;
+}
+
+/* A whole number in [min, max] from s, or -1. */
+static long long ctl_number(const char *s, long long min, long long max)
+{
+    char *end;
+    long long v;
+
+    if (!s || !apr_isdigit(*s))
+        return -1;
+    v = apr_strtoi64(s, &end, 10);
+    if (*end || v < min || v > max)
+        return -1;
+    return v;
+}
+
+/* ------------------------------------------------- Apache configuration */
+
+/* The next argument of a configuration line, as httpd's ap_getword_conf
+ * reads it: "quoted" or 'quoted' (a backslash before the quote character
+ * keeps it), else up to white space. */
+static const char *ctl_conf_word(apr_pool_t *p, const char **line)
+{
+    const char *s = *line;
+    char *out, *o;
+
+    while (apr_isspace(*s))
+        s++;
+    if (!*s)
+        return NULL;
+    out = o = apr_palloc(p, strlen(s) + 1);
+    if (*s == '"' || *s == '\'') {
+        char q = *s++;
+
+        while (*s && *s != q) {
+            if (*s == '\\' && s[1] == q)
+                s++;
+            *o++ = *s++;
+        }
+        if (*s == q)
+            s++;
+    }
+    else {
+        while (*s && !apr_isspace(*s))
+            *o++ = *s++;
+    }
+    *o = '\0';
+    *line = s;
+    return out;
+}
+
+/* DBDriver and DBDParams from an Apache configuration file: the first
+ * occurrence of each in the file's own lines (Include is not followed;
+ * sections are not told apart); left NULL when absent. */
+static int ctl_read_conf(apr_pool_t *p, const char *file,
+                         const char **driver, const char **params)
+{
+    FILE *f = fopen(file, "r");
+    char buf[8192];
+    char *line = NULL;
+
+    if (!f)
+        return ctl_fail(p, "cannot read %s", file);
+    while (fgets(buf, sizeof(buf), f)) {
+        size_t n = strlen(buf);
+        const char *s, *word;
+
+        while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+            buf[--n] = '\0';
+        /* A line ending in a backslash continues on the next one. */
+        if (n && buf[n - 1] == '\\') {
+            buf[n - 1] = '\0';
+            line = apr_pstrcat(p, line ? line : "", buf, NULL);
+            continue;
+        }
+        line = apr_pstrcat(p, line ? line : "", buf, NULL);
+        s = line;
+        line = NULL;
+        while (apr_isspace(*s))
+            s++;
+        if (*s == '#')
+            continue;
+        word = ctl_conf_word(p, &s);
+        if (!word)
+            continue;
+        if (!strcasecmp(word, "DBDriver") && !*driver)
+            *driver = ctl_conf_word(p, &s);
+        else if (!strcasecmp(word, "DBDParams") && !*params)
+            *params = ctl_conf_word(p, &s);
+    }
+    fclose(f);
+    return CTL_OK;
+}
+
+/* ------------------------------------------------------------ database */
+
+/* The secrets of a DBDParams string: password=VALUE (libpq keyword form,
+ * quoted or not) and the password of a postgresql://user:password@ URI. */
+static apr_array_header_t *ctl_secrets(apr_pool_t *p, const char *params)
+{
+    apr_array_header_t *a = apr_array_make(p, 2, sizeof(const char *));
+    const char *s = params;
+
+    while ((s = strstr(s, "password")) != NULL) {
+        const char *v = s + 8;
+
+        s = v;
+        while (apr_isspace(*v))
+            v++;
+        if (*v != '=')
+            continue;
+        v++;
+        while (apr_isspace(*v))
+            v++;
+        if (*v == '\'') {
+            const char *e = strchr(v + 1, '\'');
+            APR_ARRAY_PUSH(a, const char *) =
+                apr_pstrmemdup(p, v + 1, e ? (apr_size_t)(e - v - 1)
+                                           : strlen(v + 1));
+        }
+        else {
+            APR_ARRAY_PUSH(a, const char *) =
+                apr_pstrmemdup(p, v, strcspn(v, " \t&"));
+        }
+    }
+    if ((s = strstr(params, "://")) != NULL) {
+        const char *at = strchr(s, '@');
+        const char *colon = strchr(s + 3, ':');
+
+        if (at && colon && colon < at)
+            APR_ARRAY_PUSH(a, const char *) =
+                apr_pstrmemdup(p, colon + 1, at - colon - 1);
+    }
+    return a;
+}
+
+/* Runs a SQLite PRAGMA, which may return a row (apr_dbd_query takes
+ * that for an error): 0 or the driver's error code. */
+static int ctl_pragma(ctl_db_t *db, const char *pragma)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    int rv = apr_dbd_select(db->driver, db->pool, db->handle, &res, pragma, 1);
+
+    while (!rv && apr_dbd_get_row(db->driver, db->pool, res, &row, -1) == 0)
+        ;
+    return rv;
+}
+
+/* Opens the database.  must_exist: a SQLite file that is not there is an
+ * error (sqlite3_open would create an empty one). */
+static int ctl_connect(ctl_db_t *db, int must_exist)
+{
+    const char *err = NULL;
+    apr_status_t rv;
+    apr_finfo_t fi;
+
+    db->engine = invite_sql_engine(db->driver_name);
+    if (!db->engine)
+        return ctl_fail(db->pool, "unsupported driver '%s' (sqlite3 or pgsql)",
+                        db->driver_name);
+    rv = apr_dbd_get_driver(db->pool, db->driver_name, &db->driver);
+    if (rv != APR_SUCCESS)
+        return ctl_fail(db->pool, "cannot load the apr_dbd driver '%s'"
+                        " (install libaprutil1-dbd-%s)", db->driver_name,
+                        db->driver_name);
+    if (db->engine->id == INVITE_ENGINE_SQLITE3 && must_exist
+        && strncmp(db->params, "file:", 5)
+        && apr_stat(&fi, db->params, APR_FINFO_TYPE, db->pool) != APR_SUCCESS)
+        return ctl_fail(db->pool, "cannot open the database: no file %s"
+                        " (invitectl init creates it)", db->params);
+    rv = apr_dbd_open_ex(db->driver, db->pool, db->params, &db->handle, &err);
+    if (rv != APR_SUCCESS || !db->handle)
+        return ctl_fail(db->pool, "cannot open the database: %s",
+                        err && *err ? apr_pstrndup(db->pool, err,
+                                                   strcspn(err, "\n"))
+                                    : "connection failed");
+    if (db->engine->id == INVITE_ENGINE_SQLITE3) {
+        int nrows = 0;
+        /* Deleting a user or room cascades to its rows, as on pgsql. */
+        rv = apr_dbd_query(db->driver, db->handle, &nrows,
+                           "PRAGMA foreign_keys = ON");
+        if (rv)
+            return ctl_fail(db->pool, "cannot open the database: %s",
+                            ctl_db_error(db, rv));
+        /* A file that is not a database opens fine: read it once. */
+        rv = ctl_pragma(db, "PRAGMA schema_version");
+        if (rv)
+            return ctl_fail(db->pool, "cannot open the database: %s",
+                            ctl_db_error(db, rv));
+    }
+    return CTL_OK;
+}
+
+static void ctl_close(ctl_db_t *db)
+{
+    if (db->handle)
+        apr_dbd_close(db->driver, db->handle);
+    db->handle = NULL;
+}
+
+/* An admin statement, prepared on first use; NULL after a message. */
+static apr_dbd_prepared_t *ctl_stmt(ctl_db_t *db, invite_admin_stmt_e i)
+{
+    const invite_stmt_t *s = &db->engine->admin[i];
+
+    if (!db->admin[i]) {
+        int rv = apr_dbd_prepare(db->driver, db->pool, db->handle, s->sql,
+                                 s->label, &db->admin[i]);
+        if (rv) {
+            db->admin[i] = NULL;
+            ctl_fail(db->pool, "preparing %s: %s", s->label,
+                     ctl_db_error(db, rv));
+            return NULL;
+        }
+    }
+    return db->admin[i];
+}
+
+/* Runs admin statement i with nargs string arguments (NULL: SQL NULL);
+ * *nrows gets the rows changed.  CTL_OK or CTL_FAIL after a message. */
+static int ctl_query(ctl_db_t *db, invite_admin_stmt_e i, int *nrows,
+                     int nargs, const char **args)
+{
+    apr_dbd_prepared_t *st = ctl_stmt(db, i);
+    int rv;
+
+    if (!st)
+        return CTL_FAIL;
+    *nrows = 0;
+    rv = apr_dbd_pquery(db->driver, db->pool, db->handle, nrows, st,
+                        nargs, args);
+    if (rv)
+        return ctl_fail(db->pool, "%s: %s", db->engine->admin[i].label,
+                        ctl_db_error(db, rv));
+    return CTL_OK;
+}
+
+/* Selects with admin statement i; rows are read with ctl_row. */
+static int ctl_select(ctl_db_t *db, invite_admin_stmt_e i,
+                      apr_dbd_results_t **res, int nargs, const char **args)
+{
+    apr_dbd_prepared_t *st = ctl_stmt(db, i);
+    int rv;
+
+    if (!st)
+        return CTL_FAIL;
+    *res = NULL;
+    /* random = 1: pgsql then reports errors and empty results at once. */
+    rv = apr_dbd_pselect(db->driver, db->pool, db->handle, res, st, 1,
+                         nargs, args);
+    if (rv)
+        return ctl_fail(db->pool, "%s: %s", db->engine->admin[i].label,
+                        ctl_db_error(db, rv));
+    return CTL_OK;
+}
+
+/* The next row into *row, which is NULL before the first call and then
+ * the driver's (pgsql advances it), or NULL at the end, where pgsql may
+ * free the result: copy what must outlive it. */
+static apr_dbd_row_t *ctl_row(ctl_db_t *db, apr_dbd_results_t *res,
+                              apr_dbd_row_t **row)
+{
+    if (apr_dbd_get_row(db->driver, db->pool, res, row, -1) != 0)
+        return NULL;
+    return *row;
+}
+
+/* Column col as a string; NULL for SQL NULL (on both engines). */
+static const char *ctl_col(ctl_db_t *db, apr_dbd_row_t *row, int col)
+{
+    char *v = NULL;
+
+    if (apr_dbd_datum_get(db->driver, row, col, APR_DBD_TYPE_STRING, &v)
+        != APR_SUCCESS)
+        return NULL;
+    return apr_dbd_get_entry(db->driver, row, col);
+}
+
+static int ctl_begin(ctl_db_t *db, apr_dbd_transaction_t **txn)
+{
+    int rv;
+
+    *txn = NULL;
+    rv = apr_dbd_transaction_start(db->driver, db->pool, db->handle, txn);
+    if (rv)
+        return ctl_fail(db->pool, "cannot start a transaction: %s",
+                        ctl_db_error(db, rv));
+    return CTL_OK;
+}
+
+/* Commits when ok (and nothing failed inside), else rolls back.  Returns
+ * CTL_OK only for a commit. */
+static int ctl_end(ctl_db_t *db, apr_dbd_transaction_t *txn, int ok)
+{
+    int rv;
+
+    if (ok != CTL_OK)
+        apr_dbd_transaction_mode_set(db->driver, txn,
+                                     APR_DBD_TRANSACTION_ROLLBACK);
+    rv = apr_dbd_transaction_end(db->driver, db->pool, txn);
+    if (ok != CTL_OK)
+        return CTL_FAIL;
+    if (rv)
+        return ctl_fail(db->pool, "commit failed: %s", ctl_db_error(db, rv));
+    return CTL_OK;
+}
+
+/* The schema version: max(schema_version.version); 0 when the table is
+ * empty or missing (not initialised); -1 after a message. */
+static int ctl_version(ctl_db_t *db, int quiet_missing)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    const char *v;
+    const invite_stmt_t *s = &db->engine->admin[INVITE_ADMIN_VERSION];
+    int rv;
+
+    if (!db->admin[INVITE_ADMIN_VERSION]) {
+        rv = apr_dbd_prepare(db->driver, db->pool, db->handle, s->sql,
+                             s->label, &db->admin[INVITE_ADMIN_VERSION]);
+        if (rv) {
+            db->admin[INVITE_ADMIN_VERSION] = NULL;
+            if (!quiet_missing)
+                ctl_fail(db->pool, "no schema version in the database (%s):"
+                         " run 'invitectl init'", ctl_db_error(db, rv));
+            return quiet_missing ? 0 : -1;
+        }
+    }
+    if (ctl_select(db, INVITE_ADMIN_VERSION, &res, 0, NULL) != CTL_OK)
+        return -1;
+    row = NULL;
+    v = ctl_row(db, res, &row) ? apr_pstrdup(db->pool, ctl_col(db, row, 0))
+                               : NULL;
+    if (row)
+        while (ctl_row(db, res, &row))
+            ;
+    if (!v && !quiet_missing) {
+        ctl_fail(db->pool, "no schema version in the database:"
+                 " run 'invitectl init'");
+        return -1;
+    }
+    return v ? atoi(v) : 0;
+}
+
+/* ------------------------------------------------------- schema, DDL */
+
+/* The statements of a SQL file: "--" comments removed, split at each ";"
+ * that ends a line (the convention of conf/ and conf/migrations/). */
+static apr_array_header_t *ctl_split_sql(apr_pool_t *p, const char *sql)
+{
+    apr_array_header_t *out = apr_array_make(p, 16, sizeof(const char *));
+    char *text = apr_pstrdup(p, sql), *s, *start;
+
+    for (s = text; *s; s++) {
+        if (s[0] == '-' && s[1] == '-')
+            while (*s && *s != '\n')
+                *s++ = ' ';
+        if (!*s)
+            break;
+    }
+    start = text;
+    for (s = text; ; s++) {
+        const char *rest = s + 1;
+
+        if (*s == ';') {
+            while (*rest == ' ' || *rest == '\t' || *rest == '\r')
+                rest++;
+        }
+        if (!*s || (*s == ';' && (*rest == '\n' || !*rest))) {
+            const char *b = start, *e = s;
+
+            while (b < e && apr_isspace(*b))
+                b++;
+            if (b < e)
+                APR_ARRAY_PUSH(out, const char *) =
+                    apr_pstrmemdup(p, b, e - b);
+            if (!*s)
+                break;
+            start = s + 1;
+        }
+    }
+    return out;
+}
+
+/* Runs a SQL file's statements in one transaction and records `version`
+ * in schema_version (unless record is 0: the base schema records itself).
+ * SQLite's leading PRAGMAs (journal_mode) run first, outside it. */
+static int ctl_apply(ctl_db_t *db, const char *name, const char *sql,
+                     int version, int record)
+{
+    apr_array_header_t *stmts = ctl_split_sql(db->pool, sql);
+    apr_dbd_transaction_t *txn;
+    int i = 0, ok = CTL_OK, nrows;
+
+    for (; i < stmts->nelts; i++) {
+        const char *q = APR_ARRAY_IDX(stmts, i, const char *);
+        int rv;
+
+        if (strncasecmp(q, "PRAGMA", 6))
+            break;
+        rv = ctl_pragma(db, q);
+        if (rv)
+            return ctl_fail(db->pool, "%s: %s", name, ctl_db_error(db, rv));
+    }
+    if (ctl_begin(db, &txn) != CTL_OK)
+        return CTL_FAIL;
+    for (; i < stmts->nelts && ok == CTL_OK; i++) {
+        const char *q = APR_ARRAY_IDX(stmts, i, const char *);
+        int rv = apr_dbd_query(db->driver, db->handle, &nrows, q);
+
+        if (rv)
+            ok = ctl_fail(db->pool, "%s, statement %d: %s", name, i + 1,
+                          ctl_db_error(db, rv));
+    }
+    if (ok == CTL_OK && record) {
+        const char *args[2];
+
+        args[0] = apr_itoa(db->pool, version);
+        args[1] = apr_psprintf(db->pool, "%" APR_INT64_T_FMT, (apr_int64_t)invite_time_now_ms());
+        ok = ctl_query(db, INVITE_ADMIN_VERSION_RECORD, &nrows, 2, args);
+    }
+    if (ctl_end(db, txn, ok) != CTL_OK)
+        return ctl_fail(db->pool, "%s rolled back: nothing of it was applied",
+                        name);
+    return CTL_OK;
+}
+
+typedef struct {
+    int version;
+    const char *name;
+    const char *sql;
+} ctl_migration_t;
+
+static int ctl_by_version(const void *a, const void *b)
+{
+    const ctl_migration_t *x = a, *y = b;
+    return (x->version > y->version) - (x->version < y->version);
+}
+
+/* 1 for a migration file name: NNN-name.sql. */
+static int ctl_is_migration(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 8 && apr_isdigit(name[0]) && apr_isdigit(name[1])
+        && apr_isdigit(name[2]) && name[3] == '-'
+        && !strcmp(name + n - 4, ".sql");
+}
+
+/* The migrations of the engine (version >= 2), sorted: built in, or read
+ * from dir/ENGINE when that exists, else from dir. */
+static int ctl_migrations(ctl_db_t *db, const char *dir,
+                          apr_array_header_t **out)
+{
+    apr_array_header_t *a = apr_array_make(db->pool, 8,
+                                           sizeof(ctl_migration_t));
+    int i;
+
+    if (!dir) {
+        const invite_ctl_sql_file_t *f;
+
+        for (f = invite_ctl_embedded_sql; f->engine; f++)
+            if (f->version > 1 && !strcmp(f->engine, db->driver_name)) {
+                ctl_migration_t *m = apr_array_push(a);
+                m->version = f->version;
+                m->name = f->name;
+                m->sql = f->sql;
+            }
+    }
+    else {
+        apr_dir_t *d;
+        apr_finfo_t fi;
+        const char *sub = apr_pstrcat(db->pool, dir, "/", db->driver_name,
+                                      NULL);
+
+        if (apr_stat(&fi, sub, APR_FINFO_TYPE, db->pool) == APR_SUCCESS
+            && fi.filetype == APR_DIR)
+            dir = sub;
+        if (apr_dir_open(&d, dir, db->pool) != APR_SUCCESS)
+            return ctl_fail(db->pool, "cannot read the directory %s", dir);
+        while (apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_TYPE, d)
+               == APR_SUCCESS) {
+            ctl_migration_t *m;
+            char *text;
+            apr_size_t len;
+            apr_file_t *f;
+            apr_finfo_t st;
+            const char *path;
+
+            if (fi.filetype != APR_REG || !ctl_is_migration(fi.name))
+                continue;
+            path = apr_pstrcat(db->pool, dir, "/", fi.name, NULL);
+            if (apr_file_open(&f, path, APR_FOPEN_READ, 0, db->pool)
+                != APR_SUCCESS
+                || apr_file_info_get(&st, APR_FINFO_SIZE, f) != APR_SUCCESS) {
+                apr_dir_close(d);
+                return ctl_fail(db->pool, "cannot read %s", path);
+            }
+            len = (apr_size_t)st.size;
+            text = apr_palloc(db->pool, len + 1);
+            if (apr_file_read_full(f, text, len, NULL) != APR_SUCCESS) {
+                apr_file_close(f);
+                apr_dir_close(d);
+                return ctl_fail(db->pool, "cannot read %s", path);
+            }
+            text[len] = '\0';
+            apr_file_close(f);
+            m = apr_array_push(a);
+            m->version = atoi(fi.name);
+            m->name = apr_pstrdup(db->pool, fi.name);
+            m->sql = text;
+        }
+        apr_dir_close(d);
+    }
+    qsort(a->elts, a->nelts, sizeof(ctl_migration_t), ctl_by_version);
+    for (i = 0; i < a->nelts; i++) {
+        ctl_migration_t *m = &APR_ARRAY_IDX(a, i, ctl_migration_t);
+
+        if (m->version < 2)
+            return ctl_fail(db->pool, "migration %s: numbers start at 002"
+                            " (001 is the base schema)", m->name);
+        if (i && m->version == APR_ARRAY_IDX(a, i - 1, ctl_migration_t).version)
+            return ctl_fail(db->pool, "two migrations numbered %03d",
+                            m->version);
+    }
+    *out = a;
+    return CTL_OK;
+}
+
+/* Applies the migrations newer than the database, in order; *version is
+ * updated as each commits. */
+static int ctl_apply_migrations(ctl_db_t *db, apr_array_header_t *migs,
+                                int *version)
+{
+    int i;
+
+    for (i = 0; i < migs->nelts; i++) {
+        ctl_migration_t *m = &APR_ARRAY_IDX(migs, i, ctl_migration_t);
+
+        if (m->version <= *version)
+            continue;
+        if (ctl_apply(db, m->name, m->sql, m->version, 1) != CTL_OK)
+            return ctl_fail(db->pool, "migration failed: the database stays"
+                            " at schema version %d", *version);
+        *version = m->version;
+        printf("applied %s: schema version %d\n", m->name, m->version);
+    }
+    return CTL_OK;
+}
+
+static int cmd_init(ctl_db_t *db, apr_array_header_t *args)
+{
+    const invite_ctl_sql_file_t *f;
+    apr_array_header_t *migs;
+    int version;
+
+    if (args->nelts)
+        return ctl_usage_error(db->pool, "init", "init takes no arguments");
+    if (ctl_connect(db, 0) != CTL_OK)
+        return CTL_FAIL;
+    version = ctl_version(db, 1);
+    if (version < 0)
+        return CTL_FAIL;
+    if (version == INVITE_SCHEMA_VERSION) {
+        printf("already initialised: schema version %d\n", version);
+        return CTL_OK;
+    }
+    if (version > 0)
+        return ctl_fail(db->pool, "the database holds schema version %d, this"
+                        " invitectl creates version %d: %s", version,
+                        INVITE_SCHEMA_VERSION,
+                        version < INVITE_SCHEMA_VERSION
+                        ? "run 'invitectl migrate'"
+                        : "use the invitectl of a newer mod_invite");
+    for (f = invite_ctl_embedded_sql; f->engine; f++)
+        if (f->version == 1 && !strcmp(f->engine, db->driver_name))
+            break;
+    if (!f->engine)
+        return ctl_fail(db->pool, "no built-in schema for %s",
+                        db->driver_name);
+    if (ctl_apply(db, f->name, f->sql, 1, 0) != CTL_OK)
+        return CTL_FAIL;
+    version = 1;
+    if (ctl_migrations(db, NULL, &migs) != CTL_OK
+        || ctl_apply_migrations(db, migs, &version) != CTL_OK)
+        return CTL_FAIL;
+    printf("initialised: schema version %d\n", version);
+    return CTL_OK;
+}
+
+static int cmd_migrate(ctl_db_t *db, apr_array_header_t *args,
+                       ctl_opt_t *opts)
+{
+    apr_array_header_t *migs;
+    int version, latest = 1, i;
+
+    if (args->nelts)
+        return ctl_usage_error(db->pool, "migrate",
+                               "migrate takes no arguments");
+    if (ctl_connect(db, 1) != CTL_OK)
+        return CTL_FAIL;
+    version = ctl_version(db, 0);
+    if (version < 0)
+        return CTL_FAIL;
+    if (ctl_migrations(db, ctl_opt(&opts[1]), &migs) != CTL_OK)
+        return CTL_FAIL;
+    if (migs->nelts)
+        latest = APR_ARRAY_IDX(migs, migs->nelts - 1, ctl_migration_t).version;
+    if (opts[0].values->nelts) {
+        printf("schema version: %d\n", version);
+        printf("latest migration: %d\n", latest);
+        printf("this build serves: %d\n", INVITE_SCHEMA_VERSION);
+        for (i = 0; i < migs->nelts; i++) {
+            ctl_migration_t *m = &APR_ARRAY_IDX(migs, i, ctl_migration_t);
+            if (m->version > version)
+                printf("pending: %s\n", m->name);
+        }
+        return version > latest ? ctl_fail(db->pool, "the database is newer"
+                                           " than every known migration")
+                                : CTL_OK;
+    }
+    if (version > latest)
+        return ctl_fail(db->pool, "the database holds schema version %d,"
+                        " newer than every migration known here (latest %d):"
+                        " use the invitectl of a newer mod_invite", version,
+                        latest);
+    if (ctl_apply_migrations(db, migs, &version) != CTL_OK)
+        return CTL_FAIL;
+    printf("schema version %d: up to date\n", version);
+    return CTL_OK;
+}
+
+/* ---------------------------------------------------- users and rooms */
+
+/* The id of a user (by id or username) or room (by id or name), or NULL
+ * after a message. */
+static const char *ctl_find(ctl_db_t *db, invite_admin_stmt_e stmt,
+                            const char *what, const char *key)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    const char *args[2] = { key, key };
+    const char *id = NULL;
+
+    if (ctl_select(db, stmt, &res, 2, args) != CTL_OK)
+        return NULL;
+    while (ctl_row(db, res, &row))
+        if (!id)
+            id = apr_pstrdup(db->pool, ctl_col(db, row, 0));
+    if (!id)
+        ctl_fail(db->pool, "no %s '%s'", what, key);
+    return id;
+}
+
+/* A new id: the given one, or 17 characters as Rocket.Chat's. */
+static const char *ctl_new_id(ctl_db_t *db, const char *given)
+{
+    char id[CTL_ID_LEN + 1];
+
+    if (given)
+        return given;
+    if (invite_id_generate_len(id, CTL_ID_LEN) != APR_SUCCESS) {
+        ctl_fail(db->pool, "no random bytes for an id");
+        return NULL;
+    }
+    return apr_pstrdup(db->pool, id);
+}
+
+/* Adds (or, with del, removes) each role of roles[from..] for a user (rid
+ * NULL) or a member.  Inside the caller's transaction. */
+static int ctl_roles(ctl_db_t *db, const char *uid, const char *rid,
+                     apr_array_header_t *roles, int from, int del)
+{
+    int i;
+
+    for (i = from; i < roles->nelts; i++) {
+        const char *role = APR_ARRAY_IDX(roles, i, const char *);
+        const char *args[3] = { uid, rid ? rid : role, role };
+        int nrows;
+
+        if (!*role)
+            return ctl_fail(db->pool, "empty role name");
+        if (ctl_query(db, rid ? INVITE_ADMIN_MEMBER_ROLE_ADD
+                              : del ? INVITE_ADMIN_USER_ROLE_DEL
+                                    : INVITE_ADMIN_USER_ROLE_ADD,
+                      &nrows, rid ? 3 : 2, args) != CTL_OK)
+            return CTL_FAIL;
+        if (nrows == 0)
+            return ctl_fail(db->pool, del ? "%s does not have the role '%s'"
+                                          : "%s already has the role '%s'",
+                            rid ? "the member" : "the user", role);
+    }
+    return CTL_OK;
+}
+
+static int cmd_user(ctl_db_t *db, apr_array_header_t *args, ctl_opt_t *opts)
+{
+    const char *sub = args->nelts ? APR_ARRAY_IDX(args, 0, const char *) : "";
+    const char *uid, *name;
+    apr_dbd_transaction_t *txn;
+    int nrows, ok;
+
+    if (!strcmp(sub, "add") && args->nelts == 2) {
+        const char *a[3];
+
+        name = APR_ARRAY_IDX(args, 1, const char *);
+        if (!*name || (ctl_opt(&opts[0]) && !*ctl_opt(&opts[0])))
+            return ctl_usage_error(db->pool, "user", "empty username or id");
+        if (ctl_connect(db, 1) != CTL_OK
+            || !(uid = ctl_new_id(db, ctl_opt(&opts[0]))))
+            return CTL_FAIL;
+        a[0] = uid, a[1] = name, a[2] = name;
+        if (ctl_begin(db, &txn) != CTL_OK)
+            return CTL_FAIL;
+        ok = ctl_query(db, INVITE_ADMIN_USER_ADD, &nrows, 3, a);
+        if (ok == CTL_OK && nrows == 0)
+            ok = ctl_fail(db->pool, "a user with the id '%s' or the username"
+                          " '%s' already exists", uid, name);
+        if (ok == CTL_OK)
+            ok = ctl_roles(db, uid, NULL, opts[1].values, 0, 0);
+        if (ctl_end(db, txn, ok) != CTL_OK)
+            return CTL_FAIL;
+        printf("%s\n", uid);
+        return CTL_OK;
+    }
+    if (opts[0].values->nelts || opts[1].values->nelts)
+        return ctl_usage_error(db->pool, "user",
+                               "--id and --role go with 'user add'");
+    if (!strcmp(sub, "del") && args->nelts == 2) {
+        if (ctl_connect(db, 1) != CTL_OK
+            || !(uid = ctl_find(db, INVITE_ADMIN_USER_FIND, "user",
+                                APR_ARRAY_IDX(args, 1, const char *))))
+            return CTL_FAIL;
+        return ctl_query(db, INVITE_ADMIN_USER_DEL, &nrows, 1, &uid);
+    }
+    if (!strcmp(sub, "roles") && args->nelts >= 2) {
+        const char *action = args->nelts > 2
+            ? APR_ARRAY_IDX(args, 2, const char *) : NULL;
+        apr_dbd_results_t *res;
+        apr_dbd_row_t *row = NULL;
+
+        if (action && ((strcmp(action, "add") && strcmp(action, "del"))
+                       || args->nelts < 4))
+            return ctl_usage_error(db->pool, "user",
+                                   "user roles USER [add|del ROLE...]");
+        if (ctl_connect(db, 1) != CTL_OK
+            || !(uid = ctl_find(db, INVITE_ADMIN_USER_FIND, "user",
+                                APR_ARRAY_IDX(args, 1, const char *))))
+            return CTL_FAIL;
+        if (action) {
+            if (ctl_begin(db, &txn) != CTL_OK)
+                return CTL_FAIL;
+            ok = ctl_roles(db, uid, NULL, args, 3, !strcmp(action, "del"));
+            return ctl_end(db, txn, ok);
+        }
+        if (ctl_select(db, INVITE_ADMIN_USER_ROLES, &res, 1, &uid) != CTL_OK)
+            return CTL_FAIL;
+        while (ctl_row(db, res, &row))
+            printf("%s\n", ctl_col(db, row, 0));
+        return CTL_OK;
+    }
+    return ctl_usage_error(db->pool, "user", "bad 'user' arguments");
+}
+
+static int cmd_room(ctl_db_t *db, apr_array_header_t *args, ctl_opt_t *opts)
+{
+    const char *sub = args->nelts ? APR_ARRAY_IDX(args, 0, const char *) : "";
+    const char *rid;
+    int nrows;
+
+    if (!strcmp(sub, "add") && args->nelts == 2) {
+        const char *type = ctl_opt(&opts[1]) ? ctl_opt(&opts[1]) : "c";
+        const char *a[6];
+        const char *name = APR_ARRAY_IDX(args, 1, const char *);
+
+        if (strlen(type) != 1 || !strchr("cpdlv", type[0]))
+            return ctl_usage_error(db->pool, "room",
+                                   "--type is one of c, p, d, l, v");
+        if (!*name || (ctl_opt(&opts[0]) && !*ctl_opt(&opts[0])))
+            return ctl_usage_error(db->pool, "room", "empty name or id");
+        if (ctl_connect(db, 1) != CTL_OK
+            || !(rid = ctl_new_id(db, ctl_opt(&opts[0]))))
+            return CTL_FAIL;
+        a[0] = rid, a[1] = type, a[2] = name;
+        a[3] = ctl_opt(&opts[2]), a[4] = ctl_opt(&opts[3]), a[5] = name;
+        if (ctl_query(db, INVITE_ADMIN_ROOM_ADD, &nrows, 6, a) != CTL_OK)
+            return CTL_FAIL;
+        if (nrows == 0)
+            return ctl_fail(db->pool, "a room with the id '%s' or the name"
+                            " '%s' already exists", rid, name);
+        printf("%s\n", rid);
+        return CTL_OK;
+    }
+    if (opts[0].values->nelts || opts[1].values->nelts
+        || opts[2].values->nelts || opts[3].values->nelts)
+        return ctl_usage_error(db->pool, "room",
+                               "--id, --type, --fname, --prid go with"
+                               " 'room add'");
+    if (!strcmp(sub, "del") && args->nelts == 2) {
+        if (ctl_connect(db, 1) != CTL_OK
+            || !(rid = ctl_find(db, INVITE_ADMIN_ROOM_FIND, "room",
+                                APR_ARRAY_IDX(args, 1, const char *))))
+            return CTL_FAIL;
+        return ctl_query(db, INVITE_ADMIN_ROOM_DEL, &nrows, 1, &rid);
+    }
+    return ctl_usage_error(db->pool, "room", "bad 'room' arguments");
+}
+
+static int cmd_member(ctl_db_t *db, apr_array_header_t *args,
+                      ctl_opt_t *opts)
+{
+    const char *sub = args->nelts ? APR_ARRAY_IDX(args, 0, const char *) : "";
+    const char *a[2];
+    apr_dbd_transaction_t *txn;
+    int nrows, ok, add = !strcmp(sub, "add");
+
+    if ((!add && strcmp(sub, "del")) || args->nelts != 3)
+        return ctl_usage_error(db->pool, "member", "bad 'member' arguments");
+    if (!add && opts[0].values->nelts)
+        return ctl_usage_error(db->pool, "member",
+                               "--role goes with 'member add'");
+    if (ctl_connect(db, 1) != CTL_OK
+        || !(a[0] = ctl_find(db, INVITE_ADMIN_USER_FIND, "user",
+                             APR_ARRAY_IDX(args, 1, const char *)))
+        || !(a[1] = ctl_find(db, INVITE_ADMIN_ROOM_FIND, "room",
+                             APR_ARRAY_IDX(args, 2, const char *))))
+        return CTL_FAIL;
+    if (ctl_begin(db, &txn) != CTL_OK)
+        return CTL_FAIL;
+    ok = ctl_query(db, add ? INVITE_ADMIN_MEMBER_ADD : INVITE_ADMIN_MEMBER_DEL,
+                   &nrows, 2, a);
+    if (ok == CTL_OK && nrows == 0)
+        ok = ctl_fail(db->pool, add ? "the user is already a member of the"
+                                      " room"
+                                    : "the user is not a member of the room");
+    if (ok == CTL_OK && add)
+        ok = ctl_roles(db, a[0], a[1], opts[0].values, 0, 0);
+    return ctl_end(db, txn, ok);
+}
+
+static int cmd_permission(ctl_db_t *db, apr_array_header_t *args)
+{
+    const char *sub = args->nelts ? APR_ARRAY_IDX(args, 0, const char *) : "";
+    int grant = !strcmp(sub, "grant"), nrows;
+    const char **a = (const char **)args->elts + 1;
+
+    if ((!grant && strcmp(sub, "revoke")) || args->nelts != 3)
+        return ctl_usage_error(db->pool, "permission",
+                               "bad 'permission' arguments");
+    if (!*a[0] || !*a[1])
+        return ctl_usage_error(db->pool, "permission",
+                               "empty permission or role");
+    if (ctl_connect(db, 1) != CTL_OK
+        || ctl_query(db, grant ? INVITE_ADMIN_PERMISSION_GRANT
+                               : INVITE_ADMIN_PERMISSION_REVOKE,
+                     &nrows, 2, a) != CTL_OK)
+        return CTL_FAIL;
+    if (nrows == 0)
+        return ctl_fail(db->pool, grant ? "'%s' is already granted to '%s'"
+                                        : "'%s' is not granted to '%s'",
+                        a[0], a[1]);
+    return CTL_OK;
+}
+
+/* ---------------------------------------------------------------- tokens */
+
+/* A new personal access token: 32 random bytes in unpadded base64url (43
+ * characters, the shape of Rocket.Chat's Random.secret()). */
+static char *ctl_new_token(apr_pool_t *p)
+{
+    unsigned char raw[CTL_TOKEN_BYTES];
+    char *tok, *c;
+
+    if (apr_generate_random_bytes(raw, sizeof(raw)) != APR_SUCCESS)
+        return NULL;
+    tok = apr_palloc(p, apr_base64_encode_len(sizeof(raw)));
+    apr_base64_encode(tok, (const char *)raw, sizeof(raw));
+    OPENSSL_cleanse(raw, sizeof(raw));
+    for (c = tok; *c; c++) {
+        if (*c == '+')
+            *c = '-';
+        else if (*c == '/')
+            *c = '_';
+        else if (*c == '=')
+            *c = '\0';
+    }
+    return tok;
+}
+
+static int cmd_token(ctl_db_t *db, apr_array_header_t *args, ctl_opt_t *opts)
+{
+    const char *sub = args->nelts ? APR_ARRAY_IDX(args, 0, const char *) : "";
+    const char *a[2];
+    int nrows, all = opts[0].values->nelts > 0;
+    int revoke = !strcmp(sub, "revoke");
+
+    if (all && !revoke)
+        return ctl_usage_error(db->pool, "token", "--all goes with 'token"
+                               " revoke'");
+    if (!(revoke ? args->nelts == (all ? 2 : 3)
+                 : args->nelts == 2 && (!strcmp(sub, "add")
+                                        || !strcmp(sub, "list"))))
+        return ctl_usage_error(db->pool, "token", "bad 'token' arguments");
+    if (ctl_connect(db, 1) != CTL_OK
+        || !(a[0] = ctl_find(db, INVITE_ADMIN_USER_FIND, "user",
+                             APR_ARRAY_IDX(args, 1, const char *))))
+        return CTL_FAIL;
+    if (!strcmp(sub, "add")) {
+        char *tok = ctl_new_token(db->pool);
+        int ok;
+
+        if (!tok || invite_token_init(db->pool) != APR_SUCCESS
+            || !(a[1] = invite_token_hash(db->pool, tok)))
+            return ctl_fail(db->pool, "cannot make a token");
+        ok = ctl_query(db, INVITE_ADMIN_TOKEN_ADD, &nrows, 2, a);
+        if (ok == CTL_OK && nrows == 1)
+            printf("%s\n", tok);
+        else if (ok == CTL_OK)
+            ok = ctl_fail(db->pool, "the new token's hash already exists");
+        OPENSSL_cleanse(tok, strlen(tok));
+        return ok;
+    }
+    if (revoke) {
+        if (all)
+            return ctl_query(db, INVITE_ADMIN_TOKEN_REVOKE_ALL, &nrows, 1, a);
+        a[1] = APR_ARRAY_IDX(args, 2, const char *);
+        if (ctl_query(db, INVITE_ADMIN_TOKEN_REVOKE, &nrows, 2, a) != CTL_OK)
+            return CTL_FAIL;
+        return nrows ? CTL_OK
+                     : ctl_fail(db->pool, "the user has no token with that"
+                                " hash");
+    }
+    {
+        apr_dbd_results_t *res;
+        apr_dbd_row_t *row = NULL;
+
+        if (ctl_select(db, INVITE_ADMIN_TOKEN_LIST, &res, 1, a) != CTL_OK)
+            return CTL_FAIL;
+        while (ctl_row(db, res, &row)) {
+            const char *when = ctl_col(db, row, 1);
+            printf("%s\t%s\n", ctl_col(db, row, 0), when ? when : "-");
+        }
+    }
+    return CTL_OK;
+}
+
+/* ---------------------------------------------- purge, stats, check */
+
+static int cmd_purge(ctl_db_t *db, apr_array_header_t *args, ctl_opt_t *opts)
+{
+    long long days = CTL_PURGE_DAYS, batch = CTL_PURGE_BATCH, total = 0;
+    const char *a[3];
+    int nrows;
+
+    if (args->nelts)
+        return ctl_usage_error(db->pool, "purge", "purge takes no arguments");
+    if (ctl_opt(&opts[0])
+        && (days = ctl_number(ctl_opt(&opts[0]), 0, 100000)) < 0)
+        return ctl_usage_error(db->pool, "purge",
+                               "--days is a number of days (0 to 100000)");
+    if (ctl_opt(&opts[1])
+        && (batch = ctl_number(ctl_opt(&opts[1]), 1, CTL_PURGE_BATCH_MAX)) < 0)
+        return ctl_usage_error(db->pool, "purge",
+                               "--batch is a number from 1 to %d",
+                               CTL_PURGE_BATCH_MAX);
+    if (ctl_connect(db, 1) != CTL_OK)
+        return CTL_FAIL;
+    a[0] = a[1] = apr_psprintf(db->pool, "%" APR_INT64_T_FMT,
+                               (apr_int64_t)(invite_time_now_ms()
+                                             - days * CTL_MS_PER_DAY));
+    a[2] = apr_psprintf(db->pool, "%" APR_INT64_T_FMT, (apr_int64_t)batch);
+    do {
+        apr_dbd_transaction_t *txn;
+        int ok;
+
+        if (ctl_begin(db, &txn) != CTL_OK)
+            return CTL_FAIL;
+        ok = ctl_query(db, INVITE_ADMIN_PURGE, &nrows, 3, a);
+        if (ctl_end(db, txn, ok) != CTL_OK) {
+            printf("purged %lld invites\n", total);
+            return CTL_FAIL;
+        }
+        total += nrows;
+    } while (nrows >= batch);
+    printf("purged %lld invites\n", total);
+    return CTL_OK;
+}
+
+static int cmd_stats(ctl_db_t *db, apr_array_header_t *args)
+{
+    static const char *const names[INVITE_ADMIN_STATS_COL_COUNT] = {
+        "users", "rooms", "subscriptions", "tokens", "invites live",
+        "invites expired", "invites used up", "schema version"
+    };
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    const char *a[2];
+    int i;
+
+    if (args->nelts)
+        return ctl_usage_error(db->pool, "stats", "stats takes no arguments");
+    if (ctl_connect(db, 1) != CTL_OK)
+        return CTL_FAIL;
+    a[0] = a[1] = apr_psprintf(db->pool, "%" APR_INT64_T_FMT, (apr_int64_t)invite_time_now_ms());
+    if (ctl_select(db, INVITE_ADMIN_STATS, &res, 2, a) != CTL_OK)
+        return CTL_FAIL;
+    if (!ctl_row(db, res, &row))
+        return ctl_fail(db->pool, "stats: no row");
+    for (i = 0; i < INVITE_ADMIN_STATS_COL_COUNT; i++) {
+        const char *v = ctl_col(db, row, i);
+        printf("%s: %s\n", names[i], v ? v : "none");
+    }
+    while (ctl_row(db, res, &row))
+        ;
+    return CTL_OK;
+}
+
+static int cmd_check(ctl_db_t *db, apr_array_header_t *args)
+{
+    int version, i, failed = 0, prepared = 0;
+
+    if (args->nelts)
+        return ctl_usage_error(db->pool, "check", "check takes no arguments");
+    if (ctl_connect(db, 1) != CTL_OK)
+        return CTL_FAIL;
+    version = ctl_version(db, 0);
+    if (version < 0)
+        return CTL_FAIL;
+    printf("schema version: %d (this build serves %d)\n", version,
+           INVITE_SCHEMA_VERSION);
+    if (version != INVITE_SCHEMA_VERSION) {
+        ctl_fail(db->pool, "schema version %d, but this build serves %d: %s",
+                 version, INVITE_SCHEMA_VERSION,
+                 version < INVITE_SCHEMA_VERSION ? "run 'invitectl migrate'"
+                 : "the database is newer than this mod_invite");
+        failed++;
+    }
+    for (i = 0; i < INVITE_STMT_COUNT; i++) {
+        const invite_stmt_t *s = &db->engine->statements[i];
+        apr_dbd_prepared_t *st = NULL;   /* pgsql fills a non-NULL one */
+        int rv;
+
+        if (!s->sql)
+            continue;
+        rv = apr_dbd_prepare(db->driver, db->pool, db->handle, s->sql,
+                             s->label, &st);
+        if (rv) {
+            ctl_fail(db->pool, "module statement %s: %s", s->label,
+                     ctl_db_error(db, rv));
+            failed++;
+        }
+        else {
+            prepared++;
+        }
+    }
+    printf("module statements prepared: %d\n", prepared);
+    prepared = 0;
+    for (i = 0; i < INVITE_ADMIN_COUNT; i++) {
+        if (ctl_stmt(db, i))
+            prepared++;
+        else
+            failed++;
+    }
+    printf("admin statements prepared: %d\n", prepared);
+    if (failed)
+        return ctl_fail(db->pool, "check failed: %d problem%s", failed,
+                        failed > 1 ? "s" : "");
+    printf("ok\n");
+    return CTL_OK;
+}
+
+/* ------------------------------------------------------------------ main */
+
+static int ctl_is_help(const char *a)
+{
+    return !strcmp(a, "--help") || !strcmp(a, "-h");
+}
+
+static int ctl_run(apr_pool_t *p, int argc, const char **argv)
+{
+    ctl_db_t db;
+    const char *file = NULL, *cmd;
+    apr_array_header_t *args;
+    const ctl_help_t *help;
+    int i = 1, rv;
+    /* Each subcommand's options; cmd_* read them by position. */
+    ctl_opt_t migrate_opts[] = { { "--status", 0, NULL },
+                                 { "--migrations", 1, NULL }, { NULL, 0, NULL } };
+    ctl_opt_t user_opts[] = { { "--id", 1, NULL }, { "--role", 1, NULL },
+                              { NULL, 0, NULL } };
+    ctl_opt_t room_opts[] = { { "--id", 1, NULL }, { "--type", 1, NULL },
+                              { "--fname", 1, NULL }, { "--prid", 1, NULL },
+                              { NULL, 0, NULL } };
+    ctl_opt_t member_opts[] = { { "--role", 1, NULL }, { NULL, 0, NULL } };
+    ctl_opt_t token_opts[] = { { "--all", 0, NULL }, { NULL, 0, NULL } };
+    ctl_opt_t purge_opts[] = { { "--days", 1, NULL }, { "--batch", 1, NULL },
+                               { NULL, 0, NULL } };
+    ctl_opt_t no_opts[] = { { NULL, 0, NULL } };
+    ctl_opt_t *opts = no_opts;
+
+    memset(&db, 0, sizeof(db));
+    db.pool = p;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+
+        if (ctl_is_help(a)) {
+            ctl_print_usage(stdout);
+            return CTL_OK;
+        }
+        if (!strcmp(a, "--")) {
+            i++;
+            break;
+        }
+        if (strcmp(a, "-d") && strcmp(a, "-p") && strcmp(a, "-f"))
+            return ctl_usage_error(p, NULL, "unknown option '%s'", a);
+        if (i + 1 >= argc)
+            return ctl_usage_error(p, NULL, "%s needs a value", a);
+        if (a[1] == 'd')
+            db.driver_name = argv[++i];
+        else if (a[1] == 'p')
+            db.params = argv[++i];
+        else
+            file = argv[++i];
+    }
+    if (i >= argc)
+        return ctl_usage_error(p, NULL, "no command");
+    cmd = argv[i++];
+    if (!strcmp(cmd, "help")) {
+        if (i >= argc) {
+            ctl_print_usage(stdout);
+            return CTL_OK;
+        }
+        cmd = argv[i];
+        if (!ctl_help_of(cmd))
+            return ctl_usage_error(p, NULL, "unknown command '%s'", cmd);
+        help = ctl_help_of(cmd);
+        printf("Usage: invitectl [-d DRIVER -p PARAMS | -f FILE] %s\n\n%s",
+               help->usage, help->help);
+        return CTL_OK;
+    }
+    help = ctl_help_of(cmd);
+    if (!help)
+        return ctl_usage_error(p, NULL, "unknown command '%s'", cmd);
+    for (rv = i; rv < argc; rv++) {
+        if (!strcmp(argv[rv], "--"))
+            break;
+        if (ctl_is_help(argv[rv])) {
+            printf("Usage: invitectl [-d DRIVER -p PARAMS | -f FILE] %s\n\n%s",
+                   help->usage, help->help);
+            return CTL_OK;
+        }
+    }
+    if (!strcmp(cmd, "migrate"))
+        opts = migrate_opts;
+    else if (!strcmp(cmd, "user"))
+        opts = user_opts;
+    else if (!strcmp(cmd, "room"))
+        opts = room_opts;
+    else if (!strcmp(cmd, "member"))
+        opts = member_opts;
+    else if (!strcmp(cmd, "token"))
+        opts = token_opts;
+    else if (!strcmp(cmd, "purge"))
+        opts = purge_opts;
+    rv = ctl_parse(p, cmd, argc - i, argv + i, opts, &args);
+    if (rv != CTL_OK)
+        return rv;
+
+    if (file && (!db.driver_name || !db.params)) {
+        const char *d = NULL, *pa = NULL;
+
+        if (ctl_read_conf(p, file, &d, &pa) != CTL_OK)
+            return CTL_FAIL;
+        if (!db.driver_name && !(db.driver_name = d))
+            return ctl_fail(p, "no DBDriver in %s", file);
+        if (!db.params && !(db.params = pa))
+            return ctl_fail(p, "no DBDParams in %s", file);
+    }
+    if (!db.driver_name || !db.params)
+        return ctl_usage_error(p, NULL, "no database: give -d DRIVER -p PARAMS"
+                               " or -f FILE");
+    db.secrets = ctl_secrets(p, db.params);
+    ctl_current = &db;
+
+    if (!strcmp(cmd, "init"))
+        rv = cmd_init(&db, args);
+    else if (!strcmp(cmd, "migrate"))
+        rv = cmd_migrate(&db, args, opts);
+    else if (!strcmp(cmd, "check"))
+        rv = cmd_check(&db, args);
+    else if (!strcmp(cmd, "stats"))
+        rv = cmd_stats(&db, args);
+    else if (!strcmp(cmd, "user"))
+        rv = cmd_user(&db, args, opts);
+    else if (!strcmp(cmd, "room"))
+        rv = cmd_room(&db, args, opts);
+    else if (!strcmp(cmd, "member"))
+        rv = cmd_member(&db, args, opts);
+    else if (!strcmp(cmd, "permission"))
+        rv = cmd_permission(&db, args);
+    else if (!strcmp(cmd, "token"))
+        rv = cmd_token(&db, args, opts);
+    else
+        rv = cmd_purge(&db, args, opts);
+    ctl_close(&db);
+    ctl_current = NULL;
+    return rv;
+}
+
+int main(int argc, const char *const *argv)
+{
+    apr_pool_t *p;
+    int rv;
+
+    if (apr_app_initialize(&argc, &argv, NULL) != APR_SUCCESS) {
+        fprintf(stderr, "invitectl: cannot initialise APR\n");
+        return CTL_FAIL;
+    }
+    apr_pool_create(&p, NULL);
+    apr_dbd_init(p);
+    rv = ctl_run(p, argc, (const char **)argv);
+    if (fflush(stdout) != 0 && rv == CTL_OK) {
+        fprintf(stderr, "invitectl: cannot write the output\n");
+        rv = CTL_FAIL;
+    }
+    apr_pool_destroy(p);
+    apr_terminate();
+    return rv;
+}

@@ -1,0 +1,420 @@
+# invitectl, the admin command (docs/invitectl.8), on the engine under test:
+# every subcommand and its bad input, on a database of its own (a SQLite
+# file, or a PostgreSQL database created in the test cluster), checked with
+# DBI.  Then, on the test server's database (reached through -f and the
+# server's own t/conf/invite-db.conf), a user, room and personal access
+# token made by invitectl create an invite through mod_invite.
+use strict;
+use warnings FATAL => 'all';
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Apache::Test qw(-withtestmore);
+use InviteTest;
+use DBI;
+use File::Temp qw(tempdir);
+use IO::Socket::INET;
+use Time::HiRes ();
+use POSIX ();
+
+my $top = "$FindBin::Bin/..";
+my $ctl = "$top/build/invitectl";
+my $engine = engine();
+my $dir = tempdir(CLEANUP => 1);
+my $ID_RE = qr/^[23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz]{17}$/;
+my $now = int(Time::HiRes::time() * 1000);
+my $DAY = 86400000;
+
+ok(-x $ctl, "make built $ctl");
+
+# ------------------------------------------------------------- helpers
+
+sub slurp { my ($f) = @_; open my $fh, '<', $f or return ''; local $/; <$fh> // '' }
+
+# Runs invitectl; returns (exit status, stdout, stderr).
+sub ctl {
+    my @args = @_;
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        open STDOUT, '>', "$dir/out" or die;
+        open STDERR, '>', "$dir/err" or die;
+        exec $ctl, @args or POSIX::_exit(127);
+    }
+    waitpid $pid, 0;
+    return ($? >> 8, slurp("$dir/out"), slurp("$dir/err"));
+}
+
+# A database of this file's own: the SQLite file, or a PostgreSQL database
+# next to the suite's (same cluster, dropped at the end).
+my ($dbh, @DB, $pg_admin, $pg_name);
+if ($engine eq 'pgsql') {
+    $pg_name = "invitectl_$$";
+    $pg_admin = DBI->connect("dbi:Pg:$ENV{INVITE_TEST_PG_DSN}", '', '',
+                             { RaiseError => 1, AutoCommit => 1, PrintError => 0 });
+    $pg_admin->do("DROP DATABASE IF EXISTS $pg_name");
+    $pg_admin->do("CREATE DATABASE $pg_name");
+    (my $params = $ENV{INVITE_TEST_PG_PARAMS}) =~ s/\bdbname=\S+/dbname=$pg_name/
+        or die "no dbname in INVITE_TEST_PG_PARAMS";
+    (my $dsn = $ENV{INVITE_TEST_PG_DSN}) =~ s/\bdbname=[^;]+/dbname=$pg_name/;
+    @DB = ('-d', 'pgsql', '-p', $params);
+    $dbh = sub {
+        DBI->connect("dbi:Pg:$dsn", '', '',
+                     { RaiseError => 1, AutoCommit => 1, PrintError => 0 });
+    };
+}
+else {
+    my $file = "$dir/ctl.db";
+    @DB = ('-d', 'sqlite3', '-p', $file);
+    $dbh = sub {
+        my $h = DBI->connect("dbi:SQLite:dbname=$file", '', '',
+                             { RaiseError => 1, AutoCommit => 1, PrintError => 0 });
+        $h->sqlite_busy_timeout(5000);
+        $h;
+    };
+}
+my $db;
+sub db { $db ||= $dbh->() }
+sub val { my ($sql, @b) = @_; (db()->selectrow_array($sql, undef, @b))[0] }
+sub col { my ($sql, @b) = @_; join ' ', @{ db()->selectcol_arrayref($sql, undef, @b) } }
+sub table_exists {
+    my ($t) = @_;
+    return $engine eq 'pgsql'
+        ? val('SELECT to_regclass(?) IS NOT NULL', $t) ? 1 : 0
+        : val("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?", $t);
+}
+
+# Checks one run: exit status, and stdout / stderr against regexps.
+sub run_is {
+    my ($args, $rc, $out_re, $err_re, $name) = @_;
+    my ($got, $out, $err) = ctl(@$args);
+    is($got, $rc, "$name: exit $rc") or diag("stdout: $out\nstderr: $err");
+    like($out, $out_re, "$name: stdout") if $out_re;
+    like($err, $err_re, "$name: stderr") if $err_re;
+    return ($out, $err);
+}
+
+my $free_port = do {
+    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0) or die $!;
+    my $p = $s->sockport; close $s; $p;
+};
+
+# ---------------------------------------------------------- usage, help
+
+run_is(['--help'], 0, qr/^Usage: invitectl .*\n.*migrate.*purge/s, qr/^$/, '--help');
+run_is(['user', '--help'], 0, qr/user add \[--id ID\].*user roles USER/s, qr/^$/, 'user --help');
+run_is(['help', 'token'], 0, qr/token revoke USER/, qr/^$/, 'help token');
+run_is([], 2, qr/^$/, qr/^invitectl: no command\n.*--help/, 'no command');
+run_is([@DB, 'frobnicate'], 2, qr/^$/, qr/^invitectl: unknown command 'frobnicate'/, 'unknown command');
+run_is(['-x', 'stats'], 2, qr/^$/, qr/^invitectl: unknown option '-x'/, 'unknown global option');
+run_is(['stats'], 2, qr/^$/, qr/^invitectl: no database: give -d DRIVER -p PARAMS or -f FILE/, 'no database');
+run_is([@DB, 'user', 'add', '--bogus', 'x'], 2, qr/^$/, qr/^invitectl: unknown option '--bogus'\nTry 'invitectl user --help'/, 'unknown subcommand option');
+run_is([@DB, 'user', 'add'], 2, qr/^$/, qr/^invitectl: bad 'user' arguments/, 'user add without a name');
+run_is([@DB, 'purge', '--days', 'soon'], 2, qr/^$/, qr/--days is a number/, 'purge --days not a number');
+run_is([@DB, 'purge', '--batch', '0'], 2, qr/^$/, qr/--batch is a number from 1 to 10000/, 'purge --batch 0');
+run_is([@DB, 'room', 'add', '--type', 'z', 'r'], 2, qr/^$/, qr/--type is one of c, p, d, l, v/, 'room add --type z');
+run_is([@DB, 'token', 'add', '--all', 'x'], 2, qr/^$/, qr/--all goes with 'token revoke'/, 'token add --all');
+run_is([@DB, 'permission', 'grant', 'only-one'], 2, qr/^$/, qr/bad 'permission' arguments/, 'permission grant, one argument');
+run_is(['-d', 'mysql', '-p', 'x', 'stats'], 1, qr/^$/, qr/^invitectl: unsupported driver 'mysql'/, 'unsupported driver');
+
+# ------------------------------------------------------- database down
+
+run_is(['-d', 'sqlite3', '-p', "$dir/none.db", 'stats'], 1, qr/^$/,
+       qr/^invitectl: cannot open the database: no file \Q$dir\E\/none\.db \(invitectl init creates it\)/,
+       'SQLite: a missing file is not created');
+ok(!-e "$dir/none.db", '... and stays missing');
+run_is(['-d', 'sqlite3', '-p', "$dir/no/such/dir/x.db", 'init'], 1, qr/^$/,
+       qr/^invitectl: cannot open the database: /, 'SQLite: init in a missing directory');
+{
+    open my $fh, '>', "$dir/locked.db" or die; close $fh;
+    chmod 0, "$dir/locked.db";
+    my ($rc, $out, $err) = ctl('-d', 'sqlite3', '-p', "$dir/locked.db", 'stats');
+    # (root reads any file: the file is then an empty database.)
+    is($rc, 1, 'SQLite: an unreadable file: exit 1');
+    like($err, $> == 0 ? qr/^invitectl: / : qr/^invitectl: cannot open the database: /,
+         '... cannot open the database');
+}
+run_is(['-d', 'pgsql', '-p', "host=127.0.0.1 port=$free_port dbname=x user=u password=SeCrEt-pw connect_timeout=2", 'stats'],
+       1, qr/^$/, qr/^invitectl: cannot open the database: .*\b$free_port\b/, 'PostgreSQL: nothing listens on the port');
+unlike(slurp("$dir/err"), qr/SeCrEt-pw/, '... and the password is not in the message');
+run_is(['-d', 'pgsql', '-p', "postgresql://u:SeCrEt-uri\@127.0.0.1:$free_port/x?connect_timeout=2", 'check'],
+       1, qr/^$/, qr/^invitectl: cannot open the database: /, 'PostgreSQL URI: nothing listens');
+unlike(slurp("$dir/err"), qr/SeCrEt-uri/, '... and the password is not in the message');
+
+# ------------------------------------------------------------ not initialised
+
+if ($engine eq 'sqlite3') {   # the file exists, without tables
+    open my $fh, '>', "$dir/ctl.db" or die; close $fh;
+}
+run_is([@DB, 'check'], 1, qr/^$/, qr/^invitectl: no schema version in the database .*run 'invitectl init'/s,
+       'check before init');
+run_is([@DB, 'migrate'], 1, qr/^$/, qr/run 'invitectl init'/, 'migrate before init');
+
+# ------------------------------------------------------------------ init
+
+run_is([@DB, 'init'], 0, qr/^initialised: schema version 1$/, qr/^$/, 'init');
+is(col('SELECT version FROM schema_version'), '1', 'schema_version: 1');
+cmp_ok(val('SELECT applied_at FROM schema_version'), '>=', $now - 60000, '... applied now (epoch ms)');
+is(val('SELECT count(*) FROM permission_roles'), 6, 'permission_roles seeded');
+ok(table_exists($_), "table $_ created") for qw(users user_roles login_tokens rooms subscriptions subscription_roles invites);
+is(lc val('PRAGMA journal_mode'), 'wal', 'SQLite: WAL journal (the schema\'s PRAGMA ran)') if $engine eq 'sqlite3';
+run_is([@DB, 'init'], 0, qr/^already initialised: schema version 1$/, qr/^$/, 'init again: nothing to do');
+is(val('SELECT count(*) FROM schema_version'), 1, '... schema_version unchanged');
+
+# check: the module's statements (as invite-sql-dump lists them) and the
+# admin set all prepare.
+my $module_stmts = () = `$top/build/invite-sql-dump $engine` =~ /^invite_\w+\t/mg;
+cmp_ok($module_stmts, '>', 5, "invite-sql-dump lists $module_stmts module statements");
+my $admin_stmts = () = `$top/build/invite-sql-dump --admin $engine` =~ /^invitectl_\w+\t/mg;
+cmp_ok($admin_stmts, '>', 15, "invite-sql-dump --admin lists $admin_stmts invitectl statements");
+run_is([@DB, 'check'], 0,
+       qr/^schema version: 1 \(this build serves 1\)\nmodule statements prepared: $module_stmts\nadmin statements prepared: $admin_stmts\nok$/,
+       qr/^$/, 'check');
+run_is([@DB, 'migrate'], 0, qr/^schema version 1: up to date$/, qr/^$/, 'migrate: no built-in migration yet');
+
+my %stats0 = (users => 0, rooms => 0, subscriptions => 0, tokens => 0,
+              'invites live' => 0, 'invites expired' => 0, 'invites used up' => 0,
+              'schema version' => 1);
+my ($out) = run_is([@DB, 'stats'], 0, undef, qr/^$/, 'stats, empty');
+is_deeply({ $out =~ /^([^:\n]+): (\S+)$/mg }, \%stats0, '... all zero, version 1');
+
+# ----------------------------------------------------------------- users
+
+($out) = run_is([@DB, 'user', 'add', 'alice'], 0, qr/^\S+\n$/, qr/^$/, 'user add alice');
+chomp(my $alice = $out);
+like($alice, $ID_RE, '... prints a new 17-character Rocket.Chat id');
+is(val('SELECT username FROM users WHERE id = ?', $alice), 'alice', '... stored');
+run_is([@DB, 'user', 'add', '--id', 'bobUserId00000001', '--role', 'admin', '--role', 'user', 'bob'],
+       0, qr/^bobUserId00000001\n$/, qr/^$/, 'user add --id --role --role bob');
+is(col('SELECT role FROM user_roles WHERE user_id = ? ORDER BY role', 'bobUserId00000001'), 'admin user', '... global roles stored');
+run_is([@DB, 'user', 'add', 'alice'], 1, qr/^$/, qr/^invitectl: a user with the id '\w+' or the username 'alice' already exists$/,
+       'user add: duplicate username');
+run_is([@DB, 'user', 'add', '--id', 'bobUserId00000001', 'robert'], 1, qr/^$/, qr/already exists/, 'user add: duplicate id');
+run_is([@DB, 'user', 'add', '--role', 'x', '--role', 'x', 'carol'], 1, qr/^$/, qr/already has the role 'x'/,
+       'user add with a role twice');
+is(val("SELECT count(*) FROM users WHERE username = 'carol'"), 0, '... rolled back: no user carol');
+run_is([@DB, 'user', 'roles', 'bob'], 0, qr/^admin\nuser\n$/, qr/^$/, 'user roles bob (by username)');
+run_is([@DB, 'user', 'roles', 'bobUserId00000001', 'add', 'bot', 'app'], 0, qr/^$/, qr/^$/, 'user roles add (by id)');
+run_is([@DB, 'user', 'roles', 'bob', 'del', 'user'], 0, qr/^$/, qr/^$/, 'user roles del');
+is(col('SELECT role FROM user_roles WHERE user_id = ? ORDER BY role', 'bobUserId00000001'), 'admin app bot', '... roles now');
+run_is([@DB, 'user', 'roles', 'bob', 'del', 'user'], 1, qr/^$/, qr/does not have the role 'user'/, 'user roles del: not held');
+run_is([@DB, 'user', 'roles', 'bob', 'add', 'bot'], 1, qr/^$/, qr/already has the role 'bot'/, 'user roles add: duplicate');
+run_is([@DB, 'user', 'roles', 'bob', 'swap', 'x'], 2, qr/^$/, qr/user roles USER \[add\|del ROLE\.\.\.\]/, 'user roles: bad action');
+run_is([@DB, 'user', 'roles', 'nobody'], 1, qr/^$/, qr/^invitectl: no user 'nobody'$/, 'user roles: unknown user');
+run_is([@DB, 'user', 'del', 'nobody'], 1, qr/^$/, qr/^invitectl: no user 'nobody'$/, 'user del: unknown user');
+
+# ----------------------------------------------------------------- rooms
+
+($out) = run_is([@DB, 'room', 'add', 'general'], 0, qr/^\S+\n$/, qr/^$/, 'room add general');
+chomp(my $general = $out);
+like($general, $ID_RE, '... prints a new id');
+is(val('SELECT t FROM rooms WHERE id = ?', $general), 'c', '... public by default');
+run_is([@DB, 'room', 'add', '--id', 'privRoomId0000001', '--type', 'p', '--fname', 'Private Room', '--prid', $general, 'priv'],
+       0, qr/^privRoomId0000001\n$/, qr/^$/, 'room add --id --type p --fname --prid');
+is(join('|', db()->selectrow_array('SELECT t, name, fname, prid FROM rooms WHERE id = ?', undef, 'privRoomId0000001')),
+   "p|priv|Private Room|$general", '... stored');
+ok(!defined val('SELECT fname FROM rooms WHERE id = ?', $general), '... no --fname: NULL');
+run_is([@DB, 'room', 'add', 'general'], 1, qr/^$/, qr/a room with the id '\w+' or the name 'general' already exists/, 'room add: duplicate name');
+run_is([@DB, 'room', 'add', '--id', $general, 'other'], 1, qr/^$/, qr/already exists/, 'room add: duplicate id');
+run_is([@DB, 'room', 'del', 'nowhere'], 1, qr/^$/, qr/^invitectl: no room 'nowhere'$/, 'room del: unknown room');
+
+# --------------------------------------------------------------- members
+
+run_is([@DB, 'member', 'add', '--role', 'owner', '--role', 'moderator', 'alice', 'general'], 0, qr/^$/, qr/^$/,
+       'member add --role owner --role moderator');
+is(val('SELECT count(*) FROM subscriptions WHERE user_id = ? AND rid = ?', $alice, $general), 1, '... subscribed');
+is(col('SELECT role FROM subscription_roles WHERE user_id = ? AND rid = ? ORDER BY role', $alice, $general),
+   'moderator owner', '... with room roles');
+run_is([@DB, 'member', 'add', 'alice', 'general'], 1, qr/^$/, qr/already a member/, 'member add: duplicate');
+run_is([@DB, 'member', 'add', 'alice', 'nowhere'], 1, qr/^$/, qr/^invitectl: no room 'nowhere'$/, 'member add: unknown room');
+run_is([@DB, 'member', 'add', 'nobody', 'general'], 1, qr/^$/, qr/^invitectl: no user 'nobody'$/, 'member add: unknown user');
+run_is([@DB, 'member', 'del', 'bob', 'general'], 1, qr/^$/, qr/not a member/, 'member del: not a member');
+run_is([@DB, 'member', 'add', 'bob', 'priv'], 0, qr/^$/, qr/^$/, 'member add bob priv');
+run_is([@DB, 'member', 'add', 'bob', $general], 0, qr/^$/, qr/^$/, 'member add bob general (room by id)');
+run_is([@DB, 'member', 'del', 'bob', 'general'], 0, qr/^$/, qr/^$/, 'member del');
+is(val('SELECT count(*) FROM subscriptions WHERE user_id = ?', 'bobUserId00000001'), 1, '... one subscription left');
+run_is([@DB, 'member', 'del', '--role', 'owner', 'bob', 'priv'], 2, qr/^$/, qr/--role goes with 'member add'/, 'member del --role');
+
+# ----------------------------------------------------------- permissions
+
+run_is([@DB, 'permission', 'grant', 'create-invite-links', 'user'], 0, qr/^$/, qr/^$/, 'permission grant');
+is(val("SELECT count(*) FROM permission_roles WHERE permission = 'create-invite-links' AND role = 'user'"), 1, '... stored');
+run_is([@DB, 'permission', 'grant', 'create-invite-links', 'user'], 1, qr/^$/, qr/'create-invite-links' is already granted to 'user'/,
+       'permission grant: duplicate');
+run_is([@DB, 'permission', 'revoke', 'create-invite-links', 'user'], 0, qr/^$/, qr/^$/, 'permission revoke');
+is(val("SELECT count(*) FROM permission_roles WHERE permission = 'create-invite-links' AND role = 'user'"), 0, '... gone');
+run_is([@DB, 'permission', 'revoke', 'create-invite-links', 'user'], 1, qr/^$/, qr/is not granted/, 'permission revoke: not granted');
+
+# ---------------------------------------------------------------- tokens
+
+my ($tok_out, $tok_err) = run_is([@DB, 'token', 'add', 'alice'], 0, qr/^[A-Za-z0-9_-]{43}\n$/, qr/^$/, 'token add');
+chomp(my $token = $tok_out);
+my $hash = token_hash($token);
+is(val('SELECT hashed_token FROM login_tokens WHERE user_id = ?', $alice), $hash,
+   'only base64(SHA-256(token)) is stored');
+ok(!defined val('SELECT created_at FROM login_tokens WHERE user_id = ?', $alice),
+   '... without created_at (a personal access token never expires)');
+is(val('SELECT count(*) FROM login_tokens WHERE hashed_token = ?', $token), 0, '... never the token itself');
+my ($list) = run_is([@DB, 'token', 'list', 'alice'], 0, qr/^\Q$hash\E\t-\n$/, qr/^$/, 'token list: the hash');
+unlike($list, qr/\Q$token\E/, '... never the token');
+my ($tok2) = run_is([@DB, 'token', 'add', $alice], 0, qr/^[A-Za-z0-9_-]{43}\n$/, qr/^$/, 'token add, user by id');
+isnt($tok2, $tok_out, '... another token');
+run_is([@DB, 'token', 'add', 'nobody'], 1, qr/^$/, qr/^invitectl: no user 'nobody'$/, 'token add: unknown user');
+run_is([@DB, 'token', 'revoke', 'alice', $hash], 0, qr/^$/, qr/^$/, 'token revoke HASH');
+is(val('SELECT count(*) FROM login_tokens WHERE hashed_token = ?', $hash), 0, '... deleted');
+is(val('SELECT count(*) FROM login_tokens WHERE user_id = ?', $alice), 1, '... the other one stays');
+run_is([@DB, 'token', 'revoke', 'alice', $hash], 1, qr/^$/, qr/no token with that hash/, 'token revoke: unknown hash');
+run_is([@DB, 'token', 'revoke', 'alice', '--all'], 0, qr/^$/, qr/^$/, 'token revoke --all');
+is(val('SELECT count(*) FROM login_tokens WHERE user_id = ?', $alice), 0, '... none left');
+run_is([@DB, 'token', 'list', 'alice'], 0, qr/^$/, qr/^$/, 'token list: none');
+run_is([@DB, 'token', 'add', 'alice'], 0, qr/^\S{43}\n$/, qr/^$/, 'token add again (for the delete below)');
+
+# ---------------------------------------------------------- user/room del
+
+run_is([@DB, 'user', 'del', 'alice'], 0, qr/^$/, qr/^$/, 'user del alice');
+is(val('SELECT count(*) FROM users WHERE id = ?', $alice), 0, '... gone');
+is(val("SELECT count(*) FROM $_ WHERE user_id = ?", $alice), 0, "... and her $_ rows")
+    for qw(subscriptions subscription_roles login_tokens);
+run_is([@DB, 'room', 'del', 'priv'], 0, qr/^$/, qr/^$/, 'room del priv');
+is(val('SELECT count(*) FROM subscriptions WHERE rid = ?', 'privRoomId0000001'), 0, '... and its subscriptions');
+
+# ----------------------------------------------------------------- purge
+
+my %inv = (   # id => [days, max_uses, uses, expires, updated_at]
+    expOld   => [1, 0, 0, $now - 40 * $DAY, $now - 41 * $DAY],
+    expNew   => [1, 0, 0, $now - 1 * $DAY,  $now - 2 * $DAY],
+    usedOld  => [0, 2, 2, undef,            $now - 40 * $DAY],
+    usedNew  => [0, 2, 2, undef,            $now - 1 * $DAY],
+    liveAll  => [0, 0, 7, undef,            $now - 90 * $DAY],
+    liveDate => [7, 5, 1, $now + 2 * $DAY,  $now - 90 * $DAY],
+);
+for my $id (sort keys %inv) {
+    my ($d, $m, $u, $e, $up) = @{ $inv{$id} };
+    db()->do('INSERT INTO invites (id, days, max_uses, rid, user_id, created_at, expires, uses, updated_at, slot)'
+             . ' VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)', undef,
+             $id, $d, $m, $general, 'bobUserId00000001', $now - 100 * $DAY, $e, $u, $up);
+}
+($out) = run_is([@DB, 'stats'], 0, undef, qr/^$/, 'stats');
+is_deeply({ $out =~ /^([^:\n]+): (\S+)$/mg },
+          { %stats0, users => 1, rooms => 1, subscriptions => 0, tokens => 0,
+            'invites live' => 2, 'invites expired' => 2, 'invites used up' => 2 },
+          '... counts users, rooms, subscriptions, tokens and invites by state');
+run_is([@DB, 'purge', '--days', '30', '--batch', '1'], 0, qr/^purged 2 invites$/, qr/^$/, 'purge --days 30 --batch 1');
+is(col('SELECT id FROM invites ORDER BY id'), 'expNew liveAll liveDate usedNew', '... the two dead for over 30 days');
+run_is([@DB, 'purge', '--days', '0'], 0, qr/^purged 2 invites$/, qr/^$/, 'purge --days 0');
+is(col('SELECT id FROM invites ORDER BY id'), 'liveAll liveDate', '... every dead one; the live stay');
+db()->do('INSERT INTO invites (id, days, max_uses, rid, user_id, created_at, expires, uses, updated_at)'
+         . ' VALUES (?, 1, 0, ?, ?, 1, 2, 0, 1)', undef, "many$_", $general, 'u') for 1 .. 25;
+run_is([@DB, 'purge', '--batch', '10'], 0, qr/^purged 25 invites$/, qr/^$/, 'purge in batches of 10 (default 30 days)');
+is(val('SELECT count(*) FROM invites'), 2, '... all 25');
+
+# ------------------------------------------------------------- -f FILE
+
+my $params = $DB[3];
+(my $quoted = $params) =~ s/(["\\])/\\$1/g;
+open my $conf, '>', "$dir/site.conf" or die;
+print $conf <<"CONF";
+# An Apache configuration: the first DBDriver and DBDParams count.
+ServerName ctl.example.com
+<IfModule dbd_module>
+    dbdriver $engine
+    DBDParams "$quoted"
+</IfModule>
+DBDriver mysql
+DBDParams /nonexistent/second.db
+CONF
+close $conf;
+run_is(['-f', "$dir/site.conf", 'check'], 0, qr/\nok\n$/, qr/^$/, '-f: the first DBDriver and quoted DBDParams');
+run_is(['-f', "$dir/site.conf", 'user', 'roles', 'bob'], 0, qr/^admin\napp\nbot\n$/, qr/^$/, '-f: the same database');
+open $conf, '>', "$dir/single.conf" or die;
+(my $single = $params) =~ s/'/\\'/g;
+print $conf "DBDriver $engine\nDBDParams \\\n  '$single'\n";
+close $conf;
+run_is(['-f', "$dir/single.conf", 'stats'], 0, qr/^users: 1$/m, qr/^$/, '-f: single quotes, a continued line');
+open $conf, '>', "$dir/nodb.conf" or die;
+print $conf "DBDriver $engine\n# DBDParams x\n";
+close $conf;
+run_is(['-f', "$dir/nodb.conf", 'stats'], 1, qr/^$/, qr/^invitectl: no DBDParams in \Q$dir\E\/nodb\.conf$/, '-f: no DBDParams');
+run_is(['-f', "$dir/missing.conf", 'stats'], 1, qr/^$/, qr/^invitectl: cannot read /, '-f: no such file');
+run_is(['-f', "$dir/nodb.conf", '-p', $params, 'stats'], 0, qr/^users: 1$/m, qr/^$/, '-f with -p: -p wins');
+
+# ------------------------------------------------------------ migrations
+
+my %sql = (
+    '002-notes.sql' => <<'SQL',
+-- version 2: a table and a row (a ; inside a string is fine)
+CREATE TABLE notes (id INTEGER NOT NULL PRIMARY KEY, body TEXT);
+INSERT INTO notes (id, body) VALUES (1, 'two; parts');
+SQL
+    '003-broken.sql' => <<'SQL',
+-- version 3 fails midway: its DDL and data before the error roll back
+CREATE TABLE broken (id INTEGER);
+INSERT INTO notes (id, body) VALUES (3, 'from 003');
+INSERT INTO no_such_table (id) VALUES (1);
+CREATE TABLE after_error (id INTEGER);
+SQL
+);
+mkdir "$dir/mig"; mkdir "$dir/mig/$engine";
+for (keys %sql) { open my $fh, '>', "$dir/mig/$engine/$_" or die; print $fh $sql{$_}; close $fh }
+open my $readme, '>', "$dir/mig/$engine/README" or die; print $readme "not a migration;\n"; close $readme;
+run_is([@DB, 'migrate', '--status', '--migrations', "$dir/mig"], 0,
+       qr/^schema version: 1\nlatest migration: 3\nthis build serves: 1\npending: 002-notes\.sql\npending: 003-broken\.sql\n$/,
+       qr/^$/, 'migrate --status: two pending');
+run_is([@DB, 'migrate', "--migrations=$dir/mig"], 1, qr/^applied 002-notes\.sql: schema version 2\n$/,
+       qr/^invitectl: 003-broken\.sql, statement 3: .*no_such_table.*\ninvitectl: 003-broken\.sql rolled back: nothing of it was applied\ninvitectl: migration failed: the database stays at schema version 2\n$/,
+       'migrate: 002 applied, 003 fails');
+is(col('SELECT version FROM schema_version ORDER BY version'), '1 2', '002 recorded, 003 not');
+is(col('SELECT body FROM notes ORDER BY id'), 'two; parts', "002's data stays, 003's insert rolled back");
+ok(!table_exists('broken'), "003's table created before the error rolled back");
+ok(!table_exists('after_error'), "nothing after the error ran");
+run_is([@DB, 'check'], 1, qr/^schema version: 2 \(this build serves 1\)/,
+       qr/^invitectl: schema version 2, but this build serves 1: the database is newer than this mod_invite\ninvitectl: check failed: 1 problem$/,
+       'check: wrong schema version');
+run_is([@DB, 'init'], 1, qr/^$/, qr/^invitectl: the database holds schema version 2, this invitectl creates version 1/,
+       'init refuses another schema version');
+run_is([@DB, 'migrate'], 1, qr/^$/, qr/schema version 2, newer than every migration known here \(latest 1\)/,
+       'migrate with the built-in migrations refuses a newer database');
+db()->do('INSERT INTO schema_version (version, applied_at) VALUES (7, 1)');
+run_is([@DB, 'migrate', '--migrations', "$dir/mig"], 1, qr/^$/,
+       qr/^invitectl: the database holds schema version 7, newer than every migration known here \(latest 3\)/,
+       'migrate refuses a database newer than every migration');
+is(col('SELECT version FROM schema_version ORDER BY version'), '1 2 7', '... and changes nothing');
+run_is([@DB, 'migrate', '--status', '--migrations', "$dir/mig"], 1, qr/^schema version: 7\n/, qr/newer than every known migration/,
+       'migrate --status on a newer database');
+mkdir "$dir/dup";
+for ('002-a.sql', '002-b.sql') { open my $fh, '>', "$dir/dup/$_" or die; close $fh }
+run_is([@DB, 'migrate', '--migrations', "$dir/dup"], 1, qr/^$/, qr/two migrations numbered 002/, 'migrate: two files, one number');
+run_is([@DB, 'migrate', '--migrations', "$dir/nodir"], 1, qr/^$/, qr/cannot read the directory/, 'migrate: no such directory');
+
+# ---------------------------------- against mod_invite, through the server
+
+# The test server's database, through its own configuration file (for
+# pgsql: DBDParams in double quotes holding single quotes).
+my @SRV = ('-f', "$top/t/conf/invite-db.conf");
+run_is([@SRV, 'check'], 0, qr/\nok\n$/, qr/^$/, "check on the server's database");
+my $tag = sprintf '%05d', $$ % 100000;
+($out) = run_is([@SRV, 'user', 'add', "ctl.owner$tag"], 0, qr/^\S{17}\n$/, qr/^$/, 'server: user add');
+chomp(my $uid = $out);
+($out) = run_is([@SRV, 'room', 'add', '--type', 'p', "ctlroom$tag"], 0, qr/^\S{17}\n$/, qr/^$/, 'server: room add');
+chomp(my $rid = $out);
+run_is([@SRV, 'member', 'add', '--role', 'owner', $uid, $rid], 0, qr/^$/, qr/^$/, 'server: member add --role owner');
+($out) = run_is([@SRV, 'token', 'add', $uid], 0, qr/^\S{43}\n$/, qr/^$/, 'server: token add');
+chomp(my $pat = $out);
+my $res = api_post('/api/v1/findOrCreateInvite', { rid => $rid, days => 1, maxUses => 1 }, user => [$uid, $pat]);
+is($res->code, 200, "the printed token authenticates: findOrCreateInvite 200") or diag($res->content);
+my $j = json_of($res) || {};
+is(($j->{rid} // '') . ' ' . ($j->{userId} // ''), "$rid $uid", '... an invite of the room, by the user');
+$res = api_post('/api/v1/findOrCreateInvite', { rid => $rid, days => 1, maxUses => 1 }, user => [$uid, "x$pat"]);
+is($res->code, 401, 'another token: 401');
+run_is([@SRV, 'token', 'revoke', $uid, '--all'], 0, qr/^$/, qr/^$/, 'server: token revoke --all');
+$res = api_post('/api/v1/findOrCreateInvite', { rid => $rid, days => 1, maxUses => 1 }, user => [$uid, $pat]);
+is($res->code, 401, '... the revoked token: 401');
+InviteTest::db_do('DELETE FROM invites WHERE user_id = ?', $uid);
+run_is([@SRV, 'user', 'del', $uid], 0, qr/^$/, qr/^$/, 'server: user del');
+run_is([@SRV, 'room', 'del', $rid], 0, qr/^$/, qr/^$/, 'server: room del');
+is(InviteTest::db_value('SELECT count(*) FROM subscriptions WHERE user_id = ?', $uid), 0, "... nothing of it left");
+
+$db->disconnect if $db;
+if ($pg_admin) {
+    $pg_admin->do("DROP DATABASE IF EXISTS $pg_name");
+    $pg_admin->disconnect;
+}
+done_testing();
