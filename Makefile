@@ -58,14 +58,17 @@ install: $(MODULE) build/invitectl
 	    conf/site-example.conf $(DESTDIR)/usr/share/mod-invite/
 	install -D -m 755 build/invitectl $(DESTDIR)/usr/sbin/invitectl
 	install -D -m 644 docs/invitectl.8 $(DESTDIR)/usr/share/man/man8/invitectl.8
+	for f in $(MIGRATIONS); do \
+	    install -D -m 644 $$f $(DESTDIR)/usr/share/mod-invite/$${f#conf/}; done
 	@echo "Now: a2enmod invite, create the database (README), reload apache2."
 
 # invitectl, the admin command (docs/invitectl.8), with the schemas and
 # migrations of conf/ embedded by tools/embed-sql.pl.
 CTL_SRC = src/invitectl.c src/invite_sql.c src/invite_id.c src/invite_token.c \
           src/invite_time.c
-CTL_SQL = conf/schema-sqlite3.sql conf/schema-pgsql.sql \
-          $(sort $(wildcard conf/migrations/*/[0-9][0-9][0-9]-*.sql))
+# Installed too, as /usr/share/mod-invite/migrations/<engine>/NNN-name.sql.
+MIGRATIONS = $(sort $(wildcard conf/migrations/*/[0-9][0-9][0-9]-*.sql))
+CTL_SQL = conf/schema-sqlite3.sql conf/schema-pgsql.sql $(MIGRATIONS)
 
 build/invitectl-sql.c: tools/embed-sql.pl $(CTL_SQL)
 	@mkdir -p build

@@ -4,7 +4,7 @@
 # into a scratch root; an httpd of its own loads what its invite.load
 # names (with the dependencies of its "# Depends:" line, as a2enmod would)
 # and its invite.conf, and answers findOrCreateInvite from a database
-# made with the package's schema: on SQLite, or on PostgreSQL in a
+# made with the package's invitectl: on SQLite, or on PostgreSQL in a
 # database of its own in the suite's cluster.  A missing package fails.
 use strict;
 use warnings FATAL => 'all';
@@ -14,7 +14,6 @@ use Test::More;
 use Cwd qw(abs_path);
 use File::Path qw(make_path remove_tree);
 use InviteTest;
-use InviteSchema;
 
 my $top = abs_path("$FindBin::Bin/..");
 my $engine = InviteTest::engine();
@@ -58,10 +57,10 @@ my @want = (qw(etc/apache2/mods-available/invite.load
             "$doc/copyright", "$doc/changelog.gz",
             map { "$doc/$_" } 'README', 'SECURITY.md',
                 map { s{.*/}{}r } glob("$top/docs/*.md"));
-# invitectl, its manual page and the schema migrations, once the tree has them.
-push @want, 'usr/sbin/invitectl', 'usr/share/man/man8/invitectl.8.gz'
-    if -e "$top/tools/invitectl.c";
-push @want, map { 'usr/share/mod-invite/migrations/' . s{.*/}{}r } glob("$top/conf/migrations/*");
+# invitectl, its manual page and the schema migrations.
+push @want, 'usr/sbin/invitectl', 'usr/share/man/man8/invitectl.8.gz';
+push @want, map { s{^\Q$top\E/conf/}{usr/share/mod-invite/}r }
+            glob("$top/conf/migrations/*/[0-9][0-9][0-9]-*.sql");
 # Files and links (not directories), as paths without the leading ./
 my @files = map { m{^[-lh]\S+\s+\S+\s+\d+\s+\S+\s+\S+\s+\./(.*?)(?: -> .*| link to .*)?$} ? $1 : () }
             split /\n/, `dpkg-deb -c "$deb"`;
@@ -94,32 +93,37 @@ ok(-f "$root$so", '... which the package holds');
 my $loads = join '', map { slurp("/etc/apache2/mods-available/$_.load") } split ' ', $deps // '';
 (my $invite_load = $load) =~ s{^LoadModule invite_module \S+$}{LoadModule invite_module $root$so}m;
 
-my ($db, $dbh, $dsn_db);
+# The database: a file in t/var/package, or a database of its own in the
+# suite's PostgreSQL cluster.
+my ($dsn, $params, $dsn_db);
 if ($engine eq 'pgsql') {
     $dsn_db = 'invite_package';
     my $suite = InviteTest::dbh();
     local $suite->{PrintWarn} = 0;   # NOTICE: ... does not exist, skipping
     InviteTest::db_do("DROP DATABASE IF EXISTS $dsn_db");
     InviteTest::db_do("CREATE DATABASE $dsn_db");
-    (my $dsn = $ENV{INVITE_TEST_PG_DSN}) =~ s/\bdbname=invite\b/dbname=$dsn_db/;
-    (my $params = $ENV{INVITE_TEST_PG_PARAMS}) =~ s/\bdbname=invite\b/dbname=$dsn_db/;
-    $dbh = DBI->connect("dbi:Pg:$dsn", '', '', { RaiseError => 1, PrintError => 0, PrintWarn => 0 });
-    $db = qq{DBDriver pgsql\nDBDParams "$params"};
+    ($dsn = "dbi:Pg:$ENV{INVITE_TEST_PG_DSN}") =~ s/\bdbname=invite\b/dbname=$dsn_db/;
+    ($params = $ENV{INVITE_TEST_PG_PARAMS}) =~ s/\bdbname=invite\b/dbname=$dsn_db/;
 }
 else {
-    my $file = "$top/t/var/package/invite.db";
-    $dbh = DBI->connect("dbi:SQLite:dbname=$file", '', '', { RaiseError => 1, PrintError => 0 });
-    $db = "DBDriver sqlite3\nDBDParams $file";
+    $params = "$top/t/var/package/invite.db";
+    $dsn = "dbi:SQLite:dbname=$params";
 }
-$dbh->do($_) for InviteSchema::file_statements("$root/usr/share/mod-invite/schema-$engine.sql");
-# A user with a login token and the admin role, in a room.
-my ($uid, $token, $rid) = ('pkgUserId00000001', 'package-token-1', 'PKGROOM');
-$dbh->do('INSERT INTO users (id, username) VALUES (?, ?)', undef, $uid, 'package.admin');
-$dbh->do('INSERT INTO user_roles (user_id, role) VALUES (?, ?)', undef, $uid, 'admin');
-$dbh->do('INSERT INTO login_tokens (user_id, hashed_token, created_at) VALUES (?, ?, ?)',
-         undef, $uid, token_hash($token), int(time * 1000));
-$dbh->do('INSERT INTO rooms (id, t, name) VALUES (?, ?, ?)', undef, $rid, 'c', 'pkgroom');
-$dbh->do('INSERT INTO subscriptions (user_id, rid) VALUES (?, ?)', undef, $uid, $rid);
+my $db = "DBDriver $engine\nDBDParams \"$params\"";
+# A user with the admin role and a login token, in a room, all made by
+# the package's invitectl (the schema too).
+my @db = ("$root/usr/sbin/invitectl", '-d', $engine, '-p', $params);
+like(run([@db, 'init']) // '', qr/^initialised: schema version \d+$/,
+     "the package's invitectl init ($engine)");
+like(run([@db, 'check']) // '', qr/\nok$/, 'invitectl check: schema version and every statement');
+my $uid = run([@db, qw(user add --role admin package.admin)]) // '';
+like($uid, qr/^\w{17}$/, 'invitectl user add: a user id');
+my $rid = run([@db, qw(room add pkgroom)]) // '';
+like($rid, qr/^\w{17}$/, 'invitectl room add: a room id');
+is(run([@db, 'member', 'add', $uid, $rid]), '', 'invitectl member add');
+my $token = run([@db, qw(token add package.admin)]) // '';
+like($token, qr/^\S{20,}$/, 'invitectl token add: a token');
+my $dbh = DBI->connect($dsn, '', '', { RaiseError => 1, PrintError => 0, PrintWarn => 0 });
 
 # The packaged module is a release build: plain apache2, even under make
 # test-asan and make test-valgrind.
@@ -151,12 +155,27 @@ is(scalar $dbh->selectrow_array('SELECT COUNT(*) FROM invites WHERE id = ? AND r
                                 undef, $j->{_id} // '', $rid, $uid),
    1, "the invite is in the package's database");
 # (mpm_event's AH10159 about the small MaxRequestWorkers is an [error] too.)
-unlike(slurp("$top/t/var/package/httpd/error_log"), qr/\[(?:invite:(?:error|warn)|\w+:(?:emerg|alert|crit))\]/,
+my $log = slurp("$top/t/var/package/httpd/error_log");
+ok(index($log, $token) < 0 && index($log, token_hash($token)) < 0,
+   'the error log holds neither the token nor its hash');
+unlike($log, qr/\[(?:invite:(?:error|warn)|\w+:(?:emerg|alert|crit))\]/,
        'mod_invite logged no error or warning');
 $dbh->disconnect;
 InviteTest::db_do("DROP DATABASE $dsn_db WITH (FORCE)") if $dsn_db;
 
 done_testing();
+
+# Runs a command; its standard output without the last newline, or undef
+# (with a diagnostic) when it fails.
+sub run {
+    my ($cmd) = @_;
+    open my $fh, '-|', @$cmd or return undef;
+    my $out = do { local $/; <$fh> } // '';
+    close $fh;
+    if ($?) { diag("@$cmd: exit status " . ($? >> 8)); return undef; }
+    chomp $out;
+    return $out;
+}
 
 sub slurp {
     my ($file) = @_;

@@ -22,8 +22,7 @@ find(sub { push @files, $File::Find::name if -f && (/_log$/ || /\.log$/) },
 my @tokens = map { @{ $_->[1] } } values %InviteTest::FIXTURE_USERS;
 push @tokens, map { "aged-$_" } qw(fresh d89 d91 d2 ancient pat);
 push @tokens, 'trip-token', map({ sprintf 'raceNew%06d-token', $_ } 1 .. 40),
-              map({ sprintf 'lifeNew%06d-token', $_ } 1 .. 3),
-              'package-token-1';   # t/package.t
+              map({ sprintf 'lifeNew%06d-token', $_ } 1 .. 3);
 my @secrets = map { ($_, token_hash($_)) } @tokens;
 
 plan tests => 3 + @files;

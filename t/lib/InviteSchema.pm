@@ -6,12 +6,7 @@ use warnings;
 
 sub statements {
     my ($engine, $top) = @_;
-    return file_statements("$top/conf/schema-$engine.sql");
-}
-
-# The same for any schema file (t/package.t: the one the package installs).
-sub file_statements {
-    my ($file) = @_;
+    my $file = "$top/conf/schema-$engine.sql";
     open my $fh, '<:raw', $file or die "$file: $!";
     my $sql = join '', grep { !/^\s*--/ } <$fh>;
     $sql =~ s/--[^\n]*//g;
