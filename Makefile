@@ -70,7 +70,8 @@ CTL_SRC = src/invitectl.c src/invite_sql.c src/invite_id.c src/invite_token.c \
 MIGRATIONS = $(sort $(wildcard conf/migrations/*/[0-9][0-9][0-9]-*.sql))
 CTL_SQL = conf/schema-sqlite3.sql conf/schema-pgsql.sql $(MIGRATIONS)
 
-build/invitectl-sql.c: tools/embed-sql.pl $(CTL_SQL)
+# The directories too: removing a migration changes only their mtime.
+build/invitectl-sql.c: tools/embed-sql.pl $(CTL_SQL) $(wildcard conf/migrations/*/)
 	@mkdir -p build
 	perl tools/embed-sql.pl $(CTL_SQL) > $@.tmp && mv $@.tmp $@
 
