@@ -7,6 +7,7 @@
 #   make fuzz       libFuzzer harnesses over the core (FUZZ_SECONDS each)
 #   make test       everything (installs missing packages; see README)
 #   make run        demo server on 127.0.0.1:8080 with a SQLite database
+#   make deb        the Debian package libapache2-mod-invite in build/deb/
 
 APXS       ?= apxs
 CC         ?= cc
@@ -66,6 +67,8 @@ install: $(MODULE) build/invitectl
 	install -m 644 $(addprefix conf/,$(SHARE_FILES)) $(DESTDIR)$(SHAREDIR)/
 	install -D -m 755 build/invitectl $(DESTDIR)$(CTL_BIN)
 	install -D -m 644 docs/invitectl.8 $(DESTDIR)$(CTL_MAN)
+	for f in $(MIGRATIONS); do \
+	    install -D -m 644 $$f $(DESTDIR)$(SHAREDIR)/$${f#conf/}; done
 	@echo "Now: a2enmod invite, create the database (README), reload apache2."
 
 # Removes what make install put there, nothing else: never a database
@@ -79,6 +82,9 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(SYSCONFDIR)/mods-available/,$(MODS_FILES))
 	rm -f $(addprefix $(DESTDIR)$(SHAREDIR)/,$(SHARE_FILES))
 	rm -f $(DESTDIR)$(CTL_BIN) $(DESTDIR)$(CTL_MAN)
+	rm -f $(addprefix $(DESTDIR)$(SHAREDIR)/,$(MIGRATIONS:conf/%=%))
+	for d in $(DESTDIR)$(SHAREDIR)/migrations/*/ $(DESTDIR)$(SHAREDIR)/migrations; do \
+	    [ ! -d $$d ] || rmdir --ignore-fail-on-non-empty $$d; done
 	[ ! -d $(DESTDIR)$(SHAREDIR) ] || rmdir --ignore-fail-on-non-empty $(DESTDIR)$(SHAREDIR)
 	@echo "Removed mod_invite.  Databases were left alone (e.g." \
 	      "/var/lib/mod-invite): remove them yourself if you no longer need them."
@@ -87,8 +93,9 @@ uninstall:
 # migrations of conf/ embedded by tools/embed-sql.pl.
 CTL_SRC = src/invitectl.c src/invite_sql.c src/invite_id.c src/invite_token.c \
           src/invite_time.c
-CTL_SQL = conf/schema-sqlite3.sql conf/schema-pgsql.sql \
-          $(sort $(wildcard conf/migrations/*/[0-9][0-9][0-9]-*.sql))
+# Installed too, as /usr/share/mod-invite/migrations/<engine>/NNN-name.sql.
+MIGRATIONS = $(sort $(wildcard conf/migrations/*/[0-9][0-9][0-9]-*.sql))
+CTL_SQL = conf/schema-sqlite3.sql conf/schema-pgsql.sql $(MIGRATIONS)
 
 # The directories too: removing a migration changes only their mtime.
 build/invitectl-sql.c: tools/embed-sql.pl $(CTL_SQL) $(wildcard conf/migrations/*/)
@@ -187,6 +194,17 @@ clean:
 	-[ -f t/TEST ] || perl t/TEST.PL -clean >/dev/null 2>&1 || true
 
 .PHONY: all install uninstall unit unit-sanitize test test-asan test-valgrind run clean sql
+
+# ------------------------------------------------------------------ deb
+# make deb: dpkg-buildpackage -us -uc -b in a copy of the tree, the .deb
+# in build/deb/ (scripts/make-deb.sh); make lintian checks what it built.
+deb:
+	scripts/make-deb.sh
+
+lintian:
+	lintian --info --display-info --pedantic build/deb/*.changes
+
+.PHONY: deb lintian
 
 # ------------------------------------------------------------------ bench
 # make bench: SQLite and PostgreSQL against a static file (bench/results.md);

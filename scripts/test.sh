@@ -57,6 +57,15 @@ if [ -z "$quick" ]; then
   t/client/install.sh
 fi
 
+# The Debian package for t/package.t (make deb, into build/deb/, copied
+# with the tree): before full runs, and quick runs that name t/package.t.
+want_deb=$([ -z "$quick" ] || [ $# -eq 0 ] && echo 1 || true)
+for f in "$@"; do case $f in *package.t|t|t/) want_deb=1 ;; esac; done
+if [ -n "$want_deb" ]; then
+  echo "== make deb (t/package.t)"
+  make -s deb
+fi
+
 # Apache::Test refuses root and then exits 0 without running anything, so
 # the suite runs as a dedicated user in a copy of the tree it can write to.
 TEST_USER=${INVITE_TEST_USER:-invitetest}

@@ -207,16 +207,17 @@ LoadModule dbd_module $mods/mod_dbd.so
 CONF
 }
 
-# Starts httpd on $dir/httpd.conf and waits until it listens on $port;
+# Starts httpd (or $httpd) on $dir/httpd.conf and waits until it listens on $port;
 # returns { dir, port }, or dies.  stop_second_host stops it.
 sub start_extra_host {
-    my ($dir, $port) = @_;
+    my ($dir, $port, $httpd) = @_;
     require IO::Socket::INET;
-    system(httpd(), '-f', "$dir/httpd.conf", '-k', 'start') == 0
+    $httpd //= httpd();
+    system($httpd, '-f', "$dir/httpd.conf", '-k', 'start') == 0
         or die "httpd on $dir/httpd.conf did not start";
     for (1 .. 100) {
         my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port);
-        if ($s) { close $s; return { dir => $dir, port => $port }; }
+        if ($s) { close $s; return { dir => $dir, port => $port, httpd => $httpd }; }
         select(undef, undef, undef, 0.1);
     }
     die "httpd on $dir/httpd.conf is not listening on $port";
@@ -226,19 +227,23 @@ sub start_extra_host {
 # engine's t/conf/invite-db.conf), for multi-host tests.  Options: name
 # (its directory under t/var, default host2), conf (server-level
 # directives; default InviteRateLimit off, so that it needs no socache)
-# and db (the mod_dbd directives, in place of t/conf/invite-db.conf).
+# db (the mod_dbd directives, in place of t/conf/invite-db.conf), load
+# (the line that loads mod_invite; default this tree's build; mod_dbd is
+# loaded already) and httpd (default httpd() above).
 sub start_second_host {
     my ($top, %o) = @_;
     my $dir = "$top/t/var/" . ($o{name} // 'host2');
     my $conf = $o{conf} // 'InviteRateLimit off';
     my $db = $o{db} // qq{Include "$top/t/conf/invite-db.conf"};
+    my $load = $o{load} // "LoadModule invite_module $top/.libs/mod_invite.so";
+    $load =~ s/^LoadModule dbd_module .*\n?//mg;   # extra_host_conf has it
     require File::Path;
     File::Path::make_path("$dir/run");
     my $port = free_port();
     open my $fh, '>', "$dir/httpd.conf" or die $!;
     print $fh extra_host_conf($dir), <<"CONF";
 Listen 127.0.0.1:$port
-LoadModule invite_module $top/.libs/mod_invite.so
+$load
 StartServers 2
 ThreadsPerChild 16
 MaxRequestWorkers 32
@@ -251,12 +256,12 @@ $conf
 </Location>
 CONF
     close $fh;
-    return start_extra_host($dir, $port);
+    return start_extra_host($dir, $port, $o{httpd});
 }
 
 sub stop_second_host {
     my ($h) = @_;
-    system(httpd(), '-f', "$h->{dir}/httpd.conf", '-k', 'stop');
+    system($h->{httpd}, '-f', "$h->{dir}/httpd.conf", '-k', 'stop');
     for (1 .. 50) {
         last unless -e "$h->{dir}/run/httpd.pid";
         select(undef, undef, undef, 0.1);
