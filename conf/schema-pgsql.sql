@@ -85,8 +85,9 @@ INSERT INTO permission_roles (permission, role) VALUES
     ('api-bypass-rate-limit', 'app')
 ON CONFLICT DO NOTHING;
 
--- The schema's version: one row per step applied (version 1 is this file;
--- later steps are conf/migrations/, applied by invitectl migrate).  The
+-- The schema's version: one row per step applied.  This file is the newest
+-- schema and records its own version; conf/migrations/ bring databases
+-- made by older files up to it (invitectl migrate).  The
 -- module reads the highest when it first uses a connection and answers
 -- 503 unless it is the version it was built for (INVITE_SCHEMA_VERSION).
 CREATE TABLE IF NOT EXISTS schema_version (
@@ -94,5 +95,5 @@ CREATE TABLE IF NOT EXISTS schema_version (
     applied_at  bigint NOT NULL                  -- epoch ms
 );
 INSERT INTO schema_version (version, applied_at)
-    VALUES (1, (extract(epoch FROM now()) * 1000)::bigint)
+    VALUES (2, (extract(epoch FROM now()) * 1000)::bigint)
 ON CONFLICT DO NOTHING;

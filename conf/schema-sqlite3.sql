@@ -7,17 +7,24 @@
 
 PRAGMA journal_mode = WAL;   -- persistent: readers never wait for a writer
 
+-- Every table is WITHOUT ROWID (schema version 2): its rows live in the
+-- B-tree of its primary key, so a lookup by key is one tree descent, not
+-- an index descent and then a table descent.  The find statement touches
+-- about a quarter fewer pages (README, Performance).  Lookups still name
+-- the key's index (INDEXED BY sqlite_autoindex_<table>_1), which SQLite
+-- resolves to the primary key.
+
 CREATE TABLE IF NOT EXISTS users (
     id        TEXT NOT NULL PRIMARY KEY,        -- users._id
     username  TEXT
-);
+) WITHOUT ROWID;
 
 -- Global roles (users.roles): admin, user, bot, ...
 CREATE TABLE IF NOT EXISTS user_roles (
     user_id  TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     role     TEXT NOT NULL,
     PRIMARY KEY (user_id, role)
-);
+) WITHOUT ROWID;
 
 -- services.resume.loginTokens[].hashedToken and personal access tokens:
 -- base64(SHA-256(token)), exactly as Rocket.Chat stores them.
@@ -26,7 +33,7 @@ CREATE TABLE IF NOT EXISTS login_tokens (
     hashed_token  TEXT NOT NULL,
     created_at    INTEGER,                       -- "when", epoch ms
     PRIMARY KEY (user_id, hashed_token)
-);
+) WITHOUT ROWID;
 
 -- rocketchat_room: t is c (public), p (private), d (direct), l (livechat)
 CREATE TABLE IF NOT EXISTS rooms (
@@ -35,14 +42,14 @@ CREATE TABLE IF NOT EXISTS rooms (
     name   TEXT,
     fname  TEXT,
     prid   TEXT
-);
+) WITHOUT ROWID;
 
 -- rocketchat_subscription: the user is a member of the room.
 CREATE TABLE IF NOT EXISTS subscriptions (
     user_id  TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     rid      TEXT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
     PRIMARY KEY (user_id, rid)
-);
+) WITHOUT ROWID;
 
 -- Room-scoped roles (subscription.roles): owner, moderator, leader.
 CREATE TABLE IF NOT EXISTS subscription_roles (
@@ -52,14 +59,14 @@ CREATE TABLE IF NOT EXISTS subscription_roles (
     PRIMARY KEY (user_id, rid, role),
     FOREIGN KEY (user_id, rid) REFERENCES subscriptions (user_id, rid)
         ON DELETE CASCADE
-);
+) WITHOUT ROWID;
 
 -- rocketchat_permissions: which roles hold a permission.
 CREATE TABLE IF NOT EXISTS permission_roles (
     permission  TEXT NOT NULL,
     role        TEXT NOT NULL,
     PRIMARY KEY (permission, role)
-);
+) WITHOUT ROWID;
 
 -- rocketchat_invites.  slot = 1 marks the one invite per creator and
 -- settings that new invites must not duplicate (see src/invite_sql.c);
@@ -75,7 +82,7 @@ CREATE TABLE IF NOT EXISTS invites (
     uses        INTEGER NOT NULL DEFAULT 0,
     updated_at  INTEGER NOT NULL,
     slot        INTEGER CHECK (slot = 1)
-);
+) WITHOUT ROWID;
 -- Serves the find lookup (creator, room, settings) and makes the slot
 -- unique; NULL slots never conflict.
 CREATE UNIQUE INDEX IF NOT EXISTS invites_by_creator_settings
@@ -100,14 +107,15 @@ INSERT INTO permission_roles (permission, role) VALUES
     ('api-bypass-rate-limit', 'app')
 ON CONFLICT DO NOTHING;
 
--- The schema's version: one row per step applied (version 1 is this file;
--- later steps are conf/migrations/, applied by invitectl migrate).  The
+-- The schema's version: one row per step applied.  This file is the newest
+-- schema and records its own version; conf/migrations/ bring databases
+-- made by older files up to it (invitectl migrate).  The
 -- module reads the highest when it first uses a connection and answers
 -- 503 unless it is the version it was built for (INVITE_SCHEMA_VERSION).
 CREATE TABLE IF NOT EXISTS schema_version (
     version     INTEGER NOT NULL PRIMARY KEY,
     applied_at  INTEGER NOT NULL                 -- epoch ms
-);
+) WITHOUT ROWID;
 INSERT INTO schema_version (version, applied_at)
-    VALUES (1, CAST(strftime('%s', 'now') AS INTEGER) * 1000)
+    VALUES (2, CAST(strftime('%s', 'now') AS INTEGER) * 1000)
 ON CONFLICT DO NOTHING;

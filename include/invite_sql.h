@@ -12,9 +12,10 @@
 #define INVITE_SQL_H
 
 /* The schema version this build reads and writes: the highest
- * schema_version.version of a database it serves (conf/schema-*.sql are
- * version 1; conf/migrations/ hold the later steps). */
-#define INVITE_SCHEMA_VERSION 1
+ * schema_version.version of a database it serves.  conf/schema-*.sql are
+ * this version; conf/migrations/ bring older databases up to it.
+ * 2: SQLite tables WITHOUT ROWID (PostgreSQL unchanged). */
+#define INVITE_SCHEMA_VERSION 2
 
 typedef enum {
     INVITE_STMT_FIND,          /* auth + permission + room + live invite */
@@ -63,6 +64,8 @@ typedef enum {
 typedef enum {
     INVITE_ADMIN_VERSION,          /* max(schema_version.version); no args */
     INVITE_ADMIN_VERSION_RECORD,   /* args: version, applied_at */
+    INVITE_ADMIN_HAS_TABLES,       /* prepares only where mod_invite's
+                                    * tables are (no args) */
     INVITE_ADMIN_USER_FIND,        /* id, username; args: id, username */
     INVITE_ADMIN_USER_ADD,         /* args: id, username x2; 0 rows: taken */
     INVITE_ADMIN_USER_DEL,         /* args: id (cascades) */

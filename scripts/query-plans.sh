@@ -147,10 +147,14 @@ permission rows), then ANALYZE.
 What to look for:
 
 - every table is reached through an index: SQLite \`SEARCH ... USING
-  [COVERING] INDEX\`, PostgreSQL \`Index Scan\`, \`Index Only Scan\` or a
+  [COVERING] INDEX\` or \`USING PRIMARY KEY\` (its tables are WITHOUT
+  ROWID), PostgreSQL \`Index Scan\`, \`Index Only Scan\` or a
   bitmap scan on an index; never \`SCAN <table>\` or \`Seq Scan\`.  The only
-  scans are of the one-row derived table of invite_find (\`one_row\`,
-  a subquery or \`CONSTANT ROW\`);
+  scans are of the one-row derived tables of invite_find,
+  invite_use_facts and invite_auth_failure (\`one_row\`, a subquery or
+  \`CONSTANT ROW\`), and
+  invite_list's pass over invites: listInvites returns the whole table by
+  design, sorted (an index on created_at would tempt the find lookup);
 - invites only through its primary key (the token endpoints and
   removeInvite) or its creator-and-settings indexes:
   invites_live_lookup (user_id, rid, days, max_uses, created_at, id) for

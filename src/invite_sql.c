@@ -336,6 +336,8 @@ static const invite_stmt_t pgsql_statements[INVITE_STMT_COUNT] = {
     [INVITE_ADMIN_VERSION_RECORD] = { "invitectl_version_record", \
         "INSERT INTO schema_version (version, applied_at)" \
         " VALUES (%d, %lld)" }, \
+    [INVITE_ADMIN_HAS_TABLES] = { "invitectl_has_tables", \
+        "SELECT 1 FROM invites, login_tokens, users WHERE 1 = 0" }, \
     [INVITE_ADMIN_USER_FIND] = { "invitectl_user_find", \
         FIND_BY_ID_OR_NAME("users", "username") }, \
     [INVITE_ADMIN_USER_ADD] = { "invitectl_user_add", \

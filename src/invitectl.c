@@ -614,6 +614,17 @@ static int ctl_version(ctl_db_t *db, int quiet_missing)
     return v ? atoi(v) : 0;
 }
 
+/* 1 when the database holds mod_invite's tables without schema_version:
+ * one made before schema versions, which is version 1. */
+static int ctl_predates_versions(ctl_db_t *db)
+{
+    const invite_stmt_t *s = &db->engine->admin[INVITE_ADMIN_HAS_TABLES];
+    apr_dbd_prepared_t *probe = NULL;
+
+    return apr_dbd_prepare(db->driver, db->pool, db->handle, s->sql,
+                           s->label, &probe) == 0;
+}
+
 /* ------------------------------------------------------- schema, DDL */
 
 /* The statements of a SQL file: "--" comments removed, split at each ";"
@@ -683,6 +694,11 @@ static int ctl_apply(ctl_db_t *db, const char *name, const char *sql,
         if (rv)
             ok = ctl_fail(db->pool, "%s, statement %d: %s", name, i + 1,
                           ctl_db_error(db, rv));
+    }
+    if (ok == CTL_OK && db->engine->id == INVITE_ENGINE_SQLITE3) {
+        /* apr_dbd's sqlite3 statements do not survive a change of the
+         * tables they read (SQLITE_SCHEMA): prepare them again. */
+        memset(db->admin, 0, sizeof(db->admin));
     }
     if (ok == CTL_OK && record) {
         const char *args[2];
@@ -832,6 +848,10 @@ static int cmd_init(ctl_db_t *db, apr_array_header_t *args)
     version = ctl_version(db, 1);
     if (version < 0)
         return CTL_FAIL;
+    if (version == 0 && ctl_predates_versions(db))
+        return ctl_fail(db->pool, "the database holds mod_invite's tables"
+                        " from before schema versions: run 'invitectl"
+                        " migrate'");
     if (version == INVITE_SCHEMA_VERSION) {
         printf("already initialised: schema version %d\n", version);
         return CTL_OK;
@@ -849,15 +869,25 @@ static int cmd_init(ctl_db_t *db, apr_array_header_t *args)
     if (!f->engine)
         return ctl_fail(db->pool, "no built-in schema for %s",
                         db->driver_name);
+    /* The schema file is the newest schema and records its own version;
+     * the migrations above it (none, in a consistent build) follow. */
     if (ctl_apply(db, f->name, f->sql, 1, 0) != CTL_OK)
         return CTL_FAIL;
-    version = 1;
+    version = ctl_version(db, 0);
+    if (version < 1)
+        return CTL_FAIL;
     if (ctl_migrations(db, NULL, &migs) != CTL_OK
         || ctl_apply_migrations(db, migs, &version) != CTL_OK)
         return CTL_FAIL;
     printf("initialised: schema version %d\n", version);
     return CTL_OK;
 }
+
+/* schema_version as the first schema file with versions created it (the
+ * types suit both engines; later migrations change it like any table). */
+#define PREVERSION_TABLE \
+    "CREATE TABLE schema_version (version integer NOT NULL PRIMARY KEY," \
+    " applied_at bigint NOT NULL);\n"
 
 static int cmd_migrate(ctl_db_t *db, apr_array_header_t *args,
                        ctl_opt_t *opts)
@@ -870,7 +900,22 @@ static int cmd_migrate(ctl_db_t *db, apr_array_header_t *args,
                                "migrate takes no arguments");
     if (ctl_connect(db, 1) != CTL_OK)
         return CTL_FAIL;
-    version = ctl_version(db, 0);
+    version = ctl_version(db, 1);
+    if (version == 0 && opts[0].values->nelts && ctl_predates_versions(db)) {
+        version = 1;   /* --status changes nothing */
+    }
+    else if (version == 0 && ctl_predates_versions(db)) {
+        /* Its tables are those of the first schema file: record that, in
+         * the table that file now creates, and migrate from there. */
+        if (ctl_apply(db, "schema_version", PREVERSION_TABLE, 1, 1) != CTL_OK)
+            return CTL_FAIL;
+        printf("recorded schema version 1: the database predates schema"
+               " versions\n");
+        version = ctl_version(db, 0);
+    }
+    else if (version == 0) {
+        version = ctl_version(db, 0);   /* says: run 'invitectl init' */
+    }
     if (version < 0)
         return CTL_FAIL;
     if (ctl_migrations(db, ctl_opt(&opts[1]), &migs) != CTL_OK)

@@ -359,8 +359,10 @@ static invite_db_rc_e no_schema(invite_db_t *db)
 {
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(00903)
                   "database %s has no mod_invite schema: %s (or load "
-                  "conf/schema-%s.sql); answering 503", db->name->label,
-                  invitectl_hint(db, "init"), db->engine->driver);
+                  "conf/schema-%s.sql); if it holds mod_invite's tables from "
+                  "before schema versions, %s; answering 503",
+                  db->name->label, invitectl_hint(db, "init"),
+                  db->engine->driver, invitectl_hint(db, "migrate"));
     return INVITE_DB_MISCONFIGURED;
 }
 

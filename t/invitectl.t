@@ -150,13 +150,19 @@ run_is([@DB, 'migrate'], 1, qr/^$/, qr/run 'invitectl init'/, 'migrate before in
 
 # ------------------------------------------------------------------ init
 
-run_is([@DB, 'init'], 0, qr/^initialised: schema version 1$/, qr/^$/, 'init');
-is(col('SELECT version FROM schema_version'), '1', 'schema_version: 1');
+# The schema version this build serves (include/invite_sql.h): init makes
+# it, and the test migrations below come after it.
+my ($V) = slurp("$top/include/invite_sql.h") =~ /^#define INVITE_SCHEMA_VERSION (\d+)$/m;
+my ($N1, $N2) = ($V + 1, $V + 2);
+my ($F1, $F2) = (sprintf('%03d-notes.sql', $N1), sprintf('%03d-broken.sql', $N2));
+
+run_is([@DB, 'init'], 0, qr/^initialised: schema version $V$/, qr/^$/, 'init');
+is(col('SELECT version FROM schema_version'), $V, "schema_version: $V");
 cmp_ok(val('SELECT applied_at FROM schema_version'), '>=', $now - 60000, '... applied now (epoch ms)');
 is(val('SELECT count(*) FROM permission_roles'), 6, 'permission_roles seeded');
 ok(table_exists($_), "table $_ created") for qw(users user_roles login_tokens rooms subscriptions subscription_roles invites);
 is(lc val('PRAGMA journal_mode'), 'wal', 'SQLite: WAL journal (the schema\'s PRAGMA ran)') if $engine eq 'sqlite3';
-run_is([@DB, 'init'], 0, qr/^already initialised: schema version 1$/, qr/^$/, 'init again: nothing to do');
+run_is([@DB, 'init'], 0, qr/^already initialised: schema version $V$/, qr/^$/, 'init again: nothing to do');
 is(val('SELECT count(*) FROM schema_version'), 1, '... schema_version unchanged');
 
 # check: the module's statements (as invite-sql-dump lists them) and the
@@ -166,15 +172,15 @@ cmp_ok($module_stmts, '>', 5, "invite-sql-dump lists $module_stmts module statem
 my $admin_stmts = () = `$top/build/invite-sql-dump --admin $engine` =~ /^invitectl_\w+\t/mg;
 cmp_ok($admin_stmts, '>', 15, "invite-sql-dump --admin lists $admin_stmts invitectl statements");
 run_is([@DB, 'check'], 0,
-       qr/^schema version: 1 \(this build serves 1\)\nmodule statements prepared: $module_stmts\nadmin statements prepared: $admin_stmts\nok$/,
+       qr/^schema version: $V \(this build serves $V\)\nmodule statements prepared: $module_stmts\nadmin statements prepared: $admin_stmts\nok$/,
        qr/^$/, 'check');
-run_is([@DB, 'migrate'], 0, qr/^schema version 1: up to date$/, qr/^$/, 'migrate: no built-in migration yet');
+run_is([@DB, 'migrate'], 0, qr/^schema version $V: up to date$/, qr/^$/, 'migrate: a new database needs none');
 
 my %stats0 = (users => 0, rooms => 0, subscriptions => 0, tokens => 0,
               'invites live' => 0, 'invites expired' => 0, 'invites used up' => 0,
-              'schema version' => 1);
+              'schema version' => $V);
 my ($out) = run_is([@DB, 'stats'], 0, undef, qr/^$/, 'stats, empty');
-is_deeply({ $out =~ /^([^:\n]+): (\S+)$/mg }, \%stats0, '... all zero, version 1');
+is_deeply({ $out =~ /^([^:\n]+): (\S+)$/mg }, \%stats0, "... all zero, version $V");
 
 # ----------------------------------------------------------------- users
 
@@ -339,13 +345,13 @@ run_is(['-f', "$dir/nodb.conf", '-p', $params, 'stats'], 0, qr/^users: 1$/m, qr/
 # ------------------------------------------------------------ migrations
 
 my %sql = (
-    '002-notes.sql' => <<'SQL',
--- version 2: a table and a row (a ; inside a string is fine)
+    $F1 => <<'SQL',
+-- the next version: a table and a row (a ; inside a string is fine)
 CREATE TABLE notes (id INTEGER NOT NULL PRIMARY KEY, body TEXT);
 INSERT INTO notes (id, body) VALUES (1, 'two; parts');
 SQL
-    '003-broken.sql' => <<'SQL',
--- version 3 fails midway: its DDL and data before the error roll back
+    $F2 => <<'SQL',
+-- the one after fails midway: its DDL and data before the error roll back
 CREATE TABLE broken (id INTEGER);
 INSERT INTO notes (id, body) VALUES (3, 'from 003');
 INSERT INTO no_such_table (id) VALUES (1);
@@ -356,27 +362,27 @@ mkdir "$dir/mig"; mkdir "$dir/mig/$engine";
 for (keys %sql) { open my $fh, '>', "$dir/mig/$engine/$_" or die; print $fh $sql{$_}; close $fh }
 open my $readme, '>', "$dir/mig/$engine/README" or die; print $readme "not a migration;\n"; close $readme;
 run_is([@DB, 'migrate', '--status', '--migrations', "$dir/mig"], 0,
-       qr/^schema version: 1\nlatest migration: 3\nthis build serves: 1\npending: 002-notes\.sql\npending: 003-broken\.sql\n$/,
+       qr/^schema version: $V\nlatest migration: $N2\nthis build serves: $V\npending: \Q$F1\E\npending: \Q$F2\E\n$/,
        qr/^$/, 'migrate --status: two pending');
-run_is([@DB, 'migrate', "--migrations=$dir/mig"], 1, qr/^applied 002-notes\.sql: schema version 2\n$/,
-       qr/^invitectl: 003-broken\.sql, statement 3: .*no_such_table.*\ninvitectl: 003-broken\.sql rolled back: nothing of it was applied\ninvitectl: migration failed: the database stays at schema version 2\n$/,
-       'migrate: 002 applied, 003 fails');
-is(col('SELECT version FROM schema_version ORDER BY version'), '1 2', '002 recorded, 003 not');
-is(col('SELECT body FROM notes ORDER BY id'), 'two; parts', "002's data stays, 003's insert rolled back");
-ok(!table_exists('broken'), "003's table created before the error rolled back");
+run_is([@DB, 'migrate', "--migrations=$dir/mig"], 1, qr/^applied \Q$F1\E: schema version $N1\n$/,
+       qr/^invitectl: \Q$F2\E, statement 3: .*no_such_table.*\ninvitectl: \Q$F2\E rolled back: nothing of it was applied\ninvitectl: migration failed: the database stays at schema version $N1\n$/,
+       'migrate: the first applied, the second fails');
+is(col('SELECT version FROM schema_version ORDER BY version'), "$V $N1", 'the first recorded, the second not');
+is(col('SELECT body FROM notes ORDER BY id'), 'two; parts', "the first's data stays, the second's insert rolled back");
+ok(!table_exists('broken'), "the second's table created before the error rolled back");
 ok(!table_exists('after_error'), "nothing after the error ran");
-run_is([@DB, 'check'], 1, qr/^schema version: 2 \(this build serves 1\)/,
-       qr/^invitectl: schema version 2, but this build serves 1: the database is newer than this mod_invite\ninvitectl: check failed: 1 problem$/,
+run_is([@DB, 'check'], 1, qr/^schema version: $N1 \(this build serves $V\)/,
+       qr/^invitectl: schema version $N1, but this build serves $V: the database is newer than this mod_invite\ninvitectl: check failed: 1 problem$/,
        'check: wrong schema version');
-run_is([@DB, 'init'], 1, qr/^$/, qr/^invitectl: the database holds schema version 2, this invitectl creates version 1/,
+run_is([@DB, 'init'], 1, qr/^$/, qr/^invitectl: the database holds schema version $N1, this invitectl creates version $V/,
        'init refuses another schema version');
-run_is([@DB, 'migrate'], 1, qr/^$/, qr/schema version 2, newer than every migration known here \(latest 1\)/,
+run_is([@DB, 'migrate'], 1, qr/^$/, qr/schema version $N1, newer than every migration known here \(latest $V\)/,
        'migrate with the built-in migrations refuses a newer database');
 db()->do('INSERT INTO schema_version (version, applied_at) VALUES (7, 1)');
 run_is([@DB, 'migrate', '--migrations', "$dir/mig"], 1, qr/^$/,
-       qr/^invitectl: the database holds schema version 7, newer than every migration known here \(latest 3\)/,
+       qr/^invitectl: the database holds schema version 7, newer than every migration known here \(latest $N2\)/,
        'migrate refuses a database newer than every migration');
-is(col('SELECT version FROM schema_version ORDER BY version'), '1 2 7', '... and changes nothing');
+is(col('SELECT version FROM schema_version ORDER BY version'), "$V $N1 7", '... and changes nothing');
 run_is([@DB, 'migrate', '--status', '--migrations', "$dir/mig"], 1, qr/^schema version: 7\n/, qr/newer than every known migration/,
        'migrate --status on a newer database');
 mkdir "$dir/dup";

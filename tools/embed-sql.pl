@@ -1,6 +1,6 @@
 #!/usr/bin/perl
 # embed-sql.pl FILE... - writes, on stdout, the C source that embeds
-# invitectl's SQL files: conf/schema-<engine>.sql (schema version 1) and
+# invitectl's SQL files: conf/schema-<engine>.sql (the base: the newest schema) and
 # conf/migrations/<engine>/NNN-name.sql (version NNN), as the table
 # invite_ctl_embedded_sql[] of include/invitectl.h.  A Makefile rule runs it,
 # so the installed command needs no files.

@@ -22,6 +22,9 @@ use Time::HiRes qw(sleep);
 plan tests => 50;
 
 my $top = abs_path("$FindBin::Bin/../..");
+# The schema version this build serves (include/invite_sql.h).
+my ($V) = do { local (@ARGV, $/) = ("$top/include/invite_sql.h"); <> }
+          =~ /^#define INVITE_SCHEMA_VERSION (\d+)$/m;
 my $log = "$top/t/logs/error_log";
 my $user = getpwuid($>);
 my $engine = engine();
@@ -124,7 +127,7 @@ $at = log_size();
 }
 refused($res, 'older schema');
 like(log_since($at, qr/INV00905/),
-     qr/INV00905: database \S.* has schema version 0, older than the 1 this mod_invite 0\.9\.0 serves: run "invitectl -d $engine -p \S.* migrate"/,
+     qr/INV00905: database \S.* has schema version 0, older than the $V this mod_invite 0\.9\.0 serves: run "invitectl -d $engine -p \S.* migrate"/,
      '... saying to run invitectl migrate');
 $at = log_size();
 {
@@ -133,7 +136,7 @@ $at = log_size();
 }
 refused($res, 'newer schema (validateInviteToken)');
 like(log_since($at, qr/INV00904/),
-     qr/INV00904: database \S.* has schema version 99, newer than the 1 this mod_invite 0\.9\.0 serves: upgrade mod_invite/,
+     qr/INV00904: database \S.* has schema version 99, newer than the $V this mod_invite 0\.9\.0 serves: upgrade mod_invite/,
      '... saying to upgrade mod_invite');
 
 # --- a database that cannot be reached: temporary, as before -----------------

@@ -1,0 +1,101 @@
+-- mod_invite schema for SQLite (apr_dbd driver "sqlite3").
+--
+-- Create it before httpd starts (mod_dbd prepares statements when it opens
+-- a connection):   sqlite3 /var/lib/invite/invite.db < schema-sqlite3.sql
+-- Ids are Rocket.Chat's string ids; times are epoch milliseconds, UTC.
+-- The PostgreSQL twin is schema-pgsql.sql: same tables, same meaning.
+
+PRAGMA journal_mode = WAL;   -- persistent: readers never wait for a writer
+
+CREATE TABLE IF NOT EXISTS users (
+    id        TEXT NOT NULL PRIMARY KEY,        -- users._id
+    username  TEXT
+);
+
+-- Global roles (users.roles): admin, user, bot, ...
+CREATE TABLE IF NOT EXISTS user_roles (
+    user_id  TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    role     TEXT NOT NULL,
+    PRIMARY KEY (user_id, role)
+);
+
+-- services.resume.loginTokens[].hashedToken and personal access tokens:
+-- base64(SHA-256(token)), exactly as Rocket.Chat stores them.
+CREATE TABLE IF NOT EXISTS login_tokens (
+    user_id       TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    hashed_token  TEXT NOT NULL,
+    created_at    INTEGER,                       -- "when", epoch ms
+    PRIMARY KEY (user_id, hashed_token)
+);
+
+-- rocketchat_room: t is c (public), p (private), d (direct), l (livechat)
+CREATE TABLE IF NOT EXISTS rooms (
+    id     TEXT NOT NULL PRIMARY KEY,
+    t      TEXT NOT NULL,
+    name   TEXT,
+    fname  TEXT,
+    prid   TEXT
+);
+
+-- rocketchat_subscription: the user is a member of the room.
+CREATE TABLE IF NOT EXISTS subscriptions (
+    user_id  TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    rid      TEXT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+    PRIMARY KEY (user_id, rid)
+);
+
+-- Room-scoped roles (subscription.roles): owner, moderator, leader.
+CREATE TABLE IF NOT EXISTS subscription_roles (
+    user_id  TEXT NOT NULL,
+    rid      TEXT NOT NULL,
+    role     TEXT NOT NULL,
+    PRIMARY KEY (user_id, rid, role),
+    FOREIGN KEY (user_id, rid) REFERENCES subscriptions (user_id, rid)
+        ON DELETE CASCADE
+);
+
+-- rocketchat_permissions: which roles hold a permission.
+CREATE TABLE IF NOT EXISTS permission_roles (
+    permission  TEXT NOT NULL,
+    role        TEXT NOT NULL,
+    PRIMARY KEY (permission, role)
+);
+
+-- rocketchat_invites.  slot = 1 marks the one invite per creator and
+-- settings that new invites must not duplicate (see src/invite_sql.c);
+-- NULL once it expired or was used up.
+CREATE TABLE IF NOT EXISTS invites (
+    id          TEXT NOT NULL PRIMARY KEY,       -- _id, also the token
+    days        INTEGER NOT NULL,
+    max_uses    INTEGER NOT NULL,
+    rid         TEXT NOT NULL,
+    user_id     TEXT NOT NULL,                   -- creator
+    created_at  INTEGER NOT NULL,
+    expires     INTEGER,                         -- NULL: never
+    uses        INTEGER NOT NULL DEFAULT 0,
+    updated_at  INTEGER NOT NULL,
+    slot        INTEGER CHECK (slot = 1)
+);
+-- Serves the find lookup (creator, room, settings) and makes the slot
+-- unique; NULL slots never conflict.
+CREATE UNIQUE INDEX IF NOT EXISTS invites_by_creator_settings
+    ON invites (user_id, rid, days, max_uses, slot);
+-- The find lookup: the oldest live invite of a creator and settings, read
+-- in (created_at, id) order, so no statement sorts.
+CREATE INDEX IF NOT EXISTS invites_live_lookup
+    ON invites (user_id, rid, days, max_uses, created_at, id);
+-- No index on created_at for listInvites (it reads the whole table and
+-- sorts it): with one, PostgreSQL can plan the find lookup's ORDER BY
+-- created_at, id LIMIT 1 as a walk of that index, a scan in disguise.
+-- Every lookup names creator and settings; an index on rid alone was a
+-- candidate a plan made on a small table could pick instead.
+DROP INDEX IF EXISTS invites_by_room;
+
+INSERT INTO permission_roles (permission, role) VALUES
+    ('create-invite-links', 'admin'),
+    ('create-invite-links', 'owner'),
+    ('create-invite-links', 'moderator'),
+    ('api-bypass-rate-limit', 'admin'),
+    ('api-bypass-rate-limit', 'bot'),
+    ('api-bypass-rate-limit', 'app')
+ON CONFLICT DO NOTHING;

@@ -1,0 +1,187 @@
+# Schema migration from a database of the first schema (version 1, from
+# before schema versions: t/data/schema-v1-<engine>.sql, the schema files
+# as they were) to the version this build serves, with invitectl's
+# built-in migrations, on the engine of the suite:
+#   - before: mod_invite answers a JSON 503 and logs what to run; init
+#     refuses the database;
+#   - migrate records version 1, applies 002 (SQLite: every table WITHOUT
+#     ROWID) and says so; every row of every table stays as it was, the
+#     indexes are there again, the foreign keys still cascade;
+#   - after: invitectl check passes and mod_invite finds the invite made
+#     before the migration.
+use strict;
+use warnings FATAL => 'all';
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Apache::Test qw(-withtestmore);
+use InviteTest;
+use DBI;
+use File::Temp qw(tempdir);
+use Time::HiRes ();
+use POSIX ();
+
+plan tests => 30;
+
+my $top = "$FindBin::Bin/..";
+my $ctl = "$top/build/invitectl";
+my $engine = engine();
+my $dir = tempdir(CLEANUP => 1);
+my $now = int(Time::HiRes::time() * 1000);
+my ($V) = do { local (@ARGV, $/) = ("$top/include/invite_sql.h"); <> }
+          =~ /^#define INVITE_SCHEMA_VERSION (\d+)$/m;
+my @TABLES = qw(users user_roles login_tokens rooms subscriptions
+                subscription_roles permission_roles invites);
+
+sub slurp { my ($f) = @_; open my $fh, '<', $f or return ''; local $/; <$fh> // '' }
+
+# Runs invitectl; returns (exit status, stdout, stderr).
+sub ctl {
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        open STDOUT, '>', "$dir/out" or die;
+        open STDERR, '>', "$dir/err" or die;
+        exec $ctl, @_ or POSIX::_exit(127);
+    }
+    waitpid $pid, 0;
+    return ($? >> 8, slurp("$dir/out"), slurp("$dir/err"));
+}
+
+# A database of this file's own, and the mod_dbd lines that reach it.
+my ($dbh, @DB, $dbd, $pg_admin, $pg_name);
+if ($engine eq 'pgsql') {
+    $pg_name = "invite_migrate_$$";
+    $pg_admin = DBI->connect("dbi:Pg:$ENV{INVITE_TEST_PG_DSN}", '', '',
+                             { RaiseError => 1, AutoCommit => 1, PrintError => 0 });
+    $pg_admin->do("DROP DATABASE IF EXISTS $pg_name");
+    $pg_admin->do("CREATE DATABASE $pg_name");
+    (my $params = $ENV{INVITE_TEST_PG_PARAMS}) =~ s/\bdbname=\S+/dbname=$pg_name/
+        or die "no dbname in INVITE_TEST_PG_PARAMS";
+    (my $dsn = $ENV{INVITE_TEST_PG_DSN}) =~ s/\bdbname=[^;]+/dbname=$pg_name/;
+    @DB = ('-d', 'pgsql', '-p', $params);
+    $dbd = qq{DBDriver pgsql\nDBDParams "$params"};
+    $dbh = DBI->connect("dbi:Pg:$dsn", '', '', { RaiseError => 1, AutoCommit => 1,
+                                                 PrintError => 0, PrintWarn => 0 });
+}
+else {
+    my $file = "$dir/v1.db";
+    @DB = ('-d', 'sqlite3', '-p', $file);
+    $dbd = "DBDriver sqlite3\nDBDParams $file";
+    $dbh = DBI->connect("dbi:SQLite:dbname=$file", '', '',
+                        { RaiseError => 1, AutoCommit => 1, PrintError => 0 });
+    $dbh->sqlite_busy_timeout(5000);
+}
+my @hosts;
+END {
+    InviteTest::stop_second_host($_) for @hosts;
+    if ($pg_admin) {
+        undef $dbh;
+        eval { $pg_admin->do("DROP DATABASE IF EXISTS $pg_name") };
+    }
+}
+
+# Every row of every table, sorted: what the migration must keep.
+sub snapshot {
+    my %rows;
+    for my $t (@TABLES) {
+        my $r = $dbh->selectall_arrayref("SELECT * FROM $t");
+        $rows{$t} = [sort map { join "\x1f", map { $_ // '<NULL>' } @$_ } @$r];
+    }
+    return \%rows;
+}
+
+# ------------------------------------------- a database of the first schema
+my $sql = slurp("$top/t/data/schema-v1-$engine.sql");
+$sql = join '', grep { !/^\s*--/ } split /^/m, $sql;
+$sql =~ s/--[^\n]*//g;
+$dbh->do($_) for grep { /\S/ } split /;\s*(?:\n|$)/, $sql;
+
+my ($uid, $token, $rid) = ('migrateUser00001', 'migrate-token-1', 'MIGRATEROOM');
+$dbh->do("INSERT INTO users (id, username) VALUES (?, 'migrate.admin')", undef, $uid);
+$dbh->do("INSERT INTO user_roles (user_id, role) VALUES (?, 'admin'), (?, 'user')", undef, $uid, $uid);
+$dbh->do('INSERT INTO login_tokens (user_id, hashed_token, created_at) VALUES (?, ?, ?), (?, ?, NULL)',
+         undef, $uid, token_hash($token), $now, $uid, token_hash('another-token'));
+$dbh->do("INSERT INTO rooms (id, t, name) VALUES (?, 'c', 'migrated')", undef, $rid);
+$dbh->do('INSERT INTO subscriptions (user_id, rid) VALUES (?, ?)', undef, $uid, $rid);
+$dbh->do("INSERT INTO subscription_roles (user_id, rid, role) VALUES (?, ?, 'owner')", undef, $uid, $rid);
+my $insert = 'INSERT INTO invites (id, days, max_uses, rid, user_id, created_at, expires,'
+           . ' uses, updated_at, slot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+$dbh->do($insert, undef, 'Mig001', 7, 5, $rid, $uid, $now - 1000, $now + 7 * 86400000, 0, $now - 1000, 1);
+$dbh->do($insert, undef, 'Mig002', 1, 5, $rid, $uid, $now - 9000, $now + 86400000, 5, $now - 500, undef);
+my $before = snapshot();
+is(scalar(@{ $before->{invites} }), 2, 'a first-schema database with two invites');
+
+# --------------------------------------------------------------- before
+my $create = { rid => $rid, days => 7, maxUses => 5 };
+my $host = InviteTest::start_second_host($top, name => "migrate-$engine", db => $dbd);
+push @hosts, $host;
+my $url = "http://127.0.0.1:$host->{port}/api/v1/findOrCreateInvite";
+my $res = api_post(undef, $create, user => [$uid, $token], url => $url);
+is($res->code, 503, 'mod_invite on the first schema: 503');
+is($res->header('Retry-After'), undef, '... without Retry-After (it is not temporary)');
+like(slurp("$host->{dir}/error_log"), qr/INV00903: .* from before schema versions, run "invitectl -d \Q$engine\E -p .* migrate"/,
+     '... and the log says to run invitectl migrate');
+InviteTest::stop_second_host($host);
+@hosts = ();
+
+my ($rc, $out, $err) = ctl(@DB, 'init');
+is($rc, 1, 'init refuses the database');
+like($err, qr/^invitectl: the database holds mod_invite's tables from before schema versions: run 'invitectl migrate'$/,
+     '... saying to migrate');
+($rc, $out, $err) = ctl(@DB, 'migrate', '--status');
+like($out, qr/^schema version: 1\n(?:.*\n)*pending: 002-without-rowid\.sql\n/,
+     'migrate --status: version 1, 002 pending') or diag($err);
+
+# -------------------------------------------------------------- migrate
+($rc, $out, $err) = ctl(@DB, 'migrate');
+is($rc, 0, 'migrate: exit 0') or diag($err);
+my $steps = $V - 1;
+like($out, qr/^recorded schema version 1: the database predates schema versions\n(?:applied \d{3}-[\w-]+\.sql: schema version \d+\n){$steps}schema version $V: up to date\n\z/,
+     'migrate: version 1 recorded, then each step');
+is($err, '', '... nothing on stderr');
+is(join(' ', @{ $dbh->selectcol_arrayref('SELECT version FROM schema_version ORDER BY version') }),
+   join(' ', 1 .. $V), 'schema_version: every step recorded');
+my $after = snapshot();
+is_deeply($after->{$_}, $before->{$_}, "$_: every row as it was") for @TABLES;
+
+if ($engine eq 'sqlite3') {
+    my $rowid = $dbh->selectcol_arrayref(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+      . " AND sql NOT LIKE '%WITHOUT ROWID'");
+    is("@$rowid", '', 'SQLite: every table WITHOUT ROWID');
+}
+else {
+    is($dbh->selectrow_array("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"),
+       scalar(@TABLES) + 1, 'PostgreSQL: the same tables, and schema_version');
+}
+my $indexes = $engine eq 'pgsql'
+    ? $dbh->selectcol_arrayref("SELECT indexname FROM pg_indexes WHERE tablename = 'invites' AND indexname LIKE 'invites_%' AND indexname <> 'invites_pkey' ORDER BY 1")
+    : $dbh->selectcol_arrayref("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'invites' AND name LIKE 'invites_%' ORDER BY 1");
+is("@$indexes", 'invites_by_creator_settings invites_live_lookup', "invites' indexes made again");
+
+($rc, $out, $err) = ctl(@DB, 'check');
+is($rc, 0, 'invitectl check passes on the migrated database') or diag("$out$err");
+($rc, $out) = ctl(@DB, 'migrate');
+is($out, "schema version $V: up to date\n", 'migrate again: nothing to do');
+
+# ---------------------------------------------------------------- after
+$host = InviteTest::start_second_host($top, name => "migrate-$engine-after", db => $dbd);
+push @hosts, $host;
+$url = "http://127.0.0.1:$host->{port}/api/v1/findOrCreateInvite";
+$res = api_post(undef, $create, user => [$uid, $token], url => $url);
+is($res->code, 200, 'mod_invite on the migrated database: 200') or diag($res->content);
+is((json_of($res) || {})->{_id}, 'Mig001', '... the invite made before the migration');
+$res = api_post(undef, { rid => $rid, days => 1, maxUses => 5 }, user => [$uid, $token], url => $url);
+my $new = (json_of($res) || {})->{_id} // '';
+ok($res->code == 200 && $new ne 'Mig002' && length($new) == 6,
+   'a used-up invite is replaced by a new one') or diag($res->code, ' ', $res->content);
+is($dbh->selectrow_array('SELECT slot FROM invites WHERE id = ?', undef, $new), 1, '... holding the slot');
+is(api_post(undef, $create, user => [$uid, 'wrong-token'], url => $url)->code, 401,
+   'a wrong token: 401');
+
+# The foreign keys still cascade: invitectl deletes the user.
+($rc, $out, $err) = ctl(@DB, 'user', 'del', $uid);
+is($rc, 0, 'invitectl user del') or diag($err);
+is($dbh->selectrow_array(
+       'SELECT (SELECT count(*) FROM user_roles) + (SELECT count(*) FROM login_tokens)'
+     . ' + (SELECT count(*) FROM subscriptions) + (SELECT count(*) FROM subscription_roles)'),
+   0, "... and its roles, tokens, subscriptions and room roles go with it");
