@@ -10,6 +10,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use InviteTest;
+use InviteCtl;
 use DBI;
 use File::Temp qw(tempdir);
 use IO::Socket::INET;
@@ -28,49 +29,16 @@ ok(-x $ctl, "make built $ctl");
 
 # ------------------------------------------------------------- helpers
 
-sub slurp { my ($f) = @_; open my $fh, '<', $f or return ''; local $/; <$fh> // '' }
+sub slurp { InviteCtl::slurp(@_) }
 
 # Runs invitectl; returns (exit status, stdout, stderr).
-sub ctl {
-    my @args = @_;
-    my $pid = fork // die "fork: $!";
-    if (!$pid) {
-        open STDOUT, '>', "$dir/out" or die;
-        open STDERR, '>', "$dir/err" or die;
-        exec $ctl, @args or POSIX::_exit(127);
-    }
-    waitpid $pid, 0;
-    return ($? >> 8, slurp("$dir/out"), slurp("$dir/err"));
-}
+sub ctl { InviteCtl::run($ctl, $dir, @_) }
 
 # A database of this file's own: the SQLite file, or a PostgreSQL database
 # next to the suite's (same cluster, dropped at the end).
-my ($dbh, @DB, $pg_admin, $pg_name);
-if ($engine eq 'pgsql') {
-    $pg_name = "invitectl_$$";
-    $pg_admin = DBI->connect("dbi:Pg:$ENV{INVITE_TEST_PG_DSN}", '', '',
-                             { RaiseError => 1, AutoCommit => 1, PrintError => 0 });
-    $pg_admin->do("DROP DATABASE IF EXISTS $pg_name");
-    $pg_admin->do("CREATE DATABASE $pg_name");
-    (my $params = $ENV{INVITE_TEST_PG_PARAMS}) =~ s/\bdbname=\S+/dbname=$pg_name/
-        or die "no dbname in INVITE_TEST_PG_PARAMS";
-    (my $dsn = $ENV{INVITE_TEST_PG_DSN}) =~ s/\bdbname=[^;]+/dbname=$pg_name/;
-    @DB = ('-d', 'pgsql', '-p', $params);
-    $dbh = sub {
-        DBI->connect("dbi:Pg:$dsn", '', '',
-                     { RaiseError => 1, AutoCommit => 1, PrintError => 0 });
-    };
-}
-else {
-    my $file = "$dir/ctl.db";
-    @DB = ('-d', 'sqlite3', '-p', $file);
-    $dbh = sub {
-        my $h = DBI->connect("dbi:SQLite:dbname=$file", '', '',
-                             { RaiseError => 1, AutoCommit => 1, PrintError => 0 });
-        $h->sqlite_busy_timeout(5000);
-        $h;
-    };
-}
+my $own = InviteCtl::own_database($engine, $engine eq 'pgsql' ? "invitectl_$$" : 'ctl', $dir);
+my @DB = @{ $own->{db} };
+my $dbh = $own->{connect};
 my $db;
 sub db { $db ||= $dbh->() }
 sub val { my ($sql, @b) = @_; (db()->selectrow_array($sql, undef, @b))[0] }
@@ -419,8 +387,5 @@ run_is([@SRV, 'room', 'del', $rid], 0, qr/^$/, qr/^$/, 'server: room del');
 is(InviteTest::db_value('SELECT count(*) FROM subscriptions WHERE user_id = ?', $uid), 0, "... nothing of it left");
 
 $db->disconnect if $db;
-if ($pg_admin) {
-    $pg_admin->do("DROP DATABASE IF EXISTS $pg_name");
-    $pg_admin->disconnect;
-}
+InviteCtl::drop_database($own);
 done_testing();

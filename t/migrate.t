@@ -15,10 +15,10 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use InviteTest;
+use InviteCtl;
 use DBI;
 use File::Temp qw(tempdir);
 use Time::HiRes ();
-use POSIX ();
 
 plan tests => 30;
 
@@ -32,51 +32,20 @@ my ($V) = do { local (@ARGV, $/) = ("$top/include/invite_sql.h"); <> }
 my @TABLES = qw(users user_roles login_tokens rooms subscriptions
                 subscription_roles permission_roles invites);
 
-sub slurp { my ($f) = @_; open my $fh, '<', $f or return ''; local $/; <$fh> // '' }
-
-# Runs invitectl; returns (exit status, stdout, stderr).
-sub ctl {
-    my $pid = fork // die "fork: $!";
-    if (!$pid) {
-        open STDOUT, '>', "$dir/out" or die;
-        open STDERR, '>', "$dir/err" or die;
-        exec $ctl, @_ or POSIX::_exit(127);
-    }
-    waitpid $pid, 0;
-    return ($? >> 8, slurp("$dir/out"), slurp("$dir/err"));
-}
+sub slurp { InviteCtl::slurp(@_) }
+sub ctl { InviteCtl::run($ctl, $dir, @_) }
 
 # A database of this file's own, and the mod_dbd lines that reach it.
-my ($dbh, @DB, $dbd, $pg_admin, $pg_name);
-if ($engine eq 'pgsql') {
-    $pg_name = "invite_migrate_$$";
-    $pg_admin = DBI->connect("dbi:Pg:$ENV{INVITE_TEST_PG_DSN}", '', '',
-                             { RaiseError => 1, AutoCommit => 1, PrintError => 0 });
-    $pg_admin->do("DROP DATABASE IF EXISTS $pg_name");
-    $pg_admin->do("CREATE DATABASE $pg_name");
-    (my $params = $ENV{INVITE_TEST_PG_PARAMS}) =~ s/\bdbname=\S+/dbname=$pg_name/
-        or die "no dbname in INVITE_TEST_PG_PARAMS";
-    (my $dsn = $ENV{INVITE_TEST_PG_DSN}) =~ s/\bdbname=[^;]+/dbname=$pg_name/;
-    @DB = ('-d', 'pgsql', '-p', $params);
-    $dbd = qq{DBDriver pgsql\nDBDParams "$params"};
-    $dbh = DBI->connect("dbi:Pg:$dsn", '', '', { RaiseError => 1, AutoCommit => 1,
-                                                 PrintError => 0, PrintWarn => 0 });
-}
-else {
-    my $file = "$dir/v1.db";
-    @DB = ('-d', 'sqlite3', '-p', $file);
-    $dbd = "DBDriver sqlite3\nDBDParams $file";
-    $dbh = DBI->connect("dbi:SQLite:dbname=$file", '', '',
-                        { RaiseError => 1, AutoCommit => 1, PrintError => 0 });
-    $dbh->sqlite_busy_timeout(5000);
-}
+my $own = InviteCtl::own_database($engine, $engine eq 'pgsql' ? "invite_migrate_$$" : 'v1', $dir);
+my @DB = @{ $own->{db} };
+my $dbd = $engine eq 'pgsql' ? qq{DBDriver pgsql\nDBDParams "$own->{params}"}
+                             : "DBDriver sqlite3\nDBDParams $own->{params}";
+my $dbh = $own->{connect}->();
 my @hosts;
 END {
     InviteTest::stop_second_host($_) for @hosts;
-    if ($pg_admin) {
-        undef $dbh;
-        eval { $pg_admin->do("DROP DATABASE IF EXISTS $pg_name") };
-    }
+    undef $dbh;
+    InviteCtl::drop_database($own) if $own;
 }
 
 # Every row of every table, sorted: what the migration must keep.
