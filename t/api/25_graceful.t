@@ -41,6 +41,14 @@ my $htdocs = Apache::Test::vars('documentroot');
 my $base = 'http://' . Apache::TestRequest::hostport();
 my $tmp = tempdir(CLEANUP => 1);
 reset_invites();
+my $log_start = -s "$logs/error_log";
+# The error_log's lines written since byte $from.
+sub error_log_since {
+    my ($from) = @_;
+    open my $fh, '<', "$logs/error_log" or return ();
+    seek $fh, $from // 0, 0;
+    return <$fh>;
+}
 
 # The static twin of a find answer.
 my $find = api_post($P, {rid => 'GENERAL', days => 7, maxUses => 10}, user => 'admin');
@@ -122,7 +130,8 @@ is((grep { $_->{requests} > 100 } @static), 4, 'the static file was served in ev
 is((grep { $_->{non2xx} } @static), 0, 'static file: no non-2xx answer');
 is((grep { $_->{requests} > 100 } @module), 5, "finds and creates under $RESTARTS graceful restarts, five runs");
 is((grep { $_->{non2xx} } @module), 0, 'no non-2xx answer')
-    or diag(join "\n", map { $_->{report} } @module);
+    or diag(join("\n", map { $_->{report} } @module), "\nerror_log:\n",
+            join '', grep { /\[(?:\w+:)?(?:error|crit|alert|emerg)\]/ } error_log_since($log_start));
 my ($worst_static) = sort { $b <=> $a } map { $_->{errors} } @static;
 my ($best) = sort { $a <=> $b } map { $_->{errors} } @module;
 my $bound = $worst_static + $CONNECTIONS * $RESTARTS;

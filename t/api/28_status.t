@@ -41,8 +41,23 @@ for my $i (0 .. 19) {
     die 'find: ' . $res->code unless $res->code == 200;
 }
 is(invite_count($USER{admin}, 'GENERAL'), 5, 'five invites created by twenty requests');
-open my $tl, '<', "$logs/invite_timing.log" or die $!;
-while (<$tl>) { my @f = split; $pids{$f[2]} = 1 if $f[4] eq $P }
+sub serving_pids {
+    open my $tl, '<', "$logs/invite_timing.log" or die $!;
+    while (<$tl>) { my @f = split; $pids{$f[2]} = 1 if $f[4] eq $P }
+}
+serving_pids();
+# httpd may give every new connection to one child for a while: more
+# finds of an existing invite, counted, until a second child has served.
+my $finds = 20;
+unless (($ENV{INVITE_TEST_SANITIZE} // '') eq 'valgrind') {
+    for (1 .. 300) {
+        last if keys %pids > 1;
+        my $res = api_post($P, {rid => 'GENERAL', days => 0, maxUses => 10}, user => 'admin');
+        die 'find: ' . $res->code unless $res->code == 200;
+        $finds++;
+        serving_pids();
+    }
+}
 SKIP: {
     skip 'one process under valgrind (httpd -X)', 1
         if ($ENV{INVITE_TEST_SANITIZE} // '') eq 'valgrind';
@@ -65,7 +80,7 @@ is(api_post($P, {rid => 'GENERAL', days => 1, maxUses => 10}, user => 'admin',
 Apache::TestRequest::module('default');
 
 my $after = counters();
-is(delta($before, $after, 'InviteRequests_findOrCreateInvite_2xx'), 20, 'findOrCreateInvite 2xx: 20');
+is(delta($before, $after, 'InviteRequests_findOrCreateInvite_2xx'), $finds, "findOrCreateInvite 2xx: $finds");
 is(delta($before, $after, 'InviteRequests_findOrCreateInvite_4xx'), 2, 'findOrCreateInvite 4xx: 2');
 is(delta($before, $after, 'InviteRequests_findOrCreateInvite_5xx'), 1, 'findOrCreateInvite 5xx: 1');
 is(delta($before, $after, 'InviteRequests_validateInviteToken_2xx'), 1, 'validateInviteToken 2xx: 1');
@@ -79,11 +94,11 @@ is(delta($before, $after, 'Invite401'), 1, '401s: 1');
 is(delta($before, $after, 'Invite503'), 1, '503s: 1');
 # The 404 and the 405 never reach the database; the 400 has read the
 # caller's login before it looks at the body.
-is(delta($before, $after, 'InviteDBRequests'), 25, 'requests that used the database: 25');
+is(delta($before, $after, 'InviteDBRequests'), $finds + 5, 'requests that used the database: ' . ($finds + 5));
 cmp_ok($after->{InviteDBTimeMeanUs}, '>', 0, "mean database time $after->{InviteDBTimeMeanUs} us");
 cmp_ok($after->{InviteDBTimeMaxUs}, '>=', $after->{InviteDBTimeMeanUs},
        "max database time $after->{InviteDBTimeMaxUs} us, at least the mean");
-is(delta($before, counters(), 'InviteRequests_findOrCreateInvite_2xx'), 20,
+is(delta($before, counters(), 'InviteRequests_findOrCreateInvite_2xx'), $finds,
    'reading the page counts nothing');
 
 my $html = Apache::TestRequest::GET('/server-status')->content;
