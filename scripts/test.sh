@@ -77,6 +77,9 @@ if [ -n "$sanitize" ]; then
   echo "== mod_invite built for $sanitize in the test copy"
   (cd "$work" && make -s clean >/dev/null 2>&1 &&
      make -s DEBUGFLAGS="$sanitize_cflags" EXTRA_LDFLAGS="$sanitize_ldflags")
+  # make clean took the package with build/: t/package.t tests the release
+  # build that make deb made.
+  if [ -d build/deb ]; then cp -a build/deb "$work/build/"; fi
   httpd=$work/t/sanitizer/httpd
   sanitize_env=(INVITE_TEST_SANITIZE="$sanitize" INVITE_TEST_HTTPD="$httpd"
                 APACHE_TEST_STARTUP_TIMEOUT=600)
