@@ -449,6 +449,15 @@ static invite_db_rc_e check_schema(invite_db_t *db)
     invite_db_rc_e rc;
     int rv = prepare_one(db, INVITE_STMT_SCHEMA_VERSION, &msg);
 
+    /* This is a connection's first statement: one whose backend died
+     * while it sat idle in the pool (a PostgreSQL restart, a killed
+     * backend) fails it, is reconnected by connected(), and is prepared
+     * afresh, as run_repairing() does for a statement. */
+    if (rv != 0 && is_pgsql(db) && transient(msg) && !timed_out(msg)
+        && connected(db)) {
+        pgsql_reprepare(db);
+        rv = prepare_one(db, INVITE_STMT_SCHEMA_VERSION, &msg);
+    }
     if (rv != 0) {
         return no_such_table(msg) ? no_schema(db)
             : classify(db, "invite_schema_version", rv, connected(db), msg);

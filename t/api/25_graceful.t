@@ -41,15 +41,6 @@ my $htdocs = Apache::Test::vars('documentroot');
 my $base = 'http://' . Apache::TestRequest::hostport();
 my $tmp = tempdir(CLEANUP => 1);
 reset_invites();
-# Fresh children first: one that outlived t/api/09_pg_faults.t may hold a
-# pooled connection whose backend was killed there, which can cost a 503
-# on its first use; these runs are about restarts, not about that.
-{
-    open my $pf, '<', "$logs/httpd.pid" or die $!;
-    chomp(my $parent = <$pf>);
-    kill 'USR1', $parent or die "graceful: $!";
-    sleep 2;
-}
 my $log_start = -s "$logs/error_log";
 # The error_log's lines written since byte $from.
 sub error_log_since {
