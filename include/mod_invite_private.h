@@ -145,7 +145,6 @@ typedef struct {
     request_rec *r;
     ap_dbd_t *dbd;
     const invite_engine_t *engine;   /* from the connection's driver */
-    const invite_dbname_t *name;     /* the server's database, for logs */
     int in_transaction;
     int writer_locked;               /* holds the SQLite writer lock */
     int writer_lock_cleanup;         /* its safety cleanup is registered */

@@ -66,6 +66,13 @@ void invite_db_retrieve_optional_fns(void)
     dbd_acquire_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
 }
 
+/* The server's database, for log lines: looked up only when one is
+ * written, never on the request path. */
+static const invite_dbname_t *dbname(const invite_db_t *db)
+{
+    return invite_config_db(db->r->server);
+}
+
 static int is_pgsql(const invite_db_t *db)
 {
     return db->engine->id == INVITE_ENGINE_PGSQL;
@@ -114,7 +121,6 @@ invite_db_t *invite_db_acquire(request_rec *r)
     db = apr_pcalloc(r->pool, sizeof(*db));
     db->r = r;
     db->dbd = dbd;
-    db->name = invite_config_db(r->server);
     db->engine = invite_sql_engine(apr_dbd_name(dbd->driver));
     if (!db->engine) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, INVLOGNO(00107)
@@ -238,7 +244,7 @@ static invite_db_rc_e classify(invite_db_t *db, const char *what, int rv,
         || statement_lost(db, msg);
 
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(00103)
-                  "%s failed on %s (%s, code %d): %s", what, db->name->label,
+                  "%s failed on %s (%s, code %d): %s", what, dbname(db)->label,
                   unavailable ? "database unavailable" : "database error",
                   rv, msg);
     return unavailable ? INVITE_DB_UNAVAILABLE : INVITE_DB_ERROR;
@@ -253,7 +259,7 @@ static apr_dbd_prepared_t *statement(invite_db_t *db, invite_stmt_e stmt)
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(00104)
                       "statement %s is not prepared on this connection to "
                       "%s", db->engine->statements[stmt].label,
-                      db->name->label);
+                      dbname(db)->label);
     }
     return st;
 }
@@ -300,7 +306,7 @@ static int denied(const char *path, int mode)
 static invite_db_rc_e check_sqlite_access(invite_db_t *db)
 {
     request_rec *r = db->r;
-    const char *path = db->name->sqlite_path, *slash, *dir, *user;
+    const char *path = dbname(db)->sqlite_path, *slash, *dir, *user;
 
     if (!path || !*path || !strcmp(path, ":memory:")) {
         return INVITE_DB_OK;
@@ -315,7 +321,7 @@ static invite_db_rc_e check_sqlite_access(invite_db_t *db)
                       "\"chown %s %s && chmod u+rw %s\", then \"apache2ctl "
                       "graceful\" (SQLite opened it read-only); answering "
                       "503",
-                      db->name->label, user, user, path, path);
+                      dbname(db)->label, user, user, path, path);
         return INVITE_DB_MISCONFIGURED;
     }
     if (denied(dir, W_OK | X_OK)) {
@@ -330,7 +336,7 @@ static invite_db_rc_e check_sqlite_access(invite_db_t *db)
                       r, INVLOGNO(00902) "the directory %s of database %s "
                       "cannot be written by user %s, so SQLite cannot "
                       "create its -wal, -shm and -journal files there: run "
-                      "\"chown %s %s\"%s", dir, db->name->label, user, user,
+                      "\"chown %s %s\"%s", dir, dbname(db)->label, user, user,
                       dir, files_there ? "" : "; answering 503");
         if (!files_there) {
             return INVITE_DB_MISCONFIGURED;
@@ -349,7 +355,7 @@ static int no_such_table(const char *msg)
 /* The fix for a database without the schema, or with another version. */
 static const char *invitectl_hint(invite_db_t *db, const char *command)
 {
-    const char *line = invite_dbname_invitectl(db->r->pool, db->name,
+    const char *line = invite_dbname_invitectl(db->r->pool, dbname(db),
                                                command);
     return line ? apr_psprintf(db->r->pool, "run \"%s\"", line)
                 : apr_psprintf(db->r->pool, "run invitectl %s", command);
@@ -361,7 +367,7 @@ static invite_db_rc_e no_schema(invite_db_t *db)
                   "database %s has no mod_invite schema: %s (or load "
                   "conf/schema-%s.sql); if it holds mod_invite's tables from "
                   "before schema versions, %s; answering 503",
-                  db->name->label, invitectl_hint(db, "init"),
+                  dbname(db)->label, invitectl_hint(db, "init"),
                   db->engine->driver, invitectl_hint(db, "migrate"));
     return INVITE_DB_MISCONFIGURED;
 }
@@ -483,14 +489,14 @@ static invite_db_rc_e check_schema(invite_db_t *db)
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(00904)
                       "database %s has schema version %ld, newer than the "
                       "%d this mod_invite %s serves: upgrade mod_invite; "
-                      "answering 503", db->name->label, version,
+                      "answering 503", dbname(db)->label, version,
                       INVITE_SCHEMA_VERSION, INVITE_VERSION);
     }
     else {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(00905)
                       "database %s has schema version %ld, older than the "
                       "%d this mod_invite %s serves: %s; answering 503",
-                      db->name->label, version, INVITE_SCHEMA_VERSION,
+                      dbname(db)->label, version, INVITE_SCHEMA_VERSION,
                       INVITE_VERSION, invitectl_hint(db, "migrate"));
     }
     return INVITE_DB_MISCONFIGURED;
@@ -527,7 +533,7 @@ static invite_db_rc_e connection_setup(invite_db_t *db)
                               INVLOGNO(00906) "database %s has schema "
                               "version %d but %s cannot be prepared on it: "
                               "restore the tables of conf/schema-%s.sql; "
-                              "answering 503", db->name->label,
+                              "answering 503", dbname(db)->label,
                               INVITE_SCHEMA_VERSION,
                               db->engine->statements[i].label,
                               db->engine->driver);
