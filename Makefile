@@ -92,7 +92,7 @@ uninstall:
 # invitectl, the admin command (docs/invitectl.8), with the schemas and
 # migrations of conf/ embedded by tools/embed-sql.pl.
 CTL_SRC = src/invitectl.c src/invite_sql.c src/invite_id.c src/invite_token.c \
-          src/invite_time.c
+          src/invite_time.c src/invite_dbname.c
 # Installed too, as /usr/share/mod-invite/migrations/<engine>/NNN-name.sql.
 MIGRATIONS = $(sort $(wildcard conf/migrations/*/[0-9][0-9][0-9]-*.sql))
 CTL_SQL = conf/schema-sqlite3.sql conf/schema-pgsql.sql $(MIGRATIONS)

@@ -15,11 +15,14 @@
 
 #include "invite_dbname.h"
 
-/* The keys that say which database, in the order they are shown. */
+/* The keys that say which database, in the order they are shown, then
+ * the password, which is read (for invite_dbname_password) but never
+ * shown. */
 static const char *const identity_keys[] = {
-    "host", "hostaddr", "port", "dbname", "user", NULL
+    "host", "hostaddr", "port", "dbname", "user", "password", NULL
 };
 #define NKEYS 5
+#define PASSWORD NKEYS
 
 static int key_index(const char *key, apr_size_t len)
 {
@@ -181,6 +184,10 @@ static void parse_uri(apr_pool_t *p, const char *s, const char **vals)
         if (ulen) {
             vals[4] = uri_decode(p, s, ulen);
         }
+        if (s[ulen] == ':') {
+            vals[PASSWORD] = uri_decode(p, s + ulen + 1,
+                                        (apr_size_t)(at - s - ulen - 1));
+        }
         hosts = at + 1;
     }
     while (hosts < rest) {
@@ -229,21 +236,26 @@ static void parse_uri(apr_pool_t *p, const char *s, const char **vals)
     }
 }
 
-static void pgsql_name(apr_pool_t *p, const char *params, invite_dbname_t *out)
+/* The values of identity_keys in a pgsql DBDParams string, URI or
+ * key=value; 0 when it is not well formed. */
+static int pgsql_values(apr_pool_t *p, const char *params, const char **vals)
 {
-    const char *vals[NKEYS] = { NULL };
-    const char *text = "";
-    int i, ok = 1;
-
     if (!strncmp(params, "postgresql://", 13)) {
         parse_uri(p, params + 13, vals);
+        return 1;
     }
-    else if (!strncmp(params, "postgres://", 11)) {
+    if (!strncmp(params, "postgres://", 11)) {
         parse_uri(p, params + 11, vals);
+        return 1;
     }
-    else {
-        ok = parse_conninfo(p, params, vals);
-    }
+    return parse_conninfo(p, params, vals);
+}
+
+static void pgsql_name(apr_pool_t *p, const char *params, invite_dbname_t *out)
+{
+    const char *vals[NKEYS + 1] = { NULL };
+    const char *text = "";
+    int i, ok = pgsql_values(p, params, vals);
     for (i = 0; ok && i < NKEYS; i++) {
         if (vals[i]) {
             text = apr_pstrcat(p, text, *text ? " " : "", identity_keys[i],
@@ -317,4 +329,16 @@ const char *invite_dbname_invitectl(apr_pool_t *p, const invite_dbname_t *db,
     }
     return apr_psprintf(p, "invitectl -d %s -p %s %s", db->driver,
                         shell_quote(p, db->params), command);
+}
+
+const char *invite_dbname_password(apr_pool_t *p, const char *driver,
+                                   const char *params)
+{
+    const char *vals[NKEYS + 1] = { NULL };
+
+    if (!driver || strcmp(driver, "pgsql") || !params) {
+        return NULL;
+    }
+    pgsql_values(p, params, vals);
+    return vals[PASSWORD] && *vals[PASSWORD] ? vals[PASSWORD] : NULL;
 }

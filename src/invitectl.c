@@ -29,6 +29,7 @@
 #include <openssl/crypto.h>
 
 #include "invite_core.h"
+#include "invite_dbname.h"
 #include "invite_sql.h"
 #include "invitectl.h"
 
@@ -51,29 +52,23 @@ typedef struct {
     apr_dbd_t *handle;
     const invite_engine_t *engine;
     apr_dbd_prepared_t *admin[INVITE_ADMIN_COUNT];
-    apr_array_header_t *secrets;   /* const char *: never printed */
+    const char *password;          /* of DBDParams: never printed */
 } ctl_db_t;
 
 /* ------------------------------------------------------------ messages */
 
 static ctl_db_t *ctl_current;   /* for redaction in ctl_fail */
 
-/* msg with every secret of the DBDParams string replaced by "***". */
+/* msg with the DBDParams password replaced by "***". */
 static const char *ctl_redact(apr_pool_t *p, const char *msg)
 {
-    int i;
+    const char *s = ctl_current ? ctl_current->password : NULL;
+    const char *hit;
+    size_t n = s ? strlen(s) : 0;
 
-    if (!ctl_current || !ctl_current->secrets || !msg)
-        return msg;
-    for (i = 0; i < ctl_current->secrets->nelts; i++) {
-        const char *s = APR_ARRAY_IDX(ctl_current->secrets, i, const char *);
-        const char *hit;
-        size_t n = strlen(s);
-
-        while (n && (hit = strstr(msg, s)) != NULL)
-            msg = apr_pstrcat(p, apr_pstrmemdup(p, msg, hit - msg), "***",
-                              hit + n, NULL);
-    }
+    while (n && msg && (hit = strstr(msg, s)) != NULL)
+        msg = apr_pstrcat(p, apr_pstrmemdup(p, msg, hit - msg), "***",
+                          hit + n, NULL);
     return msg;
 }
 
@@ -364,46 +359,6 @@ static int ctl_read_conf(apr_pool_t *p, const char *file,
 }
 
 /* ------------------------------------------------------------ database */
-
-/* The secrets of a DBDParams string: password=VALUE (libpq keyword form,
- * quoted or not) and the password of a postgresql://user:password@ URI. */
-static apr_array_header_t *ctl_secrets(apr_pool_t *p, const char *params)
-{
-    apr_array_header_t *a = apr_array_make(p, 2, sizeof(const char *));
-    const char *s = params;
-
-    while ((s = strstr(s, "password")) != NULL) {
-        const char *v = s + 8;
-
-        s = v;
-        while (apr_isspace(*v))
-            v++;
-        if (*v != '=')
-            continue;
-        v++;
-        while (apr_isspace(*v))
-            v++;
-        if (*v == '\'') {
-            const char *e = strchr(v + 1, '\'');
-            APR_ARRAY_PUSH(a, const char *) =
-                apr_pstrmemdup(p, v + 1, e ? (apr_size_t)(e - v - 1)
-                                           : strlen(v + 1));
-        }
-        else {
-            APR_ARRAY_PUSH(a, const char *) =
-                apr_pstrmemdup(p, v, strcspn(v, " \t&"));
-        }
-    }
-    if ((s = strstr(params, "://")) != NULL) {
-        const char *at = strchr(s, '@');
-        const char *colon = strchr(s + 3, ':');
-
-        if (at && colon && colon < at)
-            APR_ARRAY_PUSH(a, const char *) =
-                apr_pstrmemdup(p, colon + 1, at - colon - 1);
-    }
-    return a;
-}
 
 /* Runs a SQLite PRAGMA, which may return a row (apr_dbd_query takes
  * that for an error): 0 or the driver's error code. */
@@ -1495,7 +1450,7 @@ static int ctl_run(apr_pool_t *p, int argc, const char **argv)
     if (!db.driver_name || !db.params)
         return ctl_usage_error(p, NULL, "no database: give -d DRIVER -p PARAMS"
                                " or -f FILE");
-    db.secrets = ctl_secrets(p, db.params);
+    db.password = invite_dbname_password(p, db.driver_name, db.params);
     ctl_current = &db;
 
     if (!strcmp(cmd, "init"))

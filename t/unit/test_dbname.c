@@ -89,6 +89,22 @@ int main(void)
        "... and no invitectl line");
     is_str(label(NULL, NULL), "no DBDriver", "nothing configured");
 
+    /* the password, for invitectl to hide in its messages */
+    is_str(invite_dbname_password(pool, "pgsql", "host=h password='a b\\'c' dbname=d"),
+           "a b'c", "password: quoted conninfo value, unescaped");
+    is_str(invite_dbname_password(pool, "pgsql", "password=s3cr3t user=u"),
+           "s3cr3t", "password: bare conninfo value");
+    is_str(invite_dbname_password(pool, "pgsql", "postgresql://u:p%40ss@h/db"),
+           "p@ss", "password: from a URI, decoded");
+    ok(invite_dbname_password(pool, "pgsql", "postgresql://u@h/db") == NULL,
+       "password: none in a URI without one");
+    ok(invite_dbname_password(pool, "pgsql", "host=h dbname=d") == NULL,
+       "password: none in conninfo without one");
+    ok(invite_dbname_password(pool, "sqlite3", "/tmp/password=x") == NULL,
+       "password: none for sqlite3");
+    ok(strstr(label("pgsql", "host=h password=s3cr3t"), "s3cr3t") == NULL,
+       "the label still leaves the password out");
+
     apr_pool_destroy(pool);
     apr_terminate();
     return done_testing();
