@@ -162,6 +162,7 @@ static int invite_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                               apr_pool_t *ptemp, server_rec *s)
 {
     apr_status_t rv;
+    int kept;
     (void)plog;
     /* Not on the first of the two startup passes (nothing is kept). */
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
@@ -171,11 +172,17 @@ static int invite_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         return HTTP_INTERNAL_SERVER_ERROR;   /* logged */
     }
     invite_config_databases(pconf, ptemp, s);
-    rv = invite_db_mutex_create(pconf, s);
+    rv = invite_db_mutex_create(s, &kept);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, INVLOGNO(00001)
                      "could not create the SQLite writer lock");
         return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (kept) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, INVLOGNO(00004)
+                     "restart: the SQLite writer lock is kept, so the "
+                     "children of the generation before take turns with "
+                     "the new ones");
     }
     if (invite_ratelimit_post_config(pconf, ptemp, s) != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;   /* logged */

@@ -178,7 +178,7 @@ invite_db_rc_e invite_db_end(invite_db_t *db, int commit);
 /* The host-wide SQLite writer lock (Mutex invite-sqlite-writer):
  * pre_config, post_config and child_init. */
 apr_status_t invite_db_mutex_register(apr_pool_t *pconf);
-apr_status_t invite_db_mutex_create(apr_pool_t *pconf, server_rec *s);
+apr_status_t invite_db_mutex_create(server_rec *s, int *kept);
 void invite_db_mutex_child_init(apr_pool_t *pchild, server_rec *s);
 /* child_init of a host-wide mutex made in post_config: attaches *mutex
  * (nothing to do when NULL); on failure logs `failure` (a message with

@@ -8,6 +8,11 @@ tests=$(printf '%s' "$summary" | sed -nE 's/^Files=[0-9]+, Tests=([0-9]+).*/\1/p
 if ! grep -qE '^Result: PASS$' "$log"; then
   # Last, so that a log cut to its tail still names the failures.
   echo "-- what failed in $what:" >&2
+  # Each failed check with its diagnostics (the harness ran verbose).
+  awk '/^not ok/ { p = 1; n = 0; print; next }
+       p && /^#/ { if (n++ < 40) print; next }
+       { p = 0 }' "$log" | tail -n 120 >&2 || true
+  echo "-- summary:" >&2
   grep -E '^(\s+Failed tests?:.*|not ok|#   Failed test|#\s+(got|expected):|t/\S+\.t\s.*(Failed|Wstat|Dubious))|^Failed ' "$log" | tail -n 30 >&2 || true
   echo "FAIL: $what did not pass" >&2; exit 1
 fi

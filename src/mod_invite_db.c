@@ -33,10 +33,32 @@ apr_status_t invite_db_mutex_register(apr_pool_t *pconf)
                              0);
 }
 
-apr_status_t invite_db_mutex_create(apr_pool_t *pconf, server_rec *s)
+/* One lock for the life of the parent process, not one per generation:
+ * after a graceful restart the old generation's children finish their
+ * writes while the new one's start, and with a lock each they would meet
+ * on SQLite's lock and its 100 ms retries, a 503 after 1.6 s.  So the lock
+ * lives in the process pool (the module's statics do not survive the
+ * reload of its DSO) and a changed Mutex directive takes a full restart. */
+apr_status_t invite_db_mutex_create(server_rec *s, int *kept)
 {
-    return ap_global_mutex_create(&sqlite_writer, NULL, WRITER_MUTEX_TYPE,
-                                  NULL, s, pconf, 0);
+    apr_pool_t *pproc = s->process->pool;
+    void *earlier = NULL;
+    apr_status_t rv;
+
+    apr_pool_userdata_get(&earlier, WRITER_MUTEX_TYPE, pproc);
+    *kept = earlier != NULL;
+    if (earlier) {
+        sqlite_writer = earlier;
+        return APR_SUCCESS;
+    }
+    rv = ap_global_mutex_create(&sqlite_writer, NULL, WRITER_MUTEX_TYPE,
+                                NULL, s, pproc, 0);
+    if (rv == APR_SUCCESS) {
+        /* _set copies the key, which must outlive this DSO. */
+        apr_pool_userdata_set(sqlite_writer, WRITER_MUTEX_TYPE,
+                              apr_pool_cleanup_null, pproc);
+    }
+    return rv;
 }
 
 void invite_mutex_child_init(apr_global_mutex_t **mutex, apr_pool_t *pchild,

@@ -5,6 +5,10 @@
 # host-wide writer lock keeps them apart.  How long requests take is left to
 # `make bench` (create p99): a timed assertion here would only measure the
 # machine the suite runs on.
+#
+# Then a round across a graceful restart: the old generation's children
+# finish their writes while the new generation's start, so both must take
+# turns on the same writer lock, which the server keeps across restarts.
 use strict;
 use warnings FATAL => 'all';
 use FindBin;
@@ -22,7 +26,7 @@ my @keys = map { my $r = $_; map { my $d = $_; map { [$r, $d, $_] } @uses } @day
 my $ROUNDS = 2;
 my $N = @keys / $ROUNDS;   # 70 requests a round, every one a new invite
 
-plan tests => 3 * $ROUNDS + 3;
+plan tests => 3 * $ROUNDS + 3 + 4;
 
 my $errlog = Apache::Test::vars('t_logs') . '/error_log';
 my $err_start = -s $errlog // 0;
@@ -62,3 +66,37 @@ open my $efh, '<', $errlog or die "$errlog: $!";
 seek $efh, $err_start, 0;
 my @locked = grep { /database is locked|INV00103/ } <$efh>;
 is(scalar(@locked), 0, 'no write failed on a database lock') or diag(@locked);
+
+# Creators across a graceful restart, which the first of them sends as it
+# starts: the rest are in flight in children of either generation.
+reset_invites();   # the slots of round 0 are free again
+my @restart_keys = @keys[0 .. $N - 1];
+my $pidfile = Apache::Test::vars('t_logs') . '/httpd.pid';
+$err_start = -s $errlog;
+my @res = concurrently(scalar @restart_keys, sub {
+    my ($room, $d, $u) = @{ $restart_keys[$_[0]] };
+    if ($_[0] == 0) {
+        open my $pf, '<', $pidfile or die "$pidfile: $!";
+        chomp(my $parent = <$pf>);
+        kill 'USR1', $parent or die "graceful: $!";
+    }
+    api_post($P, {rid => $room, days => $d, maxUses => $u}, user => 'admin');
+});
+is(scalar(grep { $_->[0] == 200 } @res), scalar @restart_keys,
+   scalar(@restart_keys) . ' concurrent creators across a graceful restart, all 200')
+    or diag(join "\n", map { "@$_" } @res);
+is(InviteTest::db_value("SELECT COUNT(*) FROM invites"), scalar @restart_keys,
+   'one row each');
+my @kept;
+for (1 .. 100) {   # the new generation's post_config
+    open my $kfh, '<', $errlog or die "$errlog: $!";
+    seek $kfh, $err_start, 0;
+    @kept = grep { /INV00004: restart: the SQLite writer lock is kept/ } <$kfh>;
+    last if @kept;
+    sleep 0.1;
+}
+is(scalar(@kept), 1, 'the restart kept the SQLite writer lock');
+open $efh, '<', $errlog or die "$errlog: $!";
+seek $efh, $err_start, 0;
+@locked = grep { /database is locked|INV00103|INV00109/ } <$efh>;
+is(scalar(@locked), 0, 'across the restart, no write failed on a database lock') or diag(@locked);
