@@ -151,8 +151,15 @@ typedef struct {
     apr_dbd_transaction_t *txn;
 } invite_db_t;
 
-/* NULL-safe: NULL means the pool has no working connection (503). */
+/* NULL-safe: NULL means the pool has no working connection (503).  The
+ * same connection for every call of one request, until released. */
 invite_db_t *invite_db_acquire(request_rec *r);
+/* The connection back to mod_dbd's pool now (an open transaction rolled
+ * back, the writer lock let go); later statements fail (INV00110).  The
+ * request pool's cleanup does the same for a connection not released.
+ * _request: the request's connection, if it has one. */
+void invite_db_release(invite_db_t *db);
+void invite_db_release_request(request_rec *r);
 
 /* Runs a registered select; args as const char * (NULL binds SQL NULL).
  * Reads every row into *rows (an array of const char ** of ncols each,

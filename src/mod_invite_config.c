@@ -278,7 +278,7 @@ static const char *set_dbd(cmd_parms *cmd, void *dummy, int on)
     if (!on || srv->statements_registered) {
         return NULL;
     }
-    if (!APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire)) {
+    if (!APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open)) {
         return "InviteDBD: mod_dbd must be loaded before mod_invite "
                "(a2enmod dbd, or LoadModule dbd_module first)";
     }

@@ -17,7 +17,11 @@
 #include "mod_invite_private.h"
 #include "invite_version.h"
 
-static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire_fn;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open_fn;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close_fn;
+
+/* The request's connection, for invite_db_release_request(). */
+#define REQUEST_DB_KEY "invite-db"
 
 /* SQLite writers of this host take turns on this lock before BEGIN.  The
  * database still decides every conflict; the lock only keeps two httpd
@@ -85,7 +89,8 @@ void invite_db_mutex_child_init(apr_pool_t *pchild, server_rec *s)
 
 void invite_db_retrieve_optional_fns(void)
 {
-    dbd_acquire_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
+    dbd_open_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
+    dbd_close_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
 }
 
 /* The server's database, for log lines: looked up only when one is
@@ -118,20 +123,62 @@ static void session_set_ready(const ap_dbd_t *d, int ready)
                            d->pool);
 }
 
+/* Back to mod_dbd's pool, once (a pool cleanup, run early by
+ * invite_db_release). */
+static apr_status_t close_connection(void *data)
+{
+    invite_db_t *db = data;
+    if (db->dbd) {
+        dbd_close_fn(db->r->server, db->dbd);
+        db->dbd = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+void invite_db_release(invite_db_t *db)
+{
+    if (!db || !db->dbd) {
+        return;
+    }
+    if (db->in_transaction) {
+        invite_db_end(db, 0);   /* never pooled with a transaction open */
+    }
+    invite_db_write_unlock(db);
+    apr_pool_cleanup_run(db->r->pool, db, close_connection);
+}
+
+void invite_db_release_request(request_rec *r)
+{
+    void *db = NULL;
+    apr_pool_userdata_get(&db, REQUEST_DB_KEY, r->pool);
+    invite_db_release(db);
+}
+
+/* Released as soon as the answer is known (invite_http_send_json), not
+ * with the request pool: ap_dbd_acquire would keep the connection while
+ * the answer is written and logged, and a process's other requests queue
+ * behind it for mod_dbd's small pool. */
 invite_db_t *invite_db_acquire(request_rec *r)
 {
     ap_dbd_t *dbd;
     invite_db_t *db;
     apr_time_t t0;
+    void *held = NULL;
 
-    if (!dbd_acquire_fn) {
+    /* One connection per request: a second one from a pool of two could
+     * wait for ever on requests that wait the same way. */
+    apr_pool_userdata_get(&held, REQUEST_DB_KEY, r->pool);
+    if (held && ((invite_db_t *)held)->dbd) {
+        return held;
+    }
+    if (!dbd_open_fn || !dbd_close_fn) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, INVLOGNO(00101)
                       "mod_dbd is not loaded: no database connection");
         return NULL;
     }
     /* mod_dbd logs why when it has no connection to give. */
     t0 = apr_time_now();
-    dbd = dbd_acquire_fn(r);
+    dbd = dbd_open_fn(r->pool, r->server);
     invite_status_db_time(r, t0);
     if (!dbd) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, INVLOGNO(00102)
@@ -143,6 +190,9 @@ invite_db_t *invite_db_acquire(request_rec *r)
     db = apr_pcalloc(r->pool, sizeof(*db));
     db->r = r;
     db->dbd = dbd;
+    apr_pool_cleanup_register(r->pool, db, close_connection,
+                              apr_pool_cleanup_null);
+    apr_pool_userdata_setn(db, REQUEST_DB_KEY, NULL, r->pool);
     db->engine = invite_sql_engine(apr_dbd_name(dbd->driver));
     if (!db->engine) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, INVLOGNO(00107)
@@ -627,6 +677,19 @@ static invite_db_rc_e select_rows(invite_db_t *db, invite_stmt_e stmt,
     return INVITE_DB_OK;
 }
 
+/* A statement after invite_db_release() is a bug in the caller: a 500,
+ * never a use of a connection another request holds now. */
+static int released(invite_db_t *db)
+{
+    if (db->dbd) {
+        return 0;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(00110)
+                  "database used after its connection went back to the "
+                  "pool");
+    return 1;
+}
+
 /* The statements, timed for the server-status page (rows included:
  * sqlite3 steps through them as they are fetched). */
 invite_db_rc_e invite_db_select(invite_db_t *db, invite_stmt_e stmt,
@@ -634,8 +697,12 @@ invite_db_rc_e invite_db_select(invite_db_t *db, invite_stmt_e stmt,
                                 apr_array_header_t **rows, int *ncols)
 {
     apr_time_t t0 = apr_time_now();
-    invite_db_rc_e rc = select_rows(db, stmt, nargs, args, rows, ncols);
+    invite_db_rc_e rc;
 
+    if (released(db)) {
+        return INVITE_DB_ERROR;
+    }
+    rc = select_rows(db, stmt, nargs, args, rows, ncols);
     invite_status_db_time(db->r, t0);
     return rc;
 }
@@ -647,6 +714,9 @@ invite_db_rc_e invite_db_query(invite_db_t *db, invite_stmt_e stmt,
     invite_db_rc_e rc;
 
     *nrows = 0;
+    if (released(db)) {
+        return INVITE_DB_ERROR;
+    }
     rc = execute(db, stmt, nargs, args, NULL, nrows);
     invite_status_db_time(db->r, t0);
     return rc;
@@ -671,6 +741,9 @@ invite_db_rc_e invite_db_write_lock(invite_db_t *db)
     apr_status_t lrv;
     apr_time_t t0;
 
+    if (released(db)) {
+        return INVITE_DB_ERROR;
+    }
     if (is_pgsql(db) || !sqlite_writer || db->writer_locked) {
         return INVITE_DB_OK;
     }
@@ -718,6 +791,9 @@ invite_db_rc_e invite_db_begin(invite_db_t *db)
     /* apr-util's pgsql driver writes through a NULL transaction when BEGIN
      * fails (a lost connection), killing the process: mod_invite's pgsql
      * statements are single-statement atomic and never come here. */
+    if (released(db)) {
+        return INVITE_DB_ERROR;
+    }
     if (is_pgsql(db)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(00108)
                       "explicit transactions are not used on pgsql");

@@ -17,6 +17,9 @@ int invite_http_send_json(request_rec *r, int status, const char *body)
         status = HTTP_INTERNAL_SERVER_ERROR;
         body = "{\"success\":false,\"error\":\"Internal server error\"}";
     }
+    /* The answer is known: the database connection is free for the
+     * process's next request while this one is written and logged. */
+    invite_db_release_request(r);
     r->status = status;
     ap_set_content_type(r, "application/json");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
