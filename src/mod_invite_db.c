@@ -585,6 +585,15 @@ static invite_db_rc_e connection_setup(invite_db_t *db)
     invite_db_rc_e rc;
     int i;
 
+    /* Every statement and BEGIN starts here.  One after
+     * invite_db_release() is a bug in the caller: a 500, never a use of a
+     * connection another request holds now. */
+    if (!db->dbd) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(00110)
+                      "database used after its connection went back to "
+                      "the pool");
+        return INVITE_DB_ERROR;
+    }
     if (session_ready(db->dbd)) {
         return INVITE_DB_OK;
     }
@@ -677,19 +686,6 @@ static invite_db_rc_e select_rows(invite_db_t *db, invite_stmt_e stmt,
     return INVITE_DB_OK;
 }
 
-/* A statement after invite_db_release() is a bug in the caller: a 500,
- * never a use of a connection another request holds now. */
-static int released(invite_db_t *db)
-{
-    if (db->dbd) {
-        return 0;
-    }
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(00110)
-                  "database used after its connection went back to the "
-                  "pool");
-    return 1;
-}
-
 /* The statements, timed for the server-status page (rows included:
  * sqlite3 steps through them as they are fetched). */
 invite_db_rc_e invite_db_select(invite_db_t *db, invite_stmt_e stmt,
@@ -697,12 +693,8 @@ invite_db_rc_e invite_db_select(invite_db_t *db, invite_stmt_e stmt,
                                 apr_array_header_t **rows, int *ncols)
 {
     apr_time_t t0 = apr_time_now();
-    invite_db_rc_e rc;
+    invite_db_rc_e rc = select_rows(db, stmt, nargs, args, rows, ncols);
 
-    if (released(db)) {
-        return INVITE_DB_ERROR;
-    }
-    rc = select_rows(db, stmt, nargs, args, rows, ncols);
     invite_status_db_time(db->r, t0);
     return rc;
 }
@@ -714,9 +706,6 @@ invite_db_rc_e invite_db_query(invite_db_t *db, invite_stmt_e stmt,
     invite_db_rc_e rc;
 
     *nrows = 0;
-    if (released(db)) {
-        return INVITE_DB_ERROR;
-    }
     rc = execute(db, stmt, nargs, args, NULL, nrows);
     invite_status_db_time(db->r, t0);
     return rc;
@@ -741,9 +730,6 @@ invite_db_rc_e invite_db_write_lock(invite_db_t *db)
     apr_status_t lrv;
     apr_time_t t0;
 
-    if (released(db)) {
-        return INVITE_DB_ERROR;
-    }
     if (is_pgsql(db) || !sqlite_writer || db->writer_locked) {
         return INVITE_DB_OK;
     }
@@ -791,9 +777,6 @@ invite_db_rc_e invite_db_begin(invite_db_t *db)
     /* apr-util's pgsql driver writes through a NULL transaction when BEGIN
      * fails (a lost connection), killing the process: mod_invite's pgsql
      * statements are single-statement atomic and never come here. */
-    if (released(db)) {
-        return INVITE_DB_ERROR;
-    }
     if (is_pgsql(db)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(00108)
                       "explicit transactions are not used on pgsql");
