@@ -134,7 +134,7 @@ wait_for_servers() {
 # diagnostics (the quiet harness drops them); the console shows every line
 # but the passing checks, unless INVITE_TEST_VERBOSE asks for those too.
 quiet_oks() {
-  if [ -n "${INVITE_TEST_VERBOSE:-}" ] && [ "$INVITE_TEST_VERBOSE" != 0 ]; then
+  if [ "${INVITE_TEST_VERBOSE:-0}" != 0 ]; then
     cat
   else
     grep --line-buffered -vE '^ok [0-9]+' || true

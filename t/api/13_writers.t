@@ -71,15 +71,10 @@ is(scalar(@locked), 0, 'no write failed on a database lock') or diag(@locked);
 # starts: the rest are in flight in children of either generation.
 reset_invites();   # the slots of round 0 are free again
 my @restart_keys = @keys[0 .. $N - 1];
-my $pidfile = Apache::Test::vars('t_logs') . '/httpd.pid';
 $err_start = -s $errlog;
 my @res = concurrently(scalar @restart_keys, sub {
     my ($room, $d, $u) = @{ $restart_keys[$_[0]] };
-    if ($_[0] == 0) {
-        open my $pf, '<', $pidfile or die "$pidfile: $!";
-        chomp(my $parent = <$pf>);
-        kill 'USR1', $parent or die "graceful: $!";
-    }
+    InviteTest::graceful_restart() if $_[0] == 0;
     api_post($P, {rid => $room, days => $d, maxUses => $u}, user => 'admin');
 });
 is(scalar(grep { $_->[0] == 200 } @res), scalar @restart_keys,

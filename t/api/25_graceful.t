@@ -96,9 +96,7 @@ sub run_wrk {
     if ($restarts) {
         sleep 0.5;
         for (1 .. $restarts) {
-            open my $pf, '<', "$logs/httpd.pid" or die $!;
-            chomp(my $parent = <$pf>);
-            kill 'USR1', $parent or die "graceful: $!";   # apachectl -k graceful
+            InviteTest::graceful_restart();
             sleep(($seconds - 1.5) / $restarts);
         }
     }

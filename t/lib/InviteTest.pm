@@ -98,6 +98,14 @@ sub invite_count {
 }
 sub reset_invites { db_do('DELETE FROM invites') }
 
+# apachectl -k graceful for the test server: USR1 to its parent.
+sub graceful_restart {
+    my $pidfile = Apache::Test::vars('t_logs') . '/httpd.pid';
+    open my $pf, '<', $pidfile or die "$pidfile: $!";
+    chomp(my $parent = <$pf>);
+    kill 'USR1', $parent or die "graceful: $!";
+}
+
 # Forks $n clients that wait on one pipe and then all run $request->($i)
 # (returning an HTTP::Response) at once.  Returns [code, _id, i] per client
 # (the errorType in place of _id for an error body, '-' for neither).
