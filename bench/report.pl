@@ -22,8 +22,8 @@ use warnings;
 use Getopt::Long qw(GetOptions);
 
 my %o;
-GetOptions(\%o, 'meta=s', 'runs=s', 'rss=s', 'out=s') && $o{meta} && $o{runs} && $o{out}
-    or die "usage: $0 --meta FILE --runs FILE [--rss FILE] --out FILE\n";
+GetOptions(\%o, 'meta=s', 'runs=s', 'rss=s', 'statements=s', 'out=s') && $o{meta} && $o{runs} && $o{out}
+    or die "usage: $0 --meta FILE --runs FILE [--rss FILE] [--statements FILE] --out FILE\n";
 
 # What each workload's answers must be.  Those with a `script` entry are
 # checked by bench/wrk/common.lua's expect() ("Unexpected responses"), the
@@ -212,6 +212,32 @@ if (@mix) {
         my ($f, $c, $x) = map { $stat{"$e $_"}{rps} } qw(find create mixed);
         my $exp = 1 / (0.9 / $f + 0.1 / $c);
         push @out, sprintf '| %s | %.0f | %.0f | %.0f | %.0f | %.2f |', $e, $f, $c, $exp, $x, $x / $exp;
+    }
+    push @out, '';
+}
+
+# The find statement measured alone (run.sh, "statement alone"): engine,
+# statement, executions/s, us per execution, how.
+if ($o{statements} && -s $o{statements}) {
+    open $fh, '<', $o{statements} or die "$0: $o{statements}: $!\n";
+    my @st = map { chomp; [split /\t/] } <$fh>;
+    close $fh;
+    my $static_us = $stat{'static static'} ? 1e6 / $stat{'static static'}{rps} : undef;
+    push @out, '## The find statement alone', '',
+        'invite_find without httpd, on the data set as loaded: SQLite on one connection in a tight loop '
+        . 'over the find targets (bench/statement-loop.c, on the servers\' CPU); PostgreSQL through '
+        . 'pgbench -M prepared (16 clients on wrk\'s CPU, the cluster on the servers\' CPU). '
+        . 'A find request costs the servers\' CPU 1 / (find req/s): the core is saturated. '
+        . (defined $static_us ? sprintf('The static file costs %.1f us a request.', $static_us) : ''), '',
+        '| engine | statement | executions/s | us per execution | find request us | statement / request | how |',
+        '|---|---|---:|---:|---:|---:|---|';
+    for my $r (@st) {
+        my ($e, $label, $eps, $us, $how) = @$r;
+        my $find = $stat{"$e find"};
+        my $req_us = $find ? 1e6 / $find->{rps} : undef;
+        push @out, sprintf '| %s | %s | %s | %s | %s | %s | %s |', $e, $label, $eps, $us,
+            defined $req_us ? sprintf('%.1f', $req_us) : 'n/a',
+            defined $req_us ? sprintf('%.0f%%', 100 * $us / $req_us) : 'n/a', $how;
     }
     push @out, '';
 }

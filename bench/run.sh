@@ -45,6 +45,8 @@
 #                              building this tree (make -s)
 #   BENCH_OUTPUT               results file (bench/results.md; smoke: work dir)
 #   BENCH_KEEP=1               keep the work directory (servers are stopped)
+#   BENCH_STATEMENTS (1)       0: skip invite_find measured alone (bench/README)
+#   BENCH_STATEMENT_EXECUTIONS (500000)  its SQLite executions (smoke: 20000)
 #   BENCH_USER (invitetest)    the unprivileged user the servers run as (root only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,9 +54,9 @@ top=$PWD
 
 SMOKE=${BENCH_SMOKE:-0}
 if [ "$SMOKE" = 1 ]; then
-  d_seconds=1 d_repeats=1 d_rss=20000 d_scale=0.03 d_list=300
+  d_seconds=1 d_repeats=1 d_rss=20000 d_scale=0.03 d_list=300 d_executions=20000
 else
-  d_seconds=8 d_repeats=3 d_rss=1000000 d_scale=1 d_list=1000
+  d_seconds=8 d_repeats=3 d_rss=1000000 d_scale=1 d_list=1000 d_executions=500000
 fi
 DURATION=${BENCH_SECONDS:-$d_seconds}
 REPEATS=${BENCH_REPEATS:-$d_repeats}
@@ -75,6 +77,8 @@ DBD_MAX=${BENCH_DBD_MAX:-2}
 DBD_EXPTIME=${BENCH_DBD_EXPTIME:-300}
 EXTRA_CONF=${BENCH_EXTRA_CONF:-}
 KEEP=${BENCH_KEEP:-0}
+STATEMENTS=${BENCH_STATEMENTS:-1}
+STATEMENT_EXECUTIONS=${BENCH_STATEMENT_EXECUTIONS:-$d_executions}
 BENCH_USER=${BENCH_USER:-invitetest}
 
 die() { echo "bench: $*" >&2; exit 1; }
@@ -109,7 +113,7 @@ done
 [ -z "$EXTRA_CONF" ] || [ -r "$EXTRA_CONF" ] || die "BENCH_EXTRA_CONF: cannot read $EXTRA_CONF"
 [ -z "$EXTRA_CONF" ] || EXTRA_CONF=$(cd "$(dirname "$EXTRA_CONF")" && pwd)/$(basename "$EXTRA_CONF")
 
-scripts/deps.sh wrk
+scripts/deps.sh wrk libsqlite3-dev
 command -v wrk >/dev/null || die "wrk is not installed (apt-get install wrk)"
 MODULE_SO=${BENCH_MODULE:-}
 if [ -z "$MODULE_SO" ]; then
@@ -424,6 +428,72 @@ fi
 as_user cp $(for c in $CEILINGS; do echo "$work/ceiling/$c.json"; done) "$work/static/htdocs/"
 echo "== probes ($probed) as expected; ceilings: $(for c in $CEILINGS; do printf '%s.json %d B  ' "$c" "$(wc -c < "$work/ceiling/$c.json")"; done)"
 
+# ------------------------------------------------------------ statement alone
+# invite_find without httpd around it, on the data set as loaded (README
+# "Performance": what the statement costs against what a find request
+# costs).  SQLite: bench/statement-loop.c, one connection, a tight loop over
+# the find targets, on the servers' CPU.  PostgreSQL: pgbench -M prepared,
+# 16 clients on wrk's CPU against the cluster on the servers' CPU, so the
+# executions per second are what the servers' core gives the statement.
+# Both bind the module's statement text (`make sql`) in the order
+# src/handle/invite_handle_find_or_create.c binds it.
+statements=$work/statements.tsv
+: > "$statements"
+FIND_ARGS=ucuururruurdmn   # user, cutoff, user, user, rid, user, rid, rid, user, user, rid, days, maxUses, now
+if [ "$STATEMENTS" = 1 ] && has_workload find; then
+  make -s build/invite-sql-dump
+  module_sql() {   # engine label -> the module's statement text
+    build/invite-sql-dump | awk -F'\t' -v e="$1" -v l="$2" '/^-- / { eng = $0; sub(/^-- /, "", eng); next }
+      eng == e && $1 == l { print $2; exit }'
+  }
+  module_sql sqlite3 invite_find > "$work/find-sqlite.sql"
+  module_sql pgsql invite_find > "$work/find-pgsql.sql"
+  [ -s "$work/find-sqlite.sql" ] && [ -s "$work/find-pgsql.sql" ] || die "no invite_find in build/invite-sql-dump"
+  # The find targets of workload.lua: "user rid days maxUses" lines.
+  sed -nE 's/.*\{uid="([^"]*)",token="[^"]*",rid="([^"]*)",days=([0-9]+),maxUses=([0-9]+)\}.*/\1 \2 \3 \4/p' \
+    "$WORKLOAD" > "$work/find-targets.txt"
+  [ -s "$work/find-targets.txt" ] || die "no find targets in $WORKLOAD"
+  [ "$(id -u)" -ne 0 ] || chown "$BENCH_USER:" "$work"/find-*
+  read -r t_uid t_rid t_days t_max < "$work/find-targets.txt"
+  for e in $ENGINES; do
+    case $e in
+    sqlite)
+      cc -O2 -o "$work/statement-loop" bench/statement-loop.c -lsqlite3 ||
+        die "cannot build bench/statement-loop.c (libsqlite3-dev)"
+      out=$(as_user "${SERVER_PIN[@]}" "$work/statement-loop" "${SQLITE_DB[sqlite]}" "$work/find-sqlite.sql" \
+              "$work/find-targets.txt" "$FIND_ARGS" "$STATEMENT_EXECUTIONS") ||
+        die "sqlite: invite_find alone failed"
+      us=$(sed -nE 's/.*: ([0-9.]+) us per execution$/\1/p' <<<"$out")
+      printf 'sqlite\tinvite_find\t%s\t%s\tone connection, %s\n' "$(awk -v u="$us" 'BEGIN { printf "%.0f", 1e6 / u }')" "$us" "${out%%:*}" >> "$statements"
+      ;;
+    pgsql)
+      # :u :c :r :d :m :n in the placeholders' order; one target (pgbench
+      # has no per-transaction lists), checked first through psql.
+      perl -e 'my ($args, $sql) = @ARGV; my @a = split //, $args; my $i = 0;
+        $sql =~ s/%(?:lld|s|d)/":" . $a[$i++]/ge; $i == @a or die "placeholders: $i, args: " . @a . "\n";
+        print "$sql;\n"' "$FIND_ARGS" "$(cat "$work/find-pgsql.sql")" > "$work/find-pgbench.sql"
+      now_ms=$(( $(date +%s) * 1000 ))
+      check=$(sed -e "s/:u\b/'$t_uid'/g; s/:r\b/'$t_rid'/g; s/:d\b/$t_days/g; s/:m\b/$t_max/g; s/:c\b/0/g; s/:n\b/$now_ms/g" \
+                "$work/find-pgbench.sql")
+      row=$(sql pgsql "$check")
+      IFS='|' read -r -a col <<<"$row"
+      [ -n "${col[0]}" ] && [ "${col[1]}" = 1 ] && [ "${col[2]}" = 1 ] && [ -n "${col[5]:-}" ] ||
+        die "pgsql: invite_find alone did not give the find answer: $row"
+      [ "$(id -u)" -ne 0 ] || chown "$BENCH_USER:" "$work/find-pgbench.sql"
+      out=$(as_user "${CLIENT_PIN[@]}" pgbench -n -M prepared -c 16 -j 1 -T "$DURATION" \
+              -D u="$t_uid" -D r="$t_rid" -D d="$t_days" -D m="$t_max" -D c=0 -D n="$now_ms" \
+              -f "$work/find-pgbench.sql" -h "$pg_host" -p "$pg_port" -U invite invite 2>&1) ||
+        die "pgsql: pgbench failed: $out"
+      tps=$(sed -nE 's/^tps = ([0-9.]+) .*/\1/p' <<<"$out")
+      [ -n "$tps" ] || die "pgsql: no tps from pgbench: $out"
+      printf 'pgsql\tinvite_find\t%.0f\t%s\tpgbench -M prepared -c 16, %s s, one target\n' "$tps" \
+        "$(awk -v t="$tps" 'BEGIN { printf "%.2f", 1e6 / t }')" "$DURATION" >> "$statements"
+      ;;
+    esac
+  done
+  echo "== invite_find alone:"; cut -f1,3,4,5 "$statements" | sed 's/^/   /'
+fi
+
 # ------------------------------------------------------------ measuring
 runs=$work/runs.tsv
 printf 'engine\tworkload\trep\trps\tp50_ms\tp99_ms\tnon2xx\tunexpected\trequests\tread_errors\ttimeouts\tmade\twrk_rc\tcreated\tsubscribed\tused\n' > "$runs"
@@ -586,7 +656,7 @@ seed_rows=$(sed -nE 's/^seed.pl: ([^;]*);.*/\1/p' "$work/seed.log")
   done
 } > "$work/meta.txt"
 rc=0
-perl bench/report.pl --meta "$work/meta.txt" --runs "$runs" --rss "$rss_file" --out "$OUTPUT" || rc=$?
+perl bench/report.pl --meta "$work/meta.txt" --runs "$runs" --rss "$rss_file" --statements "$statements" --out "$OUTPUT" || rc=$?
 [ -s "$OUTPUT" ] && grep -q '^| static | ' "$OUTPUT" || { echo "bench: no results table" >&2; rc=1; }
 echo "== results: $OUTPUT"
 [ "$rc" -eq 0 ] || die "FAILED (see above)"
