@@ -215,7 +215,11 @@ bench:
 bench-smoke:
 	BENCH_SMOKE=1 bench/run.sh
 
-.PHONY: bench bench-smoke
+# make bench-no-sql: find without its statement (bench/no-sql.sh).
+bench-no-sql:
+	bench/no-sql.sh
+
+.PHONY: bench bench-smoke bench-no-sql
 
 # ----------------------------------------------------------------- mutate
 # make mutate: known realistic bugs applied one at a time to a copy of the
