@@ -214,6 +214,7 @@ bench:
 
 bench-smoke:
 	BENCH_SMOKE=1 bench/run.sh
+	BENCH_SMOKE=1 bench/no-sql.sh
 
 # make bench-no-sql: find without its statement (bench/no-sql.sh).
 bench-no-sql:
