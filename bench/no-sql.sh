@@ -12,10 +12,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
+scripts/deps.sh wrk libsqlite3-dev   # what run.sh needs, before the build
 copy=$(mktemp -d /tmp/mod-invite-no-sql.XXXXXX)
 trap 'rm -rf "$copy"' EXIT
 git ls-files -z | xargs -0 cp --parents -t "$copy"
-(cd "$copy" && patch -p1 -s < "$top/bench/no-sql.patch" && make -s >/dev/null)
+(cd "$copy" && git apply "$top/bench/no-sql.patch" && make -s >/dev/null)
 # The smoke run (make bench-smoke) keeps its table in run.sh's work
 # directory, as run.sh's own smoke run does.
 if [ "${BENCH_SMOKE:-0}" != 1 ]; then

@@ -355,6 +355,9 @@ for e in $ENGINES; do
   if [ "$st" != 200 ]; then
     echo "bench: $e: find probe answered $st: $(head -c 300 "$work/probe.out")" >&2
     probe_failures=$((probe_failures + 1))
+  elif [ "$NO_SQL" = 1 ] && ! grep -q '"_id":"NoSqlA"' "$work/probe.out"; then
+    echo "bench: $e: the find probe's answer is not bench/no-sql.patch's made-up invite: $(head -c 300 "$work/probe.out")" >&2
+    probe_failures=$((probe_failures + 1))
   elif ! cmp -s "$work/probe.out" "$work/seed/static.json"; then
     echo "bench: note: $e's answer differs from static.json ($(wc -c < "$work/probe.out") vs $(wc -c < "$work/seed/static.json") bytes)" >&2
     echo "  module: $(cat "$work/probe.out")" >&2
