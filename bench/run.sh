@@ -452,8 +452,12 @@ if [ "$STATEMENTS" = 1 ] && has_workload find; then
       eng == e && $1 == l { print $2; exit }'
   }
   module_sql sqlite3 invite_find > "$work/find-sqlite.sql"
-  module_sql pgsql invite_find > "$work/find-pgsql.sql"
-  [ -s "$work/find-sqlite.sql" ] && [ -s "$work/find-pgsql.sql" ] || die "no invite_find in build/invite-sql-dump"
+  # pgbench's form: :u :c :r :d :m :n in the placeholders' order.
+  module_sql pgsql invite_find | perl -e 'my @a = split //, $ARGV[0]; my $i = 0;
+    my $sql = do { local $/; <STDIN> }; chomp $sql; exit 0 if $sql eq "";
+    $sql =~ s/%(?:lld|s|d)/":" . $a[$i++]/ge; $i == @a or die "placeholders: $i, args: " . @a . "\n";
+    print "$sql;\n"' "$FIND_ARGS" > "$work/find-pgbench.sql"
+  [ -s "$work/find-sqlite.sql" ] && [ -s "$work/find-pgbench.sql" ] || die "no invite_find in build/invite-sql-dump"
   # The find targets of workload.lua: "user rid days maxUses" lines.
   sed -nE 's/.*\{uid="([^"]*)",token="[^"]*",rid="([^"]*)",days=([0-9]+),maxUses=([0-9]+)\}.*/\1 \2 \3 \4/p' \
     "$WORKLOAD" > "$work/find-targets.txt"
@@ -472,11 +476,8 @@ if [ "$STATEMENTS" = 1 ] && has_workload find; then
       printf 'sqlite\tinvite_find\t%s\t%s\tone connection, %s\n' "$(awk -v u="$us" 'BEGIN { printf "%.0f", 1e6 / u }')" "$us" "${out%%:*}" >> "$statements"
       ;;
     pgsql)
-      # :u :c :r :d :m :n in the placeholders' order; one target (pgbench
-      # has no per-transaction lists), checked first through psql.
-      perl -e 'my ($args, $sql) = @ARGV; my @a = split //, $args; my $i = 0;
-        $sql =~ s/%(?:lld|s|d)/":" . $a[$i++]/ge; $i == @a or die "placeholders: $i, args: " . @a . "\n";
-        print "$sql;\n"' "$FIND_ARGS" "$(cat "$work/find-pgsql.sql")" > "$work/find-pgbench.sql"
+      # One target (pgbench has no per-transaction lists), checked first
+      # through psql.
       now_ms=$(( $(date +%s) * 1000 ))
       check=$(sed -e "s/:u\b/'$t_uid'/g; s/:r\b/'$t_rid'/g; s/:d\b/$t_days/g; s/:m\b/$t_max/g; s/:c\b/0/g; s/:n\b/$now_ms/g" \
                 "$work/find-pgbench.sql")
@@ -484,7 +485,6 @@ if [ "$STATEMENTS" = 1 ] && has_workload find; then
       IFS='|' read -r -a col <<<"$row"
       [ -n "${col[0]}" ] && [ "${col[1]}" = 1 ] && [ "${col[2]}" = 1 ] && [ -n "${col[5]:-}" ] ||
         die "pgsql: invite_find alone did not give the find answer: $row"
-      [ "$(id -u)" -ne 0 ] || chown "$BENCH_USER:" "$work/find-pgbench.sql"
       out=$(as_user "${CLIENT_PIN[@]}" pgbench -n -M prepared -c 16 -j 1 -T "$DURATION" \
               -D u="$t_uid" -D r="$t_rid" -D d="$t_days" -D m="$t_max" -D c=0 -D n="$now_ms" \
               -f "$work/find-pgbench.sql" -h "$pg_host" -p "$pg_port" -U invite invite 2>&1) ||
