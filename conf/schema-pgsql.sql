@@ -95,5 +95,5 @@ CREATE TABLE IF NOT EXISTS schema_version (
     applied_at  bigint NOT NULL                  -- epoch ms
 );
 INSERT INTO schema_version (version, applied_at)
-    VALUES (2, (extract(epoch FROM now()) * 1000)::bigint)
+    VALUES (3, (extract(epoch FROM now()) * 1000)::bigint)
 ON CONFLICT DO NOTHING;

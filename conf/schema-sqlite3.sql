@@ -88,9 +88,12 @@ CREATE TABLE IF NOT EXISTS invites (
 CREATE UNIQUE INDEX IF NOT EXISTS invites_by_creator_settings
     ON invites (user_id, rid, days, max_uses, slot);
 -- The find lookup: the oldest live invite of a creator and settings, read
--- in (created_at, id) order, so no statement sorts.
+-- in (created_at, id) order, so no statement sorts.  After its key it
+-- holds the rest of a find answer (schema version 3), so that the live
+-- test and the answer need no descent into the table.
 CREATE INDEX IF NOT EXISTS invites_live_lookup
-    ON invites (user_id, rid, days, max_uses, created_at, id);
+    ON invites (user_id, rid, days, max_uses, created_at, id,
+                expires, uses, updated_at);
 -- No index on created_at for listInvites (it reads the whole table and
 -- sorts it): with one, PostgreSQL can plan the find lookup's ORDER BY
 -- created_at, id LIMIT 1 as a walk of that index, a scan in disguise.
@@ -117,5 +120,5 @@ CREATE TABLE IF NOT EXISTS schema_version (
     applied_at  INTEGER NOT NULL                 -- epoch ms
 ) WITHOUT ROWID;
 INSERT INTO schema_version (version, applied_at)
-    VALUES (2, CAST(strftime('%s', 'now') AS INTEGER) * 1000)
+    VALUES (3, CAST(strftime('%s', 'now') AS INTEGER) * 1000)
 ON CONFLICT DO NOTHING;

@@ -14,8 +14,10 @@
 /* The schema version this build reads and writes: the highest
  * schema_version.version of a database it serves.  conf/schema-*.sql are
  * this version; conf/migrations/ bring older databases up to it.
- * 2: SQLite tables WITHOUT ROWID (PostgreSQL unchanged). */
-#define INVITE_SCHEMA_VERSION 2
+ * 2: SQLite tables WITHOUT ROWID (PostgreSQL unchanged).
+ * 3: SQLite's invites_live_lookup holds every column of a find answer
+ *    (PostgreSQL unchanged). */
+#define INVITE_SCHEMA_VERSION 3
 
 typedef enum {
     INVITE_STMT_FIND,          /* auth + permission + room + live invite */

@@ -160,7 +160,10 @@ What to look for:
   invites_live_lookup (user_id, rid, days, max_uses, created_at, id) for
   the live-invite lookups, read in order so nothing sorts, and
   invites_by_creator_settings (the unique slot index) for the slot
-  statements; invite_find joins the invite by its primary key.  SQLite
+  statements.  On SQLite invites_live_lookup also holds expires, uses and
+  updated_at, so invite_find and invite_find_invite read it as a
+  \`COVERING INDEX\` and never the table; PostgreSQL's invite_find reads
+  the invite's row from the table.  SQLite
   names each index with \`INDEXED BY\`, because it plans a statement once
   per connection, from the statistics of that moment; PostgreSQL keeps
   its generic plan off sequential scans through the session statement

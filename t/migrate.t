@@ -4,9 +4,11 @@
 # built-in migrations, on the engine of the suite:
 #   - before: mod_invite answers a JSON 503 and logs what to run; init
 #     refuses the database;
-#   - migrate records version 1, applies 002 (SQLite: every table WITHOUT
-#     ROWID) and says so; every row of every table stays as it was, the
-#     indexes are there again, the foreign keys still cascade;
+#   - migrate records version 1, applies each step (SQLite: 002 makes every
+#     table WITHOUT ROWID, 003 widens invites_live_lookup to hold a find
+#     answer) and says so; every row of every table stays as it was, the
+#     indexes are there again with the columns of the newest schema, the
+#     foreign keys still cascade;
 #   - after: invitectl check passes and mod_invite finds the invite made
 #     before the migration.
 use strict;
@@ -20,11 +22,11 @@ use DBI;
 use File::Temp qw(tempdir);
 use Time::HiRes ();
 
-plan tests => 30;
+my $engine = engine();
+plan tests => $engine eq 'sqlite3' ? 31 : 30;
 
 my $top = "$FindBin::Bin/..";
 my $ctl = "$top/build/invitectl";
-my $engine = engine();
 my $dir = tempdir(CLEANUP => 1);
 my $now = int(Time::HiRes::time() * 1000);
 my ($V) = do { local (@ARGV, $/) = ("$top/include/invite_sql.h"); <> }
@@ -126,6 +128,11 @@ my $indexes = $engine eq 'pgsql'
     ? $dbh->selectcol_arrayref("SELECT indexname FROM pg_indexes WHERE tablename = 'invites' AND indexname LIKE 'invites_%' AND indexname <> 'invites_pkey' ORDER BY 1")
     : $dbh->selectcol_arrayref("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'invites' AND name LIKE 'invites_%' ORDER BY 1");
 is("@$indexes", 'invites_by_creator_settings invites_live_lookup', "invites' indexes made again");
+if ($engine eq 'sqlite3') {
+    my $columns = $dbh->selectcol_arrayref("SELECT name FROM pragma_index_info('invites_live_lookup') ORDER BY seqno");
+    is("@$columns", 'user_id rid days max_uses created_at id expires uses updated_at',
+       'SQLite: invites_live_lookup holds a find answer (003)');
+}
 
 ($rc, $out, $err) = ctl(@DB, 'check');
 is($rc, 0, 'invitectl check passes on the migrated database') or diag("$out$err");
