@@ -214,13 +214,18 @@ bench:
 
 bench-smoke:
 	BENCH_SMOKE=1 bench/run.sh
-	BENCH_SMOKE=1 bench/no-sql.sh
+	BENCH_SMOKE=1 bench/no-sql.sh no-sql
+	BENCH_SMOKE=1 bench/no-sql.sh one-statement
 
-# make bench-no-sql: find without its statement (bench/no-sql.sh).
+# make bench-no-sql: find without its statement; make bench-one-statement:
+# find after the simplest statement instead of its own (bench/no-sql.sh).
 bench-no-sql:
-	bench/no-sql.sh
+	bench/no-sql.sh no-sql
 
-.PHONY: bench bench-smoke bench-no-sql
+bench-one-statement:
+	bench/no-sql.sh one-statement
+
+.PHONY: bench bench-smoke bench-no-sql bench-one-statement
 
 # ----------------------------------------------------------------- mutate
 # make mutate: known realistic bugs applied one at a time to a copy of the

@@ -1,27 +1,53 @@
 #!/usr/bin/env bash
-# make bench-no-sql: the find workload against a module that does
-# everything a find request does except its statement (bench/no-sql.patch
-# makes invite_find's row up in C: an admin's live invite), next to the
-# static file, with make bench's settings.  What it answers: how much of a
-# find request is the statement, counting what running SQLite costs the
-# rest of the request (README "Performance").  Writes
-# bench/results-no-sql.md (BENCH_OUTPUT); the other BENCH_* knobs apply.
-# make bench-smoke runs it with BENCH_SMOKE=1, so that the patch keeps
-# applying and the build keeps answering.
-# An experiment, never a build: the patch applies to a copy of the tree.
+# make bench-no-sql and make bench-one-statement: the find workload
+# against a module built from a patched copy of the tree, next to the
+# static file, with make bench's settings.  An experiment, never a build:
+# the patch applies to a copy of the tree.
+#
+#   bench/no-sql.sh [no-sql|one-statement]
+#
+#   no-sql         bench/no-sql.patch makes invite_find's row up in C (an
+#                  admin's live invite): a find request does everything
+#                  but its statement.  SQLite only (no database is read).
+#                  Answers how much of a find request is the statement,
+#                  counting what running SQLite costs the rest of the
+#                  request.  Writes bench/results-no-sql.md.
+#   one-statement  bench/one-statement.patch, on top of no-sql.patch,
+#                  runs the simplest statement
+#                  the module has (invite_schema_version) on the pooled
+#                  connection, then makes the row up as no-sql does: every
+#                  cost of using the database (mod_dbd's pool, apr_dbd,
+#                  SQLite's locks, PostgreSQL's round trip) but the find
+#                  statement's lookups.  Both engines.  Answers what any
+#                  statement, however lean, leaves of the static file's
+#                  rate.  Writes bench/results-one-statement.md.
+#
+# BENCH_OUTPUT overrides the results file; the other BENCH_* knobs apply.
+# make bench-smoke runs both with BENCH_SMOKE=1, so that the patches keep
+# applying and the builds keep answering.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
+variant=${1:-no-sql}
+case $variant in
+no-sql)
+  engines=sqlite patches=no-sql.patch
+  note="with bench/no-sql.patch (find answers without its statement)" ;;
+one-statement)
+  engines="sqlite pgsql" patches="no-sql.patch one-statement.patch"
+  note="with bench/no-sql.patch and one-statement.patch (find answers after the simplest statement)" ;;
+*) echo "usage: $0 [no-sql|one-statement]" >&2; exit 2 ;;
+esac
 scripts/deps.sh wrk libsqlite3-dev   # what run.sh needs, before the build
-copy=$(mktemp -d /tmp/mod-invite-no-sql.XXXXXX)
+copy=$(mktemp -d "/tmp/mod-invite-$variant.XXXXXX")
 trap 'rm -rf "$copy"' EXIT
 git ls-files -z | xargs -0 cp --parents -t "$copy"
-(cd "$copy" && git apply "$top/bench/no-sql.patch" && make -s >/dev/null)
+(cd "$copy" && for p in $patches; do git apply "$top/bench/$p"; done && make -s >/dev/null)
 # The smoke run (make bench-smoke) keeps its table in run.sh's work
 # directory, as run.sh's own smoke run does.
 if [ "${BENCH_SMOKE:-0}" != 1 ]; then
-  export BENCH_OUTPUT=${BENCH_OUTPUT:-$top/bench/results-no-sql.md}
+  export BENCH_OUTPUT=${BENCH_OUTPUT:-$top/bench/results-$variant.md}
 fi
-BENCH_MODULE=$copy/.libs/mod_invite.so BENCH_NO_SQL=1 BENCH_WORKLOADS=find \
-  BENCH_ENGINES=sqlite BENCH_STATEMENTS=0 BENCH_RSS_REQUESTS=${BENCH_RSS_REQUESTS:-0} \
-  bench/run.sh
+BENCH_MODULE=$copy/.libs/mod_invite.so BENCH_NO_SQL=1 BENCH_NO_SQL_NOTE="$note" \
+  BENCH_WORKLOADS=find BENCH_ENGINES="${BENCH_ENGINES:-$engines}" BENCH_STATEMENTS=0 \
+  BENCH_RSS_REQUESTS=${BENCH_RSS_REQUESTS:-0} bench/run.sh

@@ -78,7 +78,8 @@ DBD_EXPTIME=${BENCH_DBD_EXPTIME:-300}
 EXTRA_CONF=${BENCH_EXTRA_CONF:-}
 KEEP=${BENCH_KEEP:-0}
 STATEMENTS=${BENCH_STATEMENTS:-1}
-NO_SQL=${BENCH_NO_SQL:-0}   # set by bench/no-sql.sh only
+NO_SQL=${BENCH_NO_SQL:-0}   # set by bench/no-sql.sh only, with:
+NO_SQL_NOTE=${BENCH_NO_SQL_NOTE:-with bench/no-sql.patch (find answers without its statement)}
 STATEMENT_EXECUTIONS=${BENCH_STATEMENT_EXECUTIONS:-$d_executions}
 BENCH_USER=${BENCH_USER:-invitetest}
 
@@ -356,7 +357,7 @@ for e in $ENGINES; do
     echo "bench: $e: find probe answered $st: $(head -c 300 "$work/probe.out")" >&2
     probe_failures=$((probe_failures + 1))
   elif [ "$NO_SQL" = 1 ] && ! grep -q '"_id":"NoSqlA"' "$work/probe.out"; then
-    echo "bench: $e: the find probe's answer is not bench/no-sql.patch's made-up invite: $(head -c 300 "$work/probe.out")" >&2
+    echo "bench: $e: the find probe's answer is not the patch's made-up invite: $(head -c 300 "$work/probe.out")" >&2
     probe_failures=$((probe_failures + 1))
   elif ! cmp -s "$work/probe.out" "$work/seed/static.json"; then
     echo "bench: note: $e's answer differs from static.json ($(wc -c < "$work/probe.out") vs $(wc -c < "$work/seed/static.json") bytes)" >&2
@@ -364,7 +365,8 @@ for e in $ENGINES; do
     echo "  static: $(cat "$work/seed/static.json")" >&2
   fi
   st=$(probe "$e" "$r_uid" "$r_token" "{\"rid\":\"$s_rid\",\"days\":0,\"maxUses\":0}")
-  # A module built from bench/no-sql.patch takes any token (bench/no-sql.sh).
+  # A module built by bench/no-sql.sh takes any token (its patch makes
+  # the caller's token one of the user's).
   if [ "$st" != 401 ] && [ "$NO_SQL" != 1 ]; then
     echo "bench: $e: reject probe answered $st: $(head -c 300 "$work/probe.out")" >&2
     probe_failures=$((probe_failures + 1))
@@ -632,7 +634,7 @@ seed_rows=$(sed -nE 's/^seed.pl: ([^;]*);.*/\1/p' "$work/seed.log")
   echo "sqlite=$(ver sqlite3 --version | cut -d' ' -f1)"
   echo "postgres=$(ver "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/postgres" --version)"
   echo "wrk=$(ver wrk -v | cut -d' ' -f1-2)"
-  if [ "$NO_SQL" = 1 ]; then echo "module=$rev with bench/no-sql.patch (find answers without its statement)"; else echo "module=$rev"; fi
+  if [ "$NO_SQL" = 1 ]; then echo "module=$rev $NO_SQL_NOTE"; else echo "module=$rev"; fi
   echo "connections=$CONNS"
   echo "list_connections=$LIST_CONNS"
   echo "duration=$DURATION"
