@@ -216,16 +216,21 @@ bench-smoke:
 	BENCH_SMOKE=1 bench/run.sh
 	BENCH_SMOKE=1 bench/no-sql.sh no-sql
 	BENCH_SMOKE=1 bench/no-sql.sh one-statement
+	BENCH_SMOKE=1 bench/no-sql.sh lookups
 
 # make bench-no-sql: find without its statement; make bench-one-statement:
-# find after the simplest statement instead of its own (bench/no-sql.sh).
+# find after the simplest statement instead of its own; make bench-lookups:
+# find after its six lookups, bare (bench/no-sql.sh).
 bench-no-sql:
 	bench/no-sql.sh no-sql
 
 bench-one-statement:
 	bench/no-sql.sh one-statement
 
-.PHONY: bench bench-smoke bench-no-sql bench-one-statement
+bench-lookups:
+	bench/no-sql.sh lookups
+
+.PHONY: bench bench-smoke bench-no-sql bench-one-statement bench-lookups
 
 # ----------------------------------------------------------------- mutate
 # make mutate: known realistic bugs applied one at a time to a copy of the

@@ -4,7 +4,7 @@
 # static file, with make bench's settings.  An experiment, never a build:
 # the patch applies to a copy of the tree.
 #
-#   bench/no-sql.sh [no-sql|one-statement]
+#   bench/no-sql.sh [no-sql|one-statement|lookups]
 #
 #   no-sql         bench/no-sql.patch makes invite_find's row up in C (an
 #                  admin's live invite): a find request does everything
@@ -21,6 +21,13 @@
 #                  statement's lookups.  Both engines.  Answers what any
 #                  statement, however lean, leaves of the static file's
 #                  rate.  Writes bench/results-one-statement.md.
+#   lookups        bench/lookups.patch, on top of both, runs instead the
+#                  six lookups a find needs, each as bare as it can be
+#                  (tokens, global roles, room roles, subscription, room
+#                  type, the first invite's key: no permission join, no
+#                  live test), then makes the row up.  Both engines.
+#                  Answers what a leaner find statement over this data
+#                  model could reach.  Writes bench/results-lookups.md.
 #
 # BENCH_OUTPUT overrides the results file; the other BENCH_* knobs apply.
 # make bench-smoke runs both with BENCH_SMOKE=1, so that the patches keep
@@ -36,7 +43,10 @@ no-sql)
 one-statement)
   engines="sqlite pgsql" patches="no-sql.patch one-statement.patch"
   note="with bench/no-sql.patch and one-statement.patch (find answers after the simplest statement)" ;;
-*) echo "usage: $0 [no-sql|one-statement]" >&2; exit 2 ;;
+lookups)
+  engines="sqlite pgsql" patches="no-sql.patch one-statement.patch lookups.patch"
+  note="with bench/no-sql.patch, one-statement.patch and lookups.patch (find answers after its six lookups, bare)" ;;
+*) echo "usage: $0 [no-sql|one-statement|lookups]" >&2; exit 2 ;;
 esac
 scripts/deps.sh wrk libsqlite3-dev   # what run.sh needs, before the build
 copy=$(mktemp -d "/tmp/mod-invite-$variant.XXXXXX")
