@@ -217,10 +217,12 @@ bench-smoke:
 	BENCH_SMOKE=1 bench/no-sql.sh no-sql
 	BENCH_SMOKE=1 bench/no-sql.sh one-statement
 	BENCH_SMOKE=1 bench/no-sql.sh lookups
+	BENCH_SMOKE=1 bench/no-sql.sh three-lookups
 
 # make bench-no-sql: find without its statement; make bench-one-statement:
 # find after the simplest statement instead of its own; make bench-lookups:
-# find after its six lookups, bare (bench/no-sql.sh).
+# find after its six lookups, bare; make bench-three-lookups: after three
+# of them (bench/no-sql.sh).
 bench-no-sql:
 	bench/no-sql.sh no-sql
 
@@ -230,7 +232,11 @@ bench-one-statement:
 bench-lookups:
 	bench/no-sql.sh lookups
 
-.PHONY: bench bench-smoke bench-no-sql bench-one-statement bench-lookups
+bench-three-lookups:
+	bench/no-sql.sh three-lookups
+
+.PHONY: bench bench-smoke bench-no-sql bench-one-statement bench-lookups \
+	bench-three-lookups
 
 # ----------------------------------------------------------------- mutate
 # make mutate: known realistic bugs applied one at a time to a copy of the

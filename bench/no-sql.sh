@@ -4,7 +4,7 @@
 # static file, with make bench's settings.  An experiment, never a build:
 # the patch applies to a copy of the tree.
 #
-#   bench/no-sql.sh [no-sql|one-statement|lookups]
+#   bench/no-sql.sh [no-sql|one-statement|lookups|three-lookups]
 #
 #   no-sql         bench/no-sql.patch makes invite_find's row up in C (an
 #                  admin's live invite): a find request does everything
@@ -28,6 +28,13 @@
 #                  live test), then makes the row up.  Both engines.
 #                  Answers what a leaner find statement over this data
 #                  model could reach.  Writes bench/results-lookups.md.
+#   three-lookups  bench/three-lookups.patch, on top of all three, keeps
+#                  three of those lookups (tokens, subscription, the
+#                  invite's key): as many as a find would need if a user's
+#                  roles lived on the user's row and the room's type and
+#                  roles on the subscription, as Rocket.Chat's documents
+#                  hold them.  Answers what a leaner data model could
+#                  reach.  Writes bench/results-three-lookups.md.
 #
 # BENCH_OUTPUT overrides the results file; the other BENCH_* knobs apply.
 # make bench-smoke runs both with BENCH_SMOKE=1, so that the patches keep
@@ -46,7 +53,10 @@ one-statement)
 lookups)
   engines="sqlite pgsql" patches="no-sql.patch one-statement.patch lookups.patch"
   note="with bench/no-sql.patch, one-statement.patch and lookups.patch (find answers after its six lookups, bare)" ;;
-*) echo "usage: $0 [no-sql|one-statement|lookups]" >&2; exit 2 ;;
+three-lookups)
+  engines="sqlite pgsql" patches="no-sql.patch one-statement.patch lookups.patch three-lookups.patch"
+  note="with bench/no-sql.patch, one-statement.patch, lookups.patch and three-lookups.patch (find answers after three bare lookups)" ;;
+*) echo "usage: $0 [no-sql|one-statement|lookups|three-lookups]" >&2; exit 2 ;;
 esac
 scripts/deps.sh wrk libsqlite3-dev   # what run.sh needs, before the build
 copy=$(mktemp -d "/tmp/mod-invite-$variant.XXXXXX")
