@@ -79,7 +79,7 @@ EXTRA_CONF=${BENCH_EXTRA_CONF:-}
 KEEP=${BENCH_KEEP:-0}
 STATEMENTS=${BENCH_STATEMENTS:-1}
 NO_SQL=${BENCH_NO_SQL:-0}   # set by bench/no-sql.sh only, with:
-NO_SQL_NOTE=${BENCH_NO_SQL_NOTE:-with bench/no-sql.patch (find answers without its statement)}
+NO_SQL_NOTE=${BENCH_NO_SQL_NOTE:-}   # the patches it built the module with
 STATEMENT_EXECUTIONS=${BENCH_STATEMENT_EXECUTIONS:-$d_executions}
 BENCH_USER=${BENCH_USER:-invitetest}
 
@@ -634,7 +634,7 @@ seed_rows=$(sed -nE 's/^seed.pl: ([^;]*);.*/\1/p' "$work/seed.log")
   echo "sqlite=$(ver sqlite3 --version | cut -d' ' -f1)"
   echo "postgres=$(ver "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/postgres" --version)"
   echo "wrk=$(ver wrk -v | cut -d' ' -f1-2)"
-  if [ "$NO_SQL" = 1 ]; then echo "module=$rev $NO_SQL_NOTE"; else echo "module=$rev"; fi
+  echo "module=$rev${NO_SQL_NOTE:+ $NO_SQL_NOTE}"
   echo "connections=$CONNS"
   echo "list_connections=$LIST_CONNS"
   echo "duration=$DURATION"

@@ -32,7 +32,13 @@ my $BY_CREATOR = qr/user_id = %s AND rid = %s AND days = %d/;
 my $with_args = grep { $sql{$_} =~ /%s|%d|%lld/ } @labels;
 my $by_creator = grep { $sql{$_} =~ $BY_CREATOR } @labels;
 
-plan tests => $pg ? 2 * @labels + $with_args + $by_creator + 1 : 2 * @labels + 2;
+# SQLite reads the live invite of these from invites_live_lookup alone
+# (schema version 3): neither the live test nor the answer descends into
+# the table.
+my %covered = map { $_ => 1 } qw(invite_find invite_find_invite);
+
+plan tests => $pg ? 2 * @labels + $with_args + $by_creator + 1
+                 : 2 * @labels + keys %covered;
 
 # Placeholders and PREPARE types for apr_dbd's format codes.
 sub placeholders {
@@ -154,17 +160,10 @@ for my $label (@labels) {
     no_scan($plan, "$label: no table scan on large tables, default planner");
     like($plan, qr/\$\d/, "$label: the cached generic plan was checked")
         if $pg && $sql{$label} =~ /%s|%d|%lld/;
-}
-
-# SQLite reads the live invite from invites_live_lookup alone (schema
-# version 3): neither the live test nor the answer descends into the table.
-if (!$pg) {
-    for my $label (qw(invite_find invite_find_invite)) {
-        my $plan = plan_of($large, $label);
+    if (!$pg && $covered{$label}) {
         my @reads = $plan =~ /^SEARCH (?:invites|live_invite) USING (.*)$/mg;
         ok(@reads && !grep({ !/^COVERING INDEX invites_live_lookup / } @reads),
-           "$label: the live invite from covering index invites_live_lookup alone")
-            or diag($plan);
+           "$label: the live invite from covering index invites_live_lookup alone");
     }
 }
 
