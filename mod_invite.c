@@ -58,23 +58,23 @@ static int route_matches(const char *route, const char *path)
     return !strncmp(route, path, n) && path[n] && !ap_strchr_c(path + n, '/');
 }
 
+/* The route named by r->uri, the path after its one "/api/v1/".  httpd
+ * applies <Location> sections to the whole path, so a path holding a
+ * second "/api/v1/" (".../api/v1/x/api/v1/listInvites") could otherwise
+ * be served as the inner route under the outer location's rules: its
+ * Require, its rate limit, or a site that gave mod_invite one route and
+ * a proxy the rest.  Such a path names no route. */
 static const invite_route_t *route_for(const char *uri)
 {
     const char *at = ap_strstr_c(uri, API_PREFIX);
     const char *name;
     size_t i;
 
-    /* The last "/api/v1/" wins, so the API may sit under a sub-path. */
-    while (at) {
-        const char *next = ap_strstr_c(at + 1, API_PREFIX);
-        if (!next) {
-            break;
-        }
-        at = next;
+    if (!at || ap_strstr_c(at + 1, API_PREFIX)) {
+        return NULL;
     }
-    name = at ? at + sizeof(API_PREFIX) - 1 : NULL;
-    for (i = 0; name && i < sizeof(invite_routes) / sizeof(invite_routes[0]);
-         i++) {
+    name = at + sizeof(API_PREFIX) - 1;
+    for (i = 0; i < sizeof(invite_routes) / sizeof(invite_routes[0]); i++) {
         if (route_matches(invite_routes[i].name, name)) {
             return &invite_routes[i];
         }
@@ -82,24 +82,58 @@ static const invite_route_t *route_for(const char *uri)
     return NULL;
 }
 
+/* An ErrorDocument that points into an invite location (docs/directives.md,
+ * "httpd's own refusals"): httpd refused the request before any handler
+ * ran (a malformed header or body framing, an over-long URL, a path it
+ * will not map) and redirected here, so the answer is the API's JSON
+ * with httpd's status instead of its HTML page.  0 when r is no such
+ * redirect. */
+static int error_document_status(const request_rec *r)
+{
+    if (!r->prev || !apr_table_get(r->subprocess_env, "REDIRECT_STATUS")
+        || !ap_is_HTTP_ERROR(r->prev->status)) {
+        return 0;
+    }
+    return r->prev->status;
+}
+
+static int send_error_document(request_rec *r, int status)
+{
+    /* "414 Request-URI Too Long" -> "Request-URI Too Long"; 404 reads as
+     * the 404 of an unknown route. */
+    const char *line = ap_get_status_line(status);
+    const char *reason = status == HTTP_NOT_FOUND ? "Not found"
+                         : ap_strchr_c(line, ' ') ? ap_strchr_c(line, ' ') + 1
+                         : line;
+
+    return invite_http_send_json(r, status,
+                                 invite_json_plain_error(r->pool, reason));
+}
+
 static int invite_handler(request_rec *r)
 {
+    int refused;
     const invite_route_t *route;
     const invite_dir_cfg_t *cfg;
 
     if (!r->handler || strcmp(r->handler, INVITE_HANDLER_NAME)) {
         return DECLINED;
     }
+    refused = error_document_status(r);
+    if (refused) {
+        invite_status_begin(r, INVITE_EP_OTHER);
+        return send_error_document(r, refused);
+    }
     route = route_for(r->uri);
     invite_status_begin(r, route ? route->endpoint : INVITE_EP_OTHER);
     if (!route) {
-        ap_discard_request_body(r);
+        invite_http_refuse_body(r);
         return invite_http_send_json(r, HTTP_NOT_FOUND,
             invite_json_plain_error(r->pool, "Not found"));
     }
     /* HEAD is M_GET in httpd, so a GET route answers HEAD as well. */
     if (r->method_number != route->method) {
-        ap_discard_request_body(r);
+        invite_http_refuse_body(r);
         apr_table_setn(r->headers_out, "Allow", route->allow);
         return invite_http_send_json(r, HTTP_METHOD_NOT_ALLOWED,
             invite_json_plain_error(r->pool, apr_psprintf(r->pool,

@@ -122,6 +122,8 @@ apr_status_t invite_http_read_body(request_rec *r, apr_off_t cap,
 
 /* A request header, or NULL when absent or empty. */
 const char *invite_http_header(request_rec *r, const char *name);
+/* Answer without reading the body: the connection closes instead. */
+void invite_http_refuse_body(request_rec *r);
 
 /* Canned error replies. */
 int invite_http_unavailable(request_rec *r);     /* 503 with Retry-After */

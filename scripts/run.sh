@@ -79,6 +79,10 @@ DBDMax 2
 DBDInitSQL "PRAGMA synchronous = NORMAL"
 InviteDBD On
 InviteSiteUrl http://127.0.0.1:$PORT
+ErrorDocument 400 /api/v1/error
+ErrorDocument 404 /api/v1/error
+ErrorDocument 413 /api/v1/error
+ErrorDocument 414 /api/v1/error
 <Location /api/v1>
     SetHandler invite
 </Location>

@@ -63,6 +63,17 @@ static int too_large(request_rec *r, apr_off_t cap)
             "Request body larger than %" APR_OFF_T_FMT " bytes", cap)));
 }
 
+/* An answer given without reading the request's body: the body is left
+ * unread and the connection ends, rather than draining up to
+ * LimitRequestBody from a caller nobody has authenticated (httpd skips
+ * its own discard on a connection that closes). */
+void invite_http_refuse_body(request_rec *r)
+{
+    if (ap_request_has_body(r)) {
+        r->connection->keepalive = AP_CONN_CLOSE;
+    }
+}
+
 const char *invite_http_header(request_rec *r, const char *name)
 {
     const char *v = apr_table_get(r->headers_in, name);

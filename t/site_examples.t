@@ -20,7 +20,7 @@ use LWP::UserAgent;
 use HTTP::Request;
 use JSON::PP;
 
-plan tests => 2 * 9 + 4;
+plan tests => 2 * 11 + 4;
 
 my $top = abs_path("$FindBin::Bin/..");
 my $dir = tempdir(CLEANUP => 1);
@@ -114,6 +114,18 @@ sub find_or_create {
     return $ua->request($req);
 }
 
+# httpd's own refusals answer JSON through the example's ErrorDocuments.
+sub check_refusals {
+    my ($name, $url, %ssl) = @_;
+    my $ua = LWP::UserAgent->new(keep_alive => 0, timeout => 20, %ssl);
+    for my $c (['removeInvite%2Fx', 404], ['x' x 9000, 414]) {
+        my $res = $ua->get("$url/api/v1/$c->[0]");
+        my $j = eval { decode_json($res->content) } || {};
+        ok($res->code == $c->[1] && ($res->header('Content-Type') // '') =~ m{^application/json}
+           && $j->{error}, "$name: httpd's $c->[1] in JSON") or diag($res->as_string);
+    }
+}
+
 # What every example must answer, and what its error log must hold.
 sub check_site {
     my ($name, $h, $res) = @_;
@@ -166,6 +178,7 @@ ok($n->{listen} == 1 && $n->{vhost} == 1 && $n->{db} == 1,
    'site-example: Listen 8080, <VirtualHost *:8080> and the /var/lib/mod-invite database, once each');
 ok(1, 'site-example: (no certificate)');
 quick_start($plain);
+check_refusals('site-example', "http://127.0.0.1:$plain->{port}");
 check_site('site-example', $plain, find_or_create("http://127.0.0.1:$plain->{port}"));
 
 # 2. HTTPS on 443 with the snakeoil pair, listened on as Debian's
@@ -185,6 +198,8 @@ $n = $tls->{n};
 ok($n->{vhost} == 1 && $n->{db} == 1 && $n->{engine},
    'site-example-tls: <VirtualHost *:443>, SSLEngine on and the /var/lib/mod-invite database');
 ok($n->{cert} == 1 && $n->{key} == 1, "site-example-tls: Debian's snakeoil certificate and key");
+check_refusals('site-example-tls', "https://127.0.0.1:$tls->{port}",
+               ssl_opts => { SSL_ca_file => $cert, verify_hostname => 1 });
 check_site('site-example-tls', $tls,
     find_or_create("https://127.0.0.1:$tls->{port}",
                    ssl_opts => { SSL_ca_file => $cert, verify_hostname => 1 }));

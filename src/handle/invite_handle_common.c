@@ -49,9 +49,7 @@ int invite_credentials(request_rec *r, const char **user_id,
         /* Answered before any body is read, so that a client without
          * credentials cannot hold a worker by sending it slowly; the
          * unread body ends the connection rather than being drained. */
-        if (ap_request_has_body(r)) {
-            r->connection->keepalive = AP_CONN_CLOSE;
-        }
+        invite_http_refuse_body(r);
         invite_log_missing_credentials(r, *user_id);
         *done = invite_http_send_json(r, HTTP_UNAUTHORIZED,
                                       INVITE_JSON_UNAUTHORIZED);
@@ -110,7 +108,9 @@ int invite_authenticate(request_rec *r, const invite_dir_cfg_t *cfg,
     if (invite_credentials(r, &caller->user_id, &token_hash, done)) {
         return 1;
     }
-    ap_discard_request_body(r);   /* these routes take no body */
+    /* These routes take no body, and the caller is not known yet: an
+     * unread body ends the connection rather than being drained. */
+    invite_http_refuse_body(r);
     *db = invite_db_acquire(r);
     if (!*db) {
         *done = invite_http_unavailable(r);

@@ -13,7 +13,7 @@ use IO::Select;
 
 my @routes = (['POST', '/api/v1/findOrCreateInvite'], ['POST', '/api/v1/useInviteToken'],
               ['GET', '/api/v1/listInvites'], ['DELETE', '/api/v1/removeInvite/AbCdEf']);
-plan tests => 4 * @routes + 3;
+plan tests => 4 * @routes + 3 + 3 * 6;
 
 my $hostport = Apache::TestRequest::hostport();
 my $unauth = '{"success":false,"error":"You must be logged in to do this.","status":"error","message":"You must be logged in to do this."}';
@@ -48,6 +48,27 @@ for my $r (@routes) {
     like($raw, qr{\r\nConnection: close\r\n}i, "$method $path: the connection is closed, not drained");
     $raw = head_only($method, $path, "X-User-Id: $USER{admin}\r\n", 5);
     like($raw, qr{^HTTP/1\.1 401 }, "$method $path, only X-User-Id: 401 at once");
+}
+
+# Answers that never need the body do not read it either, whoever sends
+# it: an unknown route (404), a wrong method (405), and the GET and DELETE
+# routes once the headers are there (valid or not).  Each is answered at
+# once and the connection closes, however long the announced body; the
+# server would otherwise drain up to LimitRequestBody (1 GiB) of it.
+my $creds = "X-User-Id: $USER{admin}\r\nX-Auth-Token: $TOKEN{admin}\r\n";
+my $forged = "X-User-Id: $USER{admin}\r\nX-Auth-Token: forged\r\n";
+for my $c (['POST', '/api/v1/noSuchRoute', '', 404],
+           ['POST', '/api/v1/listInvites', '', 405],
+           ['GET', '/api/v1/listInvites', $forged, 401],
+           ['GET', '/api/v1/listInvites', $creds, 200],
+           ['DELETE', '/api/v1/removeInvite/NoSuchId', $forged, 401],
+           ['DELETE', '/api/v1/removeInvite/NoSuchId', $creds, 400]) {
+    my ($method, $path, $extra, $status) = @$c;
+    my $what = "$method $path" . ($extra eq $creds ? ' (logged in)' : $extra ? ' (forged token)' : '');
+    my $raw = head_only($method, $path, $extra, 5, "Content-Length: 1000000000\r\n");
+    like($raw, qr{^HTTP/1\.1 $status }, "$what, a body announced and never sent: $status at once");
+    like($raw, qr{\r\nContent-Type: application/json\r\n}i, "$what: JSON");
+    like($raw, qr{\r\nConnection: close\r\n}i, "$what: the connection is closed, not drained");
 }
 
 # With credentials the body is awaited, as it must be (and a complete
