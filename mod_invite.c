@@ -192,6 +192,22 @@ static int invite_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
            && invite_ratelimit_pre_config(pconf) == APR_SUCCESS ? OK : !OK;
 }
 
+/* Every check that can refuse a configuration runs here, where apache2 -t
+ * runs it too: Debian's reload paths (systemctl reload, logrotate's
+ * graceful) trust configtest, and a refusal first seen at post_config of
+ * a graceful restart takes the whole server down. */
+static int invite_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                               apr_pool_t *ptemp, server_rec *s)
+{
+    (void)pconf;
+    (void)plog;
+    if (invite_config_check_handlers(ptemp, s) != APR_SUCCESS
+        || invite_ratelimit_check_config(ptemp, s) != APR_SUCCESS) {
+        return HTTP_INTERNAL_SERVER_ERROR;   /* logged */
+    }
+    return OK;
+}
+
 static int invite_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                               apr_pool_t *ptemp, server_rec *s)
 {
@@ -201,9 +217,6 @@ static int invite_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     /* Not on the first of the two startup passes (nothing is kept). */
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
-    }
-    if (invite_config_check_handlers(ptemp, s) != APR_SUCCESS) {
-        return HTTP_INTERNAL_SERVER_ERROR;   /* logged */
     }
     invite_config_databases(pconf, ptemp, s);
     rv = invite_db_mutex_create(s, &kept);
@@ -249,6 +262,7 @@ static void invite_child_init(apr_pool_t *pchild, server_rec *s)
 static void invite_register_hooks(apr_pool_t *p)
 {
     ap_hook_pre_config(invite_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(invite_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(invite_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(invite_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_translate_name(invite_translate_name, NULL, NULL,

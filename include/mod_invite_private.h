@@ -306,6 +306,7 @@ apr_status_t invite_ratelimit_pre_config(apr_pool_t *pconf);
 /* post_config: creates the cache and its mutex when some location may
  * apply the limit; logs and returns an error when the provider is not
  * loaded or fails. */
+apr_status_t invite_ratelimit_check_config(apr_pool_t *ptemp, server_rec *s);
 apr_status_t invite_ratelimit_post_config(apr_pool_t *pconf,
                                           apr_pool_t *ptemp, server_rec *s);
 /* child_init: attaches the mutex. */

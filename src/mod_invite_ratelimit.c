@@ -148,23 +148,17 @@ static apr_status_t destroy_cache(void *data)
     return APR_SUCCESS;
 }
 
-apr_status_t invite_ratelimit_post_config(apr_pool_t *pconf,
-                                          apr_pool_t *ptemp, server_rec *s)
+/* The provider named by InviteRateLimitCache, or NULL (logged).  Looked up
+ * once the whole configuration is read, not when the directive is: the
+ * provider's LoadModule may come later (Debian loads the .load files of
+ * mods-enabled in alphabetical order). */
+static const ap_socache_provider_t *find_provider(server_rec *s)
 {
-    struct ap_socache_hints hints;
-    const char *err;
-    apr_status_t rv;
+    const ap_socache_provider_t *provider = ap_lookup_provider(
+        AP_SOCACHE_PROVIDER_GROUP, cache_provider_name,
+        AP_SOCACHE_PROVIDER_VERSION);
 
-    if (!limit_needed(s)) {
-        return APR_SUCCESS;
-    }
-    /* Looked up here, not when the directive is read: the provider's
-     * LoadModule may come later in the configuration (Debian loads
-     * the .load files of mods-enabled in alphabetical order). */
-    cache_provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP,
-                                        cache_provider_name,
-                                        AP_SOCACHE_PROVIDER_VERSION);
-    if (!cache_provider) {
+    if (!provider) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, INVLOGNO(00501)
                      "mod_invite's rate limit needs the mod_socache provider "
                      "'%s', which is not loaded: add \"LoadModule "
@@ -174,12 +168,54 @@ apr_status_t invite_ratelimit_post_config(apr_pool_t *pconf,
                      "InviteRateLimit off", cache_provider_name,
                      cache_provider_name, cache_provider_name,
                      cache_provider_name);
-        return APR_EGENERAL;
     }
-    err = cache_provider->create(&cache, cache_provider_args, ptemp, pconf);
+    return provider;
+}
+
+static const char *create_cache(const ap_socache_provider_t *provider,
+                                ap_socache_instance_t **instance,
+                                apr_pool_t *ptemp, apr_pool_t *p,
+                                server_rec *s)
+{
+    const char *err = provider->create(instance, cache_provider_args, ptemp,
+                                       p);
     if (err) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, INVLOGNO(00502)
                      "InviteRateLimitCache %s: %s", cache_provider_name, err);
+    }
+    return err;
+}
+
+/* What would stop httpd at post_config, checked where apache2 -t (and so
+ * a reload's configtest) runs: a provider not loaded, arguments it
+ * refuses.  The instance made here is only parsed, never initialised. */
+apr_status_t invite_ratelimit_check_config(apr_pool_t *ptemp, server_rec *s)
+{
+    const ap_socache_provider_t *provider;
+    ap_socache_instance_t *probe = NULL;
+
+    if (!limit_needed(s)) {
+        return APR_SUCCESS;
+    }
+    provider = find_provider(s);
+    if (!provider || create_cache(provider, &probe, ptemp, ptemp, s)) {
+        return APR_EGENERAL;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t invite_ratelimit_post_config(apr_pool_t *pconf,
+                                          apr_pool_t *ptemp, server_rec *s)
+{
+    struct ap_socache_hints hints;
+    apr_status_t rv;
+
+    if (!limit_needed(s)) {
+        return APR_SUCCESS;
+    }
+    cache_provider = find_provider(s);
+    if (!cache_provider
+        || create_cache(cache_provider, &cache, ptemp, pconf, s)) {
         cache = NULL;
         return APR_EGENERAL;
     }

@@ -46,13 +46,15 @@ sub config_test {
     return [$? >> 8, $out];
 }
 
-my $r = config_test("DBDriver sqlite3\nDBDParams $dir/x.db\nInviteDBD On\n");
+# (InviteRateLimit off: the default limit needs mod_socache_shmcb, which
+# these minimal servers do not load; the provider is checked below.)
+my $r = config_test("DBDriver sqlite3\nDBDParams $dir/x.db\nInviteDBD On\nInviteRateLimit off\n");
 is($r->[0], 0, 'sqlite3, DBDriver first: syntax OK') or diag($r->[1]);
-$r = config_test("InviteDBD On\nDBDriver pgsql\nDBDParams \"dbname=x\"\n");
+$r = config_test("InviteDBD On\nDBDriver pgsql\nDBDParams \"dbname=x\"\nInviteRateLimit off\n");
 is($r->[0], 0, 'pgsql, DBDriver after InviteDBD: syntax OK') or diag($r->[1]);
-$r = config_test("<IfModule dbd_module>\nDBDriver sqlite3\n</IfModule>\nInviteDBD On\n");
+$r = config_test("<IfModule dbd_module>\nDBDriver sqlite3\n</IfModule>\nInviteDBD On\nInviteRateLimit off\n");
 is($r->[0], 0, 'DBDriver inside <IfModule>: found') or diag($r->[1]);
-$r = config_test("DBDriver pgsql\n<VirtualHost 127.0.0.1:1>\nDBDriver sqlite3\nInviteDBD On\n</VirtualHost>\n");
+$r = config_test("InviteRateLimit off\nDBDriver pgsql\n<VirtualHost 127.0.0.1:1>\nDBDriver sqlite3\nInviteDBD On\n</VirtualHost>\n");
 is($r->[0], 0, "a virtual host's own DBDriver") or diag($r->[1]);
 $r = config_test("InviteDBD On\n");
 isnt($r->[0], 0, 'no DBDriver: configuration error');
@@ -119,8 +121,8 @@ $r = config_test("InviteRateLimit 5 10\n<Location /x>\nInviteRateLimit off\n</Lo
 is($r->[0], 0, 'InviteRateLimit in the server and a location: syntax OK') or diag($r->[1]);
 
 # Starts httpd in the foreground on a free port with `$body`: returns
-# [exit status or 'running', error log].  The provider is checked after
-# the configuration is read (post_config), which apache2 -t does not run.
+# [exit status or 'running', error log, apache2 -t's exit status, its
+# output].  Every refusal must come from both (check_config runs in -t).
 sub start_test {
     my ($body) = @_;
     require IO::Socket::INET;
@@ -138,6 +140,8 @@ sub start_test {
         { no warnings 'exec'; exec $httpd, '-DFOREGROUND', '-f', "$dir/httpd.conf"; }
         POSIX::_exit(127);
     }
+    my $t = `$httpd -t -f "$dir/httpd.conf" 2>&1`;
+    my $t_status = $? >> 8;
     my $status = 'running';
     # A failing post_config exits well within 2 s (within 20 s under the
     # sanitizers' httpd, valgrind's above all).
@@ -152,11 +156,23 @@ sub start_test {
     }
     my $log = '';
     if (open my $l, '<', "$dir/error.log") { local $/; $log = <$l> // ''; }
-    return [$status, $log];
+    return [$status, $log, $t_status, $t];
+}
+
+# A configuration httpd refuses to start is refused by apache2 -t as well,
+# with the same INV line: a reload (configtest, then graceful) must never
+# meet a refusal first at start-up, which takes the whole server down.
+sub t_refuses {
+    my ($r, $name) = @_;
+    my %codes = map { $_ => 1 } $r->[1] =~ /\b(INV\d{5}):/g;
+    isnt($r->[2], 0, "$name: apache2 -t refuses it too") or diag($r->[3]);
+    ok(%codes && !grep({ index($r->[3], $_) < 0 } keys %codes),
+       "$name: apache2 -t says why (" . join(', ', sort keys %codes) . ')') or diag($r->[3]);
 }
 
 $r = start_test("InviteDBD On\n");
 isnt($r->[0], 'running', 'rate limit on (default) without a socache provider: httpd does not start');
+t_refuses($r, 'rate limit on (default) without a socache provider: httpd does not start');
 like($r->[1], qr/LoadModule socache_shmcb_module \S*mod_socache_shmcb\.so.*a2enmod socache_shmcb/,
      '... naming the LoadModule line and a2enmod socache_shmcb');
 $r = start_test("InviteDBD On\nInviteRateLimit off\n");
@@ -165,9 +181,15 @@ $r = start_test("<Location /api/v1>\nInviteSiteUrl https://chat.example.com\n</L
 is($r->[0], 'running', 'module loaded but no InviteDBD: no provider needed') or diag($r->[1]);
 $r = start_test("InviteDBD On\nInviteRateLimit off\n<Location /api/v1>\nInviteRateLimit 5 60\n</Location>\n");
 isnt($r->[0], 'running', 'off for the server but on in a location: the provider is needed');
+t_refuses($r, 'off for the server but on in a location: the provider is needed');
 $r = start_test("InviteDBD On\nInviteRateLimitCache nosuch:x\n");
 like($r->[1], qr/provider 'nosuch'.*LoadModule socache_nosuch_module/,
      'InviteRateLimitCache with an unknown provider: named in the error');
+t_refuses($r, 'InviteRateLimitCache with an unknown provider');
+$r = start_test("LoadModule socache_shmcb_module $mods/mod_socache_shmcb.so\nInviteDBD On\nInviteRateLimitCache \"shmcb:$dir/rl(100)\"\n");
+isnt($r->[0], 'running', 'InviteRateLimitCache shmcb with a size it refuses: httpd does not start');
+like($r->[1], qr/INV00502: InviteRateLimitCache shmcb: /, '... naming the directive and the provider') or diag($r->[1]);
+t_refuses($r, 'InviteRateLimitCache shmcb with a size it refuses');
 $r = start_test("LoadModule socache_shmcb_module $mods/mod_socache_shmcb.so\nInviteDBD On\n");
 is($r->[0], 'running', 'with mod_socache_shmcb: starts') or diag($r->[1]);
 
@@ -175,11 +197,13 @@ is($r->[0], 'running', 'with mod_socache_shmcb: starts') or diag($r->[1]);
 my $api = "<Location /api/v1>\nSetHandler invite\n</Location>\n";
 $r = start_test($api);
 isnt($r->[0], 'running', 'SetHandler invite without InviteDBD anywhere: httpd does not start');
+t_refuses($r, 'SetHandler invite without InviteDBD anywhere: httpd does not start');
 like($r->[1], qr/INV00601: the main server 127\.0\.0\.1 uses SetHandler invite \(\S+httpd\.conf:15\) without InviteDBD On.*add InviteDBD On to the main server/,
      '... naming the main server, the SetHandler line and the fix') or diag($r->[1]);
 my $vhost = "<VirtualHost 127.0.0.1:\@PORT\@>\nServerName vh.example.com\n$api</VirtualHost>\n";
 $r = start_test($vhost);
 isnt($r->[0], 'running', 'a virtual host with SetHandler invite, no InviteDBD anywhere: httpd does not start');
+t_refuses($r, 'a virtual host with SetHandler invite, no InviteDBD anywhere: httpd does not start');
 like($r->[1], qr/INV00602: virtual host vh\.example\.com:[1-9]\d* \(\S+httpd\.conf:14\) uses SetHandler invite \(\S+httpd\.conf:17\) without InviteDBD On.*add InviteDBD On to this virtual host or to the main server/,
      '... naming the virtual host, its definition, the SetHandler line and the fix') or diag($r->[1]);
 unlike($r->[1], qr/INV00601/, '... and not the main server, which does not use the handler');
@@ -196,10 +220,12 @@ $r = start_test(sprintf($own, "*:\@PORT\@"));
 is($r->[0], 'running', "the main server's SetHandler, used only by a virtual host with InviteDBD On") or diag($r->[1]);
 $r = start_test(sprintf($own, "127.0.0.2:\@PORT\@"));
 isnt($r->[0], 'running', '... but the listener also reaches the main server: httpd does not start');
+t_refuses($r, '... but the listener also reaches the main server: httpd does not start');
 like($r->[1], qr/INV00601: the main server/, '... naming the main server') or diag($r->[1]);
 $r = start_test("InviteRateLimit off\n$api<VirtualHost *:\@PORT\@>\nServerName vh.example.com\n</VirtualHost>\n");
 like($r->[1], qr/INV00602: virtual host vh\.example\.com:\d+ \(\S+httpd\.conf:18\) uses SetHandler invite \(\S+httpd\.conf:16\)/,
      "a virtual host without InviteDBD inheriting the main server's SetHandler: named") or diag($r->[1]);
+t_refuses($r, "a virtual host inheriting the main server's SetHandler without InviteDBD");
 $r = start_test("<IfModule nosuch_module>\n$api</IfModule>\n<IfDefine NOSUCH_DEFINE>\n$api</IfDefine>\n");
 is($r->[0], 'running', 'SetHandler invite only in sections httpd skips: starts') or diag($r->[1]);
 
