@@ -848,7 +848,7 @@ static int cmd_migrate(ctl_db_t *db, apr_array_header_t *args,
                        ctl_opt_t *opts)
 {
     apr_array_header_t *migs;
-    int version, latest = 1, i;
+    int version, from, latest = 1, i;
 
     if (args->nelts)
         return ctl_usage_error(db->pool, "migrate",
@@ -895,9 +895,15 @@ static int cmd_migrate(ctl_db_t *db, apr_array_header_t *args,
                         " newer than every migration known here (latest %d):"
                         " use the invitectl of a newer mod_invite", version,
                         latest);
+    from = version;
     if (ctl_apply_migrations(db, migs, &version) != CTL_OK)
         return CTL_FAIL;
     printf("schema version %d: up to date\n", version);
+    /* mod_invite checks the version again when the schema changes under
+     * its connections (mod_invite_db.c, forget_statements). */
+    if (version != from)
+        printf("running servers take the new schema up on their next "
+               "request: no restart needed\n");
     return CTL_OK;
 }
 

@@ -471,6 +471,60 @@ static int prepare_one(invite_db_t *db, int i, const char **msg)
 
 static invite_db_rc_e connection_setup(invite_db_t *db);
 
+/* The schema changed under the connection's statements (invitectl
+ * migrate while httpd runs): apr_dbd's sqlite3 driver prepares with the
+ * legacy interface, whose statements fail with SQLITE_SCHEMA instead of
+ * preparing themselves again, and PostgreSQL refuses a statement whose
+ * result columns changed. */
+static int schema_changed(const invite_db_t *db, const char *msg)
+{
+    return strstr(msg, is_pgsql(db)
+                       ? "cached plan must not change result type"
+                       : "database schema has changed") != NULL;
+}
+
+/* Forgets mod_invite's statements on the connection, so that its next
+ * use checks the schema version again and prepares them afresh (other
+ * consumers' statements on a shared pool are left alone).  PostgreSQL
+ * keeps named statements for the session: they are deallocated first,
+ * which an aborted transaction cannot do, so then only the set-up mark
+ * goes and the next request that finds the connection deallocates. */
+#define STALE_MARK "invite-statements-stale"
+
+static void forget_statements(invite_db_t *db)
+{
+    ap_dbd_t *d = db->dbd;
+    const invite_stmt_t *stmts = db->engine->statements;
+    int i;
+
+    session_set_ready(d, 0);
+    if (is_pgsql(db) && db->in_transaction) {
+        apr_pool_userdata_setn(d, STALE_MARK, NULL, d->pool);
+        return;
+    }
+    for (i = 0; i < INVITE_STMT_COUNT; i++) {
+        int nrows = 0;
+        if (!stmts[i].sql) {
+            continue;
+        }
+        if (is_pgsql(db)
+            && apr_hash_get(d->prepared, stmts[i].label, APR_HASH_KEY_STRING)) {
+            /* The label is a constant of invite_sql.c, never input. */
+            apr_dbd_query(d->driver, d->handle, &nrows, apr_pstrcat(
+                db->r->pool, "DEALLOCATE ", stmts[i].label, NULL));
+        }
+        apr_hash_set(d->prepared, stmts[i].label, APR_HASH_KEY_STRING, NULL);
+    }
+    apr_pool_userdata_setn(NULL, STALE_MARK, NULL, d->pool);
+}
+
+static int statements_stale(const ap_dbd_t *d)
+{
+    void *mark = NULL;
+    apr_pool_userdata_get(&mark, STALE_MARK, d->pool);
+    return mark != NULL;
+}
+
 /* Runs a statement on a set-up connection (or, `setting_up`, during the
  * set-up).  Outside a transaction a failed pgsql statement changed
  * nothing, so it is retried once on the repaired connection. */
@@ -480,7 +534,7 @@ static invite_db_rc_e run_repairing(invite_db_t *db, invite_stmt_e stmt,
                                     int setting_up)
 {
     const char *msg;
-    int rv, up;
+    int rv, up, tries, last = 0;
 
     rv = run(db, stmt, nargs, args, res, nrows);
     if (rv == -1) {
@@ -490,6 +544,50 @@ static invite_db_rc_e run_repairing(invite_db_t *db, invite_stmt_e stmt,
         return INVITE_DB_OK;
     }
     msg = error_text(db, rv);
+    if (schema_changed(db, msg)) {
+        /* In a transaction apr_dbd refuses every further statement once
+         * one failed: this request gets the 503 with Retry-After, and the
+         * connection's next one finds it set up afresh. */
+        ap_log_rerror(APLOG_MARK, db->in_transaction ? APLOG_WARNING
+                      : APLOG_INFO, 0, db->r, INVLOGNO(00120)
+                      "%s: the schema of %s changed under this connection's "
+                      "statements; checking its version and preparing them "
+                      "again%s", db->engine->statements[stmt].label,
+                      dbname(db)->label, db->in_transaction
+                      ? " (this request, in a transaction, is answered 503)"
+                      : "");
+        forget_statements(db);
+        if (db->in_transaction) {
+            return INVITE_DB_UNAVAILABLE;
+        }
+        if (setting_up) {
+            /* check_schema's own statement: prepared again, run below */
+            rv = prepare_one(db, stmt, &msg);
+        }
+        else {
+            invite_db_rc_e rc = connection_setup(db);
+            if (rc != INVITE_DB_OK) {
+                return rc;   /* e.g. a version this build does not serve */
+            }
+            rv = 0;
+        }
+        /* A SQLite statement prepared right after the schema was read
+         * again can fail once more (code 1, "not an error"), then runs:
+         * one more try, as a failed statement changed nothing. */
+        for (tries = 0; rv == 0 && tries < (is_pgsql(db) ? 1 : 2); tries++) {
+            if (res) {
+                *res = NULL;   /* the driver would refill the failed one */
+            }
+            last = run(db, stmt, nargs, args, res, nrows);
+            if (last == 0) {
+                return INVITE_DB_OK;
+            }
+        }
+        if (rv == 0) {
+            rv = last;
+            msg = error_text(db, rv);
+        }
+    }
     up = connected(db);
     /* A timeout is not a broken connection: retrying would only wait as
      * long again. */
@@ -596,6 +694,9 @@ static invite_db_rc_e connection_setup(invite_db_t *db)
     }
     if (session_ready(db->dbd)) {
         return INVITE_DB_OK;
+    }
+    if (statements_stale(db->dbd) && !db->in_transaction) {
+        forget_statements(db);
     }
     rc = is_pgsql(db) ? INVITE_DB_OK : check_sqlite_access(db);
     if (rc == INVITE_DB_OK) {

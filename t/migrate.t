@@ -23,7 +23,7 @@ use File::Temp qw(tempdir);
 use Time::HiRes ();
 
 my $engine = engine();
-plan tests => $engine eq 'sqlite3' ? 31 : 30;
+plan tests => $engine eq 'sqlite3' ? 31 + 12 : 30 + 10;
 
 my $top = "$FindBin::Bin/..";
 my $ctl = "$top/build/invitectl";
@@ -44,10 +44,13 @@ my $dbd = $engine eq 'pgsql' ? qq{DBDriver pgsql\nDBDParams "$own->{params}"}
                              : "DBDriver sqlite3\nDBDParams $own->{params}";
 my $dbh = $own->{connect}->();
 my @hosts;
+my ($live, $live_dbh);
 END {
     InviteTest::stop_second_host($_) for @hosts;
     undef $dbh;
+    undef $live_dbh;
     InviteCtl::drop_database($own) if $own;
+    InviteCtl::drop_database($live) if $live;
 }
 
 # Every row of every table, sorted: what the migration must keep.
@@ -61,19 +64,23 @@ sub snapshot {
 }
 
 # ------------------------------------------- a database of the first schema
-my $sql = slurp("$top/t/data/schema-v1-$engine.sql");
-$sql = join '', grep { !/^\s*--/ } split /^/m, $sql;
-$sql =~ s/--[^\n]*//g;
-$dbh->do($_) for grep { /\S/ } split /;\s*(?:\n|$)/, $sql;
-
 my ($uid, $token, $rid) = ('migrateUser00001', 'migrate-token-1', 'MIGRATEROOM');
-$dbh->do("INSERT INTO users (id, username) VALUES (?, 'migrate.admin')", undef, $uid);
-$dbh->do("INSERT INTO user_roles (user_id, role) VALUES (?, 'admin'), (?, 'user')", undef, $uid, $uid);
-$dbh->do('INSERT INTO login_tokens (user_id, hashed_token, created_at) VALUES (?, ?, ?), (?, ?, NULL)',
-         undef, $uid, token_hash($token), $now, $uid, token_hash('another-token'));
-$dbh->do("INSERT INTO rooms (id, t, name) VALUES (?, 'c', 'migrated')", undef, $rid);
-$dbh->do('INSERT INTO subscriptions (user_id, rid) VALUES (?, ?)', undef, $uid, $rid);
-$dbh->do("INSERT INTO subscription_roles (user_id, rid, role) VALUES (?, ?, 'owner')", undef, $uid, $rid);
+# The first schema, and an admin of one room with a login token.
+sub first_schema {
+    my ($dbh) = @_;
+    my $sql = slurp("$top/t/data/schema-v1-$engine.sql");
+    $sql = join '', grep { !/^\s*--/ } split /^/m, $sql;
+    $sql =~ s/--[^\n]*//g;
+    $dbh->do($_) for grep { /\S/ } split /;\s*(?:\n|$)/, $sql;
+    $dbh->do("INSERT INTO users (id, username) VALUES (?, 'migrate.admin')", undef, $uid);
+    $dbh->do("INSERT INTO user_roles (user_id, role) VALUES (?, 'admin'), (?, 'user')", undef, $uid, $uid);
+    $dbh->do('INSERT INTO login_tokens (user_id, hashed_token, created_at) VALUES (?, ?, ?), (?, ?, NULL)',
+             undef, $uid, token_hash($token), $now, $uid, token_hash('another-token'));
+    $dbh->do("INSERT INTO rooms (id, t, name) VALUES (?, 'c', 'migrated')", undef, $rid);
+    $dbh->do('INSERT INTO subscriptions (user_id, rid) VALUES (?, ?)', undef, $uid, $rid);
+    $dbh->do("INSERT INTO subscription_roles (user_id, rid, role) VALUES (?, ?, 'owner')", undef, $uid, $rid);
+}
+first_schema($dbh);
 my $insert = 'INSERT INTO invites (id, days, max_uses, rid, user_id, created_at, expires,'
            . ' uses, updated_at, slot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 $dbh->do($insert, undef, 'Mig001', 7, 5, $rid, $uid, $now - 1000, $now + 7 * 86400000, 0, $now - 1000, 1);
@@ -106,8 +113,8 @@ like($out, qr/^schema version: 1\n(?:.*\n)*pending: 002-without-rowid\.sql\n/,
 ($rc, $out, $err) = ctl(@DB, 'migrate');
 is($rc, 0, 'migrate: exit 0') or diag($err);
 my $steps = $V - 1;
-like($out, qr/^recorded schema version 1: the database predates schema versions\n(?:applied \d{3}-[\w-]+\.sql: schema version \d+\n){$steps}schema version $V: up to date\n\z/,
-     'migrate: version 1 recorded, then each step');
+like($out, qr/^recorded schema version 1: the database predates schema versions\n(?:applied \d{3}-[\w-]+\.sql: schema version \d+\n){$steps}schema version $V: up to date\nrunning servers take the new schema up on their next request: no restart needed\n\z/,
+     'migrate: version 1 recorded, then each step, then what happens next');
 is($err, '', '... nothing on stderr');
 is(join(' ', @{ $dbh->selectcol_arrayref('SELECT version FROM schema_version ORDER BY version') }),
    join(' ', 1 .. $V), 'schema_version: every step recorded');
@@ -161,3 +168,66 @@ is($dbh->selectrow_array(
        'SELECT (SELECT count(*) FROM user_roles) + (SELECT count(*) FROM login_tokens)'
      . ' + (SELECT count(*) FROM subscriptions) + (SELECT count(*) FROM subscription_roles)'),
    0, "... and its roles, tokens, subscriptions and room roles go with it");
+
+# ------------------------------------------ migrated while httpd serves
+# A database of schema version 2 (the first schema with step 002 only)
+# under a running server: 503 until invitectl migrate, then 200 from the
+# same children, whose connections notice the changed schema, check its
+# version again and prepare their statements afresh, with no restart.
+$live = InviteCtl::own_database($engine, $engine eq 'pgsql' ? "invite_live_$$" : 'live', $dir);
+my @LIVE = @{ $live->{db} };
+$live_dbh = $live->{connect}->();
+first_schema($live_dbh);
+my $steps_dir = "$dir/only-002";
+mkdir $steps_dir or die $!;
+my ($step2) = glob("$top/conf/migrations/$engine/002-*.sql");
+system('cp', $step2, "$steps_dir/") == 0 or die "cp $step2";
+($rc, $out, $err) = ctl(@LIVE, 'migrate', '--migrations', $steps_dir);
+like($out, qr/schema version 2: up to date\n/, 'a database of schema version 2') or diag($err);
+$dbd = $engine eq 'pgsql' ? qq{DBDriver pgsql\nDBDParams "$live->{params}"}
+                          : "DBDriver sqlite3\nDBDParams $live->{params}";
+$host = InviteTest::start_second_host($top, name => "migrate-$engine-live", db => $dbd);
+push @hosts, $host;
+$url = "http://127.0.0.1:$host->{port}/api/v1/findOrCreateInvite";
+# Enough requests for every connection of both children to serve some.
+sub statuses {
+    join ' ', map { api_post(undef, $create, user => [$uid, $token], url => $url)->code } 1 .. 12;
+}
+my $all_200 = join ' ', ('200') x 12;
+my $all_503 = join ' ', ('503') x 12;
+is(statuses(), $all_503, 'schema version 2 under a running server: 503');
+like(slurp("$host->{dir}/error_log"), qr/INV00905: .* has schema version 2, older than the $V/,
+     '... saying so');
+($rc, $out, $err) = ctl(@LIVE, 'migrate');
+like($out, qr/schema version $V: up to date\n/, 'invitectl migrate while httpd runs') or diag($err);
+like($out, qr/running servers take the new schema up on their next request: no restart/,
+     '... saying what happens next');
+is(statuses(), $all_200, 'the same server answers 200 at once, without a restart');
+# The schema changed under connections that served: they carry on.
+if ($engine eq 'pgsql') {
+    # A column of every find's answer changes type.
+    $live_dbh->do('ALTER TABLE invites ALTER COLUMN uses TYPE bigint');
+}
+else {
+    $live_dbh->do($_) for 'CREATE TABLE invite_probe (x INTEGER)', 'DROP TABLE invite_probe';
+}
+# A statement that fails inside a transaction takes the transaction with
+# it: that request gets the 503 with Retry-After, its connection's next
+# one is served.
+my @first = map { my $res = api_post(undef, $create, user => [$uid, $token], url => $url);
+                  $res->code == 503 && !defined $res->header('Retry-After') ? 'no-retry' : $res->code } 1 .. 12;
+ok(!grep({ $_ ne '200' && $_ ne '503' } @first),
+   'a schema changed under set-up connections: 200, or 503 with Retry-After, never a 500') or diag("@first");
+is(statuses(), $all_200, '... then 200 from every connection');
+unlike(slurp("$host->{dir}/error_log"), qr/INV00103/, '... and never a failed statement in the log');
+like(slurp("$host->{dir}/error_log"), qr/INV00120: \w+: the schema of .* changed under this connection's statements/,
+     '... as the connections noticed and said');
+if ($engine eq 'sqlite3') {
+    # A newer version under set-up connections: refused as at start.
+    $live_dbh->do($_) for 'INSERT INTO schema_version VALUES (99, 0)',
+                          'CREATE TABLE invite_probe (x INTEGER)', 'DROP TABLE invite_probe';
+    is(statuses(), $all_503, 'a newer schema version under set-up connections: 503');
+    like(slurp("$host->{dir}/error_log"), qr/INV00904: .* has schema version 99, newer than/,
+         '... saying to upgrade mod_invite');
+}
+InviteTest::stop_second_host($host);
