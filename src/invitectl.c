@@ -52,23 +52,25 @@ typedef struct {
     apr_dbd_t *handle;
     const invite_engine_t *engine;
     apr_dbd_prepared_t *admin[INVITE_ADMIN_COUNT];
-    const char *password;          /* of DBDParams: never printed */
+    const char **passwords;        /* of DBDParams, every form (NULL
+                                    * ended), or NULL: never printed */
 } ctl_db_t;
 
 /* ------------------------------------------------------------ messages */
 
 static ctl_db_t *ctl_current;   /* for redaction in ctl_fail */
 
-/* msg with the DBDParams password replaced by "***". */
+/* msg with each form of the DBDParams passwords (decoded and as
+ * written) replaced by "***". */
 static const char *ctl_redact(apr_pool_t *p, const char *msg)
 {
-    const char *s = ctl_current ? ctl_current->password : NULL;
+    const char **s = ctl_current ? ctl_current->passwords : NULL;
     const char *hit;
-    size_t n = s ? strlen(s) : 0;
 
-    while (n && msg && (hit = strstr(msg, s)) != NULL)
-        msg = apr_pstrcat(p, apr_pstrmemdup(p, msg, hit - msg), "***",
-                          hit + n, NULL);
+    for (; s && *s; s++)
+        while (msg && (hit = strstr(msg, *s)) != NULL)
+            msg = apr_pstrcat(p, apr_pstrmemdup(p, msg, hit - msg), "***",
+                              hit + strlen(*s), NULL);
     return msg;
 }
 
@@ -1450,7 +1452,7 @@ static int ctl_run(apr_pool_t *p, int argc, const char **argv)
     if (!db.driver_name || !db.params)
         return ctl_usage_error(p, NULL, "no database: give -d DRIVER -p PARAMS"
                                " or -f FILE");
-    db.password = invite_dbname_password(p, db.driver_name, db.params);
+    db.passwords = invite_dbname_passwords(p, db.driver_name, db.params);
     ctl_current = &db;
 
     if (!strcmp(cmd, "init"))

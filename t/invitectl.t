@@ -106,6 +106,18 @@ unlike(slurp("$dir/err"), qr/SeCrEt-pw/, '... and the password is not in the mes
 run_is(['-d', 'pgsql', '-p', "postgresql://u:SeCrEt-uri\@127.0.0.1:$free_port/x?connect_timeout=2", 'check'],
        1, qr/^$/, qr/^invitectl: cannot open the database: /, 'PostgreSQL URI: nothing listens');
 unlike(slurp("$dir/err"), qr/SeCrEt-uri/, '... and the password is not in the message');
+# A %-encoded password, as written and decoded: libpq quotes the value as
+# written when its escapes are malformed, and the whole URI when the host
+# is; a well-formed one on a closed port.
+for (['malformed %-escape', "postgresql://u:SeCrEt%40pw%zz\@127.0.0.1:$free_port/x"],
+     ['malformed host', "postgresql://u:SeCrEt%40pw\@[::1/x"],
+     ['nothing listens', "postgresql://u:SeCrEt%40pw\@127.0.0.1:$free_port/x?connect_timeout=2"]) {
+    my ($what, $uri) = @$_;
+    my ($rc, $out, $err) = ctl('-d', 'pgsql', '-p', $uri, 'check');
+    is($rc, 1, "PostgreSQL URI, %-encoded password, $what: exit 1");
+    like($err, qr/^invitectl: cannot open the database: /, '... cannot open the database');
+    unlike($out . $err, qr/SeCrEt(%40|\@)pw/, '... and neither form of the password is printed');
+}
 
 # ------------------------------------------------------------ not initialised
 
