@@ -376,12 +376,14 @@ static int ctl_pragma(ctl_db_t *db, const char *pragma)
 }
 
 /* Opens the database.  must_exist: a SQLite file that is not there is an
- * error (sqlite3_open would create an empty one). */
+ * error (sqlite3_open would create an empty one), and so is one that
+ * cannot be read, with the reason. */
 static int ctl_connect(ctl_db_t *db, int must_exist)
 {
     const char *err = NULL;
     apr_status_t rv;
-    apr_finfo_t fi;
+    apr_file_t *f;
+    char why[256];
 
     db->engine = invite_sql_engine(db->driver_name);
     if (!db->engine)
@@ -393,10 +395,18 @@ static int ctl_connect(ctl_db_t *db, int must_exist)
                         " (install libaprutil1-dbd-%s)", db->driver_name,
                         db->driver_name);
     if (db->engine->id == INVITE_ENGINE_SQLITE3 && must_exist
-        && strncmp(db->params, "file:", 5)
-        && apr_stat(&fi, db->params, APR_FINFO_TYPE, db->pool) != APR_SUCCESS)
-        return ctl_fail(db->pool, "cannot open the database: no file %s"
-                        " (invitectl init creates it)", db->params);
+        && strncmp(db->params, "file:", 5)) {
+        rv = apr_file_open(&f, db->params, APR_FOPEN_READ, APR_OS_DEFAULT,
+                           db->pool);
+        if (APR_STATUS_IS_ENOENT(rv))
+            return ctl_fail(db->pool, "cannot open the database: no file %s"
+                            " (invitectl init creates it)", db->params);
+        if (rv != APR_SUCCESS)
+            return ctl_fail(db->pool, "cannot open the database: cannot open"
+                            " %s: %s", db->params,
+                            apr_strerror(rv, why, sizeof(why)));
+        apr_file_close(f);
+    }
     rv = apr_dbd_open_ex(db->driver, db->pool, db->params, &db->handle, &err);
     if (rv != APR_SUCCESS || !db->handle)
         return ctl_fail(db->pool, "cannot open the database: %s",

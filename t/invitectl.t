@@ -97,8 +97,23 @@ run_is(['-d', 'sqlite3', '-p', "$dir/no/such/dir/x.db", 'init'], 1, qr/^$/,
     my ($rc, $out, $err) = ctl('-d', 'sqlite3', '-p', "$dir/locked.db", 'stats');
     # (root reads any file: the file is then an empty database.)
     is($rc, 1, 'SQLite: an unreadable file: exit 1');
-    like($err, $> == 0 ? qr/^invitectl: / : qr/^invitectl: cannot open the database: /,
-         '... cannot open the database');
+    like($err, $> == 0 ? qr/^invitectl: / : qr/^invitectl: cannot open the database: cannot open \Q$dir\E\/locked\.db: Permission denied$/,
+         '... cannot open the database, and why');
+}
+# A file that is there but cannot be opened is not said to be missing.
+symlink 'loop.db', "$dir/loop.db" or die;
+run_is(['-d', 'sqlite3', '-p', "$dir/loop.db", 'stats'], 1, qr/^$/,
+       qr/^invitectl: cannot open the database: cannot open \Q$dir\E\/loop\.db: Too many levels of symbolic links$/,
+       'SQLite: a symlink loop: cannot open, and why');
+SKIP: {
+    skip 'root searches any directory', 3 if $> == 0;
+    mkdir "$dir/shut" or die;
+    open my $fh, '>', "$dir/shut/x.db" or die; close $fh;
+    chmod 0, "$dir/shut";
+    run_is(['-d', 'sqlite3', '-p', "$dir/shut/x.db", 'stats'], 1, qr/^$/,
+           qr/^invitectl: cannot open the database: cannot open \Q$dir\E\/shut\/x\.db: Permission denied$/,
+           'SQLite: a file in a directory without search permission');
+    chmod 0700, "$dir/shut";
 }
 run_is(['-d', 'pgsql', '-p', "host=127.0.0.1 port=$free_port dbname=x user=u password=SeCrEt-pw connect_timeout=2", 'stats'],
        1, qr/^$/, qr/^invitectl: cannot open the database: .*\b$free_port\b/, 'PostgreSQL: nothing listens on the port');
