@@ -317,19 +317,69 @@ static const char *ctl_conf_word(apr_pool_t *p, const char **line)
     return out;
 }
 
+/* line with each ${NAME} replaced as httpd's ap_resolve_env replaces it:
+ * by the value of a Define, else of the environment; an undefined one, or
+ * a "${" without "}", stays as it is. */
+static const char *ctl_conf_resolve(apr_pool_t *p, apr_table_t *defines,
+                                    const char *line)
+{
+    const char *out = "", *s = line, *start, *end;
+
+    while ((start = strstr(s, "${")) && (end = strchr(start + 2, '}'))) {
+        const char *name = apr_pstrmemdup(p, start + 2, end - start - 2);
+        const char *v = apr_table_get(defines, name);
+
+        if (!v)
+            v = getenv(name);
+        out = apr_pstrcat(p, out,
+                          apr_pstrmemdup(p, s, (v ? start : end + 1) - s),
+                          v, NULL);
+        s = end + 1;
+    }
+    return apr_pstrcat(p, out, s, NULL);
+}
+
+/* *out = the value of a directive read from file, unless some "${" in it
+ * stayed: httpd would read that literally (a file named "${VAR}" for
+ * sqlite3), which is never what is meant, so CTL_FAIL after a message. */
+static int ctl_conf_value(apr_pool_t *p, const char *file,
+                          const char *directive, const char *value,
+                          const char **out)
+{
+    const char *var = value ? strstr(value, "${") : NULL;
+    size_t n;
+
+    if (var) {
+        n = strcspn(var, "}");
+        return ctl_fail(p, "%s in %s holds %s%s, which no Define before it"
+                        " in the file and no environment variable sets:"
+                        " give %s, or define it", directive, file,
+                        apr_pstrmemdup(p, var, n), var[n] ? "}" : "",
+                        strcmp(directive, "DBDriver") ? "-p PARAMS"
+                                                      : "-d DRIVER");
+    }
+    *out = value;
+    return CTL_OK;
+}
+
 /* DBDriver and DBDParams from an Apache configuration file: the first
  * occurrence of each in the file's own lines (Include is not followed;
- * sections are not told apart); left NULL when absent. */
+ * sections are not told apart); left NULL when absent.  ${NAME} is
+ * replaced as httpd does, from the Define lines read so far (UnDefine
+ * too) and the environment; one left unresolved in a value is an
+ * error. */
 static int ctl_read_conf(apr_pool_t *p, const char *file,
                          const char **driver, const char **params)
 {
     FILE *f = fopen(file, "r");
     char buf[8192];
     char *line = NULL;
+    apr_table_t *defines = apr_table_make(p, 4);
+    int ok = CTL_OK;
 
     if (!f)
         return ctl_fail(p, "cannot read %s", file);
-    while (fgets(buf, sizeof(buf), f)) {
+    while (ok == CTL_OK && fgets(buf, sizeof(buf), f)) {
         size_t n = strlen(buf);
         const char *s, *word;
 
@@ -348,16 +398,33 @@ static int ctl_read_conf(apr_pool_t *p, const char *file,
             s++;
         if (*s == '#')
             continue;
+        s = ctl_conf_resolve(p, defines, s);
         word = ctl_conf_word(p, &s);
         if (!word)
             continue;
         if (!strcasecmp(word, "DBDriver") && !*driver)
-            *driver = ctl_conf_word(p, &s);
+            ok = ctl_conf_value(p, file, "DBDriver", ctl_conf_word(p, &s),
+                                driver);
         else if (!strcasecmp(word, "DBDParams") && !*params)
-            *params = ctl_conf_word(p, &s);
+            ok = ctl_conf_value(p, file, "DBDParams", ctl_conf_word(p, &s),
+                                params);
+        else if (!strcasecmp(word, "Define")) {
+            const char *name = ctl_conf_word(p, &s);
+            const char *value = ctl_conf_word(p, &s);
+
+            /* Define NAME alone is for <IfDefine>, no variable. */
+            if (name && value)
+                apr_table_set(defines, name, value);
+        }
+        else if (!strcasecmp(word, "UnDefine")) {
+            const char *name = ctl_conf_word(p, &s);
+
+            if (name)
+                apr_table_unset(defines, name);
+        }
     }
     fclose(f);
-    return CTL_OK;
+    return ok;
 }
 
 /* ------------------------------------------------------------ database */

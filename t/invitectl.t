@@ -336,6 +336,38 @@ close $conf;
 run_is(['-f', "$dir/nodb.conf", 'stats'], 1, qr/^$/, qr/^invitectl: no DBDParams in \Q$dir\E\/nodb\.conf$/, '-f: no DBDParams');
 run_is(['-f', "$dir/missing.conf", 'stats'], 1, qr/^$/, qr/^invitectl: cannot read /, '-f: no such file');
 run_is(['-f', "$dir/nodb.conf", '-p', $params, 'stats'], 0, qr/^users: 1$/m, qr/^$/, '-f with -p: -p wins');
+# ${NAME}: from a Define before the line, else the environment, as httpd.
+open $conf, '>', "$dir/vars.conf" or die;
+print $conf "Define CTL_PARAMS \"$quoted\"\nDBDriver \${INVITE_CTL_ENGINE}\nDBDParams \"\${CTL_PARAMS}\"\n";
+close $conf;
+{
+    local $ENV{INVITE_CTL_ENGINE} = $engine;
+    run_is(['-f', "$dir/vars.conf", 'stats'], 0, qr/^users: 1$/m, qr/^$/, '-f: ${NAME} from a Define and from the environment');
+}
+# One that nothing defines is refused, not read literally (sqlite3 would
+# create a file named after it): a variable of neither kind, one defined
+# only after the line, one undefined again before it.
+delete local $ENV{INVITE_CTL_UNSET};
+delete local $ENV{CTL_GONE};
+open $conf, '>', "$dir/undefined.conf" or die;
+print $conf "DBDriver sqlite3\nDBDParams $dir/\${INVITE_CTL_UNSET}\nDefine INVITE_CTL_UNSET late\n";
+close $conf;
+run_is(['-f', "$dir/undefined.conf", 'init'], 1, qr/^$/,
+       qr/^invitectl: DBDParams in \Q$dir\E\/undefined\.conf holds \$\{INVITE_CTL_UNSET\}, which no Define before it in the file and no environment variable sets: give -p PARAMS, or define it$/,
+       '-f, init: an undefined ${NAME} (defined only later) is refused');
+ok(!-e "$dir/\${INVITE_CTL_UNSET}", '... and no file named after it is created');
+open $conf, '>', "$dir/undefined-again.conf" or die;
+print $conf "Define CTL_GONE $dir\nUnDefine CTL_GONE\nDBDriver sqlite3\nDBDParams \${CTL_GONE}/ctl.db\n";
+close $conf;
+run_is(['-f', "$dir/undefined-again.conf", 'stats'], 1, qr/^$/,
+       qr/^invitectl: DBDParams in \Q$dir\E\/undefined-again\.conf holds \$\{CTL_GONE\}, which /,
+       '-f: a ${NAME} undefined again by UnDefine is refused');
+open $conf, '>', "$dir/unclosed.conf" or die;
+print $conf "DBDriver \${INVITE_CTL_UNSET\nDBDParams x.db\n";
+close $conf;
+run_is(['-f', "$dir/unclosed.conf", 'init'], 1, qr/^$/,
+       qr/^invitectl: DBDriver in \Q$dir\E\/unclosed\.conf holds \$\{INVITE_CTL_UNSET, which .*: give -d DRIVER, or define it$/,
+       '-f: a "${" without "}" is refused too');
 
 # ------------------------------------------------------------ migrations
 
