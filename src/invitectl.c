@@ -141,30 +141,38 @@ static const ctl_help_t ctl_helps[] = {
       "Counts users, rooms, subscriptions, tokens, invites (live, expired,\n"
       "used up) and shows the schema version.\n" },
     { "user", "user add [--id ID] [--role ROLE]... USERNAME\n"
-              "       user del USER\n"
-              "       user roles USER [add|del ROLE...]",
-      "USER is a user id or username.  `user add` prints the new id (17\n"
-      "characters, Rocket.Chat style, unless --id gives one).  `user roles`\n"
-      "lists the global roles, or adds or removes some.\n" },
+              "       user del [--id|--name] USER\n"
+              "       user roles [--id|--name] USER [add|del ROLE...]",
+      "USER is a user id or username (only an id with --id, only a\n"
+      "username with --name); one that is the id of a user and the\n"
+      "username of another is refused.  `user add` prints the new id (17\n"
+      "characters, Rocket.Chat style, unless --id gives one); an id or\n"
+      "username that is already a user's id or username is refused.\n"
+      "`user roles` lists the global roles, or adds or removes some.\n" },
     { "room", "room add [--id ID] [--type c|p|d|l|v] [--fname FNAME]\n"
               "       [--prid ID] NAME\n"
-              "       room del ROOM",
-      "ROOM is a room id or name.  `room add` prints the new id; the type\n"
-      "defaults to c (public).\n" },
-    { "member", "member add [--role ROLE]... USER ROOM\n"
-                "       member del USER ROOM",
+              "       room del [--id|--name] ROOM",
+      "ROOM is a room id or name (only an id with --id, only a name with\n"
+      "--name); one that is the id of a room and the name of another is\n"
+      "refused.  `room add` prints the new id; the type defaults to c\n"
+      "(public); an id or name that is already a room's id or name is\n"
+      "refused.\n" },
+    { "member", "member add [--id|--name] [--role ROLE]... USER ROOM\n"
+                "       member del [--id|--name] USER ROOM",
       "Subscribes USER to ROOM, with room roles (owner, moderator, ...), or\n"
-      "removes the subscription and its roles.\n" },
+      "removes the subscription and its roles.  --id or --name: both USER\n"
+      "and ROOM are ids, or names.\n" },
     { "permission", "permission grant|revoke PERMISSION ROLE",
       "Grants a permission (create-invite-links, api-bypass-rate-limit...)\n"
       "to a role, or revokes it.\n" },
-    { "token", "token add USER\n"
-               "       token revoke USER (HASH | --all)\n"
-               "       token list USER",
+    { "token", "token add [--id|--name] USER\n"
+               "       token revoke [--id|--name] USER (HASH | --all)\n"
+               "       token list [--id|--name] USER",
       "`token add` creates a personal access token (no expiry), prints it\n"
       "once and stores only base64(SHA-256(token)).  `token list` prints\n"
       "the stored hashes with their creation time (ms; - for personal\n"
-      "access tokens); `token revoke` deletes one by hash, or all.\n" },
+      "access tokens); `token revoke` deletes one by hash, or all.  USER,\n"
+      "--id and --name: as for `user`.\n" },
     { "purge", "purge [--days N] [--batch N]",
       "Deletes invites expired or used up at least N days ago (default 30),\n"
       "in batches of at most --batch (default 500, at most 10000), each in\n"
@@ -982,24 +990,65 @@ static int cmd_migrate(ctl_db_t *db, apr_array_header_t *args,
 
 /* ---------------------------------------------------- users and rooms */
 
-/* The id of a user (by id or username) or room (by id or name), or NULL
- * after a message. */
-static const char *ctl_find(ctl_db_t *db, invite_admin_stmt_e stmt,
-                            const char *what, const char *key)
+/* How a USER or ROOM argument is read. */
+typedef enum {
+    CTL_BY_EITHER,    /* as an id or as a username / room name */
+    CTL_BY_ID,        /* --id */
+    CTL_BY_NAME       /* --name */
+} ctl_by_e;
+
+/* *by from a command's --id and --name flags; a usage error for both. */
+static int ctl_by(apr_pool_t *p, const char *cmd, const ctl_opt_t *id,
+                  const ctl_opt_t *name, ctl_by_e *by)
 {
+    if (id->values->nelts && name->values->nelts)
+        return ctl_usage_error(p, cmd, "--id and --name exclude each other");
+    *by = id->values->nelts ? CTL_BY_ID
+        : name->values->nelts ? CTL_BY_NAME : CTL_BY_EITHER;
+    return CTL_OK;
+}
+
+/* The id of the user (stmt INVITE_ADMIN_USER_FIND) or room (ROOM_FIND)
+ * that key names, read as `by` says; NULL after a message.  A key that
+ * names two is refused: the id of one and the name of another (a name
+ * chosen to look like an id would otherwise redirect the command), or
+ * the name of several. */
+static const char *ctl_find(ctl_db_t *db, invite_admin_stmt_e stmt,
+                            const char *key, ctl_by_e by)
+{
+    int user = stmt == INVITE_ADMIN_USER_FIND, by_id = 0, others = 0;
+    const char *what = user ? "user" : "room";
+    const char *name = user ? "username" : "name";
     apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
-    const char *args[2] = { key, key };
+    const char *args[2];
     const char *id = NULL;
 
+    args[0] = by == CTL_BY_NAME ? NULL : key;
+    args[1] = by == CTL_BY_ID ? NULL : key;
     if (ctl_select(db, stmt, &res, 2, args) != CTL_OK)
         return NULL;
-    while (ctl_row(db, res, &row))
-        if (!id)
-            id = apr_pstrdup(db->pool, ctl_col(db, row, 0));
+    /* Id matches come first (rank 0). */
+    while (ctl_row(db, res, &row)) {
+        const char *rid = ctl_col(db, row, 0);
+
+        if (!id) {
+            id = apr_pstrdup(db->pool, rid);
+            by_id = !strcmp(ctl_col(db, row, 2), "0");
+        }
+        else if (strcmp(id, rid)) {
+            others++;
+        }
+    }
     if (!id)
         ctl_fail(db->pool, "no %s '%s'", what, key);
-    return id;
+    else if (others && by_id)
+        ctl_fail(db->pool, "'%s' is the id of one %s and the %s of another:"
+                 " say which with --id or --name", key, what, name);
+    else if (others)
+        ctl_fail(db->pool, "%d %ss have the %s '%s': name one by its id,"
+                 " with --id", others + 1, what, name, key);
+    return id && !others ? id : NULL;
 }
 
 /* A new id: the given one, or 17 characters as Rocket.Chat's. */
@@ -1043,43 +1092,53 @@ static int ctl_roles(ctl_db_t *db, const char *uid, const char *rid,
     return CTL_OK;
 }
 
-static int cmd_user(ctl_db_t *db, apr_array_header_t *args, ctl_opt_t *opts)
+/* user add; opts: --id ID, --role ROLE. */
+static int cmd_user_add(ctl_db_t *db, apr_array_header_t *args,
+                        ctl_opt_t *opts)
 {
-    const char *sub = args->nelts ? APR_ARRAY_IDX(args, 0, const char *) : "";
     const char *uid, *name;
     apr_dbd_transaction_t *txn;
     int nrows, ok;
+    const char *a[5];
 
-    if (!strcmp(sub, "add") && args->nelts == 2) {
-        const char *a[3];
+    if (args->nelts != 2)
+        return ctl_usage_error(db->pool, "user", "bad 'user' arguments");
+    name = APR_ARRAY_IDX(args, 1, const char *);
+    if (!*name || (ctl_opt(&opts[0]) && !*ctl_opt(&opts[0])))
+        return ctl_usage_error(db->pool, "user", "empty username or id");
+    if (ctl_connect(db, 1) != CTL_OK
+        || !(uid = ctl_new_id(db, ctl_opt(&opts[0]))))
+        return CTL_FAIL;
+    a[0] = uid, a[1] = name, a[2] = name, a[3] = uid, a[4] = name;
+    if (ctl_begin(db, &txn) != CTL_OK)
+        return CTL_FAIL;
+    ok = ctl_query(db, INVITE_ADMIN_USER_ADD, &nrows, 5, a);
+    if (ok == CTL_OK && nrows == 0)
+        ok = ctl_fail(db->pool, "the id '%s' or the username '%s' is taken,"
+                      " as a user's id or username", uid, name);
+    if (ok == CTL_OK)
+        ok = ctl_roles(db, uid, NULL, opts[1].values, 0, 0);
+    if (ctl_end(db, txn, ok) != CTL_OK)
+        return CTL_FAIL;
+    printf("%s\n", uid);
+    return CTL_OK;
+}
 
-        name = APR_ARRAY_IDX(args, 1, const char *);
-        if (!*name || (ctl_opt(&opts[0]) && !*ctl_opt(&opts[0])))
-            return ctl_usage_error(db->pool, "user", "empty username or id");
-        if (ctl_connect(db, 1) != CTL_OK
-            || !(uid = ctl_new_id(db, ctl_opt(&opts[0]))))
-            return CTL_FAIL;
-        a[0] = uid, a[1] = name, a[2] = name;
-        if (ctl_begin(db, &txn) != CTL_OK)
-            return CTL_FAIL;
-        ok = ctl_query(db, INVITE_ADMIN_USER_ADD, &nrows, 3, a);
-        if (ok == CTL_OK && nrows == 0)
-            ok = ctl_fail(db->pool, "a user with the id '%s' or the username"
-                          " '%s' already exists", uid, name);
-        if (ok == CTL_OK)
-            ok = ctl_roles(db, uid, NULL, opts[1].values, 0, 0);
-        if (ctl_end(db, txn, ok) != CTL_OK)
-            return CTL_FAIL;
-        printf("%s\n", uid);
-        return CTL_OK;
-    }
-    if (opts[0].values->nelts || opts[1].values->nelts)
-        return ctl_usage_error(db->pool, "user",
-                               "--id and --role go with 'user add'");
+/* user del, user roles; opts: --id, --name. */
+static int cmd_user(ctl_db_t *db, apr_array_header_t *args, ctl_opt_t *opts)
+{
+    const char *sub = args->nelts ? APR_ARRAY_IDX(args, 0, const char *) : "";
+    const char *uid;
+    apr_dbd_transaction_t *txn;
+    int nrows, ok;
+    ctl_by_e by;
+
+    if (ctl_by(db->pool, "user", &opts[0], &opts[1], &by) != CTL_OK)
+        return CTL_USAGE;
     if (!strcmp(sub, "del") && args->nelts == 2) {
         if (ctl_connect(db, 1) != CTL_OK
-            || !(uid = ctl_find(db, INVITE_ADMIN_USER_FIND, "user",
-                                APR_ARRAY_IDX(args, 1, const char *))))
+            || !(uid = ctl_find(db, INVITE_ADMIN_USER_FIND,
+                                APR_ARRAY_IDX(args, 1, const char *), by)))
             return CTL_FAIL;
         return ctl_query(db, INVITE_ADMIN_USER_DEL, &nrows, 1, &uid);
     }
@@ -1094,8 +1153,8 @@ static int cmd_user(ctl_db_t *db, apr_array_header_t *args, ctl_opt_t *opts)
             return ctl_usage_error(db->pool, "user",
                                    "user roles USER [add|del ROLE...]");
         if (ctl_connect(db, 1) != CTL_OK
-            || !(uid = ctl_find(db, INVITE_ADMIN_USER_FIND, "user",
-                                APR_ARRAY_IDX(args, 1, const char *))))
+            || !(uid = ctl_find(db, INVITE_ADMIN_USER_FIND,
+                                APR_ARRAY_IDX(args, 1, const char *), by)))
             return CTL_FAIL;
         if (action) {
             if (ctl_begin(db, &txn) != CTL_OK)
@@ -1112,44 +1171,52 @@ static int cmd_user(ctl_db_t *db, apr_array_header_t *args, ctl_opt_t *opts)
     return ctl_usage_error(db->pool, "user", "bad 'user' arguments");
 }
 
+/* room add; opts: --id, --type, --fname, --prid. */
+static int cmd_room_add(ctl_db_t *db, apr_array_header_t *args,
+                        ctl_opt_t *opts)
+{
+    const char *type = ctl_opt(&opts[1]) ? ctl_opt(&opts[1]) : "c";
+    const char *a[8];
+    const char *rid, *name;
+    int nrows;
+
+    if (args->nelts != 2)
+        return ctl_usage_error(db->pool, "room", "bad 'room' arguments");
+    name = APR_ARRAY_IDX(args, 1, const char *);
+    if (strlen(type) != 1 || !strchr("cpdlv", type[0]))
+        return ctl_usage_error(db->pool, "room",
+                               "--type is one of c, p, d, l, v");
+    if (!*name || (ctl_opt(&opts[0]) && !*ctl_opt(&opts[0])))
+        return ctl_usage_error(db->pool, "room", "empty name or id");
+    if (ctl_connect(db, 1) != CTL_OK
+        || !(rid = ctl_new_id(db, ctl_opt(&opts[0]))))
+        return CTL_FAIL;
+    a[0] = rid, a[1] = type, a[2] = name;
+    a[3] = ctl_opt(&opts[2]), a[4] = ctl_opt(&opts[3]);
+    a[5] = name, a[6] = rid, a[7] = name;
+    if (ctl_query(db, INVITE_ADMIN_ROOM_ADD, &nrows, 8, a) != CTL_OK)
+        return CTL_FAIL;
+    if (nrows == 0)
+        return ctl_fail(db->pool, "the id '%s' or the name '%s' is taken, as"
+                        " a room's id or name", rid, name);
+    printf("%s\n", rid);
+    return CTL_OK;
+}
+
+/* room del; opts: --id, --name. */
 static int cmd_room(ctl_db_t *db, apr_array_header_t *args, ctl_opt_t *opts)
 {
     const char *sub = args->nelts ? APR_ARRAY_IDX(args, 0, const char *) : "";
     const char *rid;
     int nrows;
+    ctl_by_e by;
 
-    if (!strcmp(sub, "add") && args->nelts == 2) {
-        const char *type = ctl_opt(&opts[1]) ? ctl_opt(&opts[1]) : "c";
-        const char *a[6];
-        const char *name = APR_ARRAY_IDX(args, 1, const char *);
-
-        if (strlen(type) != 1 || !strchr("cpdlv", type[0]))
-            return ctl_usage_error(db->pool, "room",
-                                   "--type is one of c, p, d, l, v");
-        if (!*name || (ctl_opt(&opts[0]) && !*ctl_opt(&opts[0])))
-            return ctl_usage_error(db->pool, "room", "empty name or id");
-        if (ctl_connect(db, 1) != CTL_OK
-            || !(rid = ctl_new_id(db, ctl_opt(&opts[0]))))
-            return CTL_FAIL;
-        a[0] = rid, a[1] = type, a[2] = name;
-        a[3] = ctl_opt(&opts[2]), a[4] = ctl_opt(&opts[3]), a[5] = name;
-        if (ctl_query(db, INVITE_ADMIN_ROOM_ADD, &nrows, 6, a) != CTL_OK)
-            return CTL_FAIL;
-        if (nrows == 0)
-            return ctl_fail(db->pool, "a room with the id '%s' or the name"
-                            " '%s' already exists", rid, name);
-        printf("%s\n", rid);
-        return CTL_OK;
-    }
-    if (opts[0].values->nelts || opts[1].values->nelts
-        || opts[2].values->nelts || opts[3].values->nelts)
-        return ctl_usage_error(db->pool, "room",
-                               "--id, --type, --fname, --prid go with"
-                               " 'room add'");
+    if (ctl_by(db->pool, "room", &opts[0], &opts[1], &by) != CTL_OK)
+        return CTL_USAGE;
     if (!strcmp(sub, "del") && args->nelts == 2) {
         if (ctl_connect(db, 1) != CTL_OK
-            || !(rid = ctl_find(db, INVITE_ADMIN_ROOM_FIND, "room",
-                                APR_ARRAY_IDX(args, 1, const char *))))
+            || !(rid = ctl_find(db, INVITE_ADMIN_ROOM_FIND,
+                                APR_ARRAY_IDX(args, 1, const char *), by)))
             return CTL_FAIL;
         return ctl_query(db, INVITE_ADMIN_ROOM_DEL, &nrows, 1, &rid);
     }
@@ -1163,17 +1230,20 @@ static int cmd_member(ctl_db_t *db, apr_array_header_t *args,
     const char *a[2];
     apr_dbd_transaction_t *txn;
     int nrows, ok, add = !strcmp(sub, "add");
+    ctl_by_e by;
 
     if ((!add && strcmp(sub, "del")) || args->nelts != 3)
         return ctl_usage_error(db->pool, "member", "bad 'member' arguments");
     if (!add && opts[0].values->nelts)
         return ctl_usage_error(db->pool, "member",
                                "--role goes with 'member add'");
+    if (ctl_by(db->pool, "member", &opts[1], &opts[2], &by) != CTL_OK)
+        return CTL_USAGE;
     if (ctl_connect(db, 1) != CTL_OK
-        || !(a[0] = ctl_find(db, INVITE_ADMIN_USER_FIND, "user",
-                             APR_ARRAY_IDX(args, 1, const char *)))
-        || !(a[1] = ctl_find(db, INVITE_ADMIN_ROOM_FIND, "room",
-                             APR_ARRAY_IDX(args, 2, const char *))))
+        || !(a[0] = ctl_find(db, INVITE_ADMIN_USER_FIND,
+                             APR_ARRAY_IDX(args, 1, const char *), by))
+        || !(a[1] = ctl_find(db, INVITE_ADMIN_ROOM_FIND,
+                             APR_ARRAY_IDX(args, 2, const char *), by)))
         return CTL_FAIL;
     if (ctl_begin(db, &txn) != CTL_OK)
         return CTL_FAIL;
@@ -1243,7 +1313,10 @@ static int cmd_token(ctl_db_t *db, apr_array_header_t *args, ctl_opt_t *opts)
     const char *a[2];
     int nrows, all = opts[0].values->nelts > 0;
     int revoke = !strcmp(sub, "revoke");
+    ctl_by_e by;
 
+    if (ctl_by(db->pool, "token", &opts[1], &opts[2], &by) != CTL_OK)
+        return CTL_USAGE;
     if (all && !revoke)
         return ctl_usage_error(db->pool, "token", "--all goes with 'token"
                                " revoke'");
@@ -1252,8 +1325,8 @@ static int cmd_token(ctl_db_t *db, apr_array_header_t *args, ctl_opt_t *opts)
                                         || !strcmp(sub, "list"))))
         return ctl_usage_error(db->pool, "token", "bad 'token' arguments");
     if (ctl_connect(db, 1) != CTL_OK
-        || !(a[0] = ctl_find(db, INVITE_ADMIN_USER_FIND, "user",
-                             APR_ARRAY_IDX(args, 1, const char *))))
+        || !(a[0] = ctl_find(db, INVITE_ADMIN_USER_FIND,
+                             APR_ARRAY_IDX(args, 1, const char *), by)))
         return CTL_FAIL;
     if (!strcmp(sub, "add")) {
         char *tok = ctl_new_token(db->pool);
@@ -1436,13 +1509,19 @@ static int ctl_run(apr_pool_t *p, int argc, const char **argv)
     /* Each subcommand's options; cmd_* read them by position. */
     ctl_opt_t migrate_opts[] = { { "--status", 0, NULL },
                                  { "--migrations", 1, NULL }, { NULL, 0, NULL } };
-    ctl_opt_t user_opts[] = { { "--id", 1, NULL }, { "--role", 1, NULL },
+    ctl_opt_t user_add_opts[] = { { "--id", 1, NULL }, { "--role", 1, NULL },
+                                  { NULL, 0, NULL } };
+    ctl_opt_t room_add_opts[] = { { "--id", 1, NULL }, { "--type", 1, NULL },
+                                  { "--fname", 1, NULL },
+                                  { "--prid", 1, NULL }, { NULL, 0, NULL } };
+    /* --id, --name: how USER and ROOM arguments are read (ctl_by). */
+    ctl_opt_t find_opts[] = { { "--id", 0, NULL }, { "--name", 0, NULL },
                               { NULL, 0, NULL } };
-    ctl_opt_t room_opts[] = { { "--id", 1, NULL }, { "--type", 1, NULL },
-                              { "--fname", 1, NULL }, { "--prid", 1, NULL },
-                              { NULL, 0, NULL } };
-    ctl_opt_t member_opts[] = { { "--role", 1, NULL }, { NULL, 0, NULL } };
-    ctl_opt_t token_opts[] = { { "--all", 0, NULL }, { NULL, 0, NULL } };
+    ctl_opt_t member_opts[] = { { "--role", 1, NULL }, { "--id", 0, NULL },
+                                { "--name", 0, NULL }, { NULL, 0, NULL } };
+    ctl_opt_t token_opts[] = { { "--all", 0, NULL }, { "--id", 0, NULL },
+                               { "--name", 0, NULL }, { NULL, 0, NULL } };
+    int adding;
     ctl_opt_t purge_opts[] = { { "--days", 1, NULL }, { "--batch", 1, NULL },
                                { NULL, 0, NULL } };
     ctl_opt_t no_opts[] = { { NULL, 0, NULL } };
@@ -1500,12 +1579,15 @@ static int ctl_run(apr_pool_t *p, int argc, const char **argv)
             return CTL_OK;
         }
     }
+    /* `user add` and `room add` (the subcommand first) have options of
+     * their own: there --id gives the new id. */
+    adding = i < argc && !strcmp(argv[i], "add");
     if (!strcmp(cmd, "migrate"))
         opts = migrate_opts;
     else if (!strcmp(cmd, "user"))
-        opts = user_opts;
+        opts = adding ? user_add_opts : find_opts;
     else if (!strcmp(cmd, "room"))
-        opts = room_opts;
+        opts = adding ? room_add_opts : find_opts;
     else if (!strcmp(cmd, "member"))
         opts = member_opts;
     else if (!strcmp(cmd, "token"))
@@ -1541,9 +1623,9 @@ static int ctl_run(apr_pool_t *p, int argc, const char **argv)
     else if (!strcmp(cmd, "stats"))
         rv = cmd_stats(&db, args);
     else if (!strcmp(cmd, "user"))
-        rv = cmd_user(&db, args, opts);
+        rv = adding ? cmd_user_add(&db, args, opts) : cmd_user(&db, args, opts);
     else if (!strcmp(cmd, "room"))
-        rv = cmd_room(&db, args, opts);
+        rv = adding ? cmd_room_add(&db, args, opts) : cmd_room(&db, args, opts);
     else if (!strcmp(cmd, "member"))
         rv = cmd_member(&db, args, opts);
     else if (!strcmp(cmd, "permission"))

@@ -68,8 +68,8 @@ my $free_port = do {
 # ---------------------------------------------------------- usage, help
 
 run_is(['--help'], 0, qr/^Usage: invitectl .*\n.*migrate.*purge/s, qr/^$/, '--help');
-run_is(['user', '--help'], 0, qr/user add \[--id ID\].*user roles USER/s, qr/^$/, 'user --help');
-run_is(['help', 'token'], 0, qr/token revoke USER/, qr/^$/, 'help token');
+run_is(['user', '--help'], 0, qr/user add \[--id ID\].*user roles \[--id\|--name\] USER/s, qr/^$/, 'user --help');
+run_is(['help', 'token'], 0, qr/token revoke \[--id\|--name\] USER/, qr/^$/, 'help token');
 run_is([], 2, qr/^$/, qr/^invitectl: no command\n.*--help/, 'no command');
 run_is([@DB, 'frobnicate'], 2, qr/^$/, qr/^invitectl: unknown command 'frobnicate'/, 'unknown command');
 run_is(['-x', 'stats'], 2, qr/^$/, qr/^invitectl: unknown option '-x'/, 'unknown global option');
@@ -186,9 +186,18 @@ is(val('SELECT username FROM users WHERE id = ?', $alice), 'alice', '... stored'
 run_is([@DB, 'user', 'add', '--id', 'bobUserId00000001', '--role', 'admin', '--role', 'user', 'bob'],
        0, qr/^bobUserId00000001\n$/, qr/^$/, 'user add --id --role --role bob');
 is(col('SELECT role FROM user_roles WHERE user_id = ? ORDER BY role', 'bobUserId00000001'), 'admin user', '... global roles stored');
-run_is([@DB, 'user', 'add', 'alice'], 1, qr/^$/, qr/^invitectl: a user with the id '\w+' or the username 'alice' already exists$/,
+run_is([@DB, 'user', 'add', 'alice'], 1, qr/^$/, qr/^invitectl: the id '\w+' or the username 'alice' is taken, as a user's id or username$/,
        'user add: duplicate username');
-run_is([@DB, 'user', 'add', '--id', 'bobUserId00000001', 'robert'], 1, qr/^$/, qr/already exists/, 'user add: duplicate id');
+run_is([@DB, 'user', 'add', '--id', 'bobUserId00000001', 'robert'], 1, qr/^$/, qr/is taken/, 'user add: duplicate id');
+# Neither may ever be read as the other: a username that is a user's id
+# (a Rocket.Chat user may pick one to look like the admin's id), an id
+# that is a user's username.
+run_is([@DB, 'user', 'add', 'bobUserId00000001'], 1, qr/^$/,
+       qr/^invitectl: the id '\w+' or the username 'bobUserId00000001' is taken, as a user's id or username$/,
+       "user add: a username that is another user's id");
+run_is([@DB, 'user', 'add', '--id', 'alice', 'alice2'], 1, qr/^$/,
+       qr/^invitectl: the id 'alice' or the username 'alice2' is taken/, "user add: an id that is another user's username");
+is(val("SELECT count(*) FROM users WHERE username IN ('bobUserId00000001', 'alice2') OR id = 'alice'"), 0, '... neither stored');
 run_is([@DB, 'user', 'add', '--role', 'x', '--role', 'x', 'carol'], 1, qr/^$/, qr/already has the role 'x'/,
        'user add with a role twice');
 is(val("SELECT count(*) FROM users WHERE username = 'carol'"), 0, '... rolled back: no user carol');
@@ -202,6 +211,38 @@ run_is([@DB, 'user', 'roles', 'bob', 'swap', 'x'], 2, qr/^$/, qr/user roles USER
 run_is([@DB, 'user', 'roles', 'nobody'], 1, qr/^$/, qr/^invitectl: no user 'nobody'$/, 'user roles: unknown user');
 run_is([@DB, 'user', 'del', 'nobody'], 1, qr/^$/, qr/^invitectl: no user 'nobody'$/, 'user del: unknown user');
 
+# Such a pair made elsewhere (by Rocket.Chat): mallory's username is bob's
+# id.  A USER that names both is refused; --id and --name say which.
+db()->do("INSERT INTO users (id, username) VALUES ('malloryId00000001', 'bobUserId00000001')");
+db()->do("INSERT INTO user_roles (user_id, role) VALUES ('malloryId00000001', 'guest')");
+db()->do("INSERT INTO login_tokens (user_id, hashed_token, created_at) VALUES (?, ?, NULL)", undef, @$_)
+    for ['bobUserId00000001', 'bobsHash'], ['malloryId00000001', 'mallorysHash'];
+my $both = qr/^invitectl: 'bobUserId00000001' is the id of one user and the username of another: say which with --id or --name$/;
+run_is([@DB, 'token', 'revoke', 'bobUserId00000001', '--all'], 1, qr/^$/, $both, 'token revoke --all: a USER that names two users');
+run_is([@DB, 'user', 'roles', 'bobUserId00000001', 'add', 'x'], 1, qr/^$/, $both, 'user roles add: the same');
+run_is([@DB, 'user', 'roles', 'bobUserId00000001'], 1, qr/^$/, $both, 'user roles: the same');
+run_is([@DB, 'user', 'del', 'bobUserId00000001'], 1, qr/^$/, $both, 'user del: the same');
+run_is([@DB, 'token', 'list', 'bobUserId00000001'], 1, qr/^$/, $both, 'token list: the same');
+is(col('SELECT hashed_token FROM login_tokens ORDER BY 1'), 'bobsHash mallorysHash', '... both users keep their tokens');
+is(col("SELECT id FROM users WHERE id IN ('bobUserId00000001', 'malloryId00000001') ORDER BY 1"),
+   'bobUserId00000001 malloryId00000001', '... both users stay');
+run_is([@DB, 'user', 'roles', '--id', 'bobUserId00000001'], 0, qr/^admin\napp\nbot\n$/, qr/^$/, 'user roles --id: by id only');
+run_is([@DB, 'user', 'roles', '--name', 'bobUserId00000001'], 0, qr/^guest\n$/, qr/^$/, 'user roles --name: by username only');
+run_is([@DB, 'token', 'list', '--name', 'bobUserId00000001'], 0, qr/^mallorysHash\t-\n$/, qr/^$/, 'token list --name');
+run_is([@DB, 'token', 'revoke', '--name', 'bobUserId00000001', '--all'], 0, qr/^$/, qr/^$/, 'token revoke --name --all');
+is(col('SELECT hashed_token FROM login_tokens ORDER BY 1'), 'bobsHash', "... mallory's token only");
+run_is([@DB, 'token', 'revoke', '--id', 'bobUserId00000001', 'bobsHash'], 0, qr/^$/, qr/^$/, 'token revoke --id HASH');
+is(val('SELECT count(*) FROM login_tokens'), 0, "... bob's");
+run_is([@DB, 'user', 'roles', '--id', 'bob'], 1, qr/^$/, qr/^invitectl: no user 'bob'$/, 'user roles --id USERNAME: no such id');
+run_is([@DB, 'user', 'roles', '--id', '--name', 'bob'], 2, qr/^$/, qr/^invitectl: --id and --name exclude each other\n/, '--id with --name');
+run_is([@DB, 'user', 'del', '--name', 'bobUserId00000001'], 0, qr/^$/, qr/^$/, 'user del --name');
+is(col("SELECT id FROM users WHERE id IN ('bobUserId00000001', 'malloryId00000001')"), 'bobUserId00000001', '... mallory, not bob');
+db()->do("INSERT INTO users (id, username) VALUES (?, 'twin')", undef, $_) for 'twinUserId0000001', 'twinUserId0000002';
+run_is([@DB, 'user', 'roles', 'twin'], 1, qr/^$/, qr/^invitectl: 2 users have the username 'twin': name one by its id, with --id$/,
+       'a username two users have');
+run_is([@DB, 'user', 'roles', '--id', 'twinUserId0000002'], 0, qr/^$/, qr/^$/, '... one of them by --id');
+db()->do("DELETE FROM users WHERE username = 'twin'");
+
 # ----------------------------------------------------------------- rooms
 
 ($out) = run_is([@DB, 'room', 'add', 'general'], 0, qr/^\S+\n$/, qr/^$/, 'room add general');
@@ -213,8 +254,14 @@ run_is([@DB, 'room', 'add', '--id', 'privRoomId0000001', '--type', 'p', '--fname
 is(join('|', db()->selectrow_array('SELECT t, name, fname, prid FROM rooms WHERE id = ?', undef, 'privRoomId0000001')),
    "p|priv|Private Room|$general", '... stored');
 ok(!defined val('SELECT fname FROM rooms WHERE id = ?', $general), '... no --fname: NULL');
-run_is([@DB, 'room', 'add', 'general'], 1, qr/^$/, qr/a room with the id '\w+' or the name 'general' already exists/, 'room add: duplicate name');
-run_is([@DB, 'room', 'add', '--id', $general, 'other'], 1, qr/^$/, qr/already exists/, 'room add: duplicate id');
+run_is([@DB, 'room', 'add', 'general'], 1, qr/^$/, qr/^invitectl: the id '\w+' or the name 'general' is taken, as a room's id or name$/,
+       'room add: duplicate name');
+run_is([@DB, 'room', 'add', '--id', $general, 'other'], 1, qr/^$/, qr/is taken/, 'room add: duplicate id');
+run_is([@DB, 'room', 'add', $general], 1, qr/^$/, qr/^invitectl: the id '\w+' or the name '\Q$general\E' is taken/,
+       "room add: a name that is another room's id");
+run_is([@DB, 'room', 'add', '--id', 'general', 'general2'], 1, qr/^$/, qr/^invitectl: the id 'general' or the name 'general2' is taken/,
+       "room add: an id that is another room's name");
+is(val("SELECT count(*) FROM rooms WHERE name IN (?, 'general2') OR id = 'general'", $general), 0, '... neither stored');
 run_is([@DB, 'room', 'del', 'nowhere'], 1, qr/^$/, qr/^invitectl: no room 'nowhere'$/, 'room del: unknown room');
 
 # --------------------------------------------------------------- members
@@ -233,6 +280,17 @@ run_is([@DB, 'member', 'add', 'bob', $general], 0, qr/^$/, qr/^$/, 'member add b
 run_is([@DB, 'member', 'del', 'bob', 'general'], 0, qr/^$/, qr/^$/, 'member del');
 is(val('SELECT count(*) FROM subscriptions WHERE user_id = ?', 'bobUserId00000001'), 1, '... one subscription left');
 run_is([@DB, 'member', 'del', '--role', 'owner', 'bob', 'priv'], 2, qr/^$/, qr/--role goes with 'member add'/, 'member del --role');
+# A room named like another room's id (made elsewhere): refused, unless
+# --id or --name says which.
+db()->do("INSERT INTO rooms (id, t, name) VALUES ('evilRoomId0000001', 'c', 'privRoomId0000001')");
+my $rboth = qr/^invitectl: 'privRoomId0000001' is the id of one room and the name of another: say which with --id or --name$/;
+run_is([@DB, 'member', 'del', 'bob', 'privRoomId0000001'], 1, qr/^$/, $rboth, 'member del: a ROOM that names two rooms');
+run_is([@DB, 'room', 'del', 'privRoomId0000001'], 1, qr/^$/, $rboth, 'room del: the same');
+run_is([@DB, 'member', 'del', '--name', 'bob', 'privRoomId0000001'], 1, qr/^$/, qr/not a member/, 'member del --name: both by name');
+run_is([@DB, 'member', 'add', '--id', 'bob', 'privRoomId0000001'], 1, qr/^$/, qr/^invitectl: no user 'bob'$/, 'member add --id: both by id');
+run_is([@DB, 'room', 'del', '--name', 'privRoomId0000001'], 0, qr/^$/, qr/^$/, 'room del --name');
+is(col("SELECT id FROM rooms WHERE id IN ('evilRoomId0000001', 'privRoomId0000001')"), 'privRoomId0000001', '... the other room, not priv');
+is(val("SELECT count(*) FROM subscriptions WHERE rid = 'privRoomId0000001'"), 1, "... priv's member stays");
 
 # ----------------------------------------------------------- permissions
 
