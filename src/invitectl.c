@@ -38,6 +38,9 @@
 #define CTL_USAGE 2
 
 #define CTL_ID_LEN 17          /* Rocket.Chat's Random.id() */
+#define CTL_ID_MAX 64          /* bytes of an id given (--id, --prid) */
+#define CTL_NAME_MAX 255       /* bytes of a name, role, permission, hash,
+                                * or USER / ROOM argument */
 #define CTL_TOKEN_BYTES 32     /* 43 characters, as Random.secret() */
 #define CTL_PURGE_DAYS 30
 #define CTL_PURGE_BATCH 500
@@ -288,6 +291,40 @@ static long long ctl_number(const char *s, long long min, long long max)
     if (*end || v < min || v > max)
         return -1;
     return v;
+}
+
+/* CTL_OK when s (NULL: not given) is 1 to max bytes without control
+ * characters (below 0x20, and 0x7f), else CTL_USAGE after a message that
+ * names `what` of command cmd, never s itself. */
+static int ctl_text(apr_pool_t *p, const char *cmd, const char *what,
+                    const char *s, size_t max)
+{
+    const unsigned char *c;
+
+    if (!s)
+        return CTL_OK;
+    if (!*s)
+        return ctl_usage_error(p, cmd, "empty %s", what);
+    if (strlen(s) > max)
+        return ctl_usage_error(p, cmd, "the %s is longer than %d bytes",
+                               what, (int)max);
+    for (c = (const unsigned char *)s; *c; c++)
+        if (*c < 0x20 || *c == 0x7f)
+            return ctl_usage_error(p, cmd, "the %s holds a control"
+                                   " character (0x%02x)", what, *c);
+    return CTL_OK;
+}
+
+/* ctl_text for each of a[from..], names, roles or permissions. */
+static int ctl_texts(apr_pool_t *p, const char *cmd, const char *what,
+                     const apr_array_header_t *a, int from)
+{
+    int i, rv = CTL_OK;
+
+    for (i = from; i < a->nelts && rv == CTL_OK; i++)
+        rv = ctl_text(p, cmd, what, APR_ARRAY_IDX(a, i, const char *),
+                      CTL_NAME_MAX);
+    return rv;
 }
 
 /* ------------------------------------------------- Apache configuration */
@@ -1066,7 +1103,8 @@ static const char *ctl_new_id(ctl_db_t *db, const char *given)
 }
 
 /* Adds (or, with del, removes) each role of roles[from..] for a user (rid
- * NULL) or a member.  Inside the caller's transaction. */
+ * NULL) or a member.  Inside the caller's transaction; the caller checked
+ * the roles (ctl_texts). */
 static int ctl_roles(ctl_db_t *db, const char *uid, const char *rid,
                      apr_array_header_t *roles, int from, int del)
 {
@@ -1077,8 +1115,6 @@ static int ctl_roles(ctl_db_t *db, const char *uid, const char *rid,
         const char *args[3] = { uid, rid ? rid : role, role };
         int nrows;
 
-        if (!*role)
-            return ctl_fail(db->pool, "empty role name");
         if (ctl_query(db, rid ? INVITE_ADMIN_MEMBER_ROLE_ADD
                               : del ? INVITE_ADMIN_USER_ROLE_DEL
                                     : INVITE_ADMIN_USER_ROLE_ADD,
@@ -1104,8 +1140,10 @@ static int cmd_user_add(ctl_db_t *db, apr_array_header_t *args,
     if (args->nelts != 2)
         return ctl_usage_error(db->pool, "user", "bad 'user' arguments");
     name = APR_ARRAY_IDX(args, 1, const char *);
-    if (!*name || (ctl_opt(&opts[0]) && !*ctl_opt(&opts[0])))
-        return ctl_usage_error(db->pool, "user", "empty username or id");
+    if (ctl_text(db->pool, "user", "username", name, CTL_NAME_MAX)
+        || ctl_text(db->pool, "user", "id", ctl_opt(&opts[0]), CTL_ID_MAX)
+        || ctl_texts(db->pool, "user", "role", opts[1].values, 0))
+        return CTL_USAGE;
     if (ctl_connect(db, 1) != CTL_OK
         || !(uid = ctl_new_id(db, ctl_opt(&opts[0]))))
         return CTL_FAIL;
@@ -1133,7 +1171,10 @@ static int cmd_user(ctl_db_t *db, apr_array_header_t *args, ctl_opt_t *opts)
     int nrows, ok;
     ctl_by_e by;
 
-    if (ctl_by(db->pool, "user", &opts[0], &opts[1], &by) != CTL_OK)
+    if (ctl_by(db->pool, "user", &opts[0], &opts[1], &by) != CTL_OK
+        || ctl_text(db->pool, "user", "user", args->nelts > 1
+                    ? APR_ARRAY_IDX(args, 1, const char *) : NULL,
+                    CTL_NAME_MAX))
         return CTL_USAGE;
     if (!strcmp(sub, "del") && args->nelts == 2) {
         if (ctl_connect(db, 1) != CTL_OK
@@ -1152,6 +1193,8 @@ static int cmd_user(ctl_db_t *db, apr_array_header_t *args, ctl_opt_t *opts)
                        || args->nelts < 4))
             return ctl_usage_error(db->pool, "user",
                                    "user roles USER [add|del ROLE...]");
+        if (ctl_texts(db->pool, "user", "role", args, 3))
+            return CTL_USAGE;
         if (ctl_connect(db, 1) != CTL_OK
             || !(uid = ctl_find(db, INVITE_ADMIN_USER_FIND,
                                 APR_ARRAY_IDX(args, 1, const char *), by)))
@@ -1186,8 +1229,12 @@ static int cmd_room_add(ctl_db_t *db, apr_array_header_t *args,
     if (strlen(type) != 1 || !strchr("cpdlv", type[0]))
         return ctl_usage_error(db->pool, "room",
                                "--type is one of c, p, d, l, v");
-    if (!*name || (ctl_opt(&opts[0]) && !*ctl_opt(&opts[0])))
-        return ctl_usage_error(db->pool, "room", "empty name or id");
+    if (ctl_text(db->pool, "room", "name", name, CTL_NAME_MAX)
+        || ctl_text(db->pool, "room", "id", ctl_opt(&opts[0]), CTL_ID_MAX)
+        || ctl_text(db->pool, "room", "fname", ctl_opt(&opts[2]),
+                    CTL_NAME_MAX)
+        || ctl_text(db->pool, "room", "prid", ctl_opt(&opts[3]), CTL_ID_MAX))
+        return CTL_USAGE;
     if (ctl_connect(db, 1) != CTL_OK
         || !(rid = ctl_new_id(db, ctl_opt(&opts[0]))))
         return CTL_FAIL;
@@ -1211,7 +1258,10 @@ static int cmd_room(ctl_db_t *db, apr_array_header_t *args, ctl_opt_t *opts)
     int nrows;
     ctl_by_e by;
 
-    if (ctl_by(db->pool, "room", &opts[0], &opts[1], &by) != CTL_OK)
+    if (ctl_by(db->pool, "room", &opts[0], &opts[1], &by) != CTL_OK
+        || ctl_text(db->pool, "room", "room", args->nelts > 1
+                    ? APR_ARRAY_IDX(args, 1, const char *) : NULL,
+                    CTL_NAME_MAX))
         return CTL_USAGE;
     if (!strcmp(sub, "del") && args->nelts == 2) {
         if (ctl_connect(db, 1) != CTL_OK
@@ -1237,7 +1287,12 @@ static int cmd_member(ctl_db_t *db, apr_array_header_t *args,
     if (!add && opts[0].values->nelts)
         return ctl_usage_error(db->pool, "member",
                                "--role goes with 'member add'");
-    if (ctl_by(db->pool, "member", &opts[1], &opts[2], &by) != CTL_OK)
+    if (ctl_by(db->pool, "member", &opts[1], &opts[2], &by) != CTL_OK
+        || ctl_text(db->pool, "member", "user",
+                    APR_ARRAY_IDX(args, 1, const char *), CTL_NAME_MAX)
+        || ctl_text(db->pool, "member", "room",
+                    APR_ARRAY_IDX(args, 2, const char *), CTL_NAME_MAX)
+        || ctl_texts(db->pool, "member", "role", opts[0].values, 0))
         return CTL_USAGE;
     if (ctl_connect(db, 1) != CTL_OK
         || !(a[0] = ctl_find(db, INVITE_ADMIN_USER_FIND,
@@ -1267,9 +1322,9 @@ static int cmd_permission(ctl_db_t *db, apr_array_header_t *args)
     if ((!grant && strcmp(sub, "revoke")) || args->nelts != 3)
         return ctl_usage_error(db->pool, "permission",
                                "bad 'permission' arguments");
-    if (!*a[0] || !*a[1])
-        return ctl_usage_error(db->pool, "permission",
-                               "empty permission or role");
+    if (ctl_text(db->pool, "permission", "permission", a[0], CTL_NAME_MAX)
+        || ctl_text(db->pool, "permission", "role", a[1], CTL_NAME_MAX))
+        return CTL_USAGE;
     if (ctl_connect(db, 1) != CTL_OK
         || ctl_query(db, grant ? INVITE_ADMIN_PERMISSION_GRANT
                                : INVITE_ADMIN_PERMISSION_REVOKE,
@@ -1324,6 +1379,12 @@ static int cmd_token(ctl_db_t *db, apr_array_header_t *args, ctl_opt_t *opts)
                  : args->nelts == 2 && (!strcmp(sub, "add")
                                         || !strcmp(sub, "list"))))
         return ctl_usage_error(db->pool, "token", "bad 'token' arguments");
+    if (ctl_text(db->pool, "token", "user",
+                 APR_ARRAY_IDX(args, 1, const char *), CTL_NAME_MAX)
+        || ctl_text(db->pool, "token", "hash", args->nelts > 2
+                    ? APR_ARRAY_IDX(args, 2, const char *) : NULL,
+                    CTL_NAME_MAX))
+        return CTL_USAGE;
     if (ctl_connect(db, 1) != CTL_OK
         || !(a[0] = ctl_find(db, INVITE_ADMIN_USER_FIND,
                              APR_ARRAY_IDX(args, 1, const char *), by)))

@@ -292,6 +292,55 @@ run_is([@DB, 'room', 'del', '--name', 'privRoomId0000001'], 0, qr/^$/, qr/^$/, '
 is(col("SELECT id FROM rooms WHERE id IN ('evilRoomId0000001', 'privRoomId0000001')"), 'privRoomId0000001', '... the other room, not priv');
 is(val("SELECT count(*) FROM subscriptions WHERE rid = 'privRoomId0000001'"), 1, "... priv's member stays");
 
+# ---------------------------------------------------------- input limits
+
+# Names, roles, permissions, hashes and USER / ROOM arguments are 1 to 255
+# bytes, ids given 1 to 64, none with a control character: refused before
+# the database is touched, with a message that does not echo them.
+my ($long, $longid) = ('n' x 256, 'i' x 65);
+my $counts = sub {
+    join ',', map { val("SELECT count(*) FROM $_") }
+        qw(users user_roles rooms subscriptions subscription_roles permission_roles login_tokens);
+};
+my $before = $counts->();
+for (
+    [['user', 'add', "line\nbreak"], 'the username holds a control character (0x0a)'],
+    [['user', 'add', $long], 'the username is longer than 255 bytes'],
+    [['user', 'add', ''], 'empty username'],
+    [['user', 'add', '--id', $longid, 'carol'], 'the id is longer than 64 bytes'],
+    [['user', 'add', '--id', '', 'carol'], 'empty id'],
+    [['user', 'add', '--role', "ro\x7fle", 'carol'], 'the role holds a control character (0x7f)'],
+    [['user', 'roles', 'bob', 'add', "r\x01"], 'the role holds a control character (0x01)'],
+    [['user', 'roles', "bob\t"], 'the user holds a control character (0x09)'],
+    [['user', 'del', $long], 'the user is longer than 255 bytes'],
+    [['room', 'add', "ro\eom"], 'the name holds a control character (0x1b)'],
+    [['room', 'add', '--id', $longid, 'r2'], 'the id is longer than 64 bytes'],
+    [['room', 'add', '--fname', $long, 'r2'], 'the fname is longer than 255 bytes'],
+    [['room', 'add', '--prid', "p\n", 'r2'], 'the prid holds a control character (0x0a)'],
+    [['room', 'del', "general\r"], 'the room holds a control character (0x0d)'],
+    [['member', 'add', "bob\n", 'general'], 'the user holds a control character (0x0a)'],
+    [['member', 'del', 'bob', $long], 'the room is longer than 255 bytes'],
+    [['member', 'add', '--role', "own\ner", 'bob', 'general'], 'the role holds a control character (0x0a)'],
+    [['permission', 'grant', "create\n", 'user'], 'the permission holds a control character (0x0a)'],
+    [['permission', 'grant', 'create-invite-links', $long], 'the role is longer than 255 bytes'],
+    [['token', 'add', "bob\n"], 'the user holds a control character (0x0a)'],
+    [['token', 'revoke', 'bob', "hash\n"], 'the hash holds a control character (0x0a)'],
+) {
+    my ($args, $err) = @$_;
+    (my $name = join ' ', map { length > 20 ? substr($_, 0, 4) . '...(' . length . ' bytes)' : $_ } @$args)
+        =~ s/([\x00-\x1f\x7f])/sprintf '\\x%02x', ord $1/ge;
+    run_is([@DB, @$args], 2, qr/^$/, qr/^invitectl: \Q$err\E\nTry 'invitectl $args->[0] --help'\.\n$/, "refused: $name");
+}
+is($counts->(), $before, '... and nothing of them stored');
+my ($name255, $id64) = ('u' x 255, 'I' x 64);
+run_is([@DB, 'user', 'add', '--id', $id64, '--role', 'r' x 255, $name255], 0, qr/^$id64\n$/, qr/^$/,
+       'user add: a 255-byte username and role, a 64-byte id');
+run_is([@DB, 'user', 'del', $name255], 0, qr/^$/, qr/^$/, '... user del by its 255-byte username');
+run_is([@DB, 'room', 'add', '--id', $id64, '--prid', $id64, '--fname', 'f' x 255, $name255], 0, qr/^$id64\n$/, qr/^$/,
+       'room add: a 255-byte name and fname, 64-byte id and prid');
+run_is([@DB, 'room', 'del', $id64], 0, qr/^$/, qr/^$/, '... room del by its 64-byte id');
+is($counts->(), $before, '... both gone');
+
 # ----------------------------------------------------------- permissions
 
 run_is([@DB, 'permission', 'grant', 'create-invite-links', 'user'], 0, qr/^$/, qr/^$/, 'permission grant');
