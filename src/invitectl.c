@@ -69,11 +69,15 @@ static const char *ctl_redact(apr_pool_t *p, const char *msg)
 {
     const char **s = ctl_current ? ctl_current->passwords : NULL;
     const char *hit;
+    size_t from;
 
-    for (; s && *s; s++)
-        while (msg && (hit = strstr(msg, *s)) != NULL)
-            msg = apr_pstrcat(p, apr_pstrmemdup(p, msg, hit - msg), "***",
+    /* The search goes on after each "***" (a password may be "*"). */
+    for (; s && *s && msg; s++)
+        for (from = 0; (hit = strstr(msg + from, *s)) != NULL; from += 3) {
+            from = hit - msg;
+            msg = apr_pstrcat(p, apr_pstrmemdup(p, msg, from), "***",
                               hit + strlen(*s), NULL);
+        }
     return msg;
 }
 

@@ -133,6 +133,11 @@ for (['malformed %-escape', "postgresql://u:SeCrEt%40pw%zz\@127.0.0.1:$free_port
     like($err, qr/^invitectl: cannot open the database: /, '... cannot open the database');
     unlike($out . $err, qr/SeCrEt(%40|\@)pw/, '... and neither form of the password is printed');
 }
+{   # a password of "*" is hidden once, not again in its own "***"
+    my ($rc, $out, $err) = InviteCtl::run('timeout', $dir, '20', $ctl, '-d', 'pgsql', '-p', 'postgresql://u:*@[::1/x', 'check');
+    is($rc, 1, 'PostgreSQL URI, the password "*": exit 1, in time');
+    like($err, qr/^invitectl: cannot open the database: .*"postgresql:\/\/u:\*\*\*\@\[::1\/x"$/, '... the URI shown with "***"');
+}
 
 # ------------------------------------------------------------ not initialised
 
