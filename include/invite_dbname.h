@@ -34,10 +34,12 @@ void invite_dbname_parse(apr_pool_t *p, const char *driver,
 const char *invite_dbname_invitectl(apr_pool_t *p, const invite_dbname_t *db,
                                     const char *command);
 
-/* The password of a pgsql DBDParams string (password=, or the
- * user:password@ of a URI), for hiding it in messages; NULL when there is
- * none or the driver is not pgsql. */
-const char *invite_dbname_password(apr_pool_t *p, const char *driver,
-                                   const char *params);
+/* The passwords of a pgsql DBDParams string (each password=, and the
+ * user:password@ of a URI), for hiding them in messages: every form, as
+ * libpq decodes it and as written (quoted, escaped, %-encoded, which is
+ * what libpq quotes in some errors), distinct, longest first, ending with
+ * NULL.  NULL when there is none or the driver is not pgsql. */
+const char **invite_dbname_passwords(apr_pool_t *p, const char *driver,
+                                     const char *params);
 
 #endif

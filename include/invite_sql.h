@@ -68,15 +68,20 @@ typedef enum {
     INVITE_ADMIN_VERSION_RECORD,   /* args: version, applied_at */
     INVITE_ADMIN_HAS_TABLES,       /* prepares only where mod_invite's
                                     * tables are (no args) */
-    INVITE_ADMIN_USER_FIND,        /* id, username; args: id, username */
-    INVITE_ADMIN_USER_ADD,         /* args: id, username x2; 0 rows: taken */
+    INVITE_ADMIN_USER_FIND,        /* id, username, rank (0: by id, 1: by
+                                    * username), every match; args: id,
+                                    * username (NULL: not that way) */
+    INVITE_ADMIN_USER_ADD,         /* args: id, username, username, id,
+                                    * username; 0 rows: either is taken,
+                                    * as id or username */
     INVITE_ADMIN_USER_DEL,         /* args: id (cascades) */
     INVITE_ADMIN_USER_ROLES,       /* role; arg: user id */
     INVITE_ADMIN_USER_ROLE_ADD,    /* args: user id, role; 0 rows: held */
     INVITE_ADMIN_USER_ROLE_DEL,    /* args: user id, role */
-    INVITE_ADMIN_ROOM_FIND,        /* id, name; args: id, name */
+    INVITE_ADMIN_ROOM_FIND,        /* id, name, rank: as USER_FIND */
     INVITE_ADMIN_ROOM_ADD,         /* args: id, t, name, fname, prid,
-                                    * name; 0 rows: id or name taken */
+                                    * name, id, name; 0 rows: either is
+                                    * taken, as id or name */
     INVITE_ADMIN_ROOM_DEL,         /* arg: id (cascades to members) */
     INVITE_ADMIN_MEMBER_ADD,       /* args: user id, rid; 0 rows: member */
     INVITE_ADMIN_MEMBER_DEL,       /* args: user id, rid */

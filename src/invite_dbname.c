@@ -12,11 +12,12 @@
 #include <string.h>
 #include <apr_strings.h>
 #include <apr_lib.h>
+#include <apr_tables.h>
 
 #include "invite_dbname.h"
 
 /* The keys that say which database, in the order they are shown, then
- * the password, which is read (for invite_dbname_password) but never
+ * the password, which is read (for invite_dbname_passwords) but never
  * shown. */
 static const char *const identity_keys[] = {
     "host", "hostaddr", "port", "dbname", "user", "password", NULL
@@ -59,11 +60,24 @@ static const char *conninfo_quote(apr_pool_t *p, const char *v)
     return out;
 }
 
+/* Records a password's forms in secrets (when not NULL): as libpq reads
+ * it and as written in DBDParams (quoted, escaped, %-encoded). */
+static void add_secret(apr_pool_t *p, apr_array_header_t *secrets,
+                       const char *value, const char *raw, apr_size_t rawlen)
+{
+    if (secrets) {
+        APR_ARRAY_PUSH(secrets, const char *) = value;
+        APR_ARRAY_PUSH(secrets, const char *) = apr_pstrmemdup(p, raw,
+                                                               rawlen);
+    }
+}
+
 /* libpq's key=value form; 0 when it is not well formed. */
-static int parse_conninfo(apr_pool_t *p, const char *s, const char **vals)
+static int parse_conninfo(apr_pool_t *p, const char *s, const char **vals,
+                          apr_array_header_t *secrets)
 {
     while (*s) {
-        const char *key;
+        const char *key, *raw;
         apr_size_t klen;
         char *val, *o;
         int k;
@@ -89,6 +103,7 @@ static int parse_conninfo(apr_pool_t *p, const char *s, const char **vals)
         while (apr_isspace(*s)) {
             s++;
         }
+        raw = s;
         o = val = apr_palloc(p, strlen(s) + 1);
         if (*s == '\'') {
             for (s++; *s && *s != '\''; s++) {
@@ -114,6 +129,9 @@ static int parse_conninfo(apr_pool_t *p, const char *s, const char **vals)
         k = key_index(key, klen);
         if (k >= 0) {
             vals[k] = val;
+        }
+        if (k == PASSWORD) {
+            add_secret(p, secrets, val, raw, (apr_size_t)(s - raw));
         }
     }
     return 1;
@@ -172,7 +190,8 @@ static const char *join(apr_pool_t *p, const char *list, const char *item)
 }
 
 /* libpq's URI form (the caller checked the scheme; `s` follows "://"). */
-static void parse_uri(apr_pool_t *p, const char *s, const char **vals)
+static void parse_uri(apr_pool_t *p, const char *s, const char **vals,
+                      apr_array_header_t *secrets)
 {
     apr_size_t alen = strcspn(s, "/?");
     const char *at = memchr(s, '@', alen), *hosts = s, *rest = s + alen;
@@ -185,8 +204,9 @@ static void parse_uri(apr_pool_t *p, const char *s, const char **vals)
             vals[4] = uri_decode(p, s, ulen);
         }
         if (s[ulen] == ':') {
-            vals[PASSWORD] = uri_decode(p, s + ulen + 1,
-                                        (apr_size_t)(at - s - ulen - 1));
+            apr_size_t plen = (apr_size_t)(at - s - ulen - 1);
+            vals[PASSWORD] = uri_decode(p, s + ulen + 1, plen);
+            add_secret(p, secrets, vals[PASSWORD], s + ulen + 1, plen);
         }
         hosts = at + 1;
     }
@@ -226,9 +246,12 @@ static void parse_uri(apr_pool_t *p, const char *s, const char **vals)
             if (eq) {
                 const char *key = uri_decode(p, rest, (apr_size_t)(eq - rest));
                 int k = key_index(key, strlen(key));
+                apr_size_t vlen = (apr_size_t)(rest + n - eq - 1);
                 if (k >= 0) {
-                    vals[k] = uri_decode(p, eq + 1,
-                                         (apr_size_t)(rest + n - eq - 1));
+                    vals[k] = uri_decode(p, eq + 1, vlen);
+                }
+                if (k == PASSWORD) {
+                    add_secret(p, secrets, vals[k], eq + 1, vlen);
                 }
             }
             rest += n + (rest[n] == '&');
@@ -237,25 +260,27 @@ static void parse_uri(apr_pool_t *p, const char *s, const char **vals)
 }
 
 /* The values of identity_keys in a pgsql DBDParams string, URI or
- * key=value; 0 when it is not well formed. */
-static int pgsql_values(apr_pool_t *p, const char *params, const char **vals)
+ * key=value; 0 when it is not well formed.  Every password's forms go to
+ * secrets unless it is NULL. */
+static int pgsql_values(apr_pool_t *p, const char *params, const char **vals,
+                        apr_array_header_t *secrets)
 {
     if (!strncmp(params, "postgresql://", 13)) {
-        parse_uri(p, params + 13, vals);
+        parse_uri(p, params + 13, vals, secrets);
         return 1;
     }
     if (!strncmp(params, "postgres://", 11)) {
-        parse_uri(p, params + 11, vals);
+        parse_uri(p, params + 11, vals, secrets);
         return 1;
     }
-    return parse_conninfo(p, params, vals);
+    return parse_conninfo(p, params, vals, secrets);
 }
 
 static void pgsql_name(apr_pool_t *p, const char *params, invite_dbname_t *out)
 {
     const char *vals[NKEYS + 1] = { NULL };
     const char *text = "";
-    int i, ok = pgsql_values(p, params, vals);
+    int i, ok = pgsql_values(p, params, vals, NULL);
     for (i = 0; ok && i < NKEYS; i++) {
         if (vals[i]) {
             text = apr_pstrcat(p, text, *text ? " " : "", identity_keys[i],
@@ -331,14 +356,41 @@ const char *invite_dbname_invitectl(apr_pool_t *p, const invite_dbname_t *db,
                         shell_quote(p, db->params), command);
 }
 
-const char *invite_dbname_password(apr_pool_t *p, const char *driver,
-                                   const char *params)
+/* Longest first: a form inside another is then hidden with it. */
+static int longest_first(const void *a, const void *b)
+{
+    apr_size_t x = strlen(*(const char *const *)a);
+    apr_size_t y = strlen(*(const char *const *)b);
+    return (x < y) - (x > y);
+}
+
+const char **invite_dbname_passwords(apr_pool_t *p, const char *driver,
+                                     const char *params)
 {
     const char *vals[NKEYS + 1] = { NULL };
+    apr_array_header_t *all, *out;
+    int i, j;
 
     if (!driver || strcmp(driver, "pgsql") || !params) {
         return NULL;
     }
-    pgsql_values(p, params, vals);
-    return vals[PASSWORD] && *vals[PASSWORD] ? vals[PASSWORD] : NULL;
+    all = apr_array_make(p, 4, sizeof(const char *));
+    pgsql_values(p, params, vals, all);
+    qsort(all->elts, (size_t)all->nelts, sizeof(const char *),
+          longest_first);
+    out = apr_array_make(p, all->nelts + 1, sizeof(const char *));
+    for (i = 0; i < all->nelts; i++) {
+        const char *s = APR_ARRAY_IDX(all, i, const char *);
+        for (j = 0; j < out->nelts
+                    && strcmp(s, APR_ARRAY_IDX(out, j, const char *)); j++) {
+        }
+        if (*s && j == out->nelts) {
+            APR_ARRAY_PUSH(out, const char *) = s;
+        }
+    }
+    if (!out->nelts) {
+        return NULL;
+    }
+    APR_ARRAY_PUSH(out, const char *) = NULL;
+    return (const char **)out->elts;
 }

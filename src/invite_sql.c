@@ -328,11 +328,19 @@ static const invite_stmt_t pgsql_statements[INVITE_STMT_COUNT] = {
 #define EXPIRED_BY(at) "(days <> 0 AND expires <= " at ")"
 #define USED_UP "(max_uses <> 0 AND uses >= max_uses)"
 
-/* A user or room by id, else by username / name.  Args: key x2. */
+/* Every user or room whose id (rank 0) or username / name (rank 1) is the
+ * key, the id first: the caller refuses a key that names two.  Args: key
+ * x2 (NULL: not that way). */
 #define FIND_BY_ID_OR_NAME(table, name) \
     "SELECT id, " name ", 0 AS rank FROM " table " WHERE id = %s" \
     " UNION ALL SELECT id, " name ", 1 FROM " table " WHERE " name " = %s" \
-    " ORDER BY 3 LIMIT 1"
+    " ORDER BY 3"
+
+/* No row whose id or username / name is the new id or name: neither may
+ * ever be read as the other.  Args: name, id, name. */
+#define ID_AND_NAME_FREE(table, name) \
+    " WHERE NOT EXISTS (SELECT 1 FROM " table \
+    " WHERE " name " IN (%s, %s) OR id = %s)"
 
 /* invitectl's statements.  Every one runs unchanged on both engines (plain
  * SQL, ON CONFLICT DO NOTHING for duplicates, which then affect no row);
@@ -350,8 +358,7 @@ static const invite_stmt_t pgsql_statements[INVITE_STMT_COUNT] = {
         FIND_BY_ID_OR_NAME("users", "username") }, \
     [INVITE_ADMIN_USER_ADD] = { "invitectl_user_add", \
         "INSERT INTO users (id, username) SELECT %s, %s" \
-        " WHERE NOT EXISTS (SELECT 1 FROM users WHERE username = %s)" \
-        " ON CONFLICT DO NOTHING" }, \
+        ID_AND_NAME_FREE("users", "username") " ON CONFLICT DO NOTHING" }, \
     [INVITE_ADMIN_USER_DEL] = { "invitectl_user_del", \
         "DELETE FROM users WHERE id = %s" }, \
     [INVITE_ADMIN_USER_ROLES] = { "invitectl_user_roles", \
@@ -366,8 +373,7 @@ static const invite_stmt_t pgsql_statements[INVITE_STMT_COUNT] = {
     [INVITE_ADMIN_ROOM_ADD] = { "invitectl_room_add", \
         "INSERT INTO rooms (id, t, name, fname, prid)" \
         " SELECT %s, %s, %s, %s, %s" \
-        " WHERE NOT EXISTS (SELECT 1 FROM rooms WHERE name = %s)" \
-        " ON CONFLICT DO NOTHING" }, \
+        ID_AND_NAME_FREE("rooms", "name") " ON CONFLICT DO NOTHING" }, \
     [INVITE_ADMIN_ROOM_DEL] = { "invitectl_room_del", \
         "DELETE FROM rooms WHERE id = %s" }, \
     [INVITE_ADMIN_MEMBER_ADD] = { "invitectl_member_add", \

@@ -38,6 +38,9 @@
 #define CTL_USAGE 2
 
 #define CTL_ID_LEN 17          /* Rocket.Chat's Random.id() */
+#define CTL_ID_MAX 64          /* bytes of an id given (--id, --prid) */
+#define CTL_NAME_MAX 255       /* bytes of a name, role, permission, hash,
+                                * or USER / ROOM argument */
 #define CTL_TOKEN_BYTES 32     /* 43 characters, as Random.secret() */
 #define CTL_PURGE_DAYS 30
 #define CTL_PURGE_BATCH 500
@@ -52,23 +55,29 @@ typedef struct {
     apr_dbd_t *handle;
     const invite_engine_t *engine;
     apr_dbd_prepared_t *admin[INVITE_ADMIN_COUNT];
-    const char *password;          /* of DBDParams: never printed */
+    const char **passwords;        /* of DBDParams, every form (NULL
+                                    * ended), or NULL: never printed */
 } ctl_db_t;
 
 /* ------------------------------------------------------------ messages */
 
 static ctl_db_t *ctl_current;   /* for redaction in ctl_fail */
 
-/* msg with the DBDParams password replaced by "***". */
+/* msg with each form of the DBDParams passwords (decoded and as
+ * written) replaced by "***". */
 static const char *ctl_redact(apr_pool_t *p, const char *msg)
 {
-    const char *s = ctl_current ? ctl_current->password : NULL;
+    const char **s = ctl_current ? ctl_current->passwords : NULL;
     const char *hit;
-    size_t n = s ? strlen(s) : 0;
+    size_t from;
 
-    while (n && msg && (hit = strstr(msg, s)) != NULL)
-        msg = apr_pstrcat(p, apr_pstrmemdup(p, msg, hit - msg), "***",
-                          hit + n, NULL);
+    /* The search goes on after each "***" (a password may be "*"). */
+    for (; s && *s && msg; s++)
+        for (from = 0; (hit = strstr(msg + from, *s)) != NULL; from += 3) {
+            from = hit - msg;
+            msg = apr_pstrcat(p, apr_pstrmemdup(p, msg, from), "***",
+                              hit + strlen(*s), NULL);
+        }
     return msg;
 }
 
@@ -139,30 +148,38 @@ static const ctl_help_t ctl_helps[] = {
       "Counts users, rooms, subscriptions, tokens, invites (live, expired,\n"
       "used up) and shows the schema version.\n" },
     { "user", "user add [--id ID] [--role ROLE]... USERNAME\n"
-              "       user del USER\n"
-              "       user roles USER [add|del ROLE...]",
-      "USER is a user id or username.  `user add` prints the new id (17\n"
-      "characters, Rocket.Chat style, unless --id gives one).  `user roles`\n"
-      "lists the global roles, or adds or removes some.\n" },
+              "       user del [--id|--name] USER\n"
+              "       user roles [--id|--name] USER [add|del ROLE...]",
+      "USER is a user id or username (only an id with --id, only a\n"
+      "username with --name); one that is the id of a user and the\n"
+      "username of another is refused.  `user add` prints the new id (17\n"
+      "characters, Rocket.Chat style, unless --id gives one); an id or\n"
+      "username that is already a user's id or username is refused.\n"
+      "`user roles` lists the global roles, or adds or removes some.\n" },
     { "room", "room add [--id ID] [--type c|p|d|l|v] [--fname FNAME]\n"
               "       [--prid ID] NAME\n"
-              "       room del ROOM",
-      "ROOM is a room id or name.  `room add` prints the new id; the type\n"
-      "defaults to c (public).\n" },
-    { "member", "member add [--role ROLE]... USER ROOM\n"
-                "       member del USER ROOM",
+              "       room del [--id|--name] ROOM",
+      "ROOM is a room id or name (only an id with --id, only a name with\n"
+      "--name); one that is the id of a room and the name of another is\n"
+      "refused.  `room add` prints the new id; the type defaults to c\n"
+      "(public); an id or name that is already a room's id or name is\n"
+      "refused.\n" },
+    { "member", "member add [--id|--name] [--role ROLE]... USER ROOM\n"
+                "       member del [--id|--name] USER ROOM",
       "Subscribes USER to ROOM, with room roles (owner, moderator, ...), or\n"
-      "removes the subscription and its roles.\n" },
+      "removes the subscription and its roles.  --id or --name: both USER\n"
+      "and ROOM are ids, or names.\n" },
     { "permission", "permission grant|revoke PERMISSION ROLE",
       "Grants a permission (create-invite-links, api-bypass-rate-limit...)\n"
       "to a role, or revokes it.\n" },
-    { "token", "token add USER\n"
-               "       token revoke USER (HASH | --all)\n"
-               "       token list USER",
+    { "token", "token add [--id|--name] USER\n"
+               "       token revoke [--id|--name] USER (HASH | --all)\n"
+               "       token list [--id|--name] USER",
       "`token add` creates a personal access token (no expiry), prints it\n"
       "once and stores only base64(SHA-256(token)).  `token list` prints\n"
       "the stored hashes with their creation time (ms; - for personal\n"
-      "access tokens); `token revoke` deletes one by hash, or all.\n" },
+      "access tokens); `token revoke` deletes one by hash, or all.  USER,\n"
+      "--id and --name: as for `user`.\n" },
     { "purge", "purge [--days N] [--batch N]",
       "Deletes invites expired or used up at least N days ago (default 30),\n"
       "in batches of at most --batch (default 500, at most 10000), each in\n"
@@ -280,6 +297,40 @@ static long long ctl_number(const char *s, long long min, long long max)
     return v;
 }
 
+/* CTL_OK when s (NULL: not given) is 1 to max bytes without control
+ * characters (below 0x20, and 0x7f), else CTL_USAGE after a message that
+ * names `what` of command cmd, never s itself. */
+static int ctl_text(apr_pool_t *p, const char *cmd, const char *what,
+                    const char *s, size_t max)
+{
+    const unsigned char *c;
+
+    if (!s)
+        return CTL_OK;
+    if (!*s)
+        return ctl_usage_error(p, cmd, "empty %s", what);
+    if (strlen(s) > max)
+        return ctl_usage_error(p, cmd, "the %s is longer than %d bytes",
+                               what, (int)max);
+    for (c = (const unsigned char *)s; *c; c++)
+        if (*c < 0x20 || *c == 0x7f)
+            return ctl_usage_error(p, cmd, "the %s holds a control"
+                                   " character (0x%02x)", what, *c);
+    return CTL_OK;
+}
+
+/* ctl_text for each of a[from..], names, roles or permissions. */
+static int ctl_texts(apr_pool_t *p, const char *cmd, const char *what,
+                     const apr_array_header_t *a, int from)
+{
+    int i, rv = CTL_OK;
+
+    for (i = from; i < a->nelts && rv == CTL_OK; i++)
+        rv = ctl_text(p, cmd, what, APR_ARRAY_IDX(a, i, const char *),
+                      CTL_NAME_MAX);
+    return rv;
+}
+
 /* ------------------------------------------------- Apache configuration */
 
 /* The next argument of a configuration line, as httpd's ap_getword_conf
@@ -315,19 +366,69 @@ static const char *ctl_conf_word(apr_pool_t *p, const char **line)
     return out;
 }
 
+/* line with each ${NAME} replaced as httpd's ap_resolve_env replaces it:
+ * by the value of a Define, else of the environment; an undefined one, or
+ * a "${" without "}", stays as it is. */
+static const char *ctl_conf_resolve(apr_pool_t *p, apr_table_t *defines,
+                                    const char *line)
+{
+    const char *out = "", *s = line, *start, *end;
+
+    while ((start = strstr(s, "${")) && (end = strchr(start + 2, '}'))) {
+        const char *name = apr_pstrmemdup(p, start + 2, end - start - 2);
+        const char *v = apr_table_get(defines, name);
+
+        if (!v)
+            v = getenv(name);
+        out = apr_pstrcat(p, out,
+                          apr_pstrmemdup(p, s, (v ? start : end + 1) - s),
+                          v, NULL);
+        s = end + 1;
+    }
+    return apr_pstrcat(p, out, s, NULL);
+}
+
+/* *out = the value of a directive read from file, unless some "${" in it
+ * stayed: httpd would read that literally (a file named "${VAR}" for
+ * sqlite3), which is never what is meant, so CTL_FAIL after a message. */
+static int ctl_conf_value(apr_pool_t *p, const char *file,
+                          const char *directive, const char *value,
+                          const char **out)
+{
+    const char *var = value ? strstr(value, "${") : NULL;
+    size_t n;
+
+    if (var) {
+        n = strcspn(var, "}");
+        return ctl_fail(p, "%s in %s holds %s%s, which no Define before it"
+                        " in the file and no environment variable sets:"
+                        " give %s, or define it", directive, file,
+                        apr_pstrmemdup(p, var, n), var[n] ? "}" : "",
+                        strcmp(directive, "DBDriver") ? "-p PARAMS"
+                                                      : "-d DRIVER");
+    }
+    *out = value;
+    return CTL_OK;
+}
+
 /* DBDriver and DBDParams from an Apache configuration file: the first
  * occurrence of each in the file's own lines (Include is not followed;
- * sections are not told apart); left NULL when absent. */
+ * sections are not told apart); left NULL when absent.  ${NAME} is
+ * replaced as httpd does, from the Define lines read so far (UnDefine
+ * too) and the environment; one left unresolved in a value is an
+ * error. */
 static int ctl_read_conf(apr_pool_t *p, const char *file,
                          const char **driver, const char **params)
 {
     FILE *f = fopen(file, "r");
     char buf[8192];
     char *line = NULL;
+    apr_table_t *defines = apr_table_make(p, 4);
+    int ok = CTL_OK;
 
     if (!f)
         return ctl_fail(p, "cannot read %s", file);
-    while (fgets(buf, sizeof(buf), f)) {
+    while (ok == CTL_OK && fgets(buf, sizeof(buf), f)) {
         size_t n = strlen(buf);
         const char *s, *word;
 
@@ -346,16 +447,33 @@ static int ctl_read_conf(apr_pool_t *p, const char *file,
             s++;
         if (*s == '#')
             continue;
+        s = ctl_conf_resolve(p, defines, s);
         word = ctl_conf_word(p, &s);
         if (!word)
             continue;
         if (!strcasecmp(word, "DBDriver") && !*driver)
-            *driver = ctl_conf_word(p, &s);
+            ok = ctl_conf_value(p, file, "DBDriver", ctl_conf_word(p, &s),
+                                driver);
         else if (!strcasecmp(word, "DBDParams") && !*params)
-            *params = ctl_conf_word(p, &s);
+            ok = ctl_conf_value(p, file, "DBDParams", ctl_conf_word(p, &s),
+                                params);
+        else if (!strcasecmp(word, "Define")) {
+            const char *name = ctl_conf_word(p, &s);
+            const char *value = ctl_conf_word(p, &s);
+
+            /* Define NAME alone is for <IfDefine>, no variable. */
+            if (name && value)
+                apr_table_set(defines, name, value);
+        }
+        else if (!strcasecmp(word, "UnDefine")) {
+            const char *name = ctl_conf_word(p, &s);
+
+            if (name)
+                apr_table_unset(defines, name);
+        }
     }
     fclose(f);
-    return CTL_OK;
+    return ok;
 }
 
 /* ------------------------------------------------------------ database */
@@ -374,12 +492,14 @@ static int ctl_pragma(ctl_db_t *db, const char *pragma)
 }
 
 /* Opens the database.  must_exist: a SQLite file that is not there is an
- * error (sqlite3_open would create an empty one). */
+ * error (sqlite3_open would create an empty one), and so is one that
+ * cannot be read, with the reason. */
 static int ctl_connect(ctl_db_t *db, int must_exist)
 {
     const char *err = NULL;
     apr_status_t rv;
-    apr_finfo_t fi;
+    apr_file_t *f;
+    char why[256];
 
     db->engine = invite_sql_engine(db->driver_name);
     if (!db->engine)
@@ -391,10 +511,18 @@ static int ctl_connect(ctl_db_t *db, int must_exist)
                         " (install libaprutil1-dbd-%s)", db->driver_name,
                         db->driver_name);
     if (db->engine->id == INVITE_ENGINE_SQLITE3 && must_exist
-        && strncmp(db->params, "file:", 5)
-        && apr_stat(&fi, db->params, APR_FINFO_TYPE, db->pool) != APR_SUCCESS)
-        return ctl_fail(db->pool, "cannot open the database: no file %s"
-                        " (invitectl init creates it)", db->params);
+        && strncmp(db->params, "file:", 5)) {
+        rv = apr_file_open(&f, db->params, APR_FOPEN_READ, APR_OS_DEFAULT,
+                           db->pool);
+        if (APR_STATUS_IS_ENOENT(rv))
+            return ctl_fail(db->pool, "cannot open the database: no file %s"
+                            " (invitectl init creates it)", db->params);
+        if (rv != APR_SUCCESS)
+            return ctl_fail(db->pool, "cannot open the database: cannot open"
+                            " %s: %s", db->params,
+                            apr_strerror(rv, why, sizeof(why)));
+        apr_file_close(f);
+    }
     rv = apr_dbd_open_ex(db->driver, db->pool, db->params, &db->handle, &err);
     if (rv != APR_SUCCESS || !db->handle)
         return ctl_fail(db->pool, "cannot open the database: %s",
@@ -909,24 +1037,65 @@ static int cmd_migrate(ctl_db_t *db, apr_array_header_t *args,
 
 /* ---------------------------------------------------- users and rooms */
 
-/* The id of a user (by id or username) or room (by id or name), or NULL
- * after a message. */
-static const char *ctl_find(ctl_db_t *db, invite_admin_stmt_e stmt,
-                            const char *what, const char *key)
+/* How a USER or ROOM argument is read. */
+typedef enum {
+    CTL_BY_EITHER,    /* as an id or as a username / room name */
+    CTL_BY_ID,        /* --id */
+    CTL_BY_NAME       /* --name */
+} ctl_by_e;
+
+/* *by from a command's --id and --name flags; a usage error for both. */
+static int ctl_by(apr_pool_t *p, const char *cmd, const ctl_opt_t *id,
+                  const ctl_opt_t *name, ctl_by_e *by)
 {
+    if (id->values->nelts && name->values->nelts)
+        return ctl_usage_error(p, cmd, "--id and --name exclude each other");
+    *by = id->values->nelts ? CTL_BY_ID
+        : name->values->nelts ? CTL_BY_NAME : CTL_BY_EITHER;
+    return CTL_OK;
+}
+
+/* The id of the user (stmt INVITE_ADMIN_USER_FIND) or room (ROOM_FIND)
+ * that key names, read as `by` says; NULL after a message.  A key that
+ * names two is refused: the id of one and the name of another (a name
+ * chosen to look like an id would otherwise redirect the command), or
+ * the name of several. */
+static const char *ctl_find(ctl_db_t *db, invite_admin_stmt_e stmt,
+                            const char *key, ctl_by_e by)
+{
+    int user = stmt == INVITE_ADMIN_USER_FIND, by_id = 0, others = 0;
+    const char *what = user ? "user" : "room";
+    const char *name = user ? "username" : "name";
     apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
-    const char *args[2] = { key, key };
+    const char *args[2];
     const char *id = NULL;
 
+    args[0] = by == CTL_BY_NAME ? NULL : key;
+    args[1] = by == CTL_BY_ID ? NULL : key;
     if (ctl_select(db, stmt, &res, 2, args) != CTL_OK)
         return NULL;
-    while (ctl_row(db, res, &row))
-        if (!id)
-            id = apr_pstrdup(db->pool, ctl_col(db, row, 0));
+    /* Id matches come first (rank 0). */
+    while (ctl_row(db, res, &row)) {
+        const char *rid = ctl_col(db, row, 0);
+
+        if (!id) {
+            id = apr_pstrdup(db->pool, rid);
+            by_id = !strcmp(ctl_col(db, row, 2), "0");
+        }
+        else if (strcmp(id, rid)) {
+            others++;
+        }
+    }
     if (!id)
         ctl_fail(db->pool, "no %s '%s'", what, key);
-    return id;
+    else if (others && by_id)
+        ctl_fail(db->pool, "'%s' is the id of one %s and the %s of another:"
+                 " say which with --id or --name", key, what, name);
+    else if (others)
+        ctl_fail(db->pool, "%d %ss have the %s '%s': name one by its id,"
+                 " with --id", others + 1, what, name, key);
+    return id && !others ? id : NULL;
 }
 
 /* A new id: the given one, or 17 characters as Rocket.Chat's. */
@@ -944,7 +1113,8 @@ static const char *ctl_new_id(ctl_db_t *db, const char *given)
 }
 
 /* Adds (or, with del, removes) each role of roles[from..] for a user (rid
- * NULL) or a member.  Inside the caller's transaction. */
+ * NULL) or a member.  Inside the caller's transaction; the caller checked
+ * the roles (ctl_texts). */
 static int ctl_roles(ctl_db_t *db, const char *uid, const char *rid,
                      apr_array_header_t *roles, int from, int del)
 {
@@ -955,8 +1125,6 @@ static int ctl_roles(ctl_db_t *db, const char *uid, const char *rid,
         const char *args[3] = { uid, rid ? rid : role, role };
         int nrows;
 
-        if (!*role)
-            return ctl_fail(db->pool, "empty role name");
         if (ctl_query(db, rid ? INVITE_ADMIN_MEMBER_ROLE_ADD
                               : del ? INVITE_ADMIN_USER_ROLE_DEL
                                     : INVITE_ADMIN_USER_ROLE_ADD,
@@ -970,43 +1138,58 @@ static int ctl_roles(ctl_db_t *db, const char *uid, const char *rid,
     return CTL_OK;
 }
 
-static int cmd_user(ctl_db_t *db, apr_array_header_t *args, ctl_opt_t *opts)
+/* user add; opts: --id ID, --role ROLE. */
+static int cmd_user_add(ctl_db_t *db, apr_array_header_t *args,
+                        ctl_opt_t *opts)
 {
-    const char *sub = args->nelts ? APR_ARRAY_IDX(args, 0, const char *) : "";
     const char *uid, *name;
     apr_dbd_transaction_t *txn;
     int nrows, ok;
+    const char *a[5];
 
-    if (!strcmp(sub, "add") && args->nelts == 2) {
-        const char *a[3];
+    if (args->nelts != 2)
+        return ctl_usage_error(db->pool, "user", "bad 'user' arguments");
+    name = APR_ARRAY_IDX(args, 1, const char *);
+    if (ctl_text(db->pool, "user", "username", name, CTL_NAME_MAX)
+        || ctl_text(db->pool, "user", "id", ctl_opt(&opts[0]), CTL_ID_MAX)
+        || ctl_texts(db->pool, "user", "role", opts[1].values, 0))
+        return CTL_USAGE;
+    if (ctl_connect(db, 1) != CTL_OK
+        || !(uid = ctl_new_id(db, ctl_opt(&opts[0]))))
+        return CTL_FAIL;
+    a[0] = uid, a[1] = name, a[2] = name, a[3] = uid, a[4] = name;
+    if (ctl_begin(db, &txn) != CTL_OK)
+        return CTL_FAIL;
+    ok = ctl_query(db, INVITE_ADMIN_USER_ADD, &nrows, 5, a);
+    if (ok == CTL_OK && nrows == 0)
+        ok = ctl_fail(db->pool, "the id '%s' or the username '%s' is taken,"
+                      " as a user's id or username", uid, name);
+    if (ok == CTL_OK)
+        ok = ctl_roles(db, uid, NULL, opts[1].values, 0, 0);
+    if (ctl_end(db, txn, ok) != CTL_OK)
+        return CTL_FAIL;
+    printf("%s\n", uid);
+    return CTL_OK;
+}
 
-        name = APR_ARRAY_IDX(args, 1, const char *);
-        if (!*name || (ctl_opt(&opts[0]) && !*ctl_opt(&opts[0])))
-            return ctl_usage_error(db->pool, "user", "empty username or id");
-        if (ctl_connect(db, 1) != CTL_OK
-            || !(uid = ctl_new_id(db, ctl_opt(&opts[0]))))
-            return CTL_FAIL;
-        a[0] = uid, a[1] = name, a[2] = name;
-        if (ctl_begin(db, &txn) != CTL_OK)
-            return CTL_FAIL;
-        ok = ctl_query(db, INVITE_ADMIN_USER_ADD, &nrows, 3, a);
-        if (ok == CTL_OK && nrows == 0)
-            ok = ctl_fail(db->pool, "a user with the id '%s' or the username"
-                          " '%s' already exists", uid, name);
-        if (ok == CTL_OK)
-            ok = ctl_roles(db, uid, NULL, opts[1].values, 0, 0);
-        if (ctl_end(db, txn, ok) != CTL_OK)
-            return CTL_FAIL;
-        printf("%s\n", uid);
-        return CTL_OK;
-    }
-    if (opts[0].values->nelts || opts[1].values->nelts)
-        return ctl_usage_error(db->pool, "user",
-                               "--id and --role go with 'user add'");
+/* user del, user roles; opts: --id, --name. */
+static int cmd_user(ctl_db_t *db, apr_array_header_t *args, ctl_opt_t *opts)
+{
+    const char *sub = args->nelts ? APR_ARRAY_IDX(args, 0, const char *) : "";
+    const char *uid;
+    apr_dbd_transaction_t *txn;
+    int nrows, ok;
+    ctl_by_e by;
+
+    if (ctl_by(db->pool, "user", &opts[0], &opts[1], &by) != CTL_OK
+        || ctl_text(db->pool, "user", "user", args->nelts > 1
+                    ? APR_ARRAY_IDX(args, 1, const char *) : NULL,
+                    CTL_NAME_MAX))
+        return CTL_USAGE;
     if (!strcmp(sub, "del") && args->nelts == 2) {
         if (ctl_connect(db, 1) != CTL_OK
-            || !(uid = ctl_find(db, INVITE_ADMIN_USER_FIND, "user",
-                                APR_ARRAY_IDX(args, 1, const char *))))
+            || !(uid = ctl_find(db, INVITE_ADMIN_USER_FIND,
+                                APR_ARRAY_IDX(args, 1, const char *), by)))
             return CTL_FAIL;
         return ctl_query(db, INVITE_ADMIN_USER_DEL, &nrows, 1, &uid);
     }
@@ -1020,9 +1203,11 @@ static int cmd_user(ctl_db_t *db, apr_array_header_t *args, ctl_opt_t *opts)
                        || args->nelts < 4))
             return ctl_usage_error(db->pool, "user",
                                    "user roles USER [add|del ROLE...]");
+        if (ctl_texts(db->pool, "user", "role", args, 3))
+            return CTL_USAGE;
         if (ctl_connect(db, 1) != CTL_OK
-            || !(uid = ctl_find(db, INVITE_ADMIN_USER_FIND, "user",
-                                APR_ARRAY_IDX(args, 1, const char *))))
+            || !(uid = ctl_find(db, INVITE_ADMIN_USER_FIND,
+                                APR_ARRAY_IDX(args, 1, const char *), by)))
             return CTL_FAIL;
         if (action) {
             if (ctl_begin(db, &txn) != CTL_OK)
@@ -1039,44 +1224,59 @@ static int cmd_user(ctl_db_t *db, apr_array_header_t *args, ctl_opt_t *opts)
     return ctl_usage_error(db->pool, "user", "bad 'user' arguments");
 }
 
+/* room add; opts: --id, --type, --fname, --prid. */
+static int cmd_room_add(ctl_db_t *db, apr_array_header_t *args,
+                        ctl_opt_t *opts)
+{
+    const char *type = ctl_opt(&opts[1]) ? ctl_opt(&opts[1]) : "c";
+    const char *a[8];
+    const char *rid, *name;
+    int nrows;
+
+    if (args->nelts != 2)
+        return ctl_usage_error(db->pool, "room", "bad 'room' arguments");
+    name = APR_ARRAY_IDX(args, 1, const char *);
+    if (strlen(type) != 1 || !strchr("cpdlv", type[0]))
+        return ctl_usage_error(db->pool, "room",
+                               "--type is one of c, p, d, l, v");
+    if (ctl_text(db->pool, "room", "name", name, CTL_NAME_MAX)
+        || ctl_text(db->pool, "room", "id", ctl_opt(&opts[0]), CTL_ID_MAX)
+        || ctl_text(db->pool, "room", "fname", ctl_opt(&opts[2]),
+                    CTL_NAME_MAX)
+        || ctl_text(db->pool, "room", "prid", ctl_opt(&opts[3]), CTL_ID_MAX))
+        return CTL_USAGE;
+    if (ctl_connect(db, 1) != CTL_OK
+        || !(rid = ctl_new_id(db, ctl_opt(&opts[0]))))
+        return CTL_FAIL;
+    a[0] = rid, a[1] = type, a[2] = name;
+    a[3] = ctl_opt(&opts[2]), a[4] = ctl_opt(&opts[3]);
+    a[5] = name, a[6] = rid, a[7] = name;
+    if (ctl_query(db, INVITE_ADMIN_ROOM_ADD, &nrows, 8, a) != CTL_OK)
+        return CTL_FAIL;
+    if (nrows == 0)
+        return ctl_fail(db->pool, "the id '%s' or the name '%s' is taken, as"
+                        " a room's id or name", rid, name);
+    printf("%s\n", rid);
+    return CTL_OK;
+}
+
+/* room del; opts: --id, --name. */
 static int cmd_room(ctl_db_t *db, apr_array_header_t *args, ctl_opt_t *opts)
 {
     const char *sub = args->nelts ? APR_ARRAY_IDX(args, 0, const char *) : "";
     const char *rid;
     int nrows;
+    ctl_by_e by;
 
-    if (!strcmp(sub, "add") && args->nelts == 2) {
-        const char *type = ctl_opt(&opts[1]) ? ctl_opt(&opts[1]) : "c";
-        const char *a[6];
-        const char *name = APR_ARRAY_IDX(args, 1, const char *);
-
-        if (strlen(type) != 1 || !strchr("cpdlv", type[0]))
-            return ctl_usage_error(db->pool, "room",
-                                   "--type is one of c, p, d, l, v");
-        if (!*name || (ctl_opt(&opts[0]) && !*ctl_opt(&opts[0])))
-            return ctl_usage_error(db->pool, "room", "empty name or id");
-        if (ctl_connect(db, 1) != CTL_OK
-            || !(rid = ctl_new_id(db, ctl_opt(&opts[0]))))
-            return CTL_FAIL;
-        a[0] = rid, a[1] = type, a[2] = name;
-        a[3] = ctl_opt(&opts[2]), a[4] = ctl_opt(&opts[3]), a[5] = name;
-        if (ctl_query(db, INVITE_ADMIN_ROOM_ADD, &nrows, 6, a) != CTL_OK)
-            return CTL_FAIL;
-        if (nrows == 0)
-            return ctl_fail(db->pool, "a room with the id '%s' or the name"
-                            " '%s' already exists", rid, name);
-        printf("%s\n", rid);
-        return CTL_OK;
-    }
-    if (opts[0].values->nelts || opts[1].values->nelts
-        || opts[2].values->nelts || opts[3].values->nelts)
-        return ctl_usage_error(db->pool, "room",
-                               "--id, --type, --fname, --prid go with"
-                               " 'room add'");
+    if (ctl_by(db->pool, "room", &opts[0], &opts[1], &by) != CTL_OK
+        || ctl_text(db->pool, "room", "room", args->nelts > 1
+                    ? APR_ARRAY_IDX(args, 1, const char *) : NULL,
+                    CTL_NAME_MAX))
+        return CTL_USAGE;
     if (!strcmp(sub, "del") && args->nelts == 2) {
         if (ctl_connect(db, 1) != CTL_OK
-            || !(rid = ctl_find(db, INVITE_ADMIN_ROOM_FIND, "room",
-                                APR_ARRAY_IDX(args, 1, const char *))))
+            || !(rid = ctl_find(db, INVITE_ADMIN_ROOM_FIND,
+                                APR_ARRAY_IDX(args, 1, const char *), by)))
             return CTL_FAIL;
         return ctl_query(db, INVITE_ADMIN_ROOM_DEL, &nrows, 1, &rid);
     }
@@ -1090,17 +1290,25 @@ static int cmd_member(ctl_db_t *db, apr_array_header_t *args,
     const char *a[2];
     apr_dbd_transaction_t *txn;
     int nrows, ok, add = !strcmp(sub, "add");
+    ctl_by_e by;
 
     if ((!add && strcmp(sub, "del")) || args->nelts != 3)
         return ctl_usage_error(db->pool, "member", "bad 'member' arguments");
     if (!add && opts[0].values->nelts)
         return ctl_usage_error(db->pool, "member",
                                "--role goes with 'member add'");
+    if (ctl_by(db->pool, "member", &opts[1], &opts[2], &by) != CTL_OK
+        || ctl_text(db->pool, "member", "user",
+                    APR_ARRAY_IDX(args, 1, const char *), CTL_NAME_MAX)
+        || ctl_text(db->pool, "member", "room",
+                    APR_ARRAY_IDX(args, 2, const char *), CTL_NAME_MAX)
+        || ctl_texts(db->pool, "member", "role", opts[0].values, 0))
+        return CTL_USAGE;
     if (ctl_connect(db, 1) != CTL_OK
-        || !(a[0] = ctl_find(db, INVITE_ADMIN_USER_FIND, "user",
-                             APR_ARRAY_IDX(args, 1, const char *)))
-        || !(a[1] = ctl_find(db, INVITE_ADMIN_ROOM_FIND, "room",
-                             APR_ARRAY_IDX(args, 2, const char *))))
+        || !(a[0] = ctl_find(db, INVITE_ADMIN_USER_FIND,
+                             APR_ARRAY_IDX(args, 1, const char *), by))
+        || !(a[1] = ctl_find(db, INVITE_ADMIN_ROOM_FIND,
+                             APR_ARRAY_IDX(args, 2, const char *), by)))
         return CTL_FAIL;
     if (ctl_begin(db, &txn) != CTL_OK)
         return CTL_FAIL;
@@ -1124,9 +1332,9 @@ static int cmd_permission(ctl_db_t *db, apr_array_header_t *args)
     if ((!grant && strcmp(sub, "revoke")) || args->nelts != 3)
         return ctl_usage_error(db->pool, "permission",
                                "bad 'permission' arguments");
-    if (!*a[0] || !*a[1])
-        return ctl_usage_error(db->pool, "permission",
-                               "empty permission or role");
+    if (ctl_text(db->pool, "permission", "permission", a[0], CTL_NAME_MAX)
+        || ctl_text(db->pool, "permission", "role", a[1], CTL_NAME_MAX))
+        return CTL_USAGE;
     if (ctl_connect(db, 1) != CTL_OK
         || ctl_query(db, grant ? INVITE_ADMIN_PERMISSION_GRANT
                                : INVITE_ADMIN_PERMISSION_REVOKE,
@@ -1170,7 +1378,10 @@ static int cmd_token(ctl_db_t *db, apr_array_header_t *args, ctl_opt_t *opts)
     const char *a[2];
     int nrows, all = opts[0].values->nelts > 0;
     int revoke = !strcmp(sub, "revoke");
+    ctl_by_e by;
 
+    if (ctl_by(db->pool, "token", &opts[1], &opts[2], &by) != CTL_OK)
+        return CTL_USAGE;
     if (all && !revoke)
         return ctl_usage_error(db->pool, "token", "--all goes with 'token"
                                " revoke'");
@@ -1178,9 +1389,15 @@ static int cmd_token(ctl_db_t *db, apr_array_header_t *args, ctl_opt_t *opts)
                  : args->nelts == 2 && (!strcmp(sub, "add")
                                         || !strcmp(sub, "list"))))
         return ctl_usage_error(db->pool, "token", "bad 'token' arguments");
+    if (ctl_text(db->pool, "token", "user",
+                 APR_ARRAY_IDX(args, 1, const char *), CTL_NAME_MAX)
+        || ctl_text(db->pool, "token", "hash", args->nelts > 2
+                    ? APR_ARRAY_IDX(args, 2, const char *) : NULL,
+                    CTL_NAME_MAX))
+        return CTL_USAGE;
     if (ctl_connect(db, 1) != CTL_OK
-        || !(a[0] = ctl_find(db, INVITE_ADMIN_USER_FIND, "user",
-                             APR_ARRAY_IDX(args, 1, const char *))))
+        || !(a[0] = ctl_find(db, INVITE_ADMIN_USER_FIND,
+                             APR_ARRAY_IDX(args, 1, const char *), by)))
         return CTL_FAIL;
     if (!strcmp(sub, "add")) {
         char *tok = ctl_new_token(db->pool);
@@ -1363,13 +1580,19 @@ static int ctl_run(apr_pool_t *p, int argc, const char **argv)
     /* Each subcommand's options; cmd_* read them by position. */
     ctl_opt_t migrate_opts[] = { { "--status", 0, NULL },
                                  { "--migrations", 1, NULL }, { NULL, 0, NULL } };
-    ctl_opt_t user_opts[] = { { "--id", 1, NULL }, { "--role", 1, NULL },
+    ctl_opt_t user_add_opts[] = { { "--id", 1, NULL }, { "--role", 1, NULL },
+                                  { NULL, 0, NULL } };
+    ctl_opt_t room_add_opts[] = { { "--id", 1, NULL }, { "--type", 1, NULL },
+                                  { "--fname", 1, NULL },
+                                  { "--prid", 1, NULL }, { NULL, 0, NULL } };
+    /* --id, --name: how USER and ROOM arguments are read (ctl_by). */
+    ctl_opt_t find_opts[] = { { "--id", 0, NULL }, { "--name", 0, NULL },
                               { NULL, 0, NULL } };
-    ctl_opt_t room_opts[] = { { "--id", 1, NULL }, { "--type", 1, NULL },
-                              { "--fname", 1, NULL }, { "--prid", 1, NULL },
-                              { NULL, 0, NULL } };
-    ctl_opt_t member_opts[] = { { "--role", 1, NULL }, { NULL, 0, NULL } };
-    ctl_opt_t token_opts[] = { { "--all", 0, NULL }, { NULL, 0, NULL } };
+    ctl_opt_t member_opts[] = { { "--role", 1, NULL }, { "--id", 0, NULL },
+                                { "--name", 0, NULL }, { NULL, 0, NULL } };
+    ctl_opt_t token_opts[] = { { "--all", 0, NULL }, { "--id", 0, NULL },
+                               { "--name", 0, NULL }, { NULL, 0, NULL } };
+    int adding;
     ctl_opt_t purge_opts[] = { { "--days", 1, NULL }, { "--batch", 1, NULL },
                                { NULL, 0, NULL } };
     ctl_opt_t no_opts[] = { { NULL, 0, NULL } };
@@ -1427,12 +1650,15 @@ static int ctl_run(apr_pool_t *p, int argc, const char **argv)
             return CTL_OK;
         }
     }
+    /* `user add` and `room add` (the subcommand first) have options of
+     * their own: there --id gives the new id. */
+    adding = i < argc && !strcmp(argv[i], "add");
     if (!strcmp(cmd, "migrate"))
         opts = migrate_opts;
     else if (!strcmp(cmd, "user"))
-        opts = user_opts;
+        opts = adding ? user_add_opts : find_opts;
     else if (!strcmp(cmd, "room"))
-        opts = room_opts;
+        opts = adding ? room_add_opts : find_opts;
     else if (!strcmp(cmd, "member"))
         opts = member_opts;
     else if (!strcmp(cmd, "token"))
@@ -1456,7 +1682,7 @@ static int ctl_run(apr_pool_t *p, int argc, const char **argv)
     if (!db.driver_name || !db.params)
         return ctl_usage_error(p, NULL, "no database: give -d DRIVER -p PARAMS"
                                " or -f FILE");
-    db.password = invite_dbname_password(p, db.driver_name, db.params);
+    db.passwords = invite_dbname_passwords(p, db.driver_name, db.params);
     ctl_current = &db;
 
     if (!strcmp(cmd, "init"))
@@ -1468,9 +1694,9 @@ static int ctl_run(apr_pool_t *p, int argc, const char **argv)
     else if (!strcmp(cmd, "stats"))
         rv = cmd_stats(&db, args);
     else if (!strcmp(cmd, "user"))
-        rv = cmd_user(&db, args, opts);
+        rv = adding ? cmd_user_add(&db, args, opts) : cmd_user(&db, args, opts);
     else if (!strcmp(cmd, "room"))
-        rv = cmd_room(&db, args, opts);
+        rv = adding ? cmd_room_add(&db, args, opts) : cmd_room(&db, args, opts);
     else if (!strcmp(cmd, "member"))
         rv = cmd_member(&db, args, opts);
     else if (!strcmp(cmd, "permission"))

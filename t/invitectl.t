@@ -68,8 +68,8 @@ my $free_port = do {
 # ---------------------------------------------------------- usage, help
 
 run_is(['--help'], 0, qr/^Usage: invitectl .*\n.*migrate.*purge/s, qr/^$/, '--help');
-run_is(['user', '--help'], 0, qr/user add \[--id ID\].*user roles USER/s, qr/^$/, 'user --help');
-run_is(['help', 'token'], 0, qr/token revoke USER/, qr/^$/, 'help token');
+run_is(['user', '--help'], 0, qr/user add \[--id ID\].*user roles \[--id\|--name\] USER/s, qr/^$/, 'user --help');
+run_is(['help', 'token'], 0, qr/token revoke \[--id\|--name\] USER/, qr/^$/, 'help token');
 run_is([], 2, qr/^$/, qr/^invitectl: no command\n.*--help/, 'no command');
 run_is([@DB, 'frobnicate'], 2, qr/^$/, qr/^invitectl: unknown command 'frobnicate'/, 'unknown command');
 run_is(['-x', 'stats'], 2, qr/^$/, qr/^invitectl: unknown option '-x'/, 'unknown global option');
@@ -97,8 +97,23 @@ run_is(['-d', 'sqlite3', '-p', "$dir/no/such/dir/x.db", 'init'], 1, qr/^$/,
     my ($rc, $out, $err) = ctl('-d', 'sqlite3', '-p', "$dir/locked.db", 'stats');
     # (root reads any file: the file is then an empty database.)
     is($rc, 1, 'SQLite: an unreadable file: exit 1');
-    like($err, $> == 0 ? qr/^invitectl: / : qr/^invitectl: cannot open the database: /,
-         '... cannot open the database');
+    like($err, $> == 0 ? qr/^invitectl: / : qr/^invitectl: cannot open the database: cannot open \Q$dir\E\/locked\.db: Permission denied$/,
+         '... cannot open the database, and why');
+}
+# A file that is there but cannot be opened is not said to be missing.
+symlink 'loop.db', "$dir/loop.db" or die;
+run_is(['-d', 'sqlite3', '-p', "$dir/loop.db", 'stats'], 1, qr/^$/,
+       qr/^invitectl: cannot open the database: cannot open \Q$dir\E\/loop\.db: Too many levels of symbolic links$/,
+       'SQLite: a symlink loop: cannot open, and why');
+SKIP: {
+    skip 'root searches any directory', 3 if $> == 0;
+    mkdir "$dir/shut" or die;
+    open my $fh, '>', "$dir/shut/x.db" or die; close $fh;
+    chmod 0, "$dir/shut";
+    run_is(['-d', 'sqlite3', '-p', "$dir/shut/x.db", 'stats'], 1, qr/^$/,
+           qr/^invitectl: cannot open the database: cannot open \Q$dir\E\/shut\/x\.db: Permission denied$/,
+           'SQLite: a file in a directory without search permission');
+    chmod 0700, "$dir/shut";
 }
 run_is(['-d', 'pgsql', '-p', "host=127.0.0.1 port=$free_port dbname=x user=u password=SeCrEt-pw connect_timeout=2", 'stats'],
        1, qr/^$/, qr/^invitectl: cannot open the database: .*\b$free_port\b/, 'PostgreSQL: nothing listens on the port');
@@ -106,6 +121,23 @@ unlike(slurp("$dir/err"), qr/SeCrEt-pw/, '... and the password is not in the mes
 run_is(['-d', 'pgsql', '-p', "postgresql://u:SeCrEt-uri\@127.0.0.1:$free_port/x?connect_timeout=2", 'check'],
        1, qr/^$/, qr/^invitectl: cannot open the database: /, 'PostgreSQL URI: nothing listens');
 unlike(slurp("$dir/err"), qr/SeCrEt-uri/, '... and the password is not in the message');
+# A %-encoded password, as written and decoded: libpq quotes the value as
+# written when its escapes are malformed, and the whole URI when the host
+# is; a well-formed one on a closed port.
+for (['malformed %-escape', "postgresql://u:SeCrEt%40pw%zz\@127.0.0.1:$free_port/x"],
+     ['malformed host', "postgresql://u:SeCrEt%40pw\@[::1/x"],
+     ['nothing listens', "postgresql://u:SeCrEt%40pw\@127.0.0.1:$free_port/x?connect_timeout=2"]) {
+    my ($what, $uri) = @$_;
+    my ($rc, $out, $err) = ctl('-d', 'pgsql', '-p', $uri, 'check');
+    is($rc, 1, "PostgreSQL URI, %-encoded password, $what: exit 1");
+    like($err, qr/^invitectl: cannot open the database: /, '... cannot open the database');
+    unlike($out . $err, qr/SeCrEt(%40|\@)pw/, '... and neither form of the password is printed');
+}
+{   # a password of "*" is hidden once, not again in its own "***"
+    my ($rc, $out, $err) = InviteCtl::run('timeout', $dir, '20', $ctl, '-d', 'pgsql', '-p', 'postgresql://u:*@[::1/x', 'check');
+    is($rc, 1, 'PostgreSQL URI, the password "*": exit 1, in time');
+    like($err, qr/^invitectl: cannot open the database: .*"postgresql:\/\/u:\*\*\*\@\[::1\/x"$/, '... the URI shown with "***"');
+}
 
 # ------------------------------------------------------------ not initialised
 
@@ -159,9 +191,18 @@ is(val('SELECT username FROM users WHERE id = ?', $alice), 'alice', '... stored'
 run_is([@DB, 'user', 'add', '--id', 'bobUserId00000001', '--role', 'admin', '--role', 'user', 'bob'],
        0, qr/^bobUserId00000001\n$/, qr/^$/, 'user add --id --role --role bob');
 is(col('SELECT role FROM user_roles WHERE user_id = ? ORDER BY role', 'bobUserId00000001'), 'admin user', '... global roles stored');
-run_is([@DB, 'user', 'add', 'alice'], 1, qr/^$/, qr/^invitectl: a user with the id '\w+' or the username 'alice' already exists$/,
+run_is([@DB, 'user', 'add', 'alice'], 1, qr/^$/, qr/^invitectl: the id '\w+' or the username 'alice' is taken, as a user's id or username$/,
        'user add: duplicate username');
-run_is([@DB, 'user', 'add', '--id', 'bobUserId00000001', 'robert'], 1, qr/^$/, qr/already exists/, 'user add: duplicate id');
+run_is([@DB, 'user', 'add', '--id', 'bobUserId00000001', 'robert'], 1, qr/^$/, qr/is taken/, 'user add: duplicate id');
+# Neither may ever be read as the other: a username that is a user's id
+# (a Rocket.Chat user may pick one to look like the admin's id), an id
+# that is a user's username.
+run_is([@DB, 'user', 'add', 'bobUserId00000001'], 1, qr/^$/,
+       qr/^invitectl: the id '\w+' or the username 'bobUserId00000001' is taken, as a user's id or username$/,
+       "user add: a username that is another user's id");
+run_is([@DB, 'user', 'add', '--id', 'alice', 'alice2'], 1, qr/^$/,
+       qr/^invitectl: the id 'alice' or the username 'alice2' is taken/, "user add: an id that is another user's username");
+is(val("SELECT count(*) FROM users WHERE username IN ('bobUserId00000001', 'alice2') OR id = 'alice'"), 0, '... neither stored');
 run_is([@DB, 'user', 'add', '--role', 'x', '--role', 'x', 'carol'], 1, qr/^$/, qr/already has the role 'x'/,
        'user add with a role twice');
 is(val("SELECT count(*) FROM users WHERE username = 'carol'"), 0, '... rolled back: no user carol');
@@ -175,6 +216,38 @@ run_is([@DB, 'user', 'roles', 'bob', 'swap', 'x'], 2, qr/^$/, qr/user roles USER
 run_is([@DB, 'user', 'roles', 'nobody'], 1, qr/^$/, qr/^invitectl: no user 'nobody'$/, 'user roles: unknown user');
 run_is([@DB, 'user', 'del', 'nobody'], 1, qr/^$/, qr/^invitectl: no user 'nobody'$/, 'user del: unknown user');
 
+# Such a pair made elsewhere (by Rocket.Chat): mallory's username is bob's
+# id.  A USER that names both is refused; --id and --name say which.
+db()->do("INSERT INTO users (id, username) VALUES ('malloryId00000001', 'bobUserId00000001')");
+db()->do("INSERT INTO user_roles (user_id, role) VALUES ('malloryId00000001', 'guest')");
+db()->do("INSERT INTO login_tokens (user_id, hashed_token, created_at) VALUES (?, ?, NULL)", undef, @$_)
+    for ['bobUserId00000001', 'bobsHash'], ['malloryId00000001', 'mallorysHash'];
+my $both = qr/^invitectl: 'bobUserId00000001' is the id of one user and the username of another: say which with --id or --name$/;
+run_is([@DB, 'token', 'revoke', 'bobUserId00000001', '--all'], 1, qr/^$/, $both, 'token revoke --all: a USER that names two users');
+run_is([@DB, 'user', 'roles', 'bobUserId00000001', 'add', 'x'], 1, qr/^$/, $both, 'user roles add: the same');
+run_is([@DB, 'user', 'roles', 'bobUserId00000001'], 1, qr/^$/, $both, 'user roles: the same');
+run_is([@DB, 'user', 'del', 'bobUserId00000001'], 1, qr/^$/, $both, 'user del: the same');
+run_is([@DB, 'token', 'list', 'bobUserId00000001'], 1, qr/^$/, $both, 'token list: the same');
+is(col('SELECT hashed_token FROM login_tokens ORDER BY 1'), 'bobsHash mallorysHash', '... both users keep their tokens');
+is(col("SELECT id FROM users WHERE id IN ('bobUserId00000001', 'malloryId00000001') ORDER BY 1"),
+   'bobUserId00000001 malloryId00000001', '... both users stay');
+run_is([@DB, 'user', 'roles', '--id', 'bobUserId00000001'], 0, qr/^admin\napp\nbot\n$/, qr/^$/, 'user roles --id: by id only');
+run_is([@DB, 'user', 'roles', '--name', 'bobUserId00000001'], 0, qr/^guest\n$/, qr/^$/, 'user roles --name: by username only');
+run_is([@DB, 'token', 'list', '--name', 'bobUserId00000001'], 0, qr/^mallorysHash\t-\n$/, qr/^$/, 'token list --name');
+run_is([@DB, 'token', 'revoke', '--name', 'bobUserId00000001', '--all'], 0, qr/^$/, qr/^$/, 'token revoke --name --all');
+is(col('SELECT hashed_token FROM login_tokens ORDER BY 1'), 'bobsHash', "... mallory's token only");
+run_is([@DB, 'token', 'revoke', '--id', 'bobUserId00000001', 'bobsHash'], 0, qr/^$/, qr/^$/, 'token revoke --id HASH');
+is(val('SELECT count(*) FROM login_tokens'), 0, "... bob's");
+run_is([@DB, 'user', 'roles', '--id', 'bob'], 1, qr/^$/, qr/^invitectl: no user 'bob'$/, 'user roles --id USERNAME: no such id');
+run_is([@DB, 'user', 'roles', '--id', '--name', 'bob'], 2, qr/^$/, qr/^invitectl: --id and --name exclude each other\n/, '--id with --name');
+run_is([@DB, 'user', 'del', '--name', 'bobUserId00000001'], 0, qr/^$/, qr/^$/, 'user del --name');
+is(col("SELECT id FROM users WHERE id IN ('bobUserId00000001', 'malloryId00000001')"), 'bobUserId00000001', '... mallory, not bob');
+db()->do("INSERT INTO users (id, username) VALUES (?, 'twin')", undef, $_) for 'twinUserId0000001', 'twinUserId0000002';
+run_is([@DB, 'user', 'roles', 'twin'], 1, qr/^$/, qr/^invitectl: 2 users have the username 'twin': name one by its id, with --id$/,
+       'a username two users have');
+run_is([@DB, 'user', 'roles', '--id', 'twinUserId0000002'], 0, qr/^$/, qr/^$/, '... one of them by --id');
+db()->do("DELETE FROM users WHERE username = 'twin'");
+
 # ----------------------------------------------------------------- rooms
 
 ($out) = run_is([@DB, 'room', 'add', 'general'], 0, qr/^\S+\n$/, qr/^$/, 'room add general');
@@ -186,8 +259,14 @@ run_is([@DB, 'room', 'add', '--id', 'privRoomId0000001', '--type', 'p', '--fname
 is(join('|', db()->selectrow_array('SELECT t, name, fname, prid FROM rooms WHERE id = ?', undef, 'privRoomId0000001')),
    "p|priv|Private Room|$general", '... stored');
 ok(!defined val('SELECT fname FROM rooms WHERE id = ?', $general), '... no --fname: NULL');
-run_is([@DB, 'room', 'add', 'general'], 1, qr/^$/, qr/a room with the id '\w+' or the name 'general' already exists/, 'room add: duplicate name');
-run_is([@DB, 'room', 'add', '--id', $general, 'other'], 1, qr/^$/, qr/already exists/, 'room add: duplicate id');
+run_is([@DB, 'room', 'add', 'general'], 1, qr/^$/, qr/^invitectl: the id '\w+' or the name 'general' is taken, as a room's id or name$/,
+       'room add: duplicate name');
+run_is([@DB, 'room', 'add', '--id', $general, 'other'], 1, qr/^$/, qr/is taken/, 'room add: duplicate id');
+run_is([@DB, 'room', 'add', $general], 1, qr/^$/, qr/^invitectl: the id '\w+' or the name '\Q$general\E' is taken/,
+       "room add: a name that is another room's id");
+run_is([@DB, 'room', 'add', '--id', 'general', 'general2'], 1, qr/^$/, qr/^invitectl: the id 'general' or the name 'general2' is taken/,
+       "room add: an id that is another room's name");
+is(val("SELECT count(*) FROM rooms WHERE name IN (?, 'general2') OR id = 'general'", $general), 0, '... neither stored');
 run_is([@DB, 'room', 'del', 'nowhere'], 1, qr/^$/, qr/^invitectl: no room 'nowhere'$/, 'room del: unknown room');
 
 # --------------------------------------------------------------- members
@@ -206,6 +285,66 @@ run_is([@DB, 'member', 'add', 'bob', $general], 0, qr/^$/, qr/^$/, 'member add b
 run_is([@DB, 'member', 'del', 'bob', 'general'], 0, qr/^$/, qr/^$/, 'member del');
 is(val('SELECT count(*) FROM subscriptions WHERE user_id = ?', 'bobUserId00000001'), 1, '... one subscription left');
 run_is([@DB, 'member', 'del', '--role', 'owner', 'bob', 'priv'], 2, qr/^$/, qr/--role goes with 'member add'/, 'member del --role');
+# A room named like another room's id (made elsewhere): refused, unless
+# --id or --name says which.
+db()->do("INSERT INTO rooms (id, t, name) VALUES ('evilRoomId0000001', 'c', 'privRoomId0000001')");
+my $rboth = qr/^invitectl: 'privRoomId0000001' is the id of one room and the name of another: say which with --id or --name$/;
+run_is([@DB, 'member', 'del', 'bob', 'privRoomId0000001'], 1, qr/^$/, $rboth, 'member del: a ROOM that names two rooms');
+run_is([@DB, 'room', 'del', 'privRoomId0000001'], 1, qr/^$/, $rboth, 'room del: the same');
+run_is([@DB, 'member', 'del', '--name', 'bob', 'privRoomId0000001'], 1, qr/^$/, qr/not a member/, 'member del --name: both by name');
+run_is([@DB, 'member', 'add', '--id', 'bob', 'privRoomId0000001'], 1, qr/^$/, qr/^invitectl: no user 'bob'$/, 'member add --id: both by id');
+run_is([@DB, 'room', 'del', '--name', 'privRoomId0000001'], 0, qr/^$/, qr/^$/, 'room del --name');
+is(col("SELECT id FROM rooms WHERE id IN ('evilRoomId0000001', 'privRoomId0000001')"), 'privRoomId0000001', '... the other room, not priv');
+is(val("SELECT count(*) FROM subscriptions WHERE rid = 'privRoomId0000001'"), 1, "... priv's member stays");
+
+# ---------------------------------------------------------- input limits
+
+# Names, roles, permissions, hashes and USER / ROOM arguments are 1 to 255
+# bytes, ids given 1 to 64, none with a control character: refused before
+# the database is touched, with a message that does not echo them.
+my ($long, $longid) = ('n' x 256, 'i' x 65);
+my $counts = sub {
+    join ',', map { val("SELECT count(*) FROM $_") }
+        qw(users user_roles rooms subscriptions subscription_roles permission_roles login_tokens);
+};
+my $before = $counts->();
+for (
+    [['user', 'add', "line\nbreak"], 'the username holds a control character (0x0a)'],
+    [['user', 'add', $long], 'the username is longer than 255 bytes'],
+    [['user', 'add', ''], 'empty username'],
+    [['user', 'add', '--id', $longid, 'carol'], 'the id is longer than 64 bytes'],
+    [['user', 'add', '--id', '', 'carol'], 'empty id'],
+    [['user', 'add', '--role', "ro\x7fle", 'carol'], 'the role holds a control character (0x7f)'],
+    [['user', 'roles', 'bob', 'add', "r\x01"], 'the role holds a control character (0x01)'],
+    [['user', 'roles', "bob\t"], 'the user holds a control character (0x09)'],
+    [['user', 'del', $long], 'the user is longer than 255 bytes'],
+    [['room', 'add', "ro\eom"], 'the name holds a control character (0x1b)'],
+    [['room', 'add', '--id', $longid, 'r2'], 'the id is longer than 64 bytes'],
+    [['room', 'add', '--fname', $long, 'r2'], 'the fname is longer than 255 bytes'],
+    [['room', 'add', '--prid', "p\n", 'r2'], 'the prid holds a control character (0x0a)'],
+    [['room', 'del', "general\r"], 'the room holds a control character (0x0d)'],
+    [['member', 'add', "bob\n", 'general'], 'the user holds a control character (0x0a)'],
+    [['member', 'del', 'bob', $long], 'the room is longer than 255 bytes'],
+    [['member', 'add', '--role', "own\ner", 'bob', 'general'], 'the role holds a control character (0x0a)'],
+    [['permission', 'grant', "create\n", 'user'], 'the permission holds a control character (0x0a)'],
+    [['permission', 'grant', 'create-invite-links', $long], 'the role is longer than 255 bytes'],
+    [['token', 'add', "bob\n"], 'the user holds a control character (0x0a)'],
+    [['token', 'revoke', 'bob', "hash\n"], 'the hash holds a control character (0x0a)'],
+) {
+    my ($args, $err) = @$_;
+    (my $name = join ' ', map { length > 20 ? substr($_, 0, 4) . '...(' . length . ' bytes)' : $_ } @$args)
+        =~ s/([\x00-\x1f\x7f])/sprintf '\\x%02x', ord $1/ge;
+    run_is([@DB, @$args], 2, qr/^$/, qr/^invitectl: \Q$err\E\nTry 'invitectl $args->[0] --help'\.\n$/, "refused: $name");
+}
+is($counts->(), $before, '... and nothing of them stored');
+my ($name255, $id64) = ('u' x 255, 'I' x 64);
+run_is([@DB, 'user', 'add', '--id', $id64, '--role', 'r' x 255, $name255], 0, qr/^$id64\n$/, qr/^$/,
+       'user add: a 255-byte username and role, a 64-byte id');
+run_is([@DB, 'user', 'del', $name255], 0, qr/^$/, qr/^$/, '... user del by its 255-byte username');
+run_is([@DB, 'room', 'add', '--id', $id64, '--prid', $id64, '--fname', 'f' x 255, $name255], 0, qr/^$id64\n$/, qr/^$/,
+       'room add: a 255-byte name and fname, 64-byte id and prid');
+run_is([@DB, 'room', 'del', $id64], 0, qr/^$/, qr/^$/, '... room del by its 64-byte id');
+is($counts->(), $before, '... both gone');
 
 # ----------------------------------------------------------- permissions
 
@@ -309,6 +448,38 @@ close $conf;
 run_is(['-f', "$dir/nodb.conf", 'stats'], 1, qr/^$/, qr/^invitectl: no DBDParams in \Q$dir\E\/nodb\.conf$/, '-f: no DBDParams');
 run_is(['-f', "$dir/missing.conf", 'stats'], 1, qr/^$/, qr/^invitectl: cannot read /, '-f: no such file');
 run_is(['-f', "$dir/nodb.conf", '-p', $params, 'stats'], 0, qr/^users: 1$/m, qr/^$/, '-f with -p: -p wins');
+# ${NAME}: from a Define before the line, else the environment, as httpd.
+open $conf, '>', "$dir/vars.conf" or die;
+print $conf "Define CTL_PARAMS \"$quoted\"\nDBDriver \${INVITE_CTL_ENGINE}\nDBDParams \"\${CTL_PARAMS}\"\n";
+close $conf;
+{
+    local $ENV{INVITE_CTL_ENGINE} = $engine;
+    run_is(['-f', "$dir/vars.conf", 'stats'], 0, qr/^users: 1$/m, qr/^$/, '-f: ${NAME} from a Define and from the environment');
+}
+# One that nothing defines is refused, not read literally (sqlite3 would
+# create a file named after it): a variable of neither kind, one defined
+# only after the line, one undefined again before it.
+delete local $ENV{INVITE_CTL_UNSET};
+delete local $ENV{CTL_GONE};
+open $conf, '>', "$dir/undefined.conf" or die;
+print $conf "DBDriver sqlite3\nDBDParams $dir/\${INVITE_CTL_UNSET}\nDefine INVITE_CTL_UNSET late\n";
+close $conf;
+run_is(['-f', "$dir/undefined.conf", 'init'], 1, qr/^$/,
+       qr/^invitectl: DBDParams in \Q$dir\E\/undefined\.conf holds \$\{INVITE_CTL_UNSET\}, which no Define before it in the file and no environment variable sets: give -p PARAMS, or define it$/,
+       '-f, init: an undefined ${NAME} (defined only later) is refused');
+ok(!-e "$dir/\${INVITE_CTL_UNSET}", '... and no file named after it is created');
+open $conf, '>', "$dir/undefined-again.conf" or die;
+print $conf "Define CTL_GONE $dir\nUnDefine CTL_GONE\nDBDriver sqlite3\nDBDParams \${CTL_GONE}/ctl.db\n";
+close $conf;
+run_is(['-f', "$dir/undefined-again.conf", 'stats'], 1, qr/^$/,
+       qr/^invitectl: DBDParams in \Q$dir\E\/undefined-again\.conf holds \$\{CTL_GONE\}, which /,
+       '-f: a ${NAME} undefined again by UnDefine is refused');
+open $conf, '>', "$dir/unclosed.conf" or die;
+print $conf "DBDriver \${INVITE_CTL_UNSET\nDBDParams x.db\n";
+close $conf;
+run_is(['-f', "$dir/unclosed.conf", 'init'], 1, qr/^$/,
+       qr/^invitectl: DBDriver in \Q$dir\E\/unclosed\.conf holds \$\{INVITE_CTL_UNSET, which .*: give -d DRIVER, or define it$/,
+       '-f: a "${" without "}" is refused too');
 
 # ------------------------------------------------------------ migrations
 

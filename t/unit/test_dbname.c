@@ -5,6 +5,7 @@
 
 #include <apr_general.h>
 #include <apr_pools.h>
+#include <apr_strings.h>
 
 #include "invite_dbname.h"
 #include "tap.h"
@@ -18,8 +19,50 @@ static const char *label(const char *driver, const char *params)
     return db.label;
 }
 
+/* What invite_dbname_passwords finds: every form of every password. */
+typedef struct {
+    const char *driver, *params, *forms, *name;
+} password_case_t;
+
+static const password_case_t password_cases[] = {
+    { "pgsql", "host=h password='a b\\'c' dbname=d", "'a b\\'c'|a b'c",
+      "passwords: quoted conninfo value, as written and unescaped" },
+    { "pgsql", "password=s3cr3t user=u", "s3cr3t",
+      "passwords: bare conninfo value, one form" },
+    { "pgsql", "postgresql://u:p%40ss@h/db", "p%40ss|p@ss",
+      "passwords: from a URI's userinfo, as written and decoded" },
+    { "pgsql", "postgresql://u:p%40ss%zz@h/db", "p%40ss%zz|p@ss%zz",
+      "passwords: a malformed %-escape, as written (libpq quotes it)" },
+    { "pgsql", "postgresql://u:A%41@h/db?password=q%2Fr&sslmode=x",
+      "q%2Fr|A%41|q/r|AA",
+      "passwords: userinfo and query both, longest first" },
+    { "pgsql", "password=a password=bb", "bb|a",
+      "passwords: each of two password= values" },
+    { "pgsql", "postgresql://u@h/db", "(none)",
+      "passwords: none in a URI without one" },
+    { "pgsql", "postgresql://u:@h/db", "(none)",
+      "passwords: an empty one is nothing to hide" },
+    { "pgsql", "host=h dbname=d", "(none)",
+      "passwords: none in conninfo without one" },
+    { "sqlite3", "/tmp/password=x", "(none)", "passwords: none for sqlite3" },
+};
+
+/* invite_dbname_passwords joined with "|", or "(none)" for NULL. */
+static const char *forms(const char *driver, const char *params)
+{
+    const char **f = invite_dbname_passwords(pool, driver, params);
+    const char *out = NULL;
+
+    for (; f && *f; f++) {
+        out = out ? apr_pstrcat(pool, out, "|", *f, NULL) : *f;
+    }
+    return f ? out : "(none)";
+}
+
 int main(void)
 {
+    size_t i;
+
     apr_initialize();
     apr_pool_create(&pool, NULL);
 
@@ -89,19 +132,11 @@ int main(void)
        "... and no invitectl line");
     is_str(label(NULL, NULL), "no DBDriver", "nothing configured");
 
-    /* the password, for invitectl to hide in its messages */
-    is_str(invite_dbname_password(pool, "pgsql", "host=h password='a b\\'c' dbname=d"),
-           "a b'c", "password: quoted conninfo value, unescaped");
-    is_str(invite_dbname_password(pool, "pgsql", "password=s3cr3t user=u"),
-           "s3cr3t", "password: bare conninfo value");
-    is_str(invite_dbname_password(pool, "pgsql", "postgresql://u:p%40ss@h/db"),
-           "p@ss", "password: from a URI, decoded");
-    ok(invite_dbname_password(pool, "pgsql", "postgresql://u@h/db") == NULL,
-       "password: none in a URI without one");
-    ok(invite_dbname_password(pool, "pgsql", "host=h dbname=d") == NULL,
-       "password: none in conninfo without one");
-    ok(invite_dbname_password(pool, "sqlite3", "/tmp/password=x") == NULL,
-       "password: none for sqlite3");
+    /* the passwords, for invitectl to hide in its messages: every form */
+    for (i = 0; i < sizeof(password_cases) / sizeof(password_cases[0]); i++) {
+        const password_case_t *c = &password_cases[i];
+        is_str(forms(c->driver, c->params), c->forms, c->name);
+    }
     ok(strstr(label("pgsql", "host=h password=s3cr3t"), "s3cr3t") == NULL,
        "the label still leaves the password out");
 
