@@ -425,20 +425,22 @@ static invite_db_rc_e check_sqlite_access(invite_db_t *db)
 }
 
 /* SQLite refused a write as read-only (SQLITE_READONLY, "attempt to write
- * a readonly database"): the files are wrong, not the request, and a
- * retry would not help, so a 503 without Retry-After, never a 500.
- * check_sqlite_access() names a file or directory still unwritable; when
- * all are writable now, this connection opened them while they were not,
- * and stays read-only until httpd opens it again. */
+ * a readonly database"): the files or the connection are wrong, not the
+ * request, and a retry would not help, so a 503 without Retry-After,
+ * never a 500.  check_sqlite_access() names a file or directory still
+ * unwritable; when all are writable, the connection itself is read-only:
+ * opened while they were not (it stays so until httpd opens it again),
+ * or made so by PRAGMA query_only. */
 static invite_db_rc_e sqlite_readonly(invite_db_t *db, const char *what,
                                       const char *msg)
 {
     if (check_sqlite_access(db) == INVITE_DB_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(00921)
                       "%s on database %s was refused (%s) although user %s "
-                      "can write its files now: this connection opened them "
-                      "while they were read-only; run \"apache2ctl "
-                      "graceful\"; answering 503", what, dbname(db)->label,
+                      "can write its files: this connection is read-only, "
+                      "opened while they were not writable (run \"apache2ctl "
+                      "graceful\") or set so by PRAGMA query_only (in "
+                      "DBDInitSQL?); answering 503", what, dbname(db)->label,
                       msg, process_user(db->r->pool));
     }
     return INVITE_DB_MISCONFIGURED;
