@@ -33,6 +33,9 @@ HEADERS  = $(wildcard include/*.h)
 
 MODULE   = .libs/mod_invite.so
 LIBS     = -ljansson -lcrypto
+# The module asks SQLite itself whether a connection's file has moved
+# (src/mod_invite_db.c); apr_dbd's sqlite3 driver loads the same library.
+MODULE_LIBS = -lsqlite3
 
 APR_CFLAGS := $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null) $(shell apu-1-config --includes 2>/dev/null)
 APR_LIBS   := $(shell apr-1-config --link-ld --libs 2>/dev/null) $(shell apu-1-config --link-ld 2>/dev/null)
@@ -44,7 +47,7 @@ $(MODULE): $(CORE_SRC) $(GLUE_SRC) $(HEADERS)
 	@$(APXS) -c -o mod_invite.la -Iinclude \
 	    $(foreach f,$(WARN) $(DEBUGFLAGS) $(EXTRA_CFLAGS),-Wc,$(f)) \
 	    $(foreach f,$(EXTRA_LDFLAGS),-Wl,$(f)) \
-	    $(CORE_SRC) $(GLUE_SRC) $(LIBS) > build/apxs.log 2>&1 \
+	    $(CORE_SRC) $(GLUE_SRC) $(LIBS) $(MODULE_LIBS) > build/apxs.log 2>&1 \
 	    || { cat build/apxs.log; exit 1; }
 
 # ---------------------------------------------------------------- install

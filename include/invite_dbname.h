@@ -42,4 +42,15 @@ const char *invite_dbname_invitectl(apr_pool_t *p, const invite_dbname_t *db,
 const char **invite_dbname_passwords(apr_pool_t *p, const char *driver,
                                      const char *params);
 
+/* access(path, mode) failed because of permissions, not absence. */
+int invite_dbname_denied(const char *path, int mode);
+
+/* The files of the SQLite database at `path` that this process cannot
+ * both read and write: the database, then its -wal and -shm when they
+ * exist (SQLite gives a -wal or -shm it creates the database file's mode,
+ * so one made while the file was read-only stays read-only after the
+ * file is fixed).  Quoted for a POSIX shell where needed and joined by
+ * spaces; NULL when every one can be written. */
+const char *invite_dbname_sqlite_unwritable(apr_pool_t *p, const char *path);
+
 #endif

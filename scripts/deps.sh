@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
   apache2 apache2-dev libjansson-dev libssl-dev pkg-config
   debhelper dpkg-dev lintian   # make deb, t/package.t
-  libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql sqlite3
+  libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql sqlite3 libsqlite3-dev
   postgresql
   libapache2-mod-perl2 libwww-perl libdbi-perl libdbd-sqlite3-perl
   libdbd-pg-perl curl openssl binutils valgrind

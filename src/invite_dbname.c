@@ -8,8 +8,10 @@
  * postgresql://[user[:password]@][host[:port][,...]][/dbname][?key=value&...]
  * with %-escapes.  Only host, hostaddr, port, dbname and user are kept.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <apr_strings.h>
 #include <apr_lib.h>
 #include <apr_tables.h>
@@ -184,9 +186,15 @@ static void uri_host(apr_pool_t *p, const char *h, apr_size_t len,
     }
 }
 
+static const char *join_with(apr_pool_t *p, const char *list,
+                             const char *sep, const char *item)
+{
+    return list ? apr_pstrcat(p, list, sep, item, NULL) : item;
+}
+
 static const char *join(apr_pool_t *p, const char *list, const char *item)
 {
-    return list ? apr_pstrcat(p, list, ",", item, NULL) : item;
+    return join_with(p, list, ",", item);
 }
 
 /* libpq's URI form (the caller checked the scheme; `s` follows "://"). */
@@ -393,4 +401,25 @@ const char **invite_dbname_passwords(apr_pool_t *p, const char *driver,
     }
     APR_ARRAY_PUSH(out, const char *) = NULL;
     return (const char **)out->elts;
+}
+
+int invite_dbname_denied(const char *path, int mode)
+{
+    return access(path, mode) != 0 && (errno == EACCES || errno == EROFS
+                                       || errno == EPERM);
+}
+
+const char *invite_dbname_sqlite_unwritable(apr_pool_t *p, const char *path)
+{
+    static const char *const suffixes[] = { "", "-wal", "-shm", NULL };
+    const char *files = NULL;
+    int i;
+
+    for (i = 0; suffixes[i]; i++) {
+        const char *file = apr_pstrcat(p, path, suffixes[i], NULL);
+        if (invite_dbname_denied(file, R_OK | W_OK)) {
+            files = join_with(p, files, " ", shell_quote(p, file));
+        }
+    }
+    return files;
 }

@@ -143,7 +143,9 @@ static const ctl_help_t ctl_helps[] = {
       "                    instead of the built-in ones\n" },
     { "check", "check",
       "Connects, checks that the schema version is the one this build\n"
-      "serves and prepares every module and admin statement.\n" },
+      "serves and prepares every module and admin statement.  On SQLite it\n"
+      "also takes the write lock and releases it (BEGIN IMMEDIATE;\n"
+      "ROLLBACK): run it as the user httpd runs as.\n" },
     { "stats", "stats",
       "Counts users, rooms, subscriptions, tokens, invites (live, expired,\n"
       "used up) and shows the schema version.\n" },
@@ -1509,6 +1511,31 @@ static int cmd_stats(ctl_db_t *db, apr_array_header_t *args)
     return CTL_OK;
 }
 
+/* SQLite: whether this user can write the database, by taking its write
+ * lock and giving it back unused (BEGIN IMMEDIATE; ROLLBACK).  Reads pass
+ * on a database whose -wal or -shm is read-only; every write fails. */
+static int ctl_check_write(ctl_db_t *db)
+{
+    invite_dbname_t name;
+    const char *files;
+    int nrows = 0;
+    int rv = apr_dbd_query(db->driver, db->handle, &nrows, "BEGIN IMMEDIATE");
+
+    if (rv == 0) {
+        rv = apr_dbd_query(db->driver, db->handle, &nrows, "ROLLBACK");
+        if (rv == 0)
+            return CTL_OK;
+    }
+    invite_dbname_parse(db->pool, db->driver_name, db->params, &name);
+    files = name.sqlite_path
+            ? invite_dbname_sqlite_unwritable(db->pool, name.sqlite_path)
+            : NULL;
+    return ctl_fail(db->pool, "cannot write the database (BEGIN IMMEDIATE): "
+                    "%s%s%s", ctl_db_error(db, rv),
+                    files ? "; this user cannot write " : "",
+                    files ? files : "");
+}
+
 static int cmd_check(ctl_db_t *db, apr_array_header_t *args)
 {
     int version, i, failed = 0, prepared = 0;
@@ -1556,6 +1583,12 @@ static int cmd_check(ctl_db_t *db, apr_array_header_t *args)
             failed++;
     }
     printf("admin statements prepared: %d\n", prepared);
+    if (db->engine->id == INVITE_ENGINE_SQLITE3) {
+        if (ctl_check_write(db) == CTL_OK)
+            printf("write lock taken and released\n");
+        else
+            failed++;
+    }
     if (failed)
         return ctl_fail(db->pool, "check failed: %d problem%s", failed,
                         failed > 1 ? "s" : "");

@@ -10,9 +10,10 @@
 #include <apr_global_mutex.h>
 #include <util_mutex.h>
 
-#include <errno.h>
 #include <pwd.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "mod_invite_private.h"
 #include "invite_version.h"
@@ -304,15 +305,25 @@ static int statement_lost(invite_db_t *db, const char *msg)
     return 1;
 }
 
+static invite_db_rc_e sqlite_readonly(invite_db_t *db, const char *what,
+                                      const char *msg);
+
 /* `up` is connected(db) as the caller last saw it, so that a lost server
  * is not reconnected to twice in one request; `msg` is error_text() from
  * before that check. */
 static invite_db_rc_e classify(invite_db_t *db, const char *what, int rv,
                                int up, const char *msg)
 {
-    int unavailable = !up || transient(msg)
-        || (!is_pgsql(db) && (rv == 5 /* SQLITE_BUSY */
-                              || rv == 6 /* SQLITE_LOCKED */))
+    int unavailable;
+
+    /* The sqlite3 driver returns SQLITE_ERROR for a failed step, with
+     * the message of the real code. */
+    if (!is_pgsql(db) && ((rv & 0xff) == SQLITE_READONLY
+                          || strstr(msg, "readonly database"))) {
+        return sqlite_readonly(db, what, msg);
+    }
+    unavailable = !up || transient(msg)
+        || (!is_pgsql(db) && (rv == SQLITE_BUSY || rv == SQLITE_LOCKED))
         || statement_lost(db, msg);
 
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(00103)
@@ -364,21 +375,16 @@ static const char *process_user(apr_pool_t *p)
     return apr_psprintf(p, "%lu", (unsigned long)geteuid());
 }
 
-/* access(path, mode) failed because of permissions, not absence. */
-static int denied(const char *path, int mode)
-{
-    return access(path, mode) != 0 && (errno == EACCES || errno == EROFS
-                                       || errno == EPERM);
-}
-
 /* SQLite writes its -wal, -shm and -journal files beside the database:
- * a file or a directory httpd cannot write fails every request (503,
- * "attempt to write a readonly database") or every create (500), so say
- * which and how to fix it, once per connection. */
+ * a file or a directory httpd cannot write fails every request or every
+ * write ("attempt to write a readonly database"), so say which and how to
+ * fix it, once per connection.  A -wal or -shm that
+ * SQLite made while the database file was read-only is read-only too,
+ * and stays so when the file is fixed: it is named with the file. */
 static invite_db_rc_e check_sqlite_access(invite_db_t *db)
 {
     request_rec *r = db->r;
-    const char *path = dbname(db)->sqlite_path, *slash, *dir, *user;
+    const char *path = dbname(db)->sqlite_path, *slash, *dir, *user, *files;
 
     if (!path || !*path || !strcmp(path, ":memory:")) {
         return INVITE_DB_OK;
@@ -386,17 +392,18 @@ static invite_db_rc_e check_sqlite_access(invite_db_t *db)
     slash = strrchr(path, '/');
     dir = !slash ? "." : slash == path ? "/"
         : apr_pstrmemdup(r->pool, path, (apr_size_t)(slash - path));
-    if (denied(path, R_OK | W_OK)) {
+    files = invite_dbname_sqlite_unwritable(r->pool, path);
+    if (files) {
         user = process_user(r->pool);
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, INVLOGNO(00901)
                       "database %s cannot be written by user %s: run "
                       "\"chown %s %s && chmod u+rw %s\", then \"apache2ctl "
                       "graceful\" (SQLite opened it read-only); answering "
                       "503",
-                      dbname(db)->label, user, user, path, path);
+                      dbname(db)->label, user, user, files, files);
         return INVITE_DB_MISCONFIGURED;
     }
-    if (denied(dir, W_OK | X_OK)) {
+    if (invite_dbname_denied(dir, W_OK | X_OK)) {
         const char *wal = apr_pstrcat(r->pool, path, "-wal", NULL);
         const char *shm = apr_pstrcat(r->pool, path, "-shm", NULL);
         int files_there = access(wal, R_OK | W_OK) == 0
@@ -415,6 +422,50 @@ static invite_db_rc_e check_sqlite_access(invite_db_t *db)
         }
     }
     return INVITE_DB_OK;
+}
+
+/* SQLite refused a write as read-only (SQLITE_READONLY, "attempt to write
+ * a readonly database"): the files or the connection are wrong, not the
+ * request, and a retry would not help, so a 503 without Retry-After,
+ * never a 500.  check_sqlite_access() names a file or directory still
+ * unwritable; when all are writable, the connection itself is read-only:
+ * opened while they were not (it stays so until httpd opens it again),
+ * or made so by PRAGMA query_only. */
+static invite_db_rc_e sqlite_readonly(invite_db_t *db, const char *what,
+                                      const char *msg)
+{
+    if (check_sqlite_access(db) == INVITE_DB_OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(00921)
+                      "%s on database %s was refused (%s) although user %s "
+                      "can write its files: this connection is read-only, "
+                      "opened while they were not writable (run \"apache2ctl "
+                      "graceful\") or set so by PRAGMA query_only (in "
+                      "DBDInitSQL?); answering 503", what, dbname(db)->label,
+                      msg, process_user(db->r->pool));
+    }
+    return INVITE_DB_MISCONFIGURED;
+}
+
+/* Whether the SQLite file this connection has open is still the one at
+ * the configured path.  A file moved or deleted, or replaced by another
+ * (a backup restored with mv, or cp --remove-destination), stays open
+ * under its old inode: writes to it would be answered 200 and lost.  So
+ * they are refused, before the write, until httpd opens the path again. */
+static invite_db_rc_e check_sqlite_unmoved(invite_db_t *db)
+{
+    sqlite3 *conn = apr_dbd_native_handle(db->dbd->driver, db->dbd->handle);
+    int moved = 0;
+
+    if (!conn || sqlite3_file_control(conn, "main", SQLITE_FCNTL_HAS_MOVED,
+                                      &moved) != SQLITE_OK || !moved) {
+        return INVITE_DB_OK;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(00922)
+                  "database %s was moved, deleted or replaced since this "
+                  "connection opened it, so its writes would go to the old "
+                  "file: refused; run \"apache2ctl graceful\" to open the "
+                  "file now at that path; answering 503", dbname(db)->label);
+    return INVITE_DB_MISCONFIGURED;
 }
 
 /* The driver's message says that a table is missing. */
@@ -828,11 +879,17 @@ static apr_status_t release_forgotten_lock(void *data)
 
 invite_db_rc_e invite_db_write_lock(invite_db_t *db)
 {
+    invite_db_rc_e rc;
     apr_status_t lrv;
     apr_time_t t0;
 
-    if (is_pgsql(db) || !sqlite_writer || db->writer_locked) {
+    if (is_pgsql(db) || db->writer_locked) {
         return INVITE_DB_OK;
+    }
+    /* Every SQLite write comes here first. */
+    rc = check_sqlite_unmoved(db);
+    if (rc != INVITE_DB_OK || !sqlite_writer) {
+        return rc;
     }
     /* Bounded: behind an outside writer that keeps the database locked,
      * each holder waits ~1.6 s for SQLite; queued requests give up. */

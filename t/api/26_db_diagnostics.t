@@ -2,8 +2,10 @@
 # mod_invite's schema, with another schema version, or (SQLite) a file or
 # directory httpd cannot write is not temporary: a JSON 503 without
 # Retry-After, and one error line naming the database (never a password)
-# and the fix.  A database that cannot be reached keeps its 503 with
-# Retry-After.  Start-up names the version and each server's database, and
+# and the fix.  So are a -shm left read-only, a connection SQLite opened
+# read-only (never a 500) and a file replaced under a connection (never a
+# write acknowledged to the old file).  A database that cannot be reached
+# keeps its 503 with Retry-After.  Start-up names the version and each server's database, and
 # an unrelated mod_dbd consumer in another virtual host (mod_authn_dbd)
 # works beside InviteDBD On in the main server.
 use strict;
@@ -19,7 +21,7 @@ use File::Path qw(make_path remove_tree);
 use MIME::Base64 qw(encode_base64);
 use Time::HiRes qw(sleep);
 
-plan tests => 50;
+plan tests => 73;
 
 my $top = abs_path("$FindBin::Bin/../..");
 # The schema version this build serves (include/invite_sql.h).
@@ -158,8 +160,13 @@ sub sqlite_db {
 }
 my $rodir = "$top/t/var/rodir";
 my $rofile = "$top/t/var/rofile";
-END { chmod 0755, $rodir, $rofile if $rodir; chmod 0644, "$rofile/invite.db" if $rofile }
-for my $d ($rodir, $rofile) {
+my $roshm = "$top/t/var/roshm";
+END {
+    chmod 0755, $rodir, $rofile if $rodir;
+    chmod 0644, "$rofile/invite.db" if $rofile;
+    chmod 0644, glob("$roshm/invite.db*") if $roshm;
+}
+for my $d ($rodir, $rofile, $roshm) {
     chmod 0755, $d if -d $d;
     remove_tree($d);
     make_path($d);
@@ -199,6 +206,90 @@ is(scalar(() = $text =~ /INV00903|INV0090[45]/g), 0, '... and no schema complain
 }
 is($res->code, 503, 'a read-only file: reads are refused too (not a 500 on the first create)');
 chmod 0644, "$rofile/invite.db" or die $!;
+
+# A kept-alive client: its requests go to one httpd process, and so to the
+# database connection that process keeps in its pool (DBDKeep 1).
+my $kept = LWP::UserAgent->new(keep_alive => 1);
+sub find_kept {
+    my ($vhost, %o) = @_;
+    on_vhost($vhost, sub { api_post($P, {%$body, %o}, user => 'admin', url => "$_[0]$P", agent => $kept) });
+}
+
+# The file fixed, the connections SQLite opened while it was read-only
+# stay read-only: "attempt to write a readonly database" is never a 500.
+# (A 503 and its 500 both close the client's connection, so which process
+# serves each write is not known: each that meets such a connection
+# fails.)
+for my $n (1, 5, 10, 25) {
+    my $code = on_vhost('invite_rofile', sub {
+        api_post($P, {%$body, maxUses => $n}, user => 'admin', url => "$_[0]$P") })->code;
+    ok($code == 200 || $code == 503, "file fixed, write $n: 200 or 503, never 500 (got $code)");
+}
+
+# A connection SQLite keeps read-only, on every write: PRAGMA query_only
+# in DBDInitSQL.  Reads pass; each write is a 503 naming the database.
+my $qo = "$top/t/var/queryonly";
+remove_tree($qo);
+make_path($qo);
+sqlite_db("$qo/invite.db");
+$res = on_vhost('invite_queryonly', sub {
+    api_post('/api/v1/validateInviteToken', {token => 'abcdef'}, url => "$_[0]/api/v1/validateInviteToken") });
+isnt($res->code, 503, 'a read-only connection: reads pass');
+$at = log_size();
+$res = find_on('invite_queryonly');
+refused($res, 'a read-only connection: a write');
+$text = log_since($at, qr/INV00921/);
+like($text, qr/INV00921: invite_create on database \Q$qo\E\/invite\.db \(sqlite3\) was refused \(attempt to write a readonly database\) although user \Q$user\E can write its files: this connection is read-only/,
+     '... naming the statement, the database and the cause') or diag($text);
+
+# SQLite gives the -wal and -shm it creates the database file's mode: read
+# while the file was read-only, the database keeps a read-only -shm after
+# the file is fixed as INV00901 says.  Reads would pass, every write fail.
+chmod 0444, "$roshm/invite.db" or die $!;
+{
+    my $d = DBI->connect("dbi:SQLite:dbname=$roshm/invite.db", '', '', { RaiseError => 1, PrintError => 0 });
+    $d->selectrow_array('SELECT count(*) FROM invites');
+    $d->disconnect;
+}
+chmod 0644, "$roshm/invite.db" or die $!;
+is(sprintf('%o', (stat "$roshm/invite.db-shm")[2] & 0777), '444', 'SQLite left a read-only -shm beside the fixed file');
+$at = log_size();
+$res = find_on('invite_roshm');
+refused($res, 'a read-only -shm');
+$text = log_since($at, qr/INV00901/);
+like($text, qr/INV00901: database \Q$roshm\E\/invite\.db \(sqlite3\) cannot be written by user \Q$user\E: run "chown \Q$user\E [^"]*\Q$roshm\E\/invite\.db-shm && chmod u\+rw [^"]*\Q$roshm\E\/invite\.db-shm"/,
+     '... naming the -shm in the fix') or diag($text);
+unlike($text, qr/chown \S+ \Q$roshm\E\/invite\.db /, '... and not the database file, which is writable');
+chmod 0644, glob("$roshm/invite.db*");
+$res = find_on('invite_roshm');
+is($res->code, 200, '-shm fixed: served without a restart') or diag($res->content);
+
+# A backup restored over the file while httpd runs: the connections still
+# have the old file open, and a write to it would be lost.
+my $moved = "$top/t/var/moved";
+remove_tree($moved);
+make_path($moved);
+sqlite_db("$moved/invite.db");
+$res = on_vhost('invite_moved', sub {
+    api_post('/api/v1/validateInviteToken', {token => 'abcdef'},
+             url => "$_[0]/api/v1/validateInviteToken", agent => $kept) });
+isnt($res->code, 503, 'replaced file: the kept-alive process opens its connection');
+sqlite_db("$moved/backup.db");
+rename "$moved/backup.db", "$moved/invite.db" or die $!;
+$at = log_size();
+$res = find_kept('invite_moved', days => 7);
+refused($res, 'a write after the file was replaced');
+$text = log_since($at, qr/INV00922/);
+like($text, qr/INV00922: database \Q$moved\E\/invite\.db \(sqlite3\) was moved, deleted or replaced since this connection opened it, so its writes would go to the old file: refused; run "apache2ctl graceful"/,
+     '... naming the database and the restart') or diag($text);
+{
+    my $d = DBI->connect("dbi:SQLite:dbname=$moved/invite.db", '', '', { RaiseError => 1, PrintError => 0 });
+    is($d->selectrow_array('SELECT count(*) FROM invites'), 0, '... and nothing was written to the file at that path');
+    $d->disconnect;
+}
+unlink "$moved/invite.db";
+$res = find_kept('invite_moved', days => 15);
+is($res->code, 503, 'a deleted file: 503 too, never a write acknowledged');
 
 # --- a healthy database: the checks cost nothing per request -----------------
 $at = log_size();

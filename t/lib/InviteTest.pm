@@ -151,7 +151,8 @@ sub json_of {
 
 # api_request(METHOD, path, user => 'admin' | [id, token] | undef,
 #             body => string, type => content type, headers => [...],
-#             url => absolute URL, local => source address)
+#             url => absolute URL, local => source address,
+#             agent => the LWP::UserAgent to send it with)
 sub api_request {
     my ($method, $path, %o) = @_;
     my @h;
@@ -168,6 +169,7 @@ sub api_request {
     # for the rate limit.
     return LWP::UserAgent->new(keep_alive => 0, local_address => $o{local})
         ->request($req) if $o{local};
+    return $o{agent}->request($req) if $o{agent};
     return Apache::TestRequest::user_agent(keep_alive => 0)->request($req);
 }
 
