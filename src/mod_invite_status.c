@@ -5,7 +5,12 @@
  * mod_slotmem_shm, created by the parent before the children are forked,
  * so that every child process adds to the same memory with atomic
  * operations: the page shows the whole host, whichever child serves it.
- * The slot is named, so a graceful restart keeps the counts.
+ * mod_slotmem_shm makes a new segment for each generation, so the slot is
+ * of the persisting type: the parent stores it when a restart clears the
+ * configuration and the next generation reads it back, and a graceful
+ * restart (logrotate's, every day) keeps the counts.  A start that is no
+ * restart removes the stored copy first, so that, as with mod_status's
+ * own counters, a full stop and start begins at zero.
  */
 #include <apr_strings.h>
 #include <ap_provider.h>
@@ -16,6 +21,10 @@
 #include "mod_invite_private.h"
 
 #define STATUS_SLOT_NAME "mod_invite_status"
+/* Where mod_slotmem_shm stores a persisting slot of that name. */
+#define STATUS_SLOT_STORE "slotmem-shm-" STATUS_SLOT_NAME ".shm.persist"
+/* The parent's mark that its counters were set up once already. */
+#define STATUS_STARTED_KEY "invite-status-started"
 
 static invite_status_t *counters;   /* NULL: counting is off */
 
@@ -30,7 +39,7 @@ void invite_status_post_config(apr_pool_t *pconf, server_rec *s)
     const ap_slotmem_provider_t *shm;
     ap_slotmem_instance_t *slot = NULL;
     apr_status_t rv;
-    void *mem = NULL;
+    void *mem = NULL, *started = NULL;
 
     counters = NULL;
     shm = ap_lookup_provider(AP_SLOTMEM_PROVIDER_GROUP, "shm",
@@ -41,8 +50,16 @@ void invite_status_post_config(apr_pool_t *pconf, server_rec *s)
                      "counters on the server-status page");
         return;
     }
-    rv = shm->create(&slot, STATUS_SLOT_NAME, sizeof(invite_status_t), 1, 0,
-                     pconf);
+    apr_pool_userdata_get(&started, STATUS_STARTED_KEY, s->process->pool);
+    if (!started) {
+        apr_file_remove(ap_runtime_dir_relative(pconf, STATUS_SLOT_STORE),
+                        pconf);
+        /* _set copies the key, which must outlive this DSO. */
+        apr_pool_userdata_set((void *)1, STATUS_STARTED_KEY,
+                              apr_pool_cleanup_null, s->process->pool);
+    }
+    rv = shm->create(&slot, STATUS_SLOT_NAME, sizeof(invite_status_t), 1,
+                     AP_SLOTMEM_TYPE_PERSIST, pconf);
     if (rv == APR_SUCCESS) {
         rv = shm->dptr(slot, 0, &mem);
     }

@@ -11,7 +11,7 @@ use Apache::Test qw(-withtestmore);
 use Apache::TestRequest ();
 use InviteTest;
 
-plan tests => 30;
+plan tests => 33;
 
 my $P = '/api/v1/findOrCreateInvite';
 my $logs = Apache::Test::vars('t_logs');
@@ -105,3 +105,25 @@ my $html = Apache::TestRequest::GET('/server-status')->content;
 like($html, qr{<h2>mod_invite</h2>}, 'the HTML page has the mod_invite section');
 like($html, qr{<tr><td>findOrCreateInvite</td><td>\d+</td><td>(\d+)</td>}, 'with a row per endpoint');
 like($html, qr{Invites created: \d+}, 'and the invites created');
+
+# A graceful restart (logrotate does one every day) keeps the counts.
+sub generation {
+    my ($g) = Apache::TestRequest::GET('/server-status?auto')->content
+              =~ /^ParentServerConfigGeneration: (\d+)$/m;
+    return $g // -1;
+}
+my $kept = counters();
+my $generation = generation();
+InviteTest::graceful_restart();
+my $now = $generation;
+for (1 .. 100) {
+    $now = generation();
+    last if $now > $generation;
+    select(undef, undef, undef, 0.1);
+}
+cmp_ok($now, '>', $generation, "a graceful restart: generation $generation -> $now");
+my $again = counters();
+my @keys = sort grep { !/DBTime/ } keys %$kept;
+is(join(' ', map { "$_=" . ($again->{$_} // '-') } @keys),
+   join(' ', map { "$_=$kept->{$_}" } @keys), 'every count survives it');
+cmp_ok($again->{InviteRequests_findOrCreateInvite_2xx}, '>=', $finds, '... the finds among them');
