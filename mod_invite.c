@@ -205,6 +205,12 @@ static int invite_check_config(apr_pool_t *pconf, apr_pool_t *plog,
         || invite_ratelimit_check_config(ptemp, s) != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;   /* logged */
     }
+    /* Warnings only: for apache2 -t, and once at a start (not in its
+     * first pass) or restart. */
+    if (ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_CONFIG_TEST
+        || ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
+        invite_config_check_databases(ptemp, s);
+    }
     return OK;
 }
 

@@ -21,6 +21,7 @@ typedef struct {
     const char *params;
     const char *label;        /* for log lines: "<params> (<driver>)" */
     const char *sqlite_path;  /* sqlite3: the database file, else NULL */
+    int sqlite_no_create;     /* a file: URI with mode=rw or mode=ro */
 } invite_dbname_t;
 
 /* Fills *out from a DBDriver name and a DBDParams string (either may be
@@ -44,6 +45,11 @@ const char **invite_dbname_passwords(apr_pool_t *p, const char *driver,
 
 /* access(path, mode) failed because of permissions, not absence. */
 int invite_dbname_denied(const char *path, int mode);
+
+/* Why the SQLite database at `path` cannot be there: "no directory DIR"
+ * or "no file PATH"; NULL when the file exists (or cannot be looked at
+ * for another reason, left to the open to report). */
+const char *invite_dbname_sqlite_missing(apr_pool_t *p, const char *path);
 
 /* The files of the SQLite database at `path` that this process cannot
  * both read and write: the database, then its -wal and -shm when they

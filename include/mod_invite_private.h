@@ -94,6 +94,7 @@ apr_status_t invite_config_child_init(apr_pool_t *pchild);
  * has no InviteDBD On, its own or the main server's; APR_EGENERAL if
  * any.  The main server itself only counts when some listener reaches
  * it. */
+void invite_config_check_databases(apr_pool_t *ptemp, server_rec *main_server);
 apr_status_t invite_config_check_handlers(apr_pool_t *ptemp,
                                           server_rec *main_server);
 
@@ -156,6 +157,9 @@ typedef struct {
 /* NULL-safe: NULL means the pool has no working connection (503).  The
  * same connection for every call of one request, until released. */
 invite_db_t *invite_db_acquire(request_rec *r);
+/* Why invite_db_acquire() gave no connection: INVITE_DB_MISCONFIGURED for
+ * a SQLite database that is not there (logged), else UNAVAILABLE. */
+invite_db_rc_e invite_db_unacquired(const request_rec *r);
 /* The connection back to mod_dbd's pool now (an open transaction rolled
  * back, the writer lock let go); later statements fail (INV00110).  The
  * request pool's cleanup does the same for a connection not released.

@@ -9,6 +9,7 @@
  * with %-escapes.  Only host, hostaddr, port, dbname and user are kept.
  */
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -301,6 +302,39 @@ static void pgsql_name(apr_pool_t *p, const char *params, invite_dbname_t *out)
                : "libpq's default database (pgsql)";
 }
 
+/* The file a sqlite3 DBDParams opens.  apr_dbd_sqlite3 hands the string
+ * to sqlite3_open(), which (Debian's SQLite is built with SQLITE_USE_URI)
+ * also takes a URI: file:PATH, file:///PATH or file://localhost/PATH,
+ * %-escaped, with ?mode=rw (never create the file) and other parameters
+ * after the path. */
+static void sqlite_file(apr_pool_t *p, const char *params,
+                        invite_dbname_t *out)
+{
+    const char *path = params;
+    apr_size_t len;
+
+    out->sqlite_path = params;
+    if (strncmp(params, "file:", 5)) {
+        return;
+    }
+    path += 5;
+    if (!strncmp(path, "//", 2)) {
+        const char *slash = strchr(path + 2, '/');
+        if (!slash || (slash != path + 2
+                       && strncmp(path + 2, "localhost/", 10))) {
+            out->sqlite_path = NULL;   /* another host: not a local file */
+            return;
+        }
+        path = slash;
+    }
+    len = strcspn(path, "?#");
+    out->sqlite_path = uri_decode(p, path, len);
+    if (path[len] == '?') {
+        const char *q = path + len;
+        out->sqlite_no_create = strstr(q, "mode=rw") || strstr(q, "mode=ro");
+    }
+}
+
 void invite_dbname_parse(apr_pool_t *p, const char *driver,
                          const char *params, invite_dbname_t *out)
 {
@@ -310,8 +344,8 @@ void invite_dbname_parse(apr_pool_t *p, const char *driver,
         params = "";
     }
     if (!strcmp(out->driver, "sqlite3")) {
-        /* apr_dbd_sqlite3 opens the string as a file name */
-        out->params = out->sqlite_path = params;
+        out->params = params;
+        sqlite_file(p, params, out);
         out->label = *params ? apr_pstrcat(p, params, " (sqlite3)", NULL)
                              : "no DBDParams (sqlite3)";
     }
@@ -407,6 +441,23 @@ int invite_dbname_denied(const char *path, int mode)
 {
     return access(path, mode) != 0 && (errno == EACCES || errno == EROFS
                                        || errno == EPERM);
+}
+
+const char *invite_dbname_sqlite_missing(apr_pool_t *p, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *dir = !slash ? "." : slash == path ? "/"
+                    : apr_pstrmemdup(p, path, (apr_size_t)(slash - path));
+    struct stat st;
+
+    if (!*path || !strcmp(path, ":memory:") || stat(path, &st) == 0
+        || errno != ENOENT) {
+        return NULL;   /* there, or a problem of another kind */
+    }
+    if (stat(dir, &st) != 0 && errno == ENOENT) {
+        return apr_psprintf(p, "no directory %s", dir);
+    }
+    return apr_psprintf(p, "no file %s", path);
 }
 
 const char *invite_dbname_sqlite_unwritable(apr_pool_t *p, const char *path)

@@ -556,6 +556,69 @@ static void warn_shared_pool(apr_pool_t *p, server_db_t *all, int n)
     }
 }
 
+/* Server s's database directives as mod_dbd resolves them: its own
+ * DBDriver/DBDParams, else the main server's. */
+static void server_database(apr_pool_t *ptemp, server_rec *main_server,
+                            server_rec *s, int main_on, server_db_t *e)
+{
+    const ap_directive_t *vhost = s == main_server ? NULL
+                                : vhost_section(ap_conftree, s);
+    const ap_directive_t *own_driver, *own_params;
+
+    e->s = s;
+    e->scope = s == main_server ? ap_conftree
+             : vhost ? vhost->first_child : NULL;
+    own_driver = s == main_server ? NULL
+               : own_directive(ptemp, e->scope, "DBDriver");
+    own_params = s == main_server ? NULL
+               : own_directive(ptemp, e->scope, "DBDParams");
+    e->own = own_driver || own_params;
+    e->driver = own_driver ? own_driver
+              : directive_in(ptemp, ap_conftree, "DBDriver", NULL);
+    e->params = own_params ? own_params
+              : directive_in(ptemp, ap_conftree, "DBDParams", NULL);
+    e->invite = main_on || statements_registered(s);
+}
+
+/* A SQLite database that is not there, reported where apache2 -t reports
+ * it: SQLite would create an empty file at a mistyped path (or fail for
+ * a missing directory), and the requests would then get 503s.  A warning,
+ * not a refusal: a missing database is a JSON 503, never a server that
+ * does not start. */
+void invite_config_check_databases(apr_pool_t *ptemp, server_rec *main_server)
+{
+    int main_on = statements_registered(main_server);
+    server_rec *s;
+
+    for (s = main_server; s; s = s->next) {
+        server_db_t e;
+        invite_dbname_t db;
+        const char *missing;
+
+        server_database(ptemp, main_server, s, main_on, &e);
+        if (!e.invite) {
+            continue;
+        }
+        invite_dbname_parse(ptemp, first_arg(ptemp, e.driver),
+                            first_arg(ptemp, e.params), &db);
+        missing = db.sqlite_path
+                  ? invite_dbname_sqlite_missing(ptemp, db.sqlite_path) : NULL;
+        if (missing) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, main_server,
+                         INVLOGNO(00603) "%s%s: no such database %s (%s, "
+                         "DBDParams %s:%d): requests will get a JSON 503 "
+                         "until it is there; check the path, or create it "
+                         "with \"%s\"",
+                         s == main_server ? "the main server "
+                                          : "virtual host ",
+                         server_label(ptemp, s), db.sqlite_path, missing,
+                         e.params ? e.params->filename : "?",
+                         e.params ? e.params->line_num : 0,
+                         invite_dbname_invitectl(ptemp, &db, "init"));
+        }
+    }
+}
+
 void invite_config_databases(apr_pool_t *pconf, apr_pool_t *ptemp,
                              server_rec *main_server)
 {
@@ -571,23 +634,8 @@ void invite_config_databases(apr_pool_t *pconf, apr_pool_t *ptemp,
     for (s = main_server, i = 0; s; s = s->next, i++) {
         invite_dbname_t *db = apr_palloc(pconf, sizeof(*db));
         server_db_t *e = &all[i];
-        const ap_directive_t *vhost = s == main_server ? NULL
-                                    : vhost_section(ap_conftree, s);
-        const ap_directive_t *own_driver, *own_params;
 
-        e->s = s;
-        e->scope = s == main_server ? ap_conftree
-                 : vhost ? vhost->first_child : NULL;
-        own_driver = s == main_server ? NULL
-                   : own_directive(ptemp, e->scope, "DBDriver");
-        own_params = s == main_server ? NULL
-                   : own_directive(ptemp, e->scope, "DBDParams");
-        e->own = own_driver || own_params;
-        e->driver = own_driver ? own_driver
-                  : directive_in(ptemp, ap_conftree, "DBDriver", NULL);
-        e->params = own_params ? own_params
-                  : directive_in(ptemp, ap_conftree, "DBDParams", NULL);
-        e->invite = main_on || statements_registered(s);
+        server_database(ptemp, main_server, s, main_on, e);
         invite_dbname_parse(pconf, first_arg(pconf, e->driver),
                             first_arg(pconf, e->params), db);
         apr_hash_set(server_dbs, &e->s, sizeof(server_rec *), db);

@@ -11,6 +11,7 @@
 #include <util_mutex.h>
 
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -155,6 +156,15 @@ void invite_db_release_request(request_rec *r)
     invite_db_release(db);
 }
 
+/* Set by invite_db_acquire() when the database is not there at all. */
+#define NO_DATABASE_NOTE "invite-no-database"
+
+invite_db_rc_e invite_db_unacquired(const request_rec *r)
+{
+    return apr_table_get(r->notes, NO_DATABASE_NOTE)
+           ? INVITE_DB_MISCONFIGURED : INVITE_DB_UNAVAILABLE;
+}
+
 /* Released as soon as the answer is known (invite_http_send_json), not
  * with the request pool: ap_dbd_acquire would keep the connection while
  * the answer is written and logged, and a process's other requests queue
@@ -182,10 +192,23 @@ invite_db_t *invite_db_acquire(request_rec *r)
     dbd = dbd_open_fn(r->pool, r->server);
     invite_status_db_time(r, t0);
     if (!dbd) {
+        const invite_dbname_t *name = invite_config_db(r->server);
+        const char *missing = name->sqlite_path
+            ? invite_dbname_sqlite_missing(r->pool, name->sqlite_path) : NULL;
+
+        if (missing) {
+            /* Not a passing outage: the operator has to act. */
+            const char *init = invite_dbname_invitectl(r->pool, name, "init");
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, INVLOGNO(00121)
+                          "no such database %s (%s): correct DBDParams, or "
+                          "create it with \"%s\"; answering 503",
+                          name->label, missing, init ? init : "invitectl init");
+            apr_table_setn(r->notes, NO_DATABASE_NOTE, "1");
+            return NULL;
+        }
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, INVLOGNO(00102)
                       "no database connection to %s from mod_dbd (see its "
-                      "messages above); answering 503",
-                      invite_config_db(r->server)->label);
+                      "messages above); answering 503", name->label);
         return NULL;
     }
     db = apr_pcalloc(r->pool, sizeof(*db));
@@ -486,12 +509,23 @@ static const char *invitectl_hint(invite_db_t *db, const char *command)
 
 static invite_db_rc_e no_schema(invite_db_t *db)
 {
+    const char *path = dbname(db)->sqlite_path;
+    struct stat st;
+    /* SQLite makes an empty file at a path that names none: most often a
+     * mistyped DBDParams, where running init would be the wrong fix. */
+    int empty = !is_pgsql(db) && path && stat(path, &st) == 0
+                && st.st_size == 0;
+
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(00903)
-                  "database %s has no mod_invite schema: %s (or load "
+                  "database %s has no mod_invite schema%s: %s (or load "
                   "conf/schema-%s.sql); if it holds mod_invite's tables from "
                   "before schema versions, %s; answering 503",
-                  dbname(db)->label, invitectl_hint(db, "init"),
-                  db->engine->driver, invitectl_hint(db, "migrate"));
+                  dbname(db)->label, empty ? " (the file is empty: SQLite "
+                  "creates a file where DBDParams names none, so first check "
+                  "DBDParams for a mistyped path; a file:PATH?mode=rw URI "
+                  "never creates one)" : "",
+                  invitectl_hint(db, "init"), db->engine->driver,
+                  invitectl_hint(db, "migrate"));
     return INVITE_DB_MISCONFIGURED;
 }
 

@@ -59,6 +59,18 @@ is($r->[0], 0, "a virtual host's own DBDriver") or diag($r->[1]);
 $r = config_test("InviteDBD On\n");
 isnt($r->[0], 0, 'no DBDriver: configuration error');
 like($r->[1], qr/InviteDBD: no DBDriver for this server/, '... saying so');
+# A SQLite database that is not there: apache2 -t says so (a warning, as
+# requests would get a JSON 503 until it is there), naming what is missing.
+$r = config_test("DBDriver sqlite3\nDBDParams $dir/no-dir/invite.db\nInviteDBD On\nInviteRateLimit off\n");
+is($r->[0], 0, 'a SQLite database in a missing directory: a warning, not an error') or diag($r->[1]);
+like($r->[1], qr{INV00603: the main server \S+: no such database \Q$dir\E/no-dir/invite\.db \(no directory \Q$dir\E/no-dir, DBDParams \S+httpd\.conf:\d+\): requests will get a JSON 503}, '... naming the database, the missing directory and the line') or diag($r->[1]);
+$r = config_test("DBDriver sqlite3\nDBDParams \"file:$dir/typo.db?mode=rw\"\nInviteDBD On\nInviteRateLimit off\n");
+like($r->[1], qr{INV00603: .*no such database \Q$dir\E/typo\.db \(no file \Q$dir\E/typo\.db, }, 'a missing file, named through a file: URI') or diag($r->[1]);
+open my $db_file, '>', "$dir/there.db" or die $!;
+close $db_file;
+$r = config_test("DBDriver sqlite3\nDBDParams $dir/there.db\nInviteDBD On\nInviteRateLimit off\n");
+unlike($r->[1], qr/INV00603/, 'a database that is there: no warning');
+
 # mod_dbd or mod_invite refuses a driver mod_invite does not speak.
 $r = config_test("DBDriver odbc\nInviteDBD On\n");
 isnt($r->[0], 0, 'another driver: configuration error');

@@ -113,7 +113,7 @@ int invite_authenticate(request_rec *r, const invite_dir_cfg_t *cfg,
     invite_http_refuse_body(r);
     *db = invite_db_acquire(r);
     if (!*db) {
-        *done = invite_http_unavailable(r);
+        *done = invite_http_db_failure(r, invite_db_unacquired(r));
         return 1;
     }
     args[0] = args[2] = args[3] = caller->user_id;

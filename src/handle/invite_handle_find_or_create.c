@@ -312,7 +312,7 @@ static int gather(find_request_t *q, const invite_dir_cfg_t *cfg,
 
     q->db = invite_db_acquire(r);
     if (!q->db) {
-        *done = invite_http_unavailable(r);
+        *done = invite_http_db_failure(r, invite_db_unacquired(r));
         return 1;
     }
     rc = hit ? invite_db_select(q->db, INVITE_STMT_FIND_INVITE, 5, args,

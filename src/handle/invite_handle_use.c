@@ -142,7 +142,7 @@ int invite_handle_use(request_rec *r, const invite_dir_cfg_t *cfg)
 
     q.db = invite_db_acquire(r);
     if (!q.db) {
-        return invite_http_unavailable(r);
+        return invite_http_db_failure(r, invite_db_unacquired(r));
     }
     if (read_facts(&q, &done)) {
         return done;

@@ -25,7 +25,7 @@ static invite_db_rc_e token_is_valid(request_rec *r, const char *token,
     }
     db = invite_db_acquire(r);
     if (!db) {
-        return INVITE_DB_UNAVAILABLE;
+        return invite_db_unacquired(r);
     }
     rc = invite_db_select(db, INVITE_STMT_VALIDATE, 1, &token, &rows, &ncols);
     if (rc != INVITE_DB_OK) {

@@ -21,7 +21,7 @@ use File::Path qw(make_path remove_tree);
 use MIME::Base64 qw(encode_base64);
 use Time::HiRes qw(sleep);
 
-plan tests => 73;
+plan tests => 73 + 7;
 
 my $top = abs_path("$FindBin::Bin/../..");
 # The schema version this build serves (include/invite_sql.h).
@@ -112,8 +112,15 @@ my $text = log_since($at, qr/INV00903/);
 my $db_re = $engine eq 'pgsql'
     ? qr/host=\S+ port=\d+ dbname=invite user=invite \(pgsql\)/
     : qr/\Q$top\E\/t\/var\/diag\/noschema\.db \(sqlite3\)/;
-like($text, qr/INV00903: database $db_re has no mod_invite schema: run "invitectl -d $engine -p \S.* init"/,
+like($text, qr/INV00903: database $db_re has no mod_invite schema(?: \([^)]*\))?: run "invitectl -d $engine -p \S.* init"/,
      'no schema: the database and the invitectl init line') or diag($text);
+if ($engine eq 'sqlite3') {
+    like($text, qr/INV00903: [^\n]*the file is empty: SQLite creates a file where DBDParams names none, so first check DBDParams for a mistyped path/,
+         '... and, for the empty file SQLite made, to check the path first');
+}
+else {
+    unlike($text, qr/the file is empty/, '... (PostgreSQL: nothing about files)');
+}
 unlike($text, qr/INV00102|no database connection/, '... not blamed on the connection');
 $at = log_size();
 {
@@ -141,14 +148,21 @@ like(log_since($at, qr/INV00904/),
      qr/INV00904: database \S.* has schema version 99, newer than the $V this mod_invite 0\.9\.0 serves: upgrade mod_invite/,
      '... saying to upgrade mod_invite');
 
-# --- a database that cannot be reached: temporary, as before -----------------
+# --- a SQLite database that is not there: not temporary ----------------------
 $at = log_size();
 $res = find_on('invite_nodb');
-is($res->code, 503, 'no connection: 503');
-ok(defined $res->header('Retry-After'), '... with Retry-After (temporary)');
-like(log_since($at, qr/INV00102/),
-     qr/INV00102: no database connection to \S*no-such-directory\/invite\.db \(sqlite3\) from mod_dbd/,
-     '... the log line names the database');
+refused($res, 'a database in a directory that does not exist');
+like(log_since($at, qr/INV00121/),
+     qr/INV00121: no such database \S*no-such-directory\/invite\.db \(sqlite3\) \(no directory \S*\/no-such-directory\): correct DBDParams, or create it with "invitectl -d sqlite3 -p \S+ init"/,
+     '... the log line says no such database, and which directory is missing');
+my $rw_missing = "$top/t/var/no-such-file.db";
+$at = log_size();
+$res = find_on('invite_rwmissing');
+refused($res, 'file:...?mode=rw naming no file');
+like(log_since($at, qr/INV00121/),
+     qr/INV00121: no such database file:\S*no-such-file\.db\?mode=rw \(sqlite3\) \(no file \Q$rw_missing\E\)/,
+     '... no such database, naming the file');
+ok(!-e $rw_missing, '... and SQLite created no file there');
 
 # --- SQLite: a file or directory httpd cannot write --------------------------
 sub sqlite_db {

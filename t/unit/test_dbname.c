@@ -79,6 +79,30 @@ int main(void)
            "a path with a space is quoted for the shell");
     is_str(label("sqlite3", NULL), "no DBDParams (sqlite3)", "sqlite3 without DBDParams");
 
+    /* sqlite3: a file: URI names its path, %-decoded */
+    is_str(label("sqlite3", "file:/var/lib/mod-invite/invite.db?mode=rw"),
+           "file:/var/lib/mod-invite/invite.db?mode=rw (sqlite3)", "file: URI: the label as written");
+    is_str(db.sqlite_path, "/var/lib/mod-invite/invite.db", "file: URI: the path without the query");
+    ok(db.sqlite_no_create, "file: URI: mode=rw never creates the file");
+    label("sqlite3", "file:///srv/my%20invites/i.db#x");
+    is_str(db.sqlite_path, "/srv/my invites/i.db", "file:///: the path, decoded, without the fragment");
+    ok(!db.sqlite_no_create, "file: URI without mode: may create the file");
+    label("sqlite3", "file://localhost/srv/i.db?cache=shared&mode=ro");
+    is_str(db.sqlite_path, "/srv/i.db", "file://localhost/: the path");
+    ok(db.sqlite_no_create, "mode=ro among other parameters");
+    label("sqlite3", "file://otherhost/srv/i.db");
+    ok(db.sqlite_path == NULL, "file://otherhost/: no local path");
+    label("sqlite3", "/var/lib/mod-invite/invite.db");
+    ok(!db.sqlite_no_create, "a plain path: SQLite creates a missing file");
+
+    /* sqlite3: what is missing, the directory or the file */
+    is_str(invite_dbname_sqlite_missing(pool, "/nonexistent-dir-x/invite.db"),
+           "no directory /nonexistent-dir-x", "missing: the directory");
+    is_str(invite_dbname_sqlite_missing(pool, "/tmp/no-such-invite-db-x.db"),
+           "no file /tmp/no-such-invite-db-x.db", "missing: the file");
+    ok(invite_dbname_sqlite_missing(pool, "/dev/null") == NULL, "an existing file: nothing missing");
+    ok(invite_dbname_sqlite_missing(pool, ":memory:") == NULL, ":memory: is never missing");
+
     /* pgsql key=value */
     is_str(label("pgsql", "host=db.internal port=5432 dbname=invite user=invite "
                           "password=s3cret sslmode=verify-full"),
