@@ -305,9 +305,13 @@ int invite_ratelimit_check(request_rec *r, const invite_dir_cfg_t *cfg,
         }
         return 0;
     }
+    /* The rule names the method by its number, not as sent: HEAD is
+     * M_GET in httpd, served by the GET route, and counts with GET. */
     if (!invite_ratelimit_id(r->server->server_hostname,
                              cfg->ratelimit_scope,
-                             invite_ratelimit_rule(r->pool, route, r->method),
+                             invite_ratelimit_rule(r->pool, route,
+                                 ap_method_name_of(r->pool,
+                                                   r->method_number)),
                              r->useragent_ip, id)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, INVLOGNO(00509)
                       "rate limit not applied: could not build the key");
