@@ -7,6 +7,7 @@
  * operations: the page shows the whole host, whichever child serves it.
  * The slot is named, so a graceful restart keeps the counts.
  */
+#include <apr_atomic.h>
 #include <apr_strings.h>
 #include <ap_provider.h>
 #include <ap_slotmem.h>
@@ -86,6 +87,13 @@ void invite_status_note_created(request_rec *r)
     }
 }
 
+void invite_status_note_evicted(void)
+{
+    if (counters) {
+        apr_atomic_inc32(&counters->ratelimit_evicted);
+    }
+}
+
 /* Counted when logged: r->status is then what was sent. */
 static int invite_status_log_transaction(request_rec *r)
 {
@@ -126,10 +134,11 @@ static int invite_status_hook(request_rec *r, int flags)
                "<dt>401 answers: %u</dt>\n<dt>503 answers: %u</dt>\n"
                "<dt>Requests that used the database: %u; database time "
                "per request: mean %" APR_UINT64_T_FMT " us, max %u us</dt>"
-               "</dl>\n",
+               "\n<dt>Rate-limit windows the cache lost before their end: "
+               "%u</dt></dl>\n",
                snap.created, snap.unauthorized, snap.unavailable,
                snap.db_requests, invite_status_db_mean_us(&snap),
-               snap.db_time_max_us);
+               snap.db_time_max_us, snap.ratelimit_evicted);
     return OK;
 }
 
