@@ -4,6 +4,7 @@
 #   make install    install the module and Debian's mods-available files
 #   make uninstall  remove what make install installed (never a database)
 #   make unit       C unit tests of the httpd-free core
+#   make rl-capacity  rate-limit windows httpd's shmcb holds per size
 #   make fuzz       libFuzzer harnesses over the core (FUZZ_SECONDS each)
 #   make test       everything (installs missing packages; see README)
 #   make run        demo server on 127.0.0.1:8080 with a SQLite database

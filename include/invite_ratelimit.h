@@ -70,9 +70,11 @@ const char *invite_ratelimit_message(apr_pool_t *p, long long seconds);
  * all INVITE_RL_DEFAULT_CALLS calls of a window at once, before the first
  * window is lost.  Every counted call stores its window anew, and shmcb
  * keeps the room of the copy it replaced until that reaches the head of
- * its subcache, so a call costs one entry; an entry (32-byte id, value,
- * index) with the slack of shmcb's unevenly filled subcaches measured at
- * about 102 bytes (make rl-capacity, docs/directives.md). */
+ * its subcache, so a call costs one entry: 112 bytes, an entry (32-byte
+ * id, value, index: about 72) and the slack of shmcb's unevenly filled
+ * subcaches.  Not a law: shmcb's geometry changes with the size (2400000
+ * bytes hold fewer than 2240000), so the size is measured, not derived
+ * (make rl-capacity, docs/directives.md; t/rl_capacity.t checks it). */
 #define INVITE_RL_EXPECTED_CLIENTS 2000
 #define INVITE_RL_SHMCB_BYTES_PER_CALL 112
 #define INVITE_RL_SHMCB_DEFAULT_BYTES \
