@@ -4,6 +4,7 @@
 #   make install    install the module and Debian's mods-available files
 #   make uninstall  remove what make install installed (never a database)
 #   make unit       C unit tests of the httpd-free core
+#   make rl-capacity  rate-limit windows httpd's shmcb holds per size
 #   make fuzz       libFuzzer harnesses over the core (FUZZ_SECONDS each)
 #   make test       everything (installs missing packages; see README)
 #   make run        demo server on 127.0.0.1:8080 with a SQLite database
@@ -40,7 +41,7 @@ MODULE_LIBS = -lsqlite3
 APR_CFLAGS := $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null) $(shell apu-1-config --includes 2>/dev/null)
 APR_LIBS   := $(shell apr-1-config --link-ld --libs 2>/dev/null) $(shell apu-1-config --link-ld 2>/dev/null)
 
-all: $(MODULE) build/invite-sql-dump build/invitectl
+all: $(MODULE) build/invite-sql-dump build/invitectl build/rl-shmcb-capacity
 
 $(MODULE): $(CORE_SRC) $(GLUE_SRC) $(HEADERS)
 	@mkdir -p build; echo "  APXS  mod_invite.la"
@@ -117,6 +118,17 @@ build/invite-sql-dump: tools/invite_sql_dump.c src/invite_sql.c include/invite_s
 
 sql: build/invite-sql-dump
 	@build/invite-sql-dump
+
+# How many rate-limit windows httpd's mod_socache_shmcb holds per size
+# (make rl-capacity; RL_SIZES="bytes ..." for other sizes).
+HTTPD_INCLUDEDIR := $(shell $(APXS) -q INCLUDEDIR 2>/dev/null)
+build/rl-shmcb-capacity: tools/rl_shmcb_capacity.c $(CORE_SRC) $(HEADERS)
+	@mkdir -p build
+	$(CC) $(WARN) -O2 -Iinclude -I$(HTTPD_INCLUDEDIR) $(APR_CFLAGS) -rdynamic \
+	    -o $@ tools/rl_shmcb_capacity.c $(CORE_SRC) $(APR_LIBS) $(LIBS) -ldl
+
+rl-capacity: build/rl-shmcb-capacity
+	build/rl-shmcb-capacity $(RL_SIZES)
 
 # ------------------------------------------------------------- unit tests
 UNIT_TESTS = $(patsubst t/unit/%.c,build/unit/%,$(wildcard t/unit/test_*.c))
@@ -196,7 +208,8 @@ clean:
 	    src/handle/*.lo src/handle/*.slo src/handle/*.o src/.libs src/handle/.libs
 	-[ -f t/TEST ] || perl t/TEST.PL -clean >/dev/null 2>&1 || true
 
-.PHONY: all install uninstall unit unit-sanitize test test-asan test-valgrind run clean sql
+.PHONY: all install uninstall unit unit-sanitize test test-asan test-valgrind run clean sql \
+	rl-capacity
 
 # ------------------------------------------------------------------ deb
 # make deb: dpkg-buildpackage -us -uc -b in a copy of the tree, the .deb

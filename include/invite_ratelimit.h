@@ -65,4 +65,49 @@ int invite_ratelimit_decode(const char *buf, unsigned int len,
 /* The 429 body's message for a wait of `seconds`. */
 const char *invite_ratelimit_message(apr_pool_t *p, long long seconds);
 
+/* The shmcb cache's size when InviteRateLimitCache names shmcb without
+ * one: room for INVITE_RL_EXPECTED_CLIENTS client addresses that each use
+ * all INVITE_RL_DEFAULT_CALLS calls of a window at once, before the first
+ * window is lost.  Every counted call stores its window anew, and shmcb
+ * keeps the room of the copy it replaced until that reaches the head of
+ * its subcache, so a call costs one entry: 112 bytes, an entry (32-byte
+ * id, value, index: about 72) and the slack of shmcb's unevenly filled
+ * subcaches.  Not a law: shmcb's geometry changes with the size (2400000
+ * bytes hold fewer than 2240000), so the size is measured, not derived
+ * (make rl-capacity, docs/directives.md; t/rl_capacity.t checks it). */
+#define INVITE_RL_EXPECTED_CLIENTS 2000
+#define INVITE_RL_SHMCB_BYTES_PER_CALL 112
+#define INVITE_RL_SHMCB_DEFAULT_BYTES \
+    ((apr_size_t)INVITE_RL_EXPECTED_CLIENTS * INVITE_RL_DEFAULT_CALLS \
+     * INVITE_RL_SHMCB_BYTES_PER_CALL)
+
+/* Records of the windows a host stored, to tell a window the cache lost
+ * before its end (evicted: shmcb scrolls the oldest entries out of a full
+ * subcache, memcache and redis evict under memory pressure, a cache
+ * server may restart) from one that was never stored or has ended; the
+ * socache API says neither.  The table is INVITE_RL_SEEN_SLOTS records
+ * in buckets of INVITE_RL_SEEN_WAYS, chosen and tagged by bytes of the
+ * window's id; a new record takes the bucket's record that ends first.  A
+ * record can so be displaced by later ones while its window lives, and
+ * that window's loss then goes unseen: what is reported is a lower bound,
+ * never a loss that did not happen (but for a 32-bit tag matching by
+ * chance).  The caller serialises access (the rate-limit mutex). */
+#define INVITE_RL_SEEN_WAYS 4
+#define INVITE_RL_SEEN_SLOTS 65536
+typedef struct {
+    apr_uint32_t tag;       /* bytes 4 to 7 of the id */
+    apr_uint32_t until;     /* the window's end, epoch s rounded down;
+                             * 0: an empty record */
+} invite_rl_seen_t;
+
+/* Notes that the window `id` ending at `reset` (epoch ms) was stored. */
+void invite_ratelimit_seen_store(invite_rl_seen_t *table,
+                                 const unsigned char *id, invite_ms_t reset);
+
+/* Called when the cache did not find `id` at `now`: 1 when this host
+ * stored that window and it has not ended, a window lost (its record is
+ * then forgotten, so that the loss counts once); 0 otherwise. */
+int invite_ratelimit_seen_lost(invite_rl_seen_t *table,
+                               const unsigned char *id, invite_ms_t now);
+
 #endif

@@ -31,6 +31,9 @@ typedef struct {
     apr_uint32_t created;            /* invites created */
     apr_uint32_t unauthorized;       /* 401 answers */
     apr_uint32_t unavailable;        /* 503 answers */
+    apr_uint32_t ratelimit_evicted;  /* rate-limit windows the cache lost
+                                      * before their end (seen by the
+                                      * rate limiter; a lower bound) */
     apr_uint32_t db_requests;        /* requests that used the database */
     apr_uint32_t db_time_max_us;     /* the longest of those, microseconds */
     apr_uint64_t db_time_us;         /* their total, microseconds */

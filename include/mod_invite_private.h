@@ -338,5 +338,7 @@ void invite_status_begin(request_rec *r, invite_endpoint_e ep);
  * statement, a wait for the writer lock). */
 void invite_status_db_time(request_rec *r, apr_time_t since);
 void invite_status_note_created(request_rec *r);
+/* The rate limiter saw a window the cache lost before its end. */
+void invite_status_note_evicted(void);
 
 #endif

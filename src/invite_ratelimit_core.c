@@ -114,3 +114,55 @@ const char *invite_ratelimit_message(apr_pool_t *p, long long seconds)
                         "this endpoint again. [error-too-many-requests]",
                         (apr_int64_t)seconds);
 }
+
+static apr_uint32_t id_word(const unsigned char *id, int at)
+{
+    return (apr_uint32_t)id[at] << 24 | (apr_uint32_t)id[at + 1] << 16
+           | (apr_uint32_t)id[at + 2] << 8 | (apr_uint32_t)id[at + 3];
+}
+
+/* The bucket of `id`: bytes 8 to 11 (shmcb picks its subcache by byte 0). */
+static invite_rl_seen_t *seen_bucket(invite_rl_seen_t *table,
+                                     const unsigned char *id)
+{
+    return table + (id_word(id, 8)
+                    % (INVITE_RL_SEEN_SLOTS / INVITE_RL_SEEN_WAYS))
+                   * INVITE_RL_SEEN_WAYS;
+}
+
+void invite_ratelimit_seen_store(invite_rl_seen_t *table,
+                                 const unsigned char *id, invite_ms_t reset)
+{
+    invite_rl_seen_t *b = seen_bucket(table, id), *slot = b;
+    apr_uint32_t tag = id_word(id, 4);
+    int i;
+
+    for (i = 0; i < INVITE_RL_SEEN_WAYS; i++) {
+        if (b[i].until && b[i].tag == tag) {
+            slot = b + i;
+            break;
+        }
+        if (b[i].until < slot->until) {
+            slot = b + i;
+        }
+    }
+    slot->tag = tag;
+    slot->until = (apr_uint32_t)(reset / 1000);
+}
+
+int invite_ratelimit_seen_lost(invite_rl_seen_t *table,
+                               const unsigned char *id, invite_ms_t now)
+{
+    invite_rl_seen_t *b = seen_bucket(table, id);
+    apr_uint32_t tag = id_word(id, 4);
+    int i;
+
+    for (i = 0; i < INVITE_RL_SEEN_WAYS; i++) {
+        if (b[i].until && b[i].tag == tag) {
+            int lost = now < (invite_ms_t)b[i].until * 1000;
+            b[i].until = 0;
+            return lost;
+        }
+    }
+    return 0;
+}

@@ -79,7 +79,8 @@ const char *invite_status_auto(apr_pool_t *p, const invite_status_t *st)
     return apr_psprintf(p,
         "%sInviteCreated: %u\nInvite401: %u\nInvite503: %u\n"
         "InviteDBRequests: %u\nInviteDBTimeMeanUs: %" APR_UINT64_T_FMT "\n"
-        "InviteDBTimeMaxUs: %u\n",
+        "InviteDBTimeMaxUs: %u\nInviteRateLimitEvicted: %u\n",
         out, st->created, st->unauthorized, st->unavailable,
-        st->db_requests, invite_status_db_mean_us(st), st->db_time_max_us);
+        st->db_requests, invite_status_db_mean_us(st), st->db_time_max_us,
+        st->ratelimit_evicted);
 }

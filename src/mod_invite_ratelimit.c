@@ -14,8 +14,16 @@
  *
  * A failing cache lets calls through (fail open) with a warning: the
  * limiter protects the service, it must not take it down.
+ *
+ * A full cache forgets windows without a word (shmcb scrolls the oldest
+ * entries out of a full subcache; memcache and redis evict): the client
+ * then starts a fresh window.  The host keeps records of the windows it
+ * stored (invite_rl_seen_t, in its own shared memory) so that a window
+ * missing before its end is seen, counted on the server-status page and
+ * logged, at most once a minute per process.
  */
 #include <apr_atomic.h>
+#include <apr_shm.h>
 #include <apr_strings.h>
 #include <ap_provider.h>
 #include <ap_socache.h>
@@ -23,18 +31,17 @@
 #include <util_mutex.h>
 
 #include "mod_invite_private.h"
-#include "invite_ratelimit.h"
+#include "invite_ratelimit_socache.h"
 
 #define RL_MUTEX_TYPE "invite-ratelimit"
-/* The consumer name socache providers key their storage by (at most 14
- * characters: redis and memcache add a ':' and need a NUL within 16). */
-#define RL_CACHE_NAME "mod_invite-rl"
 #define RL_DEFAULT_PROVIDER "shmcb"
 /* A stuck cache server must not queue the whole host behind the mutex:
  * past this wait a call goes on unlimited. */
 #define RL_LOCK_WAIT apr_time_from_msec(500)
-/* Fail-open warnings, at most one per process this often. */
+/* Fail-open warnings, at most one per process this often (s). */
 #define RL_WARN_EVERY 10
+/* Lost-window warnings, at most one per process this often (s). */
+#define RL_LOST_EVERY 60
 
 /* The configuration's choice of provider (InviteRateLimitCache) and
  * whether some section sets a limit explicitly; reset by pre_config. */
@@ -46,8 +53,12 @@ static int limit_set_somewhere;
 static const ap_socache_provider_t *cache_provider;
 static ap_socache_instance_t *cache;
 static apr_global_mutex_t *cache_mutex;
+/* The records of stored windows (NULL: losses are not looked for). */
+static invite_rl_seen_t *seen;
 
 static apr_uint32_t last_warning;
+/* Windows this process saw lost since its last line about them. */
+static apr_uint32_t last_lost_warning, lost_unlogged;
 
 const char *invite_ratelimit_set_limit(cmd_parms *cmd, void *cfgv,
                                        const char *calls,
@@ -115,6 +126,7 @@ apr_status_t invite_ratelimit_pre_config(apr_pool_t *pconf)
     cache_provider = NULL;
     cache = NULL;
     cache_mutex = NULL;
+    seen = NULL;
     return ap_mutex_register(pconf, RL_MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0);
 }
 
@@ -148,6 +160,43 @@ static apr_status_t destroy_cache(void *data)
     return APR_SUCCESS;
 }
 
+/* shmcb without a size gets room for the expected clients
+ * (INVITE_RL_SHMCB_DEFAULT_BYTES), not shmcb's own 524288 bytes; its
+ * file, used only where anonymous shared memory is not, is the one shmcb
+ * would name. */
+static const char *provider_args(apr_pool_t *ptemp)
+{
+    const char *file;
+
+    if (strcmp(cache_provider_name, "shmcb")
+        || (cache_provider_args && *cache_provider_args)) {
+        return cache_provider_args;
+    }
+    file = ap_runtime_dir_relative(ptemp, "socache-shmcb-"
+                                   INVITE_RL_CACHE_NAME ".cache");
+    return apr_psprintf(ptemp, "%s(%" APR_SIZE_T_FMT ")", file ? file : "",
+                        INVITE_RL_SHMCB_DEFAULT_BYTES);
+}
+
+/* The records of stored windows, in anonymous shared memory that the
+ * children inherit.  Without it losses go unseen; the limit still works. */
+static void create_seen(apr_pool_t *pconf, server_rec *s)
+{
+    apr_size_t size = INVITE_RL_SEEN_SLOTS * sizeof(invite_rl_seen_t);
+    apr_shm_t *shm;
+    apr_status_t rv = apr_shm_create(&shm, size, NULL, pconf);
+
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, INVLOGNO(00510)
+                     "no shared memory for the records of rate-limit "
+                     "windows: windows the cache loses before their end "
+                     "will not be reported");
+        return;
+    }
+    seen = apr_shm_baseaddr_get(shm);
+    memset(seen, 0, size);
+}
+
 /* The provider named by InviteRateLimitCache, or NULL (logged).  Looked up
  * once the whole configuration is read, not when the directive is: the
  * provider's LoadModule may come later (Debian loads the .load files of
@@ -177,7 +226,7 @@ static const char *create_cache(const ap_socache_provider_t *provider,
                                 apr_pool_t *ptemp, apr_pool_t *p,
                                 server_rec *s)
 {
-    const char *err = provider->create(instance, cache_provider_args, ptemp,
+    const char *err = provider->create(instance, provider_args(ptemp), ptemp,
                                        p);
     if (err) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, INVLOGNO(00502)
@@ -219,11 +268,8 @@ apr_status_t invite_ratelimit_post_config(apr_pool_t *pconf,
         cache = NULL;
         return APR_EGENERAL;
     }
-    memset(&hints, 0, sizeof(hints));
-    hints.avg_id_len = INVITE_RL_ID_LEN;
-    hints.avg_obj_size = 24;
-    hints.expiry_interval = apr_time_from_sec(30);
-    rv = cache_provider->init(cache, RL_CACHE_NAME, &hints, s, pconf);
+    invite_ratelimit_hints(&hints);
+    rv = cache_provider->init(cache, INVITE_RL_CACHE_NAME, &hints, s, pconf);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, INVLOGNO(00503)
                      "could not initialise the rate-limit cache (%s)",
@@ -232,6 +278,7 @@ apr_status_t invite_ratelimit_post_config(apr_pool_t *pconf,
         return rv;
     }
     apr_pool_cleanup_register(pconf, s, destroy_cache, apr_pool_cleanup_null);
+    create_seen(pconf, s);
     rv = ap_global_mutex_create(&cache_mutex, NULL, RL_MUTEX_TYPE, NULL, s,
                                 pconf, 0);
     if (rv != APR_SUCCESS) {
@@ -250,17 +297,46 @@ void invite_ratelimit_child_init(apr_pool_t *pchild, server_rec *s)
                             "process applies no rate limit");
 }
 
-/* Whether to log a fail-open warning now: a cache that is down would
- * otherwise write one line per call. */
-static int warn_now(void)
+/* Whether to log now a line that this process logs at most every
+ * `every` seconds (*last_time: when it last did): a cache that is down
+ * would otherwise write one line per call. */
+static int once_every(volatile apr_uint32_t *last_time, apr_uint32_t every)
 {
     apr_uint32_t now = (apr_uint32_t)apr_time_sec(apr_time_now());
-    apr_uint32_t last = apr_atomic_read32(&last_warning);
+    apr_uint32_t last = apr_atomic_read32(last_time);
 
-    if (last && now - last < RL_WARN_EVERY) {
+    if (last && now - last < every) {
         return 0;
     }
-    return apr_atomic_cas32(&last_warning, now, last) == last;
+    return apr_atomic_cas32(last_time, now, last) == last;
+}
+
+static int warn_now(void)
+{
+    return once_every(&last_warning, RL_WARN_EVERY);
+}
+
+/* A window was seen lost: counted at once, logged with the others this
+ * process saw since its last line about them. */
+static void note_lost(request_rec *r)
+{
+    apr_uint32_t n;
+
+    invite_status_note_evicted();
+    apr_atomic_inc32(&lost_unlogged);
+    if (!once_every(&last_lost_warning, RL_LOST_EVERY)) {
+        return;
+    }
+    n = apr_atomic_xchg32(&lost_unlogged, 0);
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, INVLOGNO(00511)
+                  "rate limit: the %s cache lost %u window%s before %s "
+                  "end (this process, since its last such line; "
+                  "InviteRateLimitEvicted on the server-status page counts "
+                  "the host's): those clients counted from 0 again.  The "
+                  "cache is too small for the clients calling (see "
+                  "InviteRateLimitCache), or it was emptied",
+                  cache_provider->name, n, n == 1 ? "" : "s",
+                  n == 1 ? "its" : "their");
 }
 
 /* Counts the call in its window under the host's mutex.  Returns
@@ -274,7 +350,7 @@ static apr_status_t count_call(request_rec *r, const unsigned char *id,
     char value[INVITE_RL_VALUE_MAX];
     unsigned int len = sizeof(value);
     apr_status_t rv;
-    int found, store;
+    int found, store, lost = 0;
 
     rv = apr_global_mutex_timedlock(cache_mutex, RL_LOCK_WAIT);
     if (rv == APR_ENOTIMPL) {
@@ -294,6 +370,9 @@ static apr_status_t count_call(request_rec *r, const unsigned char *id,
     rv = cache_provider->retrieve(cache, r->server, id, INVITE_RL_ID_LEN,
                                   (unsigned char *)value, &len, r->pool);
     found = rv == APR_SUCCESS && invite_ratelimit_decode(value, len, w);
+    if (rv == APR_NOTFOUND && seen) {
+        lost = invite_ratelimit_seen_lost(seen, id, *now);
+    }
     if (rv == APR_SUCCESS || rv == APR_NOTFOUND) {
         *allowed = invite_ratelimit_count(w, found, *now, limit, interval,
                                           &store);
@@ -306,9 +385,15 @@ static apr_status_t count_call(request_rec *r, const unsigned char *id,
                                        INVITE_RL_ID_LEN,
                                        apr_time_from_msec(w->reset + 1000),
                                        (unsigned char *)value, len, r->pool);
+            if (rv == APR_SUCCESS && seen) {
+                invite_ratelimit_seen_store(seen, id, w->reset);
+            }
         }
     }
     apr_global_mutex_unlock(cache_mutex);
+    if (lost) {
+        note_lost(r);
+    }
     if (rv != APR_SUCCESS && warn_now()) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, rv, r, INVLOGNO(00507)
                       "rate limit not applied: the %s cache failed",
@@ -341,9 +426,13 @@ int invite_ratelimit_check(request_rec *r, const invite_dir_cfg_t *cfg,
         }
         return 0;
     }
+    /* The rule names the method by its number, not as sent: HEAD is
+     * M_GET in httpd, served by the GET route, and counts with GET. */
     if (!invite_ratelimit_id(r->server->server_hostname,
                              cfg->ratelimit_scope,
-                             invite_ratelimit_rule(r->pool, route, r->method),
+                             invite_ratelimit_rule(r->pool, route,
+                                 ap_method_name_of(r->pool,
+                                                   r->method_number)),
                              r->useragent_ip, id)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, INVLOGNO(00509)
                       "rate limit not applied: could not build the key");

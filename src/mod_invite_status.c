@@ -12,6 +12,7 @@
  * restart removes the stored copy first, so that, as with mod_status's
  * own counters, a full stop and start begins at zero.
  */
+#include <apr_atomic.h>
 #include <apr_strings.h>
 #include <ap_provider.h>
 #include <ap_slotmem.h>
@@ -103,6 +104,13 @@ void invite_status_note_created(request_rec *r)
     }
 }
 
+void invite_status_note_evicted(void)
+{
+    if (counters) {
+        apr_atomic_inc32(&counters->ratelimit_evicted);
+    }
+}
+
 /* Counted when logged: r->status is then what was sent. */
 static int invite_status_log_transaction(request_rec *r)
 {
@@ -143,10 +151,11 @@ static int invite_status_hook(request_rec *r, int flags)
                "<dt>401 answers: %u</dt>\n<dt>503 answers: %u</dt>\n"
                "<dt>Requests that used the database: %u; database time "
                "per request: mean %" APR_UINT64_T_FMT " us, max %u us</dt>"
-               "</dl>\n",
+               "\n<dt>Rate-limit windows the cache lost before their end: "
+               "%u</dt></dl>\n",
                snap.created, snap.unauthorized, snap.unavailable,
                snap.db_requests, invite_status_db_mean_us(&snap),
-               snap.db_time_max_us);
+               snap.db_time_max_us, snap.ratelimit_evicted);
     return OK;
 }
 

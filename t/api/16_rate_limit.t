@@ -1,8 +1,9 @@
 # Rocket.Chat's API rate limit (spec section 7): 10 calls per 60 s per
-# client address, route and method (/limited keeps that default; the
-# suite's other locations turn it off), a fixed window counted before the
-# check, 429 with Rocket.Chat's exact body above the limit, X-RateLimit-*
-# on every counted call, nothing for callers holding api-bypass-rate-limit.
+# client address, route and method, HEAD counted as GET (/limited keeps
+# that default; the suite's other locations turn it off), a fixed window
+# counted before the check, 429 with Rocket.Chat's exact body above the
+# limit, X-RateLimit-* on every counted call, nothing for callers holding
+# api-bypass-rate-limit.
 # Each part uses its own loopback source address (127.0.0.N), so each
 # starts with fresh windows.
 use strict;
@@ -14,7 +15,7 @@ use Apache::TestRequest ();
 use InviteTest;
 use Time::HiRes qw(time sleep);
 
-plan tests => 57;
+plan tests => 59;
 
 my $FIND = 'findOrCreateInvite';
 my $BODY = {rid => 'OWNEDROOM', days => 1, maxUses => 0};
@@ -78,14 +79,15 @@ for my $n (11, 12) {
 }
 is(invite_count($USER{owner}, 'OWNEDROOM'), 1, 'the blocked calls did no work');
 
-# The window is counted per section that sets the limit, not per URL: a
-# longer path in the same location is the same count...
-is(find_call('/limited/api/v1/x', '127.0.0.1')->code, 429,
-   'another path under the same location shares the window');
-# ... an inner location may turn the limit off ...
-my $res = find_call('/limited/api/v1/open', '127.0.0.1');
-ok($res->code == 200 && no_limit_headers($res),
-   'a nested location with InviteRateLimit off: 200, no X-RateLimit-*');
+# The route follows the URL's one /api/v1/: a longer path naming the
+# route again is no route (JSON 404), never a way around the window...
+is(find_call('/limited/api/v1/x', '127.0.0.1')->code, 404,
+   'a second /api/v1/ in the path: the JSON 404, not a fresh window');
+# ... an inner location (one removeInvite id here) may turn the limit off ...
+my $res = api_request(DELETE => '/limited/api/v1/removeInvite/open', user => 'owner');
+ok($res->code == 400 && no_limit_headers($res),
+   'a nested location with InviteRateLimit off: answered, no X-RateLimit-*')
+    or diag($res->as_string);
 # ... and another location with its own limit counts on its own.
 $res = find_call('/shortlimit', '127.0.0.1');
 is($res->code . ' ' . ($res->header('X-RateLimit-Remaining') // '-'), '200 2',
@@ -116,6 +118,16 @@ for my $o (@others) {
     ok(!defined $remaining || $remaining == 9, "$method $route: a fresh window if limited")
         or diag("Remaining $remaining");
 }
+
+# --- HEAD is GET: httpd serves it with the GET route, in GET's window ---
+# Alternating GET and HEAD on listInvites: one count down from 9 to 0, and
+# the 11th call is 429 whichever method it uses.
+my @list = map { api_request($_ % 2 ? 'HEAD' : 'GET', '/limited/api/v1/listInvites',
+                             user => 'owner', local => '127.0.0.7') } 1 .. 12;
+is(join(' ', map { $_->header('X-RateLimit-Remaining') // '-' } @list[0 .. 9]),
+   '9 8 7 6 5 4 3 2 1 0', 'GET and HEAD on listInvites count down one window');
+is(join(' ', map { $_->code } @list[10, 11]), '429 429',
+   '... and the 11th and 12th calls (HEAD, then GET) are 429');
 
 # --- admin holds api-bypass-rate-limit: never limited, no headers ------
 my @admin = map { find_call('/limited', '127.0.0.1', user => 'admin',

@@ -3,6 +3,7 @@
 # connections and so over several child processes, "?auto" shows exactly
 # those requests per endpoint and status class, the invites created, the
 # 401s and 503s, and the database time; the HTML page shows the table.
+# (InviteRateLimitEvicted: t/api/35_rate_limit_evict.t.)
 use strict;
 use warnings FATAL => 'all';
 use FindBin;
@@ -11,7 +12,7 @@ use Apache::Test qw(-withtestmore);
 use Apache::TestRequest ();
 use InviteTest;
 
-plan tests => 33;
+plan tests => 35;
 
 my $P = '/api/v1/findOrCreateInvite';
 my $logs = Apache::Test::vars('t_logs');
@@ -32,6 +33,7 @@ reset_invites();
 my $before = counters();
 ok(exists $before->{InviteRequests_findOrCreateInvite_2xx}, 'the page has mod_invite lines');
 ok(exists $before->{InviteDBTimeMaxUs}, 'and the database time');
+ok(exists $before->{InviteRateLimitEvicted}, 'and the rate-limit windows lost');
 
 # 20 finds and creates over 4 rooms x 5 settings: 5 creates, 15 finds.
 my (%pids, $created);
@@ -105,6 +107,7 @@ my $html = Apache::TestRequest::GET('/server-status')->content;
 like($html, qr{<h2>mod_invite</h2>}, 'the HTML page has the mod_invite section');
 like($html, qr{<tr><td>findOrCreateInvite</td><td>\d+</td><td>(\d+)</td>}, 'with a row per endpoint');
 like($html, qr{Invites created: \d+}, 'and the invites created');
+like($html, qr{Rate-limit windows the cache lost before their end: \d+}, 'and the rate-limit windows lost');
 
 # A graceful restart (logrotate does one every day) keeps the counts.
 sub generation {

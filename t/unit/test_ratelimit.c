@@ -1,7 +1,8 @@
 /* test_ratelimit.c - the rate limiter's httpd-free part: Rocket.Chat's
  * rule key, cache ids, the fixed window (counted before the check, the
  * 11th call blocked, reset when the interval has elapsed), the stored
- * value and the 429 message. */
+ * value, the 429 message and the records that tell a window lost. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_general.h>
@@ -19,6 +20,90 @@ static int same_id(const char *a1, const char *a2, const char *a3,
     return invite_ratelimit_id(a1, a2, a3, a4, x)
            && invite_ratelimit_id(b1, b2, b3, b4, y)
            && memcmp(x, y, sizeof(x)) == 0;
+}
+
+/* An id whose bucket is chosen by `bucket` and whose tag is `tag`. */
+static void seen_id(unsigned char id[INVITE_RL_ID_LEN], unsigned bucket,
+                    unsigned tag)
+{
+    memset(id, 0xab, INVITE_RL_ID_LEN);
+    id[4] = (unsigned char)(tag >> 24);
+    id[5] = (unsigned char)(tag >> 16);
+    id[6] = (unsigned char)(tag >> 8);
+    id[7] = (unsigned char)tag;
+    id[8] = id[9] = 0;
+    id[10] = (unsigned char)(bucket >> 8);
+    id[11] = (unsigned char)bucket;
+}
+
+/* The records that tell a window lost before its end. */
+static void test_seen(invite_ms_t t)
+{
+    invite_rl_seen_t *table = calloc(INVITE_RL_SEEN_SLOTS, sizeof(*table));
+    unsigned char a[INVITE_RL_ID_LEN], b[INVITE_RL_ID_LEN];
+    unsigned char ways[INVITE_RL_SEEN_WAYS + 1][INVITE_RL_ID_LEN];
+    int i, seen = 0;
+
+    invite_ratelimit_id("h", "/a", "r", "1.2.3.4", a);
+    invite_ratelimit_id("h", "/a", "r", "1.2.3.5", b);
+    ok(!invite_ratelimit_seen_lost(table, a, t),
+       "seen: a window never stored is not lost");
+    invite_ratelimit_seen_store(table, a, t + 60000);
+    ok(!invite_ratelimit_seen_lost(table, b, t + 1000),
+       "seen: another client's window is not lost");
+    ok(invite_ratelimit_seen_lost(table, a, t + 1000),
+       "seen: missing before its end: lost");
+    ok(!invite_ratelimit_seen_lost(table, a, t + 1000),
+       "seen: ... counted once");
+
+    invite_ratelimit_seen_store(table, a, t + 60000);
+    ok(!invite_ratelimit_seen_lost(table, a, t + 60000),
+       "seen: missing at its end: not lost");
+    invite_ratelimit_seen_store(table, a, t + 60500);
+    ok(!invite_ratelimit_seen_lost(table, a, t + 60000),
+       "seen: nor in the second its end falls in (rounded down)");
+    ok(!invite_ratelimit_seen_lost(table, a, t + 60000),
+       "seen: ... after which it is forgotten");
+
+    /* A window stored anew keeps one record, with the new end. */
+    invite_ratelimit_seen_store(table, a, t + 2000);
+    invite_ratelimit_seen_store(table, a, t + 70000);
+    ok(invite_ratelimit_seen_lost(table, a, t + 10000),
+       "seen: stored anew, lost before the new end");
+
+    /* One bucket: a fifth window takes the record that ends first. */
+    for (i = 0; i <= INVITE_RL_SEEN_WAYS; i++) {
+        seen_id(ways[i], 7, 100 + i);
+    }
+    for (i = 0; i < INVITE_RL_SEEN_WAYS; i++) {
+        /* ways[1] ends first */
+        invite_ratelimit_seen_store(table, ways[i],
+                                    t + (i == 1 ? 30000 : 60000 + i * 1000));
+    }
+    invite_ratelimit_seen_store(table, ways[INVITE_RL_SEEN_WAYS], t + 90000);
+    ok(!invite_ratelimit_seen_lost(table, ways[1], t + 1000),
+       "seen: a full bucket's record that ends first is displaced (its "
+       "loss goes unseen)");
+    for (i = 0; i <= INVITE_RL_SEEN_WAYS; i++) {
+        seen += i != 1 && invite_ratelimit_seen_lost(table, ways[i], t + 1000);
+    }
+    is_int(seen, INVITE_RL_SEEN_WAYS, "seen: the bucket's other windows are kept");
+
+    /* A record forgotten (its loss counted) makes room before a live
+     * one, even the one that ends first. */
+    for (i = 0; i < INVITE_RL_SEEN_WAYS; i++) {
+        invite_ratelimit_seen_store(table, ways[i], t + 60000 + i * 1000);
+    }
+    ok(invite_ratelimit_seen_lost(table, ways[2], t + 1000),
+       "seen: a full bucket, one window lost");
+    invite_ratelimit_seen_store(table, ways[INVITE_RL_SEEN_WAYS], t + 90000);
+    seen = 0;
+    for (i = 0; i <= INVITE_RL_SEEN_WAYS; i++) {
+        seen += i != 2 && invite_ratelimit_seen_lost(table, ways[i], t + 1000);
+    }
+    is_int(seen, INVITE_RL_SEEN_WAYS,
+           "seen: the lost window's record made room for the next");
+    free(table);
 }
 
 int main(void)
@@ -142,6 +227,8 @@ int main(void)
            "{\"success\":false,\"error\":\"Error, too many requests. Please "
            "slow down. You must wait 1 seconds before trying this endpoint "
            "again. [error-too-many-requests]\"}", "the 429 body");
+
+    test_seen(t);
 
     apr_pool_destroy(pool);
     apr_terminate();

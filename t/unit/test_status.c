@@ -80,6 +80,7 @@ int main(void)
     is_int((int)invite_status_db_mean_us(&st), 487, "mean database time");
     is_int(st.db_time_max_us, 1500, "max database time");
 
+    st.ratelimit_evicted = 3;
     text = invite_status_auto(pool, &st);
     ok(has_line(text, "InviteRequests_findOrCreateInvite_2xx: 2"), "auto: find 2xx");
     ok(has_line(text, "InviteRequests_findOrCreateInvite_4xx: 1"), "auto: find 4xx");
@@ -92,6 +93,8 @@ int main(void)
     ok(has_line(text, "InviteDBRequests: 4"), "auto: database requests");
     ok(has_line(text, "InviteDBTimeMeanUs: 487"), "auto: mean");
     ok(has_line(text, "InviteDBTimeMaxUs: 1500"), "auto: max");
+    ok(has_line(text, "InviteRateLimitEvicted: 3"),
+       "auto: rate-limit windows lost");
     is_str(invite_status_endpoint_name(INVITE_EP_REMOVE), "removeInvite", "endpoint name");
     is_str(invite_status_endpoint_name((invite_endpoint_e)-1), "other", "name out of range");
 
