@@ -13,6 +13,7 @@ use Test::More;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use InviteTest ();
+use ReadmeBlock ();
 use File::Temp qw(tempdir);
 use Cwd qw(abs_path);
 use DBI;
@@ -147,11 +148,10 @@ sub check_site {
 # rewritten, and runuser dropped (the test runs as the server's user).
 sub quick_start {
     my ($h) = @_;
-    my ($block) = slurp("$top/README") =~ /^    # quick start\n(.*?)^    # end of quick start$/ms;
+    my $block = ReadmeBlock::block($top, 'quick start');
     my $found = $block && $block =~ /\binvitectl\b/ && $block =~ /\bcurl\b/;
     ok($found, 'README: the quick start block is there');
     unless ($found) { fail('quick start: no block') for 1 .. 3; return; }
-    $block =~ s/^    //mg;
     my $n = ($block =~ s{runuser -u www-data -- invitectl}{$top/build/invitectl}g)
           + ($block =~ s{/var/lib/mod-invite/invite\.db}{$h->{dir}/invite.db}g)
           + ($block =~ s{127\.0\.0\.1:8080}{127.0.0.1:$h->{port}}g);
