@@ -95,6 +95,7 @@ apr_status_t invite_config_child_init(apr_pool_t *pchild);
  * any.  The main server itself only counts when some listener reaches
  * it. */
 void invite_config_check_databases(apr_pool_t *ptemp, server_rec *main_server);
+void invite_config_check_site_urls(apr_pool_t *ptemp, server_rec *main_server);
 apr_status_t invite_config_check_handlers(apr_pool_t *ptemp,
                                           server_rec *main_server);
 

@@ -418,6 +418,64 @@ apr_status_t invite_config_check_handlers(apr_pool_t *ptemp,
     return rv;
 }
 
+/* The site URL without InviteSiteUrl: the configured ServerName of the
+ * virtual host, never the client's Host header. */
+static const char *server_site_url(apr_pool_t *p, const server_rec *s)
+{
+    const char *scheme = s->server_scheme ? s->server_scheme
+                       : (s->port == 443 ? "https" : "http");
+    apr_port_t dflt = apr_uri_port_of_scheme(scheme);
+
+    return (s->port && s->port != dflt)
+        ? apr_psprintf(p, "%s://%s:%u", scheme, s->server_hostname,
+                       (unsigned)s->port)
+        : apr_psprintf(p, "%s://%s", scheme, s->server_hostname);
+}
+
+/* Said once at start-up for each server whose invite handler has no
+ * InviteSiteUrl in reach: its links are then built from ServerName, and
+ * an http one makes every proxy link say secure=no, which no client
+ * questions.  An InviteSiteUrl anywhere in the server's scope (or the
+ * main server's) counts as set. */
+void invite_config_check_site_urls(apr_pool_t *ptemp, server_rec *main_server)
+{
+    const ap_directive_t *main_use = directive_in(ptemp, ap_conftree,
+                                                  "SetHandler",
+                                                  INVITE_HANDLER_NAME);
+    int main_set = directive_in(ptemp, ap_conftree, "InviteSiteUrl",
+                                NULL) != NULL;
+    server_rec *s;
+
+    for (s = main_server; s; s = s->next) {
+        const ap_directive_t *vhost = s == main_server ? NULL
+                                    : vhost_section(ap_conftree, s);
+        const ap_directive_t *use = vhost
+            ? directive_in(ptemp, vhost->first_child, "SetHandler",
+                           INVITE_HANDLER_NAME) : NULL;
+        const char *url;
+
+        if (!use) {
+            use = main_use;
+        }
+        if (!use || main_set
+            || (vhost && directive_in(ptemp, vhost->first_child,
+                                      "InviteSiteUrl", NULL))) {
+            continue;
+        }
+        url = server_site_url(ptemp, s);
+        ap_log_error(APLOG_MARK, strncmp(url, "https:", 6) ? APLOG_WARNING
+                     : APLOG_NOTICE, 0, main_server, INVLOGNO(00604)
+                     "%s%s uses SetHandler invite (%s:%d) without "
+                     "InviteSiteUrl: invite links are built from its "
+                     "ServerName as %s%s; set InviteSiteUrl to "
+                     "Rocket.Chat's Site_Url", s == main_server
+                     ? "the main server " : "virtual host ",
+                     server_label(ptemp, s), use->filename, use->line_num,
+                     url, strncmp(url, "https:", 6)
+                     ? " (http: every proxy link says secure=no)" : "");
+    }
+}
+
 /* ------------------------------------------- which database, and sharing */
 
 /* The first `name` directive of server s's own scope: its <VirtualHost>
@@ -717,16 +775,7 @@ void invite_config_url(request_rec *r, const invite_dir_cfg_t *cfg,
     out->cdn_prefix = cfg->cdn_prefix;
     out->site_url = cfg->site_url;
     if (!out->site_url) {
-        /* The configured ServerName of the virtual host, never the
-         * client's Host header. */
-        server_rec *s = r->server;
-        const char *scheme = s->server_scheme ? s->server_scheme
-                           : (s->port == 443 ? "https" : "http");
-        apr_port_t dflt = apr_uri_port_of_scheme(scheme);
-        out->site_url = (s->port && s->port != dflt)
-            ? apr_psprintf(r->pool, "%s://%s:%u", scheme, s->server_hostname,
-                           (unsigned)s->port)
-            : apr_psprintf(r->pool, "%s://%s", scheme, s->server_hostname);
+        out->site_url = server_site_url(r->pool, r->server);
     }
 }
 

@@ -241,6 +241,13 @@ t_refuses($r, "a virtual host inheriting the main server's SetHandler without In
 $r = start_test("<IfModule nosuch_module>\n$api</IfModule>\n<IfDefine NOSUCH_DEFINE>\n$api</IfDefine>\n");
 is($r->[0], 'running', 'SetHandler invite only in sections httpd skips: starts') or diag($r->[1]);
 
+# --- links built from ServerName: said at start-up ------------------------
+$r = start_test("InviteRateLimit off\nInviteDBD On\n$api");
+like($r->[1], qr{\[invite:warn\].*INV00604: the main server 127\.0\.0\.1(?::\d+)? uses SetHandler invite \(\S+httpd\.conf:\d+\) without InviteSiteUrl: invite links are built from its ServerName as http://127\.0\.0\.1(?::\d+)? \(http: every proxy link says secure=no\); set InviteSiteUrl},
+     'SetHandler invite without InviteSiteUrl: a warning at start-up naming the URL links get') or diag($r->[1]);
+$r = start_test("InviteRateLimit off\nInviteDBD On\nInviteSiteUrl https://chat.example.com\n$api");
+unlike($r->[1], qr/INV00604/, '... none with InviteSiteUrl');
+
 # --- mod_invite and another mod_dbd consumer on one pool ------------------
 # start_test's main server has DBDriver sqlite3 and DBDParams x.db.
 my $consumer = "<VirtualHost 127.0.0.1:\@PORT\@>\nServerName auth.example.com\nDBDPrepareSQL \"SELECT 1\" other_label\n</VirtualHost>\n";
