@@ -31,6 +31,7 @@
 #include "invite_core.h"
 #include "invite_dbname.h"
 #include "invite_sql.h"
+#include "invite_version.h"
 #include "invitectl.h"
 
 #define CTL_OK 0
@@ -194,12 +195,15 @@ static void ctl_print_usage(FILE *out)
     fprintf(out,
         "Usage: invitectl (-d DRIVER -p PARAMS | -f FILE) COMMAND [ARGS]\n"
         "       invitectl [COMMAND] --help\n"
+        "       invitectl --version\n"
         "\n"
         "mod_invite's admin command.\n"
         "  -d DRIVER  apr_dbd driver: sqlite3 or pgsql (DBDriver)\n"
         "  -p PARAMS  its parameters, as DBDParams\n"
         "  -f FILE    read DBDriver and DBDParams from an Apache\n"
         "             configuration file (the first of each; -d, -p win)\n"
+        "  --version  print invitectl's version and the schema version it\n"
+        "             serves\n"
         "\nCommands:\n");
     for (h = ctl_helps; h->name; h++)
         fprintf(out, "  %s\n", h->usage);
@@ -1605,6 +1609,11 @@ static int ctl_run(apr_pool_t *p, int argc, const char **argv)
 
         if (ctl_is_help(a)) {
             ctl_print_usage(stdout);
+            return CTL_OK;
+        }
+        if (!strcmp(a, "--version")) {
+            printf("invitectl %s\nschema version %d\n", INVITE_VERSION,
+                   INVITE_SCHEMA_VERSION);
             return CTL_OK;
         }
         if (!strcmp(a, "--")) {

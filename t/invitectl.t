@@ -70,6 +70,14 @@ my $free_port = do {
 run_is(['--help'], 0, qr/^Usage: invitectl .*\n.*migrate.*purge/s, qr/^$/, '--help');
 run_is(['user', '--help'], 0, qr/user add \[--id ID\].*user roles \[--id\|--name\] USER/s, qr/^$/, 'user --help');
 run_is(['help', 'token'], 0, qr/token revoke \[--id\|--name\] USER/, qr/^$/, 'help token');
+{
+    my ($version) = slurp("$top/include/invite_version.h") =~ /^#define INVITE_VERSION "([^"]+)"$/m;
+    my ($schema) = slurp("$top/include/invite_sql.h") =~ /^#define INVITE_SCHEMA_VERSION (\d+)$/m;
+    ok(defined $version && defined $schema, "the version ($version) and schema version ($schema) of the sources");
+    run_is(['--version'], 0, qr/^invitectl \Q$version\E\nschema version $schema\n\z/, qr/^$/,
+           '--version: the version, and the schema version this build serves');
+    run_is(['--help'], 0, qr/^\s+--version\b/m, undef, '--help names --version');
+}
 run_is([], 2, qr/^$/, qr/^invitectl: no command\n.*--help/, 'no command');
 run_is([@DB, 'frobnicate'], 2, qr/^$/, qr/^invitectl: unknown command 'frobnicate'/, 'unknown command');
 run_is(['-x', 'stats'], 2, qr/^$/, qr/^invitectl: unknown option '-x'/, 'unknown global option');
