@@ -150,13 +150,16 @@ static const ctl_help_t ctl_helps[] = {
       "used up) and shows the schema version.\n" },
     { "user", "user add [--id ID] [--role ROLE]... USERNAME\n"
               "       user del [--id|--name] USER\n"
-              "       user roles [--id|--name] USER [add|del ROLE...]",
+              "       user roles [--id|--name] USER [add|del ROLE...]\n"
+              "       user show [--id|--name] USER",
       "USER is a user id or username (only an id with --id, only a\n"
       "username with --name); one that is the id of a user and the\n"
       "username of another is refused.  `user add` prints the new id (17\n"
       "characters, Rocket.Chat style, unless --id gives one); an id or\n"
       "username that is already a user's id or username is refused.\n"
-      "`user roles` lists the global roles, or adds or removes some.\n" },
+      "`user roles` lists the global roles, or adds or removes some.\n"
+      "`user show` prints the id, username, global roles, number of login\n"
+      "tokens (never the tokens or hashes) and rooms with room roles.\n" },
     { "room", "room add [--id ID] [--type c|p|d|l|v] [--fname FNAME]\n"
               "       [--prid ID] NAME\n"
               "       room del [--id|--name] ROOM",
@@ -1176,7 +1179,59 @@ static int cmd_user_add(ctl_db_t *db, apr_array_header_t *args,
     return CTL_OK;
 }
 
-/* user del, user roles; opts: --id, --name. */
+/* user show: the user's id, username, global roles, number of login
+ * tokens (never their hashes) and rooms, each with its room roles. */
+static int ctl_user_show(ctl_db_t *db, const char *uid)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    apr_array_header_t *rooms = apr_array_make(db->pool, 4,
+                                               sizeof(const char *));
+    const char *name, *tokens, *roles = NULL, *rid = NULL, **room = NULL;
+    int i;
+
+    if (ctl_select(db, INVITE_ADMIN_USER_SHOW, &res, 1, &uid) != CTL_OK)
+        return CTL_FAIL;
+    if (!ctl_row(db, res, &row))
+        return ctl_fail(db->pool, "no user '%s'", uid);
+    name = apr_pstrdup(db->pool, ctl_col(db, row, 1));
+    tokens = apr_pstrdup(db->pool, ctl_col(db, row, 2));
+    while (ctl_row(db, res, &row))
+        ;
+    row = NULL;
+    if (ctl_select(db, INVITE_ADMIN_USER_ROLES, &res, 1, &uid) != CTL_OK)
+        return CTL_FAIL;
+    while (ctl_row(db, res, &row))
+        roles = apr_pstrcat(db->pool, roles ? roles : "", roles ? ", " : "",
+                            ctl_col(db, row, 0), NULL);
+    row = NULL;
+    if (ctl_select(db, INVITE_ADMIN_USER_ROOMS, &res, 1, &uid) != CTL_OK)
+        return CTL_FAIL;
+    /* A row per room role, by room: one line per room. */
+    while (ctl_row(db, res, &row)) {
+        const char *r = ctl_col(db, row, 0), *rname = ctl_col(db, row, 1);
+        const char *role = ctl_col(db, row, 2);
+        int first = !rid || strcmp(rid, r);
+
+        if (first) {
+            rid = apr_pstrdup(db->pool, r);
+            room = apr_array_push(rooms);
+            *room = apr_psprintf(db->pool, "%s (%s)", rname ? rname : "-",
+                                 rid);
+        }
+        if (role)
+            *room = apr_pstrcat(db->pool, *room, first ? ": " : ", ", role,
+                                NULL);
+    }
+    printf("id: %s\nusername: %s\nroles: %s\nlogin tokens: %s\nrooms: %d\n",
+           uid, name ? name : "-", roles ? roles : "-", tokens ? tokens : "0",
+           rooms->nelts);
+    for (i = 0; i < rooms->nelts; i++)
+        printf("room: %s\n", APR_ARRAY_IDX(rooms, i, const char *));
+    return CTL_OK;
+}
+
+/* user del, user roles, user show; opts: --id, --name. */
 static int cmd_user(ctl_db_t *db, apr_array_header_t *args, ctl_opt_t *opts)
 {
     const char *sub = args->nelts ? APR_ARRAY_IDX(args, 0, const char *) : "";
@@ -1196,6 +1251,13 @@ static int cmd_user(ctl_db_t *db, apr_array_header_t *args, ctl_opt_t *opts)
                                 APR_ARRAY_IDX(args, 1, const char *), by)))
             return CTL_FAIL;
         return ctl_query(db, INVITE_ADMIN_USER_DEL, &nrows, 1, &uid);
+    }
+    if (!strcmp(sub, "show") && args->nelts == 2) {
+        if (ctl_connect(db, 1) != CTL_OK
+            || !(uid = ctl_find(db, INVITE_ADMIN_USER_FIND,
+                                APR_ARRAY_IDX(args, 1, const char *), by)))
+            return CTL_FAIL;
+        return ctl_user_show(db, uid);
     }
     if (!strcmp(sub, "roles") && args->nelts >= 2) {
         const char *action = args->nelts > 2

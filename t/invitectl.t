@@ -68,7 +68,7 @@ my $free_port = do {
 # ---------------------------------------------------------- usage, help
 
 run_is(['--help'], 0, qr/^Usage: invitectl .*\n.*migrate.*purge/s, qr/^$/, '--help');
-run_is(['user', '--help'], 0, qr/user add \[--id ID\].*user roles \[--id\|--name\] USER/s, qr/^$/, 'user --help');
+run_is(['user', '--help'], 0, qr/user add \[--id ID\].*user roles \[--id\|--name\] USER.*user show \[--id\|--name\] USER/s, qr/^$/, 'user --help');
 run_is(['help', 'token'], 0, qr/token revoke \[--id\|--name\] USER/, qr/^$/, 'help token');
 {
     my ($version) = slurp("$top/include/invite_version.h") =~ /^#define INVITE_VERSION "([^"]+)"$/m;
@@ -293,6 +293,35 @@ run_is([@DB, 'member', 'add', 'bob', $general], 0, qr/^$/, qr/^$/, 'member add b
 run_is([@DB, 'member', 'del', 'bob', 'general'], 0, qr/^$/, qr/^$/, 'member del');
 is(val('SELECT count(*) FROM subscriptions WHERE user_id = ?', 'bobUserId00000001'), 1, '... one subscription left');
 run_is([@DB, 'member', 'del', '--role', 'owner', 'bob', 'priv'], 2, qr/^$/, qr/--role goes with 'member add'/, 'member del --role');
+
+# user show: the id, username, global roles, the number of login tokens
+# (never a hash), and each room with its room roles.
+db()->do('INSERT INTO login_tokens (user_id, hashed_token, created_at) VALUES (?, ?, ?)', undef,
+         'bobUserId00000001', $_, $now) for 'showHashOne', 'showHashTwo';
+run_is([@DB, 'user', 'show', 'bob'], 0,
+       qr/^id: bobUserId00000001\nusername: bob\nroles: admin, app, bot\nlogin tokens: 2\nrooms: 1\nroom: priv \(privRoomId0000001\)\n\z/,
+       qr/^$/, 'user show bob (by username): id, username, roles, login tokens, rooms');
+unlike(slurp("$dir/out"), qr/showHash/, '... and no token hash');
+run_is([@DB, 'member', 'add', '--role', 'leader', 'bob', 'general'], 0, qr/^$/, qr/^$/, 'member add bob general, as leader');
+my ($shown) = run_is([@DB, 'user', 'show', 'bobUserId00000001'], 0, qr/^id: bobUserId00000001\n(?:.*\n)*rooms: 2\n/, qr/^$/,
+                     'user show (by id): two rooms');
+is(join('|', sort $shown =~ /^room: (.*)$/mg), "general (\Q$general\E): leader|priv (privRoomId0000001)",
+   '... each with its room roles');
+run_is([@DB, 'member', 'del', 'bob', 'general'], 0, qr/^$/, qr/^$/, '... member del again');
+run_is([@DB, 'user', 'show', 'alice'], 0,
+       qr/^id: \Q$alice\E\nusername: alice\nroles: -\nlogin tokens: 0\nrooms: 1\nroom: general \(\Q$general\E\): moderator, owner\n\z/,
+       qr/^$/, 'user show alice: no global role, two room roles');
+db()->do("INSERT INTO users (id, username) VALUES ('eveUserId00000001', 'bobUserId00000001')");
+run_is([@DB, 'user', 'show', 'bobUserId00000001'], 1, qr/^$/, $both, 'user show: a USER that names two users');
+run_is([@DB, 'user', 'show', '--name', 'bobUserId00000001'], 0,
+       qr/^id: eveUserId00000001\nusername: bobUserId00000001\nroles: -\nlogin tokens: 0\nrooms: 0\n\z/, qr/^$/,
+       'user show --name: by username only');
+run_is([@DB, 'user', 'show', '--id', 'bobUserId00000001'], 0, qr/^id: bobUserId00000001\nusername: bob\n/, qr/^$/,
+       'user show --id: by id only');
+run_is([@DB, 'user', 'show', 'nobody'], 1, qr/^$/, qr/^invitectl: no user 'nobody'$/, 'user show: unknown user');
+run_is([@DB, 'user', 'show', 'bob', 'extra'], 2, qr/^$/, qr/^invitectl: bad 'user' arguments/, 'user show: two users');
+db()->do("DELETE FROM users WHERE id = 'eveUserId00000001'");
+db()->do("DELETE FROM login_tokens WHERE hashed_token IN ('showHashOne', 'showHashTwo')");
 # A room named like another room's id (made elsewhere): refused, unless
 # --id or --name says which.
 db()->do("INSERT INTO rooms (id, t, name) VALUES ('evilRoomId0000001', 'c', 'privRoomId0000001')");
@@ -326,6 +355,7 @@ for (
     [['user', 'roles', 'bob', 'add', "r\x01"], 'the role holds a control character (0x01)'],
     [['user', 'roles', "bob\t"], 'the user holds a control character (0x09)'],
     [['user', 'del', $long], 'the user is longer than 255 bytes'],
+    [['user', 'show', "bob\n"], 'the user holds a control character (0x0a)'],
     [['room', 'add', "ro\eom"], 'the name holds a control character (0x1b)'],
     [['room', 'add', '--id', $longid, 'r2'], 'the id is longer than 64 bytes'],
     [['room', 'add', '--fname', $long, 'r2'], 'the fname is longer than 255 bytes'],
