@@ -12,11 +12,14 @@
  * stderr), 2 usage error.  Tokens are printed once, by `token add`, and
  * never otherwise; DBDParams passwords never appear in messages.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <apr_base64.h>
 #include <apr_dbd.h>
@@ -58,7 +61,10 @@ typedef struct {
     apr_dbd_prepared_t *admin[INVITE_ADMIN_COUNT];
     const char **passwords;        /* of DBDParams, every form (NULL
                                     * ended), or NULL: never printed */
+    const char *sqlite_file;       /* the SQLite file's path, or NULL */
 } ctl_db_t;
+
+static const char *ctl_sqlite_denied(apr_pool_t *p, const char *path);
 
 /* ------------------------------------------------------------ messages */
 
@@ -109,7 +115,8 @@ static int ctl_usage_error(apr_pool_t *p, const char *cmd, const char *fmt,
 }
 
 /* The database's message for rv: its first line, without libpq's
- * "ERROR:  " prefix. */
+ * "ERROR:  " prefix; for SQLite's "readonly" and "unable to open", what
+ * the caller may not do that SQLite needs. */
 static const char *ctl_db_error(ctl_db_t *db, int rv)
 {
     const char *e = apr_dbd_error(db->driver, db->handle, rv);
@@ -120,7 +127,13 @@ static const char *ctl_db_error(ctl_db_t *db, int rv)
     if (!strncmp(e, "ERROR:  ", 8))
         e += 8;
     n = strcspn(e, "\n");
-    return apr_pstrmemdup(db->pool, e, n);
+    e = apr_pstrmemdup(db->pool, e, n);
+    /* (apr_dbd passes on SQLITE_ERROR for them, from sqlite3_step.) */
+    if (db->sqlite_file && (strstr(e, "readonly database")
+                            || strstr(e, "unable to open database file")))
+        e = apr_pstrcat(db->pool, e,
+                        ctl_sqlite_denied(db->pool, db->sqlite_file), NULL);
+    return e;
 }
 
 /* ---------------------------------------------------------------- help */
@@ -434,7 +447,7 @@ static int ctl_read_conf(apr_pool_t *p, const char *file,
     int ok = CTL_OK;
 
     if (!f)
-        return ctl_fail(p, "cannot read %s", file);
+        return ctl_fail(p, "cannot read %s: %s", file, strerror(errno));
     while (ok == CTL_OK && fgets(buf, sizeof(buf), f)) {
         size_t n = strlen(buf);
         const char *s, *word;
@@ -498,14 +511,79 @@ static int ctl_pragma(ctl_db_t *db, const char *pragma)
     return rv;
 }
 
+/* The directory of a file's path: "." for none. */
+static const char *ctl_dirname(apr_pool_t *p, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+
+    if (!slash)
+        return ".";
+    return slash == path ? "/" : apr_pstrmemdup(p, path, slash - path);
+}
+
+/* 1 for a SQLite DBDParams that is a plain path (not a file: URI, not
+ * :memory:). */
+static int ctl_sqlite_path(const char *params)
+{
+    return *params && strncmp(params, "file:", 5)
+        && strcmp(params, ":memory:");
+}
+
+/* Why the caller cannot reach the file at path: the first directory on
+ * the way that is missing, is not a directory or has no search
+ * permission for it; NULL when none.  (sqlite3 says "unable to open
+ * database file" for all of them, and open(2) "No such file" for a
+ * missing directory.) */
+static const char *ctl_path_blocked(apr_pool_t *p, const char *path)
+{
+    const char *s;
+    struct stat st;
+
+    for (s = strchr(path + 1, '/'); s; s = strchr(s + 1, '/')) {
+        const char *dir = apr_pstrmemdup(p, path, s - path);
+
+        if (stat(dir, &st) != 0)
+            return errno == ENOENT
+                ? apr_psprintf(p, "no directory %s, on the way to %s", dir,
+                               path)
+                : apr_psprintf(p, "cannot reach the directory %s: %s", dir,
+                               strerror(errno));
+        if (!S_ISDIR(st.st_mode))
+            return apr_psprintf(p, "%s is not a directory, on the way to %s",
+                                dir, path);
+        if (access(dir, X_OK) != 0)
+            return apr_psprintf(p, "no search permission on the directory"
+                                " %s, on the way to %s", dir, path);
+    }
+    return NULL;
+}
+
+/* What the caller may not do that SQLite needs, after a failure to open
+ * or read path: write the file, or create its -wal, -shm and -journal
+ * files beside it; "" when nothing. */
+static const char *ctl_sqlite_denied(apr_pool_t *p, const char *path)
+{
+    const char *dir = ctl_dirname(p, path), *file = NULL;
+
+    if (access(path, F_OK) == 0 && access(path, R_OK | W_OK) != 0)
+        file = apr_psprintf(p, "no %s permission on %s",
+                            access(path, R_OK) ? "read" : "write", path);
+    if (access(dir, W_OK | X_OK) != 0)
+        return apr_psprintf(p, " (%s%sno write permission on the directory"
+                            " %s, where SQLite makes %s-wal and -shm)",
+                            file ? file : "", file ? "; " : "", dir, path);
+    return file ? apr_psprintf(p, " (%s)", file) : "";
+}
+
 /* Opens the database.  must_exist: a SQLite file that is not there is an
  * error (sqlite3_open would create an empty one), and so is one that
  * cannot be read, with the reason. */
 static int ctl_connect(ctl_db_t *db, int must_exist)
 {
-    const char *err = NULL;
+    const char *err = NULL, *path, *blocked;
     apr_status_t rv;
     apr_file_t *f;
+    struct stat st;
     char why[256];
 
     db->engine = invite_sql_engine(db->driver_name);
@@ -517,35 +595,46 @@ static int ctl_connect(ctl_db_t *db, int must_exist)
         return ctl_fail(db->pool, "cannot load the apr_dbd driver '%s'"
                         " (install libaprutil1-dbd-%s)", db->driver_name,
                         db->driver_name);
-    if (db->engine->id == INVITE_ENGINE_SQLITE3 && must_exist
-        && strncmp(db->params, "file:", 5)) {
-        rv = apr_file_open(&f, db->params, APR_FOPEN_READ, APR_OS_DEFAULT,
+    path = db->sqlite_file = db->engine->id == INVITE_ENGINE_SQLITE3
+        && ctl_sqlite_path(db->params) ? db->params : NULL;
+    if (path && (blocked = ctl_path_blocked(db->pool, path)))
+        return ctl_fail(db->pool, "cannot open the database: %s", blocked);
+    if (path && must_exist) {
+        rv = apr_file_open(&f, path, APR_FOPEN_READ, APR_OS_DEFAULT,
                            db->pool);
+        if (APR_STATUS_IS_ENOENT(rv) && lstat(path, &st) == 0)
+            return ctl_fail(db->pool, "cannot open the database: %s is a"
+                            " symbolic link to a missing file", path);
         if (APR_STATUS_IS_ENOENT(rv))
             return ctl_fail(db->pool, "cannot open the database: no file %s"
-                            " (invitectl init creates it)", db->params);
+                            " (invitectl init creates it)", path);
         if (rv != APR_SUCCESS)
             return ctl_fail(db->pool, "cannot open the database: cannot open"
-                            " %s: %s", db->params,
+                            " %s: %s", path,
                             apr_strerror(rv, why, sizeof(why)));
         apr_file_close(f);
     }
+    else if (path && lstat(path, &st) != 0 && errno == ENOENT
+             && access(ctl_dirname(db->pool, path), W_OK | X_OK) != 0) {
+        return ctl_fail(db->pool, "cannot create the database: no write"
+                        " permission on the directory %s, to create %s",
+                        ctl_dirname(db->pool, path), path);
+    }
     rv = apr_dbd_open_ex(db->driver, db->pool, db->params, &db->handle, &err);
     if (rv != APR_SUCCESS || !db->handle)
-        return ctl_fail(db->pool, "cannot open the database: %s",
+        return ctl_fail(db->pool, "cannot open the database: %s%s",
                         err && *err ? apr_pstrndup(db->pool, err,
                                                    strcspn(err, "\n"))
-                                    : "connection failed");
+                                    : "connection failed",
+                        path ? ctl_sqlite_denied(db->pool, path) : "");
     if (db->engine->id == INVITE_ENGINE_SQLITE3) {
         int nrows = 0;
         /* Deleting a user or room cascades to its rows, as on pgsql. */
         rv = apr_dbd_query(db->driver, db->handle, &nrows,
                            "PRAGMA foreign_keys = ON");
-        if (rv)
-            return ctl_fail(db->pool, "cannot open the database: %s",
-                            ctl_db_error(db, rv));
         /* A file that is not a database opens fine: read it once. */
-        rv = ctl_pragma(db, "PRAGMA schema_version");
+        if (!rv)
+            rv = ctl_pragma(db, "PRAGMA schema_version");
         if (rv)
             return ctl_fail(db->pool, "cannot open the database: %s",
                             ctl_db_error(db, rv));
@@ -847,14 +936,17 @@ static int ctl_migrations(ctl_db_t *db, const char *dir,
     else {
         apr_dir_t *d;
         apr_finfo_t fi;
+        apr_status_t rv;
+        char why[256];
         const char *sub = apr_pstrcat(db->pool, dir, "/", db->driver_name,
                                       NULL);
 
         if (apr_stat(&fi, sub, APR_FINFO_TYPE, db->pool) == APR_SUCCESS
             && fi.filetype == APR_DIR)
             dir = sub;
-        if (apr_dir_open(&d, dir, db->pool) != APR_SUCCESS)
-            return ctl_fail(db->pool, "cannot read the directory %s", dir);
+        if ((rv = apr_dir_open(&d, dir, db->pool)) != APR_SUCCESS)
+            return ctl_fail(db->pool, "cannot read the directory %s: %s", dir,
+                            apr_strerror(rv, why, sizeof(why)));
         while (apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_TYPE, d)
                == APR_SUCCESS) {
             ctl_migration_t *m;
@@ -867,18 +959,23 @@ static int ctl_migrations(ctl_db_t *db, const char *dir,
             if (fi.filetype != APR_REG || !ctl_is_migration(fi.name))
                 continue;
             path = apr_pstrcat(db->pool, dir, "/", fi.name, NULL);
-            if (apr_file_open(&f, path, APR_FOPEN_READ, 0, db->pool)
-                != APR_SUCCESS
-                || apr_file_info_get(&st, APR_FINFO_SIZE, f) != APR_SUCCESS) {
+            if ((rv = apr_file_open(&f, path, APR_FOPEN_READ, 0, db->pool))
+                != APR_SUCCESS) {
                 apr_dir_close(d);
-                return ctl_fail(db->pool, "cannot read %s", path);
+                return ctl_fail(db->pool, "cannot read %s: %s", path,
+                                apr_strerror(rv, why, sizeof(why)));
             }
-            len = (apr_size_t)st.size;
-            text = apr_palloc(db->pool, len + 1);
-            if (apr_file_read_full(f, text, len, NULL) != APR_SUCCESS) {
+            if ((rv = apr_file_info_get(&st, APR_FINFO_SIZE, f))
+                == APR_SUCCESS) {
+                len = (apr_size_t)st.size;
+                text = apr_palloc(db->pool, len + 1);
+                rv = apr_file_read_full(f, text, len, NULL);
+            }
+            if (rv != APR_SUCCESS) {
                 apr_file_close(f);
                 apr_dir_close(d);
-                return ctl_fail(db->pool, "cannot read %s", path);
+                return ctl_fail(db->pool, "cannot read %s: %s", path,
+                                apr_strerror(rv, why, sizeof(why)));
             }
             text[len] = '\0';
             apr_file_close(f);

@@ -97,8 +97,24 @@ run_is(['-d', 'sqlite3', '-p', "$dir/none.db", 'stats'], 1, qr/^$/,
        qr/^invitectl: cannot open the database: no file \Q$dir\E\/none\.db \(invitectl init creates it\)/,
        'SQLite: a missing file is not created');
 ok(!-e "$dir/none.db", '... and stays missing');
-run_is(['-d', 'sqlite3', '-p', "$dir/no/such/dir/x.db", 'init'], 1, qr/^$/,
-       qr/^invitectl: cannot open the database: /, 'SQLite: init in a missing directory');
+# The real cause, never "no file" for a missing directory nor sqlite3's
+# "unable to open database file" for all of them.
+for my $cmd ('init', 'stats') {
+    run_is(['-d', 'sqlite3', '-p', "$dir/no/such/dir/x.db", $cmd], 1, qr/^$/,
+           qr/^invitectl: cannot open the database: no directory \Q$dir\E\/no, on the way to \Q$dir\E\/no\/such\/dir\/x\.db$/,
+           "SQLite: $cmd in a missing directory: the first one missing named");
+}
+ok(!-e "$dir/no", '... and none created');
+{
+    open my $fh, '>', "$dir/plain" or die; close $fh;
+    run_is(['-d', 'sqlite3', '-p', "$dir/plain/x.db", 'init'], 1, qr/^$/,
+           qr/^invitectl: cannot open the database: \Q$dir\E\/plain is not a directory, on the way to \Q$dir\E\/plain\/x\.db$/,
+           'SQLite: a file where a directory should be');
+}
+symlink "$dir/gone.db", "$dir/dangling.db" or die;
+run_is(['-d', 'sqlite3', '-p', "$dir/dangling.db", 'stats'], 1, qr/^$/,
+       qr/^invitectl: cannot open the database: \Q$dir\E\/dangling\.db is a symbolic link to a missing file$/,
+       'SQLite: a symbolic link to a missing file');
 {
     open my $fh, '>', "$dir/locked.db" or die; close $fh;
     chmod 0, "$dir/locked.db";
@@ -114,14 +130,33 @@ run_is(['-d', 'sqlite3', '-p', "$dir/loop.db", 'stats'], 1, qr/^$/,
        qr/^invitectl: cannot open the database: cannot open \Q$dir\E\/loop\.db: Too many levels of symbolic links$/,
        'SQLite: a symlink loop: cannot open, and why');
 SKIP: {
-    skip 'root searches any directory', 3 if $> == 0;
+    skip 'root searches, reads and writes anything', 14 if $> == 0;
     mkdir "$dir/shut" or die;
     open my $fh, '>', "$dir/shut/x.db" or die; close $fh;
     chmod 0, "$dir/shut";
     run_is(['-d', 'sqlite3', '-p', "$dir/shut/x.db", 'stats'], 1, qr/^$/,
-           qr/^invitectl: cannot open the database: cannot open \Q$dir\E\/shut\/x\.db: Permission denied$/,
-           'SQLite: a file in a directory without search permission');
+           qr/^invitectl: cannot open the database: no search permission on the directory \Q$dir\E\/shut, on the way to \Q$dir\E\/shut\/x\.db$/,
+           'SQLite: a file in a directory without search permission: that directory named');
     chmod 0700, "$dir/shut";
+    mkdir "$dir/ro" or die;
+    chmod 0555, "$dir/ro";
+    run_is(['-d', 'sqlite3', '-p', "$dir/ro/x.db", 'init'], 1, qr/^$/,
+           qr/^invitectl: cannot create the database: no write permission on the directory \Q$dir\E\/ro, to create \Q$dir\E\/ro\/x\.db$/,
+           'SQLite: init in a directory without write permission');
+    # A database that is there: a file the caller may not write (in a
+    # directory it may), then neither (SQLite makes x.db-shm beside it).
+    mkdir "$dir/rodb" or die;
+    run_is(['-d', 'sqlite3', '-p', "$dir/rodb/x.db", 'init'], 0, qr/^initialised/, undef, 'SQLite: a database to make read-only');
+    chmod 0444, "$dir/rodb/x.db";
+    run_is(['-d', 'sqlite3', '-p', "$dir/rodb/x.db", 'user', 'add', 'ro'], 1, qr/^$/,
+           qr/^invitectl: invitectl_user_add: attempt to write a readonly database \(no write permission on \Q$dir\E\/rodb\/x\.db\)$/,
+           'SQLite: a file without write permission: said so');
+    unlink "$dir/rodb/x.db-wal", "$dir/rodb/x.db-shm";
+    chmod 0555, "$dir/rodb";
+    run_is(['-d', 'sqlite3', '-p', "$dir/rodb/x.db", 'stats'], 1, qr/^$/,
+           qr/^invitectl: cannot open the database: .*\(no write permission on \Q$dir\E\/rodb\/x\.db; no write permission on the directory \Q$dir\E\/rodb, where SQLite makes \Q$dir\E\/rodb\/x\.db-wal and -shm\)$/,
+           '... and a directory without write permission: both said');
+    chmod 0700, "$dir/rodb", "$dir/ro";
 }
 run_is(['-d', 'pgsql', '-p', "host=127.0.0.1 port=$free_port dbname=x user=u password=SeCrEt-pw connect_timeout=2", 'stats'],
        1, qr/^$/, qr/^invitectl: cannot open the database: .*\b$free_port\b/, 'PostgreSQL: nothing listens on the port');
@@ -484,7 +519,8 @@ open $conf, '>', "$dir/nodb.conf" or die;
 print $conf "DBDriver $engine\n# DBDParams x\n";
 close $conf;
 run_is(['-f', "$dir/nodb.conf", 'stats'], 1, qr/^$/, qr/^invitectl: no DBDParams in \Q$dir\E\/nodb\.conf$/, '-f: no DBDParams');
-run_is(['-f', "$dir/missing.conf", 'stats'], 1, qr/^$/, qr/^invitectl: cannot read /, '-f: no such file');
+run_is(['-f', "$dir/missing.conf", 'stats'], 1, qr/^$/, qr/^invitectl: cannot read \Q$dir\E\/missing\.conf: No such file or directory$/,
+       '-f: no such file, said so');
 run_is(['-f', "$dir/nodb.conf", '-p', $params, 'stats'], 0, qr/^users: 1$/m, qr/^$/, '-f with -p: -p wins');
 # ${NAME}: from a Define before the line, else the environment, as httpd.
 open $conf, '>', "$dir/vars.conf" or die;
@@ -565,7 +601,16 @@ run_is([@DB, 'migrate', '--status', '--migrations', "$dir/mig"], 1, qr/^schema v
 mkdir "$dir/dup";
 for ('002-a.sql', '002-b.sql') { open my $fh, '>', "$dir/dup/$_" or die; close $fh }
 run_is([@DB, 'migrate', '--migrations', "$dir/dup"], 1, qr/^$/, qr/two migrations numbered 002/, 'migrate: two files, one number');
-run_is([@DB, 'migrate', '--migrations', "$dir/nodir"], 1, qr/^$/, qr/cannot read the directory/, 'migrate: no such directory');
+run_is([@DB, 'migrate', '--migrations', "$dir/nodir"], 1, qr/^$/,
+       qr/^invitectl: cannot read the directory \Q$dir\E\/nodir: No such file or directory$/, 'migrate: no such directory, said so');
+SKIP: {
+    skip 'root reads any file', 3 if $> == 0;
+    mkdir "$dir/shutmig";
+    open my $fh, '>', "$dir/shutmig/002-a.sql" or die; close $fh;
+    chmod 0, "$dir/shutmig/002-a.sql";
+    run_is([@DB, 'migrate', '--migrations', "$dir/shutmig"], 1, qr/^$/,
+           qr/^invitectl: cannot read \Q$dir\E\/shutmig\/002-a\.sql: Permission denied$/, 'migrate: an unreadable migration, said so');
+}
 
 # ---------------------------------- against mod_invite, through the server
 
