@@ -13,6 +13,9 @@
  * never otherwise; DBDParams passwords never appear in messages.
  */
 #include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +65,11 @@ typedef struct {
     const char **passwords;        /* of DBDParams, every form (NULL
                                     * ended), or NULL: never printed */
     const char *sqlite_file;       /* the SQLite file's path, or NULL */
+    const char *apache_user;       /* Apache's user (User), for the check
+                                    * after init and migrate */
+    const char *apache_user_from;  /* where that came from */
+    int check_apache_user;         /* init or migrate wrote: check, once
+                                    * closed (ctl_check_apache_user) */
 } ctl_db_t;
 
 static const char *ctl_sqlite_denied(apr_pool_t *p, const char *path);
@@ -209,7 +217,8 @@ static void ctl_print_usage(FILE *out)
     const ctl_help_t *h;
 
     fprintf(out,
-        "Usage: invitectl (-d DRIVER -p PARAMS | -f FILE) COMMAND [ARGS]\n"
+        "Usage: invitectl (-d DRIVER -p PARAMS | -f FILE) [-u USER] COMMAND\n"
+        "                 [ARGS]\n"
         "       invitectl [COMMAND] --help\n"
         "       invitectl --version\n"
         "\n"
@@ -217,7 +226,11 @@ static void ctl_print_usage(FILE *out)
         "  -d DRIVER  apr_dbd driver: sqlite3 or pgsql (DBDriver)\n"
         "  -p PARAMS  its parameters, as DBDParams\n"
         "  -f FILE    read DBDriver and DBDParams from an Apache\n"
-        "             configuration file (the first of each; -d, -p win)\n"
+        "             configuration file (the first of each; -d, -p win),\n"
+        "             and User\n"
+        "  -u USER    Apache's user (default: User of FILE, else\n"
+        "             www-data): init and migrate warn when it could not\n"
+        "             write a SQLite database\n"
         "  --version  print invitectl's version and the schema version it\n"
         "             serves\n"
         "\nCommands:\n");
@@ -431,14 +444,16 @@ static int ctl_conf_value(apr_pool_t *p, const char *file,
     return CTL_OK;
 }
 
-/* DBDriver and DBDParams from an Apache configuration file: the first
- * occurrence of each in the file's own lines (Include is not followed;
- * sections are not told apart); left NULL when absent.  ${NAME} is
- * replaced as httpd does, from the Define lines read so far (UnDefine
- * too) and the environment; one left unresolved in a value is an
- * error. */
+/* DBDriver, DBDParams and User from an Apache configuration file: the
+ * first occurrence of each in the file's own lines (Include is not
+ * followed; sections are not told apart); left as they are (NULL, or
+ * given) when absent.  ${NAME} is replaced as httpd does, from the Define
+ * lines read so far (UnDefine too) and the environment; one left
+ * unresolved in DBDriver or DBDParams is an error, in User it stays
+ * (ctl_apache_user). */
 static int ctl_read_conf(apr_pool_t *p, const char *file,
-                         const char **driver, const char **params)
+                         const char **driver, const char **params,
+                         const char **user)
 {
     FILE *f = fopen(file, "r");
     char buf[8192];
@@ -477,6 +492,8 @@ static int ctl_read_conf(apr_pool_t *p, const char *file,
         else if (!strcasecmp(word, "DBDParams") && !*params)
             ok = ctl_conf_value(p, file, "DBDParams", ctl_conf_word(p, &s),
                                 params);
+        else if (!strcasecmp(word, "User") && !*user)
+            *user = ctl_conf_word(p, &s);
         else if (!strcasecmp(word, "Define")) {
             const char *name = ctl_conf_word(p, &s);
             const char *value = ctl_conf_word(p, &s);
@@ -804,6 +821,197 @@ static int ctl_predates_versions(ctl_db_t *db)
                            s->label, &probe) == 0;
 }
 
+/* ------------------------------------------------------ Apache's user */
+
+/* value with each ${NAME} that is still there replaced from Debian's
+ * envvars file (APACHE_ENVVARS, else /etc/apache2/envvars), which
+ * apache2ctl reads before httpd starts: its NAME=VALUE lines, "export"
+ * before them or not, VALUE quoted or up to white space, without "$". */
+static const char *ctl_envvars_resolve(apr_pool_t *p, const char *value,
+                                       const char **file_used)
+{
+    const char *file = getenv("APACHE_ENVVARS");
+    apr_table_t *vars = apr_table_make(p, 8);
+    const char *out;
+    char buf[1024];
+    FILE *f;
+
+    if (!strstr(value, "${"))
+        return value;
+    if (!file || !*file)
+        file = "/etc/apache2/envvars";
+    if (!(f = fopen(file, "r")))
+        return value;
+    while (fgets(buf, sizeof(buf), f)) {
+        const char *s = buf, *name, *v;
+
+        while (apr_isspace(*s))
+            s++;
+        if (!strncmp(s, "export", 6) && apr_isspace(s[6]))
+            for (s += 6; apr_isspace(*s); s++)
+                ;
+        for (name = s; apr_isalnum(*s) || *s == '_'; s++)
+            ;
+        if (s == name || *s != '=')
+            continue;
+        name = apr_pstrmemdup(p, name, s - name);
+        s++;
+        if (*s == '"' || *s == '\'') {
+            const char *end = strchr(s + 1, *s);
+
+            if (!end)
+                continue;
+            v = apr_pstrmemdup(p, s + 1, end - s - 1);
+        }
+        else {
+            v = apr_pstrmemdup(p, s, strcspn(s, " \t\r\n;#"));
+        }
+        if (!strchr(v, '$'))
+            apr_table_set(vars, name, v);
+    }
+    fclose(f);
+    out = ctl_conf_resolve(p, vars, value);
+    if (strcmp(out, value))
+        *file_used = file;
+    return out;
+}
+
+/* db->apache_user, db->apache_user_from: -u USER (given), else User of the
+ * -f file (conf_user; a ${NAME} in it from the environment, else from
+ * envvars), else www-data, Debian's. */
+static void ctl_apache_user(ctl_db_t *db, const char *given,
+                            const char *conf_user, const char *file)
+{
+    const char *envvars = NULL, *user;
+
+    if (given) {
+        db->apache_user = given;
+        db->apache_user_from = "-u";
+        return;
+    }
+    db->apache_user = "www-data";
+    db->apache_user_from = "the default";
+    if (!conf_user)
+        return;
+    user = ctl_envvars_resolve(db->pool, conf_user, &envvars);
+    if (strstr(user, "${")) {
+        db->apache_user_from = apr_psprintf(db->pool, "the default: User in"
+                                            " %s is %s, unset", file, user);
+        return;
+    }
+    db->apache_user = user;
+    db->apache_user_from = envvars
+        ? apr_psprintf(db->pool, "User in %s, with %s", file, envvars)
+        : apr_psprintf(db->pool, "User in %s", file);
+}
+
+/* The permission bits (r 4, w 2, x 1) that st grants to uid with groups,
+ * as the kernel picks them: the owner's, else the group's, else the
+ * others'; *who is chmod's u, g or o for them.  (ACLs are not read.) */
+static int ctl_bits(const struct stat *st, uid_t uid, const gid_t *groups,
+                    int ngroups, char *who)
+{
+    int i;
+
+    *who = 'u';
+    if (st->st_uid == uid)
+        return (st->st_mode >> 6) & 7;
+    *who = 'g';
+    for (i = 0; i < ngroups; i++)
+        if (st->st_gid == groups[i])
+            return (st->st_mode >> 3) & 7;
+    *who = 'o';
+    return st->st_mode & 7;
+}
+
+/* After init or migrate created or changed a SQLite database (and closed
+ * it): warns on
+ * stderr, with the commands that fix it, when Apache's user could not
+ * reach it (a directory on the way it may not search), or could not
+ * write the file, its -wal, -shm or -journal files that are there, or
+ * the directory, where SQLite creates them.  The exit status stays. */
+static void ctl_check_apache_user(ctl_db_t *db)
+{
+    apr_pool_t *p = db->pool;
+    const char *name = db->apache_user, *dir, *path, *cant = NULL;
+    const char *chown_list = "", *chmod_list = "";
+    static const char *const sides[] = { "", "-wal", "-shm", "-journal" };
+    struct passwd *pw;
+    struct stat st;
+    gid_t *groups;
+    int ngroups = 64, i, bits;
+    char *real, who;
+
+    if (!db->sqlite_file || !name)
+        return;
+    pw = name[0] == '#' ? getpwuid((uid_t)atol(name + 1)) : getpwnam(name);
+    if (!pw) {
+        fprintf(stderr, "invitectl: warning: no user %s (Apache's user, %s):"
+                " cannot check that Apache may write %s\n", name,
+                db->apache_user_from, db->sqlite_file);
+        return;
+    }
+    if (pw->pw_uid == 0)
+        return;
+    name = apr_pstrdup(p, pw->pw_name);
+    groups = apr_palloc(p, ngroups * sizeof(gid_t));
+    if (getgrouplist(name, pw->pw_gid, groups, &ngroups) < 0) {
+        groups = apr_palloc(p, ngroups * sizeof(gid_t));
+        if (getgrouplist(name, pw->pw_gid, groups, &ngroups) < 0)
+            ngroups = 0;
+    }
+    real = realpath(db->sqlite_file, NULL);
+    path = apr_pstrdup(p, real ? real : db->sqlite_file);
+    free(real);
+    dir = ctl_dirname(p, path);
+    /* Every directory on the way: search permission. */
+    for (i = 1; path[0] == '/' && path[i]; i++) {
+        const char *d;
+
+        if (path[i] != '/')
+            continue;
+        d = apr_pstrmemdup(p, path, i);
+        if (stat(d, &st) == 0 && !(ctl_bits(&st, pw->pw_uid, groups,
+                                             ngroups, &who) & 1)) {
+            fprintf(stderr, "invitectl: warning: Apache's user, %s (%s),"
+                    " cannot reach %s: no search permission on the"
+                    " directory %s\n"
+                    "invitectl: fix it with: chmod %c+x %s, or keep the"
+                    " database in a directory Apache's user may reach\n",
+                    name, db->apache_user_from, path, d, who, d);
+            return;
+        }
+    }
+    /* The file and the files beside it: read and write; the directory:
+     * write and search. */
+    for (i = 0; i < 5; i++) {
+        const char *f = i < 4 ? apr_pstrcat(p, path, sides[i], NULL) : dir;
+        int want = i < 4 ? 6 : 3;
+
+        if (stat(f, &st) != 0)
+            continue;
+        bits = ctl_bits(&st, pw->pw_uid, groups, ngroups, &who);
+        if ((bits & want) == want)
+            continue;
+        cant = apr_pstrcat(p, cant ? cant : "", cant ? ", nor " : "",
+                           i < 4 ? f : apr_psprintf(p, "the directory %s,"
+                                                    " where SQLite creates"
+                                                    " %s-wal, -shm and"
+                                                    " -journal", f, path),
+                           NULL);
+        chown_list = apr_pstrcat(p, chown_list, " ", f, NULL);
+        if (((int)(st.st_mode >> 6) & want) != want)
+            chmod_list = apr_pstrcat(p, chmod_list, " && chmod u+",
+                                     i < 4 ? "rw " : "wx ", f, NULL);
+    }
+    if (!cant)
+        return;
+    fprintf(stderr, "invitectl: warning: Apache's user, %s (%s), cannot"
+            " write %s: mod_invite will fail on it\n"
+            "invitectl: fix it with: chown %s:%s%s\n", name,
+            db->apache_user_from, cant, name, chown_list, chmod_list);
+}
+
 /* ------------------------------------------------------- schema, DDL */
 
 /* The statements of a SQL file: "--" comments removed, split at each ";"
@@ -1067,6 +1275,7 @@ static int cmd_init(ctl_db_t *db, apr_array_header_t *args)
         || ctl_apply_migrations(db, migs, &version) != CTL_OK)
         return CTL_FAIL;
     printf("initialised: schema version %d\n", version);
+    db->check_apache_user = 1;
     return CTL_OK;
 }
 
@@ -1080,7 +1289,7 @@ static int cmd_migrate(ctl_db_t *db, apr_array_header_t *args,
                        ctl_opt_t *opts)
 {
     apr_array_header_t *migs;
-    int version, from, latest = 1, i;
+    int version, from, latest = 1, i, recorded = 0;
 
     if (args->nelts)
         return ctl_usage_error(db->pool, "migrate",
@@ -1098,6 +1307,7 @@ static int cmd_migrate(ctl_db_t *db, apr_array_header_t *args,
             return CTL_FAIL;
         printf("recorded schema version 1: the database predates schema"
                " versions\n");
+        recorded = 1;
         version = ctl_version(db, 0);
     }
     else if (version == 0) {
@@ -1136,6 +1346,7 @@ static int cmd_migrate(ctl_db_t *db, apr_array_header_t *args,
     if (version != from)
         printf("running servers take the new schema up on their next "
                "request: no restart needed\n");
+    db->check_apache_user = version != from || recorded;
     return CTL_OK;
 }
 
@@ -1736,7 +1947,7 @@ static int ctl_is_help(const char *a)
 static int ctl_run(apr_pool_t *p, int argc, const char **argv)
 {
     ctl_db_t db;
-    const char *file = NULL, *cmd;
+    const char *file = NULL, *user = NULL, *conf_user = NULL, *cmd;
     apr_array_header_t *args;
     const ctl_help_t *help;
     int i = 1, rv;
@@ -1779,7 +1990,8 @@ static int ctl_run(apr_pool_t *p, int argc, const char **argv)
             i++;
             break;
         }
-        if (strcmp(a, "-d") && strcmp(a, "-p") && strcmp(a, "-f"))
+        if (strcmp(a, "-d") && strcmp(a, "-p") && strcmp(a, "-f")
+            && strcmp(a, "-u"))
             return ctl_usage_error(p, NULL, "unknown option '%s'", a);
         if (i + 1 >= argc)
             return ctl_usage_error(p, NULL, "%s needs a value", a);
@@ -1787,6 +1999,8 @@ static int ctl_run(apr_pool_t *p, int argc, const char **argv)
             db.driver_name = argv[++i];
         else if (a[1] == 'p')
             db.params = argv[++i];
+        else if (a[1] == 'u')
+            user = argv[++i];
         else
             file = argv[++i];
     }
@@ -1837,16 +2051,17 @@ static int ctl_run(apr_pool_t *p, int argc, const char **argv)
     if (rv != CTL_OK)
         return rv;
 
-    if (file && (!db.driver_name || !db.params)) {
-        const char *d = NULL, *pa = NULL;
-
-        if (ctl_read_conf(p, file, &d, &pa) != CTL_OK)
+    /* The file also names Apache's user (User), unless -u does. */
+    if (file) {
+        if (ctl_read_conf(p, file, &db.driver_name, &db.params, &conf_user)
+            != CTL_OK)
             return CTL_FAIL;
-        if (!db.driver_name && !(db.driver_name = d))
+        if (!db.driver_name)
             return ctl_fail(p, "no DBDriver in %s", file);
-        if (!db.params && !(db.params = pa))
+        if (!db.params)
             return ctl_fail(p, "no DBDParams in %s", file);
     }
+    ctl_apache_user(&db, user, conf_user, file);
     if (!db.driver_name || !db.params)
         return ctl_usage_error(p, NULL, "no database: give -d DRIVER -p PARAMS"
                                " or -f FILE");
@@ -1874,6 +2089,9 @@ static int ctl_run(apr_pool_t *p, int argc, const char **argv)
     else
         rv = cmd_purge(&db, args, opts);
     ctl_close(&db);
+    /* Closed: SQLite removed the -wal and -shm files it made for us. */
+    if (rv == CTL_OK && db.check_apache_user)
+        ctl_check_apache_user(&db);
     ctl_current = NULL;
     return rv;
 }

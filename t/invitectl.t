@@ -199,7 +199,13 @@ my ($V) = slurp("$top/include/invite_sql.h") =~ /^#define INVITE_SCHEMA_VERSION 
 my ($N1, $N2) = ($V + 1, $V + 2);
 my ($F1, $F2) = (sprintf('%03d-notes.sql', $N1), sprintf('%03d-broken.sql', $N2));
 
-run_is([@DB, 'init'], 0, qr/^initialised: schema version $V$/, qr/^$/, 'init');
+# Without -u or -f, Apache's user is www-data, who cannot reach this
+# test's directory (mode 0700): said on stderr, as a warning.
+my $www_reach = getpwnam('www-data')
+    ? qr/^invitectl: warning: Apache's user, www-data \(the default\), cannot reach \Q$dir\E\/ctl\.db: no search permission on the directory \Q$dir\E\ninvitectl: fix it with: chmod o\+x \Q$dir\E, or keep the database in a directory Apache's user may reach\n\z/
+    : qr/^invitectl: warning: no user www-data \(Apache's user, the default\): cannot check that Apache may write \Q$dir\E\/ctl\.db\n\z/;
+run_is([@DB, 'init'], 0, qr/^initialised: schema version $V$/, $engine eq 'sqlite3' ? $www_reach : qr/^$/,
+       'init (SQLite: and the warning that www-data cannot reach the file)');
 is(col('SELECT version FROM schema_version'), $V, "schema_version: $V");
 cmp_ok(val('SELECT applied_at FROM schema_version'), '>=', $now - 60000, '... applied now (epoch ms)');
 is(val('SELECT count(*) FROM permission_roles'), 6, 'permission_roles seeded');
@@ -217,7 +223,70 @@ cmp_ok($admin_stmts, '>', 15, "invite-sql-dump --admin lists $admin_stmts invite
 run_is([@DB, 'check'], 0,
        qr/^schema version: $V \(this build serves $V\)\nmodule statements prepared: $module_stmts\nadmin statements prepared: $admin_stmts\nok$/,
        qr/^$/, 'check');
-run_is([@DB, 'migrate'], 0, qr/^schema version $V: up to date$/, qr/^$/, 'migrate: a new database needs none');
+run_is([@DB, 'migrate'], 0, qr/^schema version $V: up to date$/, qr/^$/, 'migrate: a new database needs none (and no warning)');
+
+# ------------------------------------------------------- Apache's user
+
+# init, and migrate when it applies a step, warn when Apache's user could
+# not write the SQLite database (the file, or the directory where SQLite
+# creates -wal, -shm and -journal files), all of it at once, with the
+# fix; the exit status stays 0.  -u names that user, else User of -f
+# (${NAME} from the environment, else from APACHE_ENVVARS), else
+# www-data.  In a directory others may search:
+my $pub = tempdir(CLEANUP => 1);
+chmod 0755, $pub or die;
+my $me = getpwuid($>);
+sub write_file { my ($f, $text) = @_; open my $fh, '>', $f or die "$f: $!"; print $fh $text; close $fh }
+sub cannot_write {   # the warning for a file and its directory
+    my ($user, $from, $d) = @_;
+    return qr/^invitectl: warning: Apache's user, $user \($from\), cannot write \Q$pub\E\/$d\/x\.db, nor the directory \Q$pub\E\/$d, where SQLite creates \Q$pub\E\/$d\/x\.db-wal, -shm and -journal: mod_invite will fail on it\ninvitectl: fix it with: chown $user: \Q$pub\E\/$d\/x\.db \Q$pub\E\/$d\n\z/;
+}
+mkdir "$pub/$_" or die for qw(a b c d e f);
+write_file("$pub/nobody.conf", "User nobody\nDBDriver sqlite3\nDBDParams $pub/a/x.db\n");
+run_is(['-f', "$pub/nobody.conf", 'init'], 0, qr/^initialised: schema version $V$/,
+       cannot_write('nobody', "User in \Q$pub\E\/nobody\.conf", 'a'),
+       'init, User nobody in -f: the file and the directory in one warning, with the chown that fixes both');
+write_file("$pub/me.conf", "User $me\nDBDriver sqlite3\nDBDParams $pub/b/x.db\n");
+run_is(['-f', "$pub/me.conf", 'init'], 0, qr/^initialised/, qr/^$/, "init, User $me (the owner) in -f: no warning");
+run_is(['-f', "$pub/nobody.conf", '-u', $me, '-p', "$pub/c/x.db", 'init'], 0, qr/^initialised/, qr/^$/, '-u wins over User of -f');
+my $step = sprintf '%03d-extra.sql', $V + 1;
+mkdir "$pub/mig" or die;
+write_file("$pub/mig/$step", "CREATE TABLE extra (id INTEGER);\n");
+run_is(['-u', 'nobody', '-d', 'sqlite3', '-p', "$pub/b/x.db", 'migrate', '--migrations', "$pub/mig"], 0,
+       qr/^applied \Q$step\E/, cannot_write('nobody', '-u', 'b'), 'migrate that applies a step, -u nobody: the warning');
+run_is(['-u', 'nobody', '-d', 'sqlite3', '-p', "$pub/b/x.db", 'migrate', '--migrations', "$pub/mig"], 0,
+       qr/up to date$/, qr/^$/, '... migrate with nothing to do: none');
+chmod 0666, "$pub/b/x.db";
+chmod 0777, "$pub/b";
+write_file("$pub/mig/" . sprintf('%03d-more.sql', $V + 2), "CREATE TABLE more (id INTEGER);\n");
+run_is(['-u', 'nobody', '-d', 'sqlite3', '-p', "$pub/b/x.db", 'migrate', '--migrations', "$pub/mig"], 0,
+       qr/^applied /, qr/^$/, '... nor when others may write the file and the directory');
+mkdir "$pub/closed", 0700 or die;
+run_is(['-u', 'nobody', '-d', 'sqlite3', '-p', "$pub/closed/x.db", 'init'], 0, qr/^initialised/,
+       qr/^invitectl: warning: Apache's user, nobody \(-u\), cannot reach \Q$pub\E\/closed\/x\.db: no search permission on the directory \Q$pub\E\/closed\ninvitectl: fix it with: chmod o\+x \Q$pub\E\/closed, or keep the database in a directory Apache's user may reach\n\z/,
+       'init, -u nobody, a directory nobody may not search: said, with the fix');
+run_is(['-u', 'no-such-user-ctl', '-d', 'sqlite3', '-p', "$pub/d/x.db", 'init'], 0, qr/^initialised/,
+       qr/^invitectl: warning: no user no-such-user-ctl \(Apache's user, -u\): cannot check that Apache may write \Q$pub\E\/d\/x\.db\n\z/,
+       'init, -u naming no user: said');
+# Debian's apache2.conf: User ${APACHE_RUN_USER}, set in envvars.
+write_file("$pub/envvars", "# as Debian's\nexport APACHE_RUN_USER=nobody\nexport APACHE_RUN_GROUP=nogroup\n");
+write_file("$pub/debian.conf", "User \${APACHE_RUN_USER}\nDBDriver sqlite3\nDBDParams $pub/e/x.db\n");
+{
+    delete local $ENV{APACHE_RUN_USER};
+    local $ENV{APACHE_ENVVARS} = "$pub/envvars";
+    run_is(['-f', "$pub/debian.conf", 'init'], 0, qr/^initialised/,
+           cannot_write('nobody', "User in \Q$pub\E\/debian\.conf, with \Q$pub\E\/envvars", 'e'),
+           'User ${APACHE_RUN_USER} in -f: from APACHE_ENVVARS');
+    local $ENV{APACHE_ENVVARS} = "$pub/no-envvars";
+    my $www = getpwnam('www-data') ? cannot_write('www-data', "the default: User in \Q$pub\E\/debian\.conf is \\\$\\{APACHE_RUN_USER\\}, unset", 'f')
+                                   : qr/^invitectl: warning: no user www-data /;
+    run_is(['-f', "$pub/debian.conf", '-p', "$pub/f/x.db", 'init'], 0, qr/^initialised/, $www,
+           '... unset there: www-data, and why');
+    local $ENV{APACHE_RUN_USER} = $me;
+    unlink "$pub/f/x.db" or die;
+    run_is(['-f', "$pub/debian.conf", '-p', "$pub/f/x.db", 'init'], 0, qr/^initialised/, qr/^$/,
+           '... set in the environment: that user');
+}
 
 my %stats0 = (users => 0, rooms => 0, subscriptions => 0, tokens => 0,
               'invites live' => 0, 'invites expired' => 0, 'invites used up' => 0,
