@@ -78,6 +78,10 @@ typedef enum {
     INVITE_ADMIN_USER_ROLES,       /* role; arg: user id */
     INVITE_ADMIN_USER_ROLE_ADD,    /* args: user id, role; 0 rows: held */
     INVITE_ADMIN_USER_ROLE_DEL,    /* args: user id, role */
+    INVITE_ADMIN_USER_SHOW,        /* id, username, number of login
+                                    * tokens; arg: user id */
+    INVITE_ADMIN_USER_ROOMS,       /* rid, room name, room role (NULL: none),
+                                    * a row per role, by rid; arg: user id */
     INVITE_ADMIN_ROOM_FIND,        /* id, name, rank: as USER_FIND */
     INVITE_ADMIN_ROOM_ADD,         /* args: id, t, name, fname, prid,
                                     * name, id, name; 0 rows: either is

@@ -6,7 +6,8 @@
 # uninstall`: refused while the module is enabled, and after a2dismod it
 # removes every file make install put there and nothing else (a database
 # stays).  invitectl and its man page land too, and the installed
-# invitectl initialises a database without any file of the tree.
+# invitectl initialises a database without any file of the tree (as the
+# caller, named as Apache's user: no warning about permissions).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 stage=$(mktemp -d /tmp/mod-invite-install.XXXXXX)
@@ -25,7 +26,7 @@ check "invite.load loads the installed module" 'grep -q "^LoadModule invite_modu
 check "invite.conf installed" '[ -f "$conf/mods-available/invite.conf" ]'
 check "invitectl installed in /usr/sbin, executable" '[ -x "$stage/usr/sbin/invitectl" ]'
 check "the installed invitectl runs on its own (schemas built in)" \
-  '(cd / && "$stage/usr/sbin/invitectl" -d sqlite3 -p "$ctl_dir/ctl.db" init >/dev/null && "$stage/usr/sbin/invitectl" -d sqlite3 -p "$ctl_dir/ctl.db" check >/dev/null)'
+  '(cd / && "$stage/usr/sbin/invitectl" -u "$(id -un)" -d sqlite3 -p "$ctl_dir/ctl.db" init >/dev/null && "$stage/usr/sbin/invitectl" -d sqlite3 -p "$ctl_dir/ctl.db" check >/dev/null)'
 check "invitectl(8) installed" '[ -f "$stage/usr/share/man/man8/invitectl.8" ]'
 check "invitectl(8) renders without warnings" \
   '[ -z "$(groff -man -Tutf8 -ww -z "$stage/usr/share/man/man8/invitectl.8" 2>&1)" ] && [ -z "$(man --warnings -l "$stage/usr/share/man/man8/invitectl.8" 2>&1 >/dev/null)" ]'

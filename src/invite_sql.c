@@ -368,6 +368,17 @@ static const invite_stmt_t pgsql_statements[INVITE_STMT_COUNT] = {
         " ON CONFLICT DO NOTHING" }, \
     [INVITE_ADMIN_USER_ROLE_DEL] = { "invitectl_user_role_del", \
         "DELETE FROM user_roles WHERE user_id = %s AND role = %s" }, \
+    [INVITE_ADMIN_USER_SHOW] = { "invitectl_user_show", \
+        "SELECT u.id, u.username, (SELECT count(*) FROM login_tokens t" \
+        "  WHERE t.user_id = u.id) FROM users u WHERE u.id = %s" }, \
+    /* A subscription whose room is gone (no foreign key enforced, as on \
+     * SQLite without PRAGMA foreign_keys) still shows, without a name. */ \
+    [INVITE_ADMIN_USER_ROOMS] = { "invitectl_user_rooms", \
+        "SELECT s.rid, r.name, sr.role FROM subscriptions s" \
+        " LEFT JOIN rooms r ON r.id = s.rid" \
+        " LEFT JOIN subscription_roles sr" \
+        "   ON sr.user_id = s.user_id AND sr.rid = s.rid" \
+        " WHERE s.user_id = %s ORDER BY s.rid, sr.role" }, \
     [INVITE_ADMIN_ROOM_FIND] = { "invitectl_room_find", \
         FIND_BY_ID_OR_NAME("rooms", "name") }, \
     [INVITE_ADMIN_ROOM_ADD] = { "invitectl_room_add", \

@@ -12,11 +12,17 @@
  * stderr), 2 usage error.  Tokens are printed once, by `token add`, and
  * never otherwise; DBDParams passwords never appear in messages.
  */
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <apr_base64.h>
 #include <apr_dbd.h>
@@ -31,6 +37,7 @@
 #include "invite_core.h"
 #include "invite_dbname.h"
 #include "invite_sql.h"
+#include "invite_version.h"
 #include "invitectl.h"
 
 #define CTL_OK 0
@@ -57,7 +64,15 @@ typedef struct {
     apr_dbd_prepared_t *admin[INVITE_ADMIN_COUNT];
     const char **passwords;        /* of DBDParams, every form (NULL
                                     * ended), or NULL: never printed */
+    const char *sqlite_file;       /* the SQLite file's path, or NULL */
+    const char *apache_user;       /* Apache's user (User), for the check
+                                    * after init and migrate */
+    const char *apache_user_from;  /* where that came from */
+    int check_apache_user;         /* init or migrate wrote: check, once
+                                    * closed (ctl_check_apache_user) */
 } ctl_db_t;
+
+static const char *ctl_sqlite_denied(apr_pool_t *p, const char *path);
 
 /* ------------------------------------------------------------ messages */
 
@@ -108,7 +123,8 @@ static int ctl_usage_error(apr_pool_t *p, const char *cmd, const char *fmt,
 }
 
 /* The database's message for rv: its first line, without libpq's
- * "ERROR:  " prefix. */
+ * "ERROR:  " prefix; for SQLite's "readonly" and "unable to open", what
+ * the caller may not do that SQLite needs. */
 static const char *ctl_db_error(ctl_db_t *db, int rv)
 {
     const char *e = apr_dbd_error(db->driver, db->handle, rv);
@@ -119,7 +135,13 @@ static const char *ctl_db_error(ctl_db_t *db, int rv)
     if (!strncmp(e, "ERROR:  ", 8))
         e += 8;
     n = strcspn(e, "\n");
-    return apr_pstrmemdup(db->pool, e, n);
+    e = apr_pstrmemdup(db->pool, e, n);
+    /* (apr_dbd passes on SQLITE_ERROR for them, from sqlite3_step.) */
+    if (db->sqlite_file && (strstr(e, "readonly database")
+                            || strstr(e, "unable to open database file")))
+        e = apr_pstrcat(db->pool, e,
+                        ctl_sqlite_denied(db->pool, db->sqlite_file), NULL);
+    return e;
 }
 
 /* ---------------------------------------------------------------- help */
@@ -151,13 +173,16 @@ static const ctl_help_t ctl_helps[] = {
       "used up) and shows the schema version.\n" },
     { "user", "user add [--id ID] [--role ROLE]... USERNAME\n"
               "       user del [--id|--name] USER\n"
-              "       user roles [--id|--name] USER [add|del ROLE...]",
+              "       user roles [--id|--name] USER [add|del ROLE...]\n"
+              "       user show [--id|--name] USER",
       "USER is a user id or username (only an id with --id, only a\n"
       "username with --name); one that is the id of a user and the\n"
       "username of another is refused.  `user add` prints the new id (17\n"
       "characters, Rocket.Chat style, unless --id gives one); an id or\n"
       "username that is already a user's id or username is refused.\n"
-      "`user roles` lists the global roles, or adds or removes some.\n" },
+      "`user roles` lists the global roles, or adds or removes some.\n"
+      "`user show` prints the id, username, global roles, number of login\n"
+      "tokens (never the tokens or hashes) and rooms with room roles.\n" },
     { "room", "room add [--id ID] [--type c|p|d|l|v] [--fname FNAME]\n"
               "       [--prid ID] NAME\n"
               "       room del [--id|--name] ROOM",
@@ -194,14 +219,22 @@ static void ctl_print_usage(FILE *out)
     const ctl_help_t *h;
 
     fprintf(out,
-        "Usage: invitectl (-d DRIVER -p PARAMS | -f FILE) COMMAND [ARGS]\n"
+        "Usage: invitectl (-d DRIVER -p PARAMS | -f FILE) [-u USER] COMMAND\n"
+        "                 [ARGS]\n"
         "       invitectl [COMMAND] --help\n"
+        "       invitectl --version\n"
         "\n"
         "mod_invite's admin command.\n"
         "  -d DRIVER  apr_dbd driver: sqlite3 or pgsql (DBDriver)\n"
         "  -p PARAMS  its parameters, as DBDParams\n"
         "  -f FILE    read DBDriver and DBDParams from an Apache\n"
-        "             configuration file (the first of each; -d, -p win)\n"
+        "             configuration file (the first of each; -d, -p win),\n"
+        "             and User\n"
+        "  -u USER    Apache's user (default: User of FILE, else\n"
+        "             www-data): init and migrate warn when it could not\n"
+        "             write a SQLite database\n"
+        "  --version  print invitectl's version and the schema version it\n"
+        "             serves\n"
         "\nCommands:\n");
     for (h = ctl_helps; h->name; h++)
         fprintf(out, "  %s\n", h->usage);
@@ -413,14 +446,16 @@ static int ctl_conf_value(apr_pool_t *p, const char *file,
     return CTL_OK;
 }
 
-/* DBDriver and DBDParams from an Apache configuration file: the first
- * occurrence of each in the file's own lines (Include is not followed;
- * sections are not told apart); left NULL when absent.  ${NAME} is
- * replaced as httpd does, from the Define lines read so far (UnDefine
- * too) and the environment; one left unresolved in a value is an
- * error. */
+/* DBDriver, DBDParams and User from an Apache configuration file: the
+ * first occurrence of each in the file's own lines (Include is not
+ * followed; sections are not told apart); left as they are (NULL, or
+ * given) when absent.  ${NAME} is replaced as httpd does, from the Define
+ * lines read so far (UnDefine too) and the environment; one left
+ * unresolved in DBDriver or DBDParams is an error, in User it stays
+ * (ctl_apache_user). */
 static int ctl_read_conf(apr_pool_t *p, const char *file,
-                         const char **driver, const char **params)
+                         const char **driver, const char **params,
+                         const char **user)
 {
     FILE *f = fopen(file, "r");
     char buf[8192];
@@ -429,7 +464,7 @@ static int ctl_read_conf(apr_pool_t *p, const char *file,
     int ok = CTL_OK;
 
     if (!f)
-        return ctl_fail(p, "cannot read %s", file);
+        return ctl_fail(p, "cannot read %s: %s", file, strerror(errno));
     while (ok == CTL_OK && fgets(buf, sizeof(buf), f)) {
         size_t n = strlen(buf);
         const char *s, *word;
@@ -459,6 +494,8 @@ static int ctl_read_conf(apr_pool_t *p, const char *file,
         else if (!strcasecmp(word, "DBDParams") && !*params)
             ok = ctl_conf_value(p, file, "DBDParams", ctl_conf_word(p, &s),
                                 params);
+        else if (!strcasecmp(word, "User") && !*user)
+            *user = ctl_conf_word(p, &s);
         else if (!strcasecmp(word, "Define")) {
             const char *name = ctl_conf_word(p, &s);
             const char *value = ctl_conf_word(p, &s);
@@ -493,14 +530,79 @@ static int ctl_pragma(ctl_db_t *db, const char *pragma)
     return rv;
 }
 
+/* The directory of a file's path: "." for none. */
+static const char *ctl_dirname(apr_pool_t *p, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+
+    if (!slash)
+        return ".";
+    return slash == path ? "/" : apr_pstrmemdup(p, path, slash - path);
+}
+
+/* 1 for a SQLite DBDParams that is a plain path (not a file: URI, not
+ * :memory:). */
+static int ctl_sqlite_path(const char *params)
+{
+    return *params && strncmp(params, "file:", 5)
+        && strcmp(params, ":memory:");
+}
+
+/* Why the caller cannot reach the file at path: the first directory on
+ * the way that is missing, is not a directory or has no search
+ * permission for it; NULL when none.  (sqlite3 says "unable to open
+ * database file" for all of them, and open(2) "No such file" for a
+ * missing directory.) */
+static const char *ctl_path_blocked(apr_pool_t *p, const char *path)
+{
+    const char *s;
+    struct stat st;
+
+    for (s = strchr(path + 1, '/'); s; s = strchr(s + 1, '/')) {
+        const char *dir = apr_pstrmemdup(p, path, s - path);
+
+        if (stat(dir, &st) != 0)
+            return errno == ENOENT
+                ? apr_psprintf(p, "no directory %s, on the way to %s", dir,
+                               path)
+                : apr_psprintf(p, "cannot reach the directory %s: %s", dir,
+                               strerror(errno));
+        if (!S_ISDIR(st.st_mode))
+            return apr_psprintf(p, "%s is not a directory, on the way to %s",
+                                dir, path);
+        if (access(dir, X_OK) != 0)
+            return apr_psprintf(p, "no search permission on the directory"
+                                " %s, on the way to %s", dir, path);
+    }
+    return NULL;
+}
+
+/* What the caller may not do that SQLite needs, after a failure to open
+ * or read path: write the file, or create its -wal, -shm and -journal
+ * files beside it; "" when nothing. */
+static const char *ctl_sqlite_denied(apr_pool_t *p, const char *path)
+{
+    const char *dir = ctl_dirname(p, path), *file = NULL;
+
+    if (access(path, F_OK) == 0 && access(path, R_OK | W_OK) != 0)
+        file = apr_psprintf(p, "no %s permission on %s",
+                            access(path, R_OK) ? "read" : "write", path);
+    if (access(dir, W_OK | X_OK) != 0)
+        return apr_psprintf(p, " (%s%sno write permission on the directory"
+                            " %s, where SQLite makes %s-wal and -shm)",
+                            file ? file : "", file ? "; " : "", dir, path);
+    return file ? apr_psprintf(p, " (%s)", file) : "";
+}
+
 /* Opens the database.  must_exist: a SQLite file that is not there is an
  * error (sqlite3_open would create an empty one), and so is one that
  * cannot be read, with the reason. */
 static int ctl_connect(ctl_db_t *db, int must_exist)
 {
-    const char *err = NULL;
+    const char *err = NULL, *path, *blocked;
     apr_status_t rv;
     apr_file_t *f;
+    struct stat st;
     char why[256];
 
     db->engine = invite_sql_engine(db->driver_name);
@@ -512,35 +614,46 @@ static int ctl_connect(ctl_db_t *db, int must_exist)
         return ctl_fail(db->pool, "cannot load the apr_dbd driver '%s'"
                         " (install libaprutil1-dbd-%s)", db->driver_name,
                         db->driver_name);
-    if (db->engine->id == INVITE_ENGINE_SQLITE3 && must_exist
-        && strncmp(db->params, "file:", 5)) {
-        rv = apr_file_open(&f, db->params, APR_FOPEN_READ, APR_OS_DEFAULT,
+    path = db->sqlite_file = db->engine->id == INVITE_ENGINE_SQLITE3
+        && ctl_sqlite_path(db->params) ? db->params : NULL;
+    if (path && (blocked = ctl_path_blocked(db->pool, path)))
+        return ctl_fail(db->pool, "cannot open the database: %s", blocked);
+    if (path && must_exist) {
+        rv = apr_file_open(&f, path, APR_FOPEN_READ, APR_OS_DEFAULT,
                            db->pool);
+        if (APR_STATUS_IS_ENOENT(rv) && lstat(path, &st) == 0)
+            return ctl_fail(db->pool, "cannot open the database: %s is a"
+                            " symbolic link to a missing file", path);
         if (APR_STATUS_IS_ENOENT(rv))
             return ctl_fail(db->pool, "cannot open the database: no file %s"
-                            " (invitectl init creates it)", db->params);
+                            " (invitectl init creates it)", path);
         if (rv != APR_SUCCESS)
             return ctl_fail(db->pool, "cannot open the database: cannot open"
-                            " %s: %s", db->params,
+                            " %s: %s", path,
                             apr_strerror(rv, why, sizeof(why)));
         apr_file_close(f);
     }
+    else if (path && lstat(path, &st) != 0 && errno == ENOENT
+             && access(ctl_dirname(db->pool, path), W_OK | X_OK) != 0) {
+        return ctl_fail(db->pool, "cannot create the database: no write"
+                        " permission on the directory %s, to create %s",
+                        ctl_dirname(db->pool, path), path);
+    }
     rv = apr_dbd_open_ex(db->driver, db->pool, db->params, &db->handle, &err);
     if (rv != APR_SUCCESS || !db->handle)
-        return ctl_fail(db->pool, "cannot open the database: %s",
+        return ctl_fail(db->pool, "cannot open the database: %s%s",
                         err && *err ? apr_pstrndup(db->pool, err,
                                                    strcspn(err, "\n"))
-                                    : "connection failed");
+                                    : "connection failed",
+                        path ? ctl_sqlite_denied(db->pool, path) : "");
     if (db->engine->id == INVITE_ENGINE_SQLITE3) {
         int nrows = 0;
         /* Deleting a user or room cascades to its rows, as on pgsql. */
         rv = apr_dbd_query(db->driver, db->handle, &nrows,
                            "PRAGMA foreign_keys = ON");
-        if (rv)
-            return ctl_fail(db->pool, "cannot open the database: %s",
-                            ctl_db_error(db, rv));
         /* A file that is not a database opens fine: read it once. */
-        rv = ctl_pragma(db, "PRAGMA schema_version");
+        if (!rv)
+            rv = ctl_pragma(db, "PRAGMA schema_version");
         if (rv)
             return ctl_fail(db->pool, "cannot open the database: %s",
                             ctl_db_error(db, rv));
@@ -710,6 +823,197 @@ static int ctl_predates_versions(ctl_db_t *db)
                            s->label, &probe) == 0;
 }
 
+/* ------------------------------------------------------ Apache's user */
+
+/* value with each ${NAME} that is still there replaced from Debian's
+ * envvars file (APACHE_ENVVARS, else /etc/apache2/envvars), which
+ * apache2ctl reads before httpd starts: its NAME=VALUE lines, "export"
+ * before them or not, VALUE quoted or up to white space, without "$". */
+static const char *ctl_envvars_resolve(apr_pool_t *p, const char *value,
+                                       const char **file_used)
+{
+    const char *file = getenv("APACHE_ENVVARS");
+    apr_table_t *vars = apr_table_make(p, 8);
+    const char *out;
+    char buf[1024];
+    FILE *f;
+
+    if (!strstr(value, "${"))
+        return value;
+    if (!file || !*file)
+        file = "/etc/apache2/envvars";
+    if (!(f = fopen(file, "r")))
+        return value;
+    while (fgets(buf, sizeof(buf), f)) {
+        const char *s = buf, *name, *v;
+
+        while (apr_isspace(*s))
+            s++;
+        if (!strncmp(s, "export", 6) && apr_isspace(s[6]))
+            for (s += 6; apr_isspace(*s); s++)
+                ;
+        for (name = s; apr_isalnum(*s) || *s == '_'; s++)
+            ;
+        if (s == name || *s != '=')
+            continue;
+        name = apr_pstrmemdup(p, name, s - name);
+        s++;
+        if (*s == '"' || *s == '\'') {
+            const char *end = strchr(s + 1, *s);
+
+            if (!end)
+                continue;
+            v = apr_pstrmemdup(p, s + 1, end - s - 1);
+        }
+        else {
+            v = apr_pstrmemdup(p, s, strcspn(s, " \t\r\n;#"));
+        }
+        if (!strchr(v, '$'))
+            apr_table_set(vars, name, v);
+    }
+    fclose(f);
+    out = ctl_conf_resolve(p, vars, value);
+    if (strcmp(out, value))
+        *file_used = file;
+    return out;
+}
+
+/* db->apache_user, db->apache_user_from: -u USER (given), else User of the
+ * -f file (conf_user; a ${NAME} in it from the environment, else from
+ * envvars), else www-data, Debian's. */
+static void ctl_apache_user(ctl_db_t *db, const char *given,
+                            const char *conf_user, const char *file)
+{
+    const char *envvars = NULL, *user;
+
+    if (given) {
+        db->apache_user = given;
+        db->apache_user_from = "-u";
+        return;
+    }
+    db->apache_user = "www-data";
+    db->apache_user_from = "the default";
+    if (!conf_user)
+        return;
+    user = ctl_envvars_resolve(db->pool, conf_user, &envvars);
+    if (strstr(user, "${")) {
+        db->apache_user_from = apr_psprintf(db->pool, "the default: User in"
+                                            " %s is %s, unset", file, user);
+        return;
+    }
+    db->apache_user = user;
+    db->apache_user_from = envvars
+        ? apr_psprintf(db->pool, "User in %s, with %s", file, envvars)
+        : apr_psprintf(db->pool, "User in %s", file);
+}
+
+/* The permission bits (r 4, w 2, x 1) that st grants to uid with groups,
+ * as the kernel picks them: the owner's, else the group's, else the
+ * others'; *who is chmod's u, g or o for them.  (ACLs are not read.) */
+static int ctl_bits(const struct stat *st, uid_t uid, const gid_t *groups,
+                    int ngroups, char *who)
+{
+    int i;
+
+    *who = 'u';
+    if (st->st_uid == uid)
+        return (st->st_mode >> 6) & 7;
+    *who = 'g';
+    for (i = 0; i < ngroups; i++)
+        if (st->st_gid == groups[i])
+            return (st->st_mode >> 3) & 7;
+    *who = 'o';
+    return st->st_mode & 7;
+}
+
+/* After init or migrate created or changed a SQLite database (and closed
+ * it): warns on
+ * stderr, with the commands that fix it, when Apache's user could not
+ * reach it (a directory on the way it may not search), or could not
+ * write the file, its -wal, -shm or -journal files that are there, or
+ * the directory, where SQLite creates them.  The exit status stays. */
+static void ctl_check_apache_user(ctl_db_t *db)
+{
+    apr_pool_t *p = db->pool;
+    const char *name = db->apache_user, *dir, *path, *cant = NULL;
+    const char *chown_list = "", *chmod_list = "";
+    static const char *const sides[] = { "", "-wal", "-shm", "-journal" };
+    struct passwd *pw;
+    struct stat st;
+    gid_t *groups;
+    int ngroups = 64, i, bits;
+    char *real, who;
+
+    if (!db->sqlite_file || !name)
+        return;
+    pw = name[0] == '#' ? getpwuid((uid_t)atol(name + 1)) : getpwnam(name);
+    if (!pw) {
+        fprintf(stderr, "invitectl: warning: no user %s (Apache's user, %s):"
+                " cannot check that Apache may write %s\n", name,
+                db->apache_user_from, db->sqlite_file);
+        return;
+    }
+    if (pw->pw_uid == 0)
+        return;
+    name = apr_pstrdup(p, pw->pw_name);
+    groups = apr_palloc(p, ngroups * sizeof(gid_t));
+    if (getgrouplist(name, pw->pw_gid, groups, &ngroups) < 0) {
+        groups = apr_palloc(p, ngroups * sizeof(gid_t));
+        if (getgrouplist(name, pw->pw_gid, groups, &ngroups) < 0)
+            ngroups = 0;
+    }
+    real = realpath(db->sqlite_file, NULL);
+    path = apr_pstrdup(p, real ? real : db->sqlite_file);
+    free(real);
+    dir = ctl_dirname(p, path);
+    /* Every directory on the way: search permission. */
+    for (i = 1; path[0] == '/' && path[i]; i++) {
+        const char *d;
+
+        if (path[i] != '/')
+            continue;
+        d = apr_pstrmemdup(p, path, i);
+        if (stat(d, &st) == 0 && !(ctl_bits(&st, pw->pw_uid, groups,
+                                             ngroups, &who) & 1)) {
+            fprintf(stderr, "invitectl: warning: Apache's user, %s (%s),"
+                    " cannot reach %s: no search permission on the"
+                    " directory %s\n"
+                    "invitectl: fix it with: chmod %c+x %s, or keep the"
+                    " database in a directory Apache's user may reach\n",
+                    name, db->apache_user_from, path, d, who, d);
+            return;
+        }
+    }
+    /* The file and the files beside it: read and write; the directory:
+     * write and search. */
+    for (i = 0; i < 5; i++) {
+        const char *f = i < 4 ? apr_pstrcat(p, path, sides[i], NULL) : dir;
+        int want = i < 4 ? 6 : 3;
+
+        if (stat(f, &st) != 0)
+            continue;
+        bits = ctl_bits(&st, pw->pw_uid, groups, ngroups, &who);
+        if ((bits & want) == want)
+            continue;
+        cant = apr_pstrcat(p, cant ? cant : "", cant ? ", nor " : "",
+                           i < 4 ? f : apr_psprintf(p, "the directory %s,"
+                                                    " where SQLite creates"
+                                                    " %s-wal, -shm and"
+                                                    " -journal", f, path),
+                           NULL);
+        chown_list = apr_pstrcat(p, chown_list, " ", f, NULL);
+        if (((int)(st.st_mode >> 6) & want) != want)
+            chmod_list = apr_pstrcat(p, chmod_list, " && chmod u+",
+                                     i < 4 ? "rw " : "wx ", f, NULL);
+    }
+    if (!cant)
+        return;
+    fprintf(stderr, "invitectl: warning: Apache's user, %s (%s), cannot"
+            " write %s: mod_invite will fail on it\n"
+            "invitectl: fix it with: chown %s:%s%s\n", name,
+            db->apache_user_from, cant, name, chown_list, chmod_list);
+}
+
 /* ------------------------------------------------------- schema, DDL */
 
 /* The statements of a SQL file: "--" comments removed, split at each ";"
@@ -842,14 +1146,17 @@ static int ctl_migrations(ctl_db_t *db, const char *dir,
     else {
         apr_dir_t *d;
         apr_finfo_t fi;
+        apr_status_t rv;
+        char why[256];
         const char *sub = apr_pstrcat(db->pool, dir, "/", db->driver_name,
                                       NULL);
 
         if (apr_stat(&fi, sub, APR_FINFO_TYPE, db->pool) == APR_SUCCESS
             && fi.filetype == APR_DIR)
             dir = sub;
-        if (apr_dir_open(&d, dir, db->pool) != APR_SUCCESS)
-            return ctl_fail(db->pool, "cannot read the directory %s", dir);
+        if ((rv = apr_dir_open(&d, dir, db->pool)) != APR_SUCCESS)
+            return ctl_fail(db->pool, "cannot read the directory %s: %s", dir,
+                            apr_strerror(rv, why, sizeof(why)));
         while (apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_TYPE, d)
                == APR_SUCCESS) {
             ctl_migration_t *m;
@@ -862,18 +1169,23 @@ static int ctl_migrations(ctl_db_t *db, const char *dir,
             if (fi.filetype != APR_REG || !ctl_is_migration(fi.name))
                 continue;
             path = apr_pstrcat(db->pool, dir, "/", fi.name, NULL);
-            if (apr_file_open(&f, path, APR_FOPEN_READ, 0, db->pool)
-                != APR_SUCCESS
-                || apr_file_info_get(&st, APR_FINFO_SIZE, f) != APR_SUCCESS) {
+            if ((rv = apr_file_open(&f, path, APR_FOPEN_READ, 0, db->pool))
+                != APR_SUCCESS) {
                 apr_dir_close(d);
-                return ctl_fail(db->pool, "cannot read %s", path);
+                return ctl_fail(db->pool, "cannot read %s: %s", path,
+                                apr_strerror(rv, why, sizeof(why)));
             }
-            len = (apr_size_t)st.size;
-            text = apr_palloc(db->pool, len + 1);
-            if (apr_file_read_full(f, text, len, NULL) != APR_SUCCESS) {
+            if ((rv = apr_file_info_get(&st, APR_FINFO_SIZE, f))
+                == APR_SUCCESS) {
+                len = (apr_size_t)st.size;
+                text = apr_palloc(db->pool, len + 1);
+                rv = apr_file_read_full(f, text, len, NULL);
+            }
+            if (rv != APR_SUCCESS) {
                 apr_file_close(f);
                 apr_dir_close(d);
-                return ctl_fail(db->pool, "cannot read %s", path);
+                return ctl_fail(db->pool, "cannot read %s: %s", path,
+                                apr_strerror(rv, why, sizeof(why)));
             }
             text[len] = '\0';
             apr_file_close(f);
@@ -965,6 +1277,7 @@ static int cmd_init(ctl_db_t *db, apr_array_header_t *args)
         || ctl_apply_migrations(db, migs, &version) != CTL_OK)
         return CTL_FAIL;
     printf("initialised: schema version %d\n", version);
+    db->check_apache_user = 1;
     return CTL_OK;
 }
 
@@ -978,7 +1291,7 @@ static int cmd_migrate(ctl_db_t *db, apr_array_header_t *args,
                        ctl_opt_t *opts)
 {
     apr_array_header_t *migs;
-    int version, from, latest = 1, i;
+    int version, from, latest = 1, i, recorded = 0;
 
     if (args->nelts)
         return ctl_usage_error(db->pool, "migrate",
@@ -996,6 +1309,7 @@ static int cmd_migrate(ctl_db_t *db, apr_array_header_t *args,
             return CTL_FAIL;
         printf("recorded schema version 1: the database predates schema"
                " versions\n");
+        recorded = 1;
         version = ctl_version(db, 0);
     }
     else if (version == 0) {
@@ -1034,6 +1348,7 @@ static int cmd_migrate(ctl_db_t *db, apr_array_header_t *args,
     if (version != from)
         printf("running servers take the new schema up on their next "
                "request: no restart needed\n");
+    db->check_apache_user = version != from || recorded;
     return CTL_OK;
 }
 
@@ -1174,7 +1489,59 @@ static int cmd_user_add(ctl_db_t *db, apr_array_header_t *args,
     return CTL_OK;
 }
 
-/* user del, user roles; opts: --id, --name. */
+/* user show: the user's id, username, global roles, number of login
+ * tokens (never their hashes) and rooms, each with its room roles. */
+static int ctl_user_show(ctl_db_t *db, const char *uid)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    apr_array_header_t *rooms = apr_array_make(db->pool, 4,
+                                               sizeof(const char *));
+    const char *name, *tokens, *roles = NULL, *rid = NULL, **room = NULL;
+    int i;
+
+    if (ctl_select(db, INVITE_ADMIN_USER_SHOW, &res, 1, &uid) != CTL_OK)
+        return CTL_FAIL;
+    if (!ctl_row(db, res, &row))
+        return ctl_fail(db->pool, "no user '%s'", uid);
+    name = apr_pstrdup(db->pool, ctl_col(db, row, 1));
+    tokens = apr_pstrdup(db->pool, ctl_col(db, row, 2));
+    while (ctl_row(db, res, &row))
+        ;
+    row = NULL;
+    if (ctl_select(db, INVITE_ADMIN_USER_ROLES, &res, 1, &uid) != CTL_OK)
+        return CTL_FAIL;
+    while (ctl_row(db, res, &row))
+        roles = apr_pstrcat(db->pool, roles ? roles : "", roles ? ", " : "",
+                            ctl_col(db, row, 0), NULL);
+    row = NULL;
+    if (ctl_select(db, INVITE_ADMIN_USER_ROOMS, &res, 1, &uid) != CTL_OK)
+        return CTL_FAIL;
+    /* A row per room role, by room: one line per room. */
+    while (ctl_row(db, res, &row)) {
+        const char *r = ctl_col(db, row, 0), *rname = ctl_col(db, row, 1);
+        const char *role = ctl_col(db, row, 2);
+        int first = !rid || strcmp(rid, r);
+
+        if (first) {
+            rid = apr_pstrdup(db->pool, r);
+            room = apr_array_push(rooms);
+            *room = apr_psprintf(db->pool, "%s (%s)", rname ? rname : "-",
+                                 rid);
+        }
+        if (role)
+            *room = apr_pstrcat(db->pool, *room, first ? ": " : ", ", role,
+                                NULL);
+    }
+    printf("id: %s\nusername: %s\nroles: %s\nlogin tokens: %s\nrooms: %d\n",
+           uid, name ? name : "-", roles ? roles : "-", tokens ? tokens : "0",
+           rooms->nelts);
+    for (i = 0; i < rooms->nelts; i++)
+        printf("room: %s\n", APR_ARRAY_IDX(rooms, i, const char *));
+    return CTL_OK;
+}
+
+/* user del, user roles, user show; opts: --id, --name. */
 static int cmd_user(ctl_db_t *db, apr_array_header_t *args, ctl_opt_t *opts)
 {
     const char *sub = args->nelts ? APR_ARRAY_IDX(args, 0, const char *) : "";
@@ -1194,6 +1561,13 @@ static int cmd_user(ctl_db_t *db, apr_array_header_t *args, ctl_opt_t *opts)
                                 APR_ARRAY_IDX(args, 1, const char *), by)))
             return CTL_FAIL;
         return ctl_query(db, INVITE_ADMIN_USER_DEL, &nrows, 1, &uid);
+    }
+    if (!strcmp(sub, "show") && args->nelts == 2) {
+        if (ctl_connect(db, 1) != CTL_OK
+            || !(uid = ctl_find(db, INVITE_ADMIN_USER_FIND,
+                                APR_ARRAY_IDX(args, 1, const char *), by)))
+            return CTL_FAIL;
+        return ctl_user_show(db, uid);
     }
     if (!strcmp(sub, "roles") && args->nelts >= 2) {
         const char *action = args->nelts > 2
@@ -1606,7 +1980,7 @@ static int ctl_is_help(const char *a)
 static int ctl_run(apr_pool_t *p, int argc, const char **argv)
 {
     ctl_db_t db;
-    const char *file = NULL, *cmd;
+    const char *file = NULL, *user = NULL, *conf_user = NULL, *cmd;
     apr_array_header_t *args;
     const ctl_help_t *help;
     int i = 1, rv;
@@ -1640,11 +2014,17 @@ static int ctl_run(apr_pool_t *p, int argc, const char **argv)
             ctl_print_usage(stdout);
             return CTL_OK;
         }
+        if (!strcmp(a, "--version")) {
+            printf("invitectl %s\nschema version %d\n", INVITE_VERSION,
+                   INVITE_SCHEMA_VERSION);
+            return CTL_OK;
+        }
         if (!strcmp(a, "--")) {
             i++;
             break;
         }
-        if (strcmp(a, "-d") && strcmp(a, "-p") && strcmp(a, "-f"))
+        if (strcmp(a, "-d") && strcmp(a, "-p") && strcmp(a, "-f")
+            && strcmp(a, "-u"))
             return ctl_usage_error(p, NULL, "unknown option '%s'", a);
         if (i + 1 >= argc)
             return ctl_usage_error(p, NULL, "%s needs a value", a);
@@ -1652,6 +2032,8 @@ static int ctl_run(apr_pool_t *p, int argc, const char **argv)
             db.driver_name = argv[++i];
         else if (a[1] == 'p')
             db.params = argv[++i];
+        else if (a[1] == 'u')
+            user = argv[++i];
         else
             file = argv[++i];
     }
@@ -1702,16 +2084,17 @@ static int ctl_run(apr_pool_t *p, int argc, const char **argv)
     if (rv != CTL_OK)
         return rv;
 
-    if (file && (!db.driver_name || !db.params)) {
-        const char *d = NULL, *pa = NULL;
-
-        if (ctl_read_conf(p, file, &d, &pa) != CTL_OK)
+    /* The file also names Apache's user (User), unless -u does. */
+    if (file) {
+        if (ctl_read_conf(p, file, &db.driver_name, &db.params, &conf_user)
+            != CTL_OK)
             return CTL_FAIL;
-        if (!db.driver_name && !(db.driver_name = d))
+        if (!db.driver_name)
             return ctl_fail(p, "no DBDriver in %s", file);
-        if (!db.params && !(db.params = pa))
+        if (!db.params)
             return ctl_fail(p, "no DBDParams in %s", file);
     }
+    ctl_apache_user(&db, user, conf_user, file);
     if (!db.driver_name || !db.params)
         return ctl_usage_error(p, NULL, "no database: give -d DRIVER -p PARAMS"
                                " or -f FILE");
@@ -1739,6 +2122,9 @@ static int ctl_run(apr_pool_t *p, int argc, const char **argv)
     else
         rv = cmd_purge(&db, args, opts);
     ctl_close(&db);
+    /* Closed: SQLite removed the -wal and -shm files it made for us. */
+    if (rv == CTL_OK && db.check_apache_user)
+        ctl_check_apache_user(&db);
     ctl_current = NULL;
     return rv;
 }
