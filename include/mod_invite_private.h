@@ -281,6 +281,10 @@ void invite_log_invalid_room(request_rec *r, const char *user_id,
 /* A body whose Content-Type makes Rocket.Chat ignore it. */
 void invite_log_body_ignored(request_rec *r, const char *content_type,
                              apr_size_t len);
+/* useInviteToken: the facts said "join", but the write that re-checks
+ * them counted no use (the invite died or the user joined meanwhile). */
+void invite_log_use_not_counted(request_rec *r, const char *user_id,
+                                const char *rid);
 
 /* ----------------------------------------------------------- rate limit */
 

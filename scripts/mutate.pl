@@ -16,7 +16,8 @@ use FindBin;
 my $top = abs_path("$FindBin::Bin/..");
 
 # [id, file, original (must occur exactly once), mutant, tests]
-# tests: 'unit' and/or Apache::Test files (run on SQLite).
+# tests: 'unit' and/or Apache::Test files, run on SQLite, or on PostgreSQL
+# when named 'pgsql:t/api/...' (a throwaway cluster, as make test starts).
 my @MUTANTS = (
     ['order-auth-schema', 'src/invite_find.c',
      "    if (!f->authenticated) {\n        return INVITE_FIND_UNAUTHORIZED;\n    }\n    if (f->schema_error) {\n        return INVITE_FIND_INVALID_PARAMS;\n    }",
@@ -37,7 +38,7 @@ my @MUTANTS = (
      '"   AND slot = 1 AND (" LIVE("", "%lld") ")"', ['t/api/03_reuse.t']],
     ['use-not-member', 'src/invite_sql.c',
      '"   AND " NOT_MEMBER("%s", "invites.rid") },', '"   AND %s IS NOT NULL" },',
-     ['t/api/19_use_concurrency.t']],
+     ['t/api/31_use_race_locked.t']],
     ['token-compare', 'src/invite_token.c', 'found |= CRYPTO_memcmp(list, hash, hl) == 0;',
      'found |= CRYPTO_memcmp(list, hash, hl - 1) == 0;', ['unit']],
     ['token-first-only', 'src/invite_token.c', "        list += n;\n        list += strspn(list, \" \");\n    }",
@@ -57,7 +58,86 @@ my @MUTANTS = (
     ['body-cap-length', 'src/mod_invite_http.c', '!*end && n > cap', '!*end && n >= cap', ['t/api/23_boundaries.t']],
     ['body-cap-read', 'src/mod_invite_http.c', 'if (total > cap) {', 'if (total >= cap) {', ['t/api/23_boundaries.t']],
     ['rate-limit', 'src/invite_ratelimit_core.c', 'return w->count <= limit;', 'return w->count <= limit + 1;', ['unit']],
+
+    # useInviteToken's race: the mechanisms t/api/31_use_race_locked.t
+    # holds a lock against, on each engine (use-not-member above is the
+    # sqlite3 double submit's; the load of t/api/19_use_concurrency.t
+    # does not always make that race happen).
+    ['use-for-update', 'src/invite_sql.c', '"     AND " LIVE("i.", "%lld") " FOR UPDATE OF i),"',
+     '"     AND " LIVE("i.", "%lld") "),"', ['pgsql:t/api/31_use_race_locked.t']],
+    ['use-joined-gate', 'src/invite_sql.c', '"     AND (EXISTS (SELECT 1 FROM joined)"',
+     '"     AND (EXISTS (SELECT 1 FROM target)"', ['pgsql:t/api/31_use_race_locked.t']],
+    ['use-live-sqlite', 'src/invite_sql.c', '" WHERE id = %s AND " LIVE("", "%lld")',
+     '" WHERE id = %s AND %lld > 0"', ['t/api/31_use_race_locked.t']],
+    ['use-counted-rows', 'src/handle/invite_handle_use.c', '*counted = rc == INVITE_DB_OK && nrows == 1;',
+     '*counted = rc == INVITE_DB_OK;', ['t/api/31_use_race_locked.t']],
+    ['use-no-reread', 'src/handle/invite_handle_use.c', "        if (!counted) {\n", "        if (0) {\n",
+     ['t/api/31_use_race_locked.t']],
+    # The rate limit of every route.
+    ['rl-use-schema', 'src/handle/invite_handle_use.c',
+     "    if (q.facts.authenticated && !q.facts.schema_error\n",
+     "    if (q.facts.authenticated\n", ['t/api/32_rate_limit_routes.t']],
+    ['rl-use-auth', 'src/handle/invite_handle_use.c',
+     "    if (q.facts.authenticated && !q.facts.schema_error\n",
+     "    if (!q.facts.schema_error\n", ['t/api/32_rate_limit_routes.t']],
+    ['rl-use-bypass', 'src/handle/invite_handle_use.c', 'q.rate_limit_exempt, &done)) {',
+     '0, &done)) {', ['t/api/32_rate_limit_routes.t']],
+    ['rl-use-bypass-sql', 'src/invite_sql.c',
+     "    HOLDS_GLOBALLY(\"api-bypass-rate-limit\") \",\" \\\n    \" (SELECT CASE WHEN u.username",
+     "    HOLDS_GLOBALLY(\"create-invite-links\") \",\" \\\n    \" (SELECT CASE WHEN u.username",
+     ['t/api/32_rate_limit_routes.t']],
+    ['rl-admin-bypass', 'src/handle/invite_handle_common.c',
+     'caller->rate_limit_exempt = invite_db_flag(row[INVITE_AUTH_COL_BYPASS]);',
+     'caller->rate_limit_exempt = invite_db_flag(row[INVITE_AUTH_COL_GRANTED]);',
+     ['t/api/32_rate_limit_routes.t']],
+    ['rl-validate-schema', 'src/handle/invite_handle_validate.c',
+     "    if (schema_error) {\n        return invite_http_send_json(r, HTTP_BAD_REQUEST,\n            invite_json_invalid_params(r->pool, schema_error));\n    }\n    /* No login, so nobody is exempt. */\n    if (invite_ratelimit_check(r, cfg, \"validateInviteToken\", 0, &done)) {\n        return done;\n    }\n",
+     "    if (invite_ratelimit_check(r, cfg, \"validateInviteToken\", 0, &done)) {\n        return done;\n    }\n    if (schema_error) {\n        return invite_http_send_json(r, HTTP_BAD_REQUEST,\n            invite_json_invalid_params(r->pool, schema_error));\n    }\n",
+     ['t/api/32_rate_limit_routes.t']],
+    ['rl-entry-expiry', 'src/mod_invite_ratelimit.c', 'apr_time_from_msec(w->reset + 1000)',
+     'apr_time_from_msec(w->reset - 1000)', ['t/api/32_rate_limit_routes.t']],
+    ['rl-store', 'src/invite_ratelimit_core.c', '*store = w->count <= limit;', '*store = w->count < limit;',
+     ['t/api/32_rate_limit_routes.t']],
+    # Permissions of listInvites and removeInvite.
+    ['perm-admin-column', 'src/handle/invite_handle_common.c',
+     'caller->granted = invite_db_flag(row[INVITE_AUTH_COL_GRANTED]);',
+     'caller->granted = invite_db_flag(row[INVITE_AUTH_COL_BYPASS]);', ['t/api/30_permissions.t']],
+    ['perm-auth-sql', 'src/invite_sql.c',
+     "\"SELECT\" TOKEN_LIST(token_list) \",\" \\\n    HOLDS_GLOBALLY(\"create-invite-links\") \",\" \\\n",
+     "\"SELECT\" TOKEN_LIST(token_list) \",\" \\\n    HOLDS_GLOBALLY(\"api-bypass-rate-limit\") \",\" \\\n",
+     ['t/api/30_permissions.t']],
+    ['perm-bypass-grants', 'src/handle/invite_handle_common.c', '    if (!caller.granted) {',
+     '    if (!caller.granted && !caller.rate_limit_exempt) {', ['t/api/30_permissions.t']],
+    ['remove-none', 'src/handle/invite_handle_remove.c', 'if (nrows == 0) {', 'if (nrows < 0) {',
+     ['t/api/30_permissions.t']],
+    # listInvites' order, validateInviteToken, login expiry.
+    ['list-order-id', 'src/invite_sql.c', '" FROM " invites " ORDER BY created_at, id"',
+     '" FROM " invites " ORDER BY id"', ['t/api/33_list_order_login_boundaries.t']],
+    ['list-order-updated', 'src/invite_sql.c', '" FROM " invites " ORDER BY created_at, id"',
+     '" FROM " invites " ORDER BY updated_at, id"', ['t/api/33_list_order_login_boundaries.t']],
+    ['validate-room', 'src/handle/invite_handle_validate.c',
+     'f.room_found = invite_db_flag(col[INVITE_VALIDATE_COL_ROOM]);', 'f.room_found = 1;',
+     ['t/api/33_list_order_login_boundaries.t']],
+    ['validate-room-sql', 'src/invite_sql.c', 'FROM rooms r WHERE r.id = i.rid)', 'FROM rooms r WHERE r.id = i.id)',
+     ['t/api/33_list_order_login_boundaries.t']],
+    ['login-at-cutoff', 'src/invite_sql.c', 'created_at >= %lld', 'created_at > %lld',
+     ['t/api/33_list_order_login_boundaries.t']],
+    ['login-pat', 'src/invite_sql.c', '(created_at IS NULL OR created_at >= %lld)', '(created_at >= %lld)',
+     ['t/api/33_list_order_login_boundaries.t']],
+    ['login-cutoff-days', 'src/mod_invite_config.c', 'now - (invite_ms_t)days * 86400000',
+     'now - (invite_ms_t)(days + 1) * 86400000', ['t/api/33_list_order_login_boundaries.t']],
 );
+
+# What made the suite fail, from its log: the first failed check, so that
+# a mutant that merely breaks the build does not pass for a caught bug.
+sub first_failure {
+    my ($log) = @_;
+    open my $fh, '<', $log or return ' (no log)';
+    while (<$fh>) {
+        return " ($1)" if /^(not ok \d+.*?)\s*$/;
+    }
+    return ' (no failed check: see the build or the suite)';
+}
 
 my %want = map { $_ => 1 } @ARGV;
 my @run = grep { !%want || $want{$_->[0]} } @MUTANTS;
@@ -86,10 +166,12 @@ for my $m (@run) {
 
     my $caught = '';
     for my $t (@$tests) {
+        my ($engine, $file) = $t =~ /^(pgsql|sqlite3):(.*)$/ ? ($1, $2) : ('sqlite3', $t);
         my $cmd = $t eq 'unit'
             ? "cd '$dir' && make -s unit >'$dir/mutant.log' 2>&1"
-            : "cd '$dir' && INVITE_TEST_QUICK=1 scripts/test.sh $t >'$dir/mutant.log' 2>&1";
-        if (system($cmd) != 0) { $caught = $t; last; }
+            : "cd '$dir' && INVITE_TEST_QUICK=1 INVITE_TEST_ENGINES=$engine"
+              . " scripts/test.sh $file >'$dir/mutant.log' 2>&1";
+        if (system($cmd) != 0) { $caught = "$t" . first_failure("$dir/mutant.log"); last; }
     }
     if ($caught) {
         printf "%-22s killed by %s\n", $id, $caught;

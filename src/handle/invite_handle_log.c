@@ -2,7 +2,8 @@
  * invite_handle_log.c - why a request was refused, for operators, at
  * LogLevel debug (INVLOGNO 00701-00749): a missing credential header, a
  * failed authentication (no such user, no token matches, token expired),
- * a missing permission, an invalid room, a body that was not read.
+ * a missing permission, an invalid room, a body that was not read, a
+ * use that another request's committed use or join made void.
  *
  * Each function returns at once unless debug is on for the request's
  * module log level (per <Location> with LogLevel invite:debug), before
@@ -171,4 +172,18 @@ void invite_log_body_ignored(request_rec *r, const char *content_type,
                   "request body (%" APR_SIZE_T_FMT " bytes) for \"%s\" not "
                   "read as parameters, as Rocket.Chat ignores it: %s",
                   len, esc(r, r->uri), why);
+}
+
+void invite_log_use_not_counted(request_rec *r, const char *user_id,
+                                const char *rid)
+{
+    if (!DEBUG_ON(r)) {
+        return;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, INVLOGNO(00707)
+                  "user %s: useInviteToken counted no use of the invite to "
+                  "room %s: another request used it up or joined the user "
+                  "since its facts were read (or it expired); answering "
+                  "from the facts as they are now", esc(r, user_id),
+                  esc(r, rid));
 }

@@ -163,6 +163,7 @@ int invite_handle_use(request_rec *r, const invite_dir_cfg_t *cfg)
         if (!counted) {
             /* The invite died (or the caller joined) meanwhile: answer
              * from what holds now, without writing again. */
+            invite_log_use_not_counted(r, q.user_id, q.room.rid);
             if (read_facts(&q, &done)) {
                 return done;
             }

@@ -12,7 +12,6 @@ use lib "$FindBin::Bin/../lib";
 use Apache::Test qw(-withtestmore);
 use Apache::TestRequest ();
 use InviteTest;
-use Cwd qw(abs_path);
 use HTTP::Request;
 
 plan tests => 19;
@@ -35,17 +34,8 @@ for my $n (64, 65) {
 }
 
 # The statements themselves, with "now" bound by the test.
-my $top = abs_path("$FindBin::Bin/../..");
-my %sql = map { split /\t/, $_, 2 } grep { length } split /\n/, `$top/build/invite-sql-dump ${\ engine()}`;
 my $pg = engine() eq 'pgsql';
-sub run_sql {
-    my ($label, @args) = @_;
-    my $n = 0;
-    (my $sql = $sql{$label}) =~ s/%(?:lld|d|s)/$pg ? '$' . ++$n : '?'/ge;
-    my $sth = dbh()->prepare($sql);
-    $sth->execute(@args);
-    return $sth->{NUM_OF_FIELDS} ? $sth->fetchall_arrayref : $sth->rows;
-}
+sub run_sql { InviteTest::run_statement(@_) }
 my $T = 1_700_000_000_000;
 db_do('DELETE FROM invites');
 db_do("INSERT INTO invites (id, days, max_uses, rid, user_id, created_at, expires, uses, updated_at, slot) "

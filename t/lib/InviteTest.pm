@@ -70,6 +70,8 @@ sub fixture_sql {
             push @sql, "INSERT INTO subscription_roles (user_id, rid, role) VALUES ('$uid', '$rid', '$_')" for @{ $subs->{$rid} };
         }
     }
+    push @sql, "INSERT INTO permission_roles (permission, role) VALUES ('$_->[0]', '$_->[1]')"
+        for @InviteTest::FIXTURE_GRANTS;
     return @sql;
 }
 
@@ -77,6 +79,12 @@ my $dbh;
 sub dbh {
     # A PostgreSQL restart (t/api/09_pg_faults.t) ends the old connection.
     return $dbh if $dbh && (engine() ne 'pgsql' || $dbh->ping);
+    return $dbh = connect_db();
+}
+# A new connection to the database under test, apart from dbh()'s (e.g.
+# to hold a lock while a request runs).
+sub connect_db {
+    my $dbh;
     if (engine() eq 'pgsql') {
         $dbh = DBI->connect("dbi:Pg:$ENV{INVITE_TEST_PG_DSN}", '', '',
                             { RaiseError => 1, AutoCommit => 1, PrintError => 0 });
@@ -119,10 +127,7 @@ sub concurrently {
         if (!$pid) {
             close $go_w; close $r;
             sysread($go_r, my $buf, 1);   # blocks until the parent closes
-            my $res = $request->($i);
-            my $j = json_of($res);
-            print $w join(' ', $res->code,
-                          (ref $j eq 'HASH' && ($j->{_id} || $j->{errorType})) || '-', $i), "\n";
+            print $w result_line($request->($i), $i), "\n";
             close $w;
             require POSIX;
             POSIX::_exit(0);
@@ -141,6 +146,14 @@ sub concurrently {
         waitpid $pid, 0;
     }
     return @out;
+}
+
+# "code _id-or-errorType i" for a response, as concurrently() reports it.
+sub result_line {
+    my ($res, $i) = @_;
+    my $j = json_of($res);
+    return join(' ', $res->code,
+                (ref $j eq 'HASH' && ($j->{_id} || $j->{errorType})) || '-', $i);
 }
 
 sub json_of {
@@ -276,6 +289,78 @@ sub stop_second_host {
         last unless -e "$h->{dir}/run/httpd.pid";
         select(undef, undef, undef, 0.1);
     }
+}
+
+1;
+
+package InviteTest;
+
+# Fixtures that tell the two permissions apart (t/api/30_permissions.t):
+# `inviter` holds create-invite-links through a custom global role and
+# not api-bypass-rate-limit; `bot` holds api-bypass-rate-limit (the
+# schema grants it to bot) and not create-invite-links.  Neither is
+# admin, which holds both.
+our @FIXTURE_GRANTS = (['create-invite-links', 'inviter']);
+$FIXTURE_USERS{inviterUserId0001} = [ [qw(user inviter)], ['inviter-token-1'],
+                                      { GENERAL => [] } ];
+$FIXTURE_USERS{botUserId00000001} = [ ['bot'], ['bot-token-1'], { GENERAL => [] } ];
+@USER{qw(inviter bot)} = qw(inviterUserId0001 botUserId00000001);
+$TOKEN{$_} = $FIXTURE_USERS{$USER{$_}}[1][0] for qw(inviter bot);
+
+1;
+
+package InviteTest;
+
+# Runs $request->() (returning an HTTP::Response) in a child process and
+# returns a function that waits for it and returns [code, _id or
+# errorType or '-'], for a test that acts on the database while the
+# request runs (e.g. releases a lock it waits for).  The child leaves the
+# parent's database handles alone and ends with _exit.
+sub in_background {
+    my ($request) = @_;
+    pipe(my $r, my $w) or die $!;
+    my $pid = fork // die $!;
+    if (!$pid) {
+        close $r;
+        print $w result_line($request->(), 0), "\n";
+        close $w;
+        require POSIX;
+        POSIX::_exit(0);
+    }
+    close $w;
+    return sub {
+        my $line = <$r> // "0 - -\n";
+        chomp $line;
+        waitpid $pid, 0;
+        return [(split / /, $line)[0, 1]];
+    };
+}
+
+1;
+
+package InviteTest;
+
+# Runs one of the module's statements (as build/invite-sql-dump prints
+# them for the engine) on dbh() with the arguments the test chooses - a
+# chosen "now" among them.  Returns the rows of a query, else the number
+# of rows changed.
+my %STATEMENT;
+sub run_statement {
+    my ($label, @args) = @_;
+    if (!%STATEMENT) {
+        require Cwd;
+        require File::Basename;
+        my $top = Cwd::abs_path(File::Basename::dirname(__FILE__) . '/../..');
+        %STATEMENT = map { split /\t/, $_, 2 } grep { length }
+                     split /\n/, `$top/build/invite-sql-dump ${\ engine()}`;
+    }
+    my $n = 0;
+    my $pg = engine() eq 'pgsql';
+    defined(my $sql = $STATEMENT{$label}) or die "no statement $label";
+    $sql =~ s/%(?:lld|d|s)/$pg ? '$' . ++$n : '?'/ge;
+    my $sth = dbh()->prepare($sql);
+    $sth->execute(@args);
+    return $sth->{NUM_OF_FIELDS} ? $sth->fetchall_arrayref : $sth->rows;
 }
 
 1;
