@@ -21,7 +21,7 @@ my $top = abs_path("$FindBin::Bin/../..");
 my $mods = '/usr/lib/apache2/modules';
 my $host;
 END { InviteTest::stop_second_host($host) if $host }
-$host = InviteTest::start_second_host($top, name => 'rl-small', conf => <<"CONF");
+$host = InviteTest::start_second_host($top, name => 'rl-small-' . InviteTest::engine(), conf => <<"CONF");
 LoadModule socache_shmcb_module $mods/mod_socache_shmcb.so
 LoadModule slotmem_shm_module $mods/mod_slotmem_shm.so
 LoadModule status_module $mods/mod_status.so
@@ -86,7 +86,7 @@ is(evicted(), 2, 'server-status: InviteRateLimitEvicted 2');
 is(scalar(lost_lines()), 1, 'still one INV00511 line: the next waits a minute');
 
 # shmcb without a size: INVITE_RL_SHMCB_DEFAULT_BYTES, not shmcb's 524288.
-my $default = InviteTest::start_second_host($top, name => 'rl-default', conf => <<"CONF");
+my $default = InviteTest::start_second_host($top, name => 'rl-default-' . InviteTest::engine(), conf => <<"CONF");
 LoadModule socache_shmcb_module $mods/mod_socache_shmcb.so
 InviteRateLimitCache shmcb
 LogLevel warn invite:info socache_shmcb:debug
