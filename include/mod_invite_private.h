@@ -284,7 +284,7 @@ void invite_log_body_ignored(request_rec *r, const char *content_type,
 
 /* ----------------------------------------------------------- rate limit */
 
-/* Rocket.Chat's API rate limiter (spec section 7), in
+/* Rocket.Chat's API rate limiter (docs/api.md#rate-limit), in
  * src/mod_invite_ratelimit.c: a fixed window per client IP
  * (r->useragent_ip), route and method, counted in mod_socache so that all
  * processes of a host (and with a shared provider, all hosts) see one
