@@ -193,7 +193,7 @@ test:
 
 # The whole Apache::Test suite, both engines, against a module built with
 # ASan and UBSan (multi-process httpd), or under valgrind memcheck
-# (httpd -X).  README, Sanitizers.
+# (httpd -X).  docs/development.md#sanitizers.
 test-asan:
 	INVITE_TEST_SANITIZE=asan scripts/test.sh
 

@@ -436,8 +436,8 @@ as_user cp $(for c in $CEILINGS; do echo "$work/ceiling/$c.json"; done) "$work/s
 echo "== probes ($probed) as expected; ceilings: $(for c in $CEILINGS; do printf '%s.json %d B  ' "$c" "$(wc -c < "$work/ceiling/$c.json")"; done)"
 
 # ------------------------------------------------------------ statement alone
-# invite_find without httpd around it, on the data set as loaded (README
-# "Performance": what the statement costs against what a find request
+# invite_find without httpd around it, on the data set as loaded (docs/
+# performance.md: what the statement costs against what a find request
 # costs).  SQLite: bench/statement-loop.c, one connection, a tight loop over
 # the find targets, on the servers' CPU.  PostgreSQL: pgbench -M prepared,
 # 16 clients on wrk's CPU against the cluster on the servers' CPU, so the

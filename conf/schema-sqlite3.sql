@@ -1,7 +1,8 @@
 -- mod_invite schema for SQLite (apr_dbd driver "sqlite3").
 --
--- Create it before httpd starts (mod_dbd prepares statements when it opens
--- a connection):   sqlite3 /var/lib/mod-invite/invite.db < schema-sqlite3.sql
+-- Create it before the site serves (until then every request gets a JSON
+-- 503 and the error log says what to run):
+--   sqlite3 /var/lib/mod-invite/invite.db < schema-sqlite3.sql
 -- Ids are Rocket.Chat's string ids; times are epoch milliseconds, UTC.
 -- The PostgreSQL twin is schema-pgsql.sql: same tables, same meaning.
 
@@ -10,7 +11,7 @@ PRAGMA journal_mode = WAL;   -- persistent: readers never wait for a writer
 -- Every table is WITHOUT ROWID (schema version 2): its rows live in the
 -- B-tree of its primary key, so a lookup by key is one tree descent, not
 -- an index descent and then a table descent.  The find statement touches
--- about a quarter fewer pages (README, Performance).  Lookups still name
+-- about a quarter fewer pages (docs/performance.md).  Lookups still name
 -- the key's index (INDEXED BY sqlite_autoindex_<table>_1), which SQLite
 -- resolves to the primary key.
 

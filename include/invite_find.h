@@ -38,7 +38,7 @@ typedef enum {
     INVITE_FIND_CREATE               /* go and create one */
 } invite_find_outcome_e;
 
-/* Applies the spec's check order (§2.1) to the facts. */
+/* Applies the check order of docs/api.md#find-check-order to the facts. */
 invite_find_outcome_e invite_find_decide(const invite_find_facts_t *f);
 
 /* Status and JSON body for an error outcome (not RETURN_EXISTING/CREATE). */

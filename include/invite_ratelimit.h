@@ -1,8 +1,8 @@
 /*
  * invite_ratelimit.h - the httpd-free part of Rocket.Chat's API rate
- * limiter (spec section 7; src/invite_ratelimit_core.c): the fixed-window
- * arithmetic, the rule key and cache id, the stored value and the 429
- * message.  The glue (src/mod_invite_ratelimit.c) keeps the windows in
+ * limiter (docs/api.md#rate-limit; src/invite_ratelimit_core.c): the
+ * fixed-window arithmetic, the rule key and cache id, the stored value and
+ * the 429 message.  The glue (src/mod_invite_ratelimit.c) keeps the windows in
  * mod_socache.
  */
 #ifndef INVITE_RATELIMIT_H

@@ -1,6 +1,6 @@
 /*
- * invite_status.h - the module's counters for mod_status (spec: operator
- * view), httpd-free (src/invite_status_core.c).  One invite_status_t lives
+ * invite_status.h - the module's counters for mod_status
+ * (docs/operations.md#server-status), httpd-free (src/invite_status_core.c).  One invite_status_t lives
  * in shared memory (mod_slotmem_shm, src/mod_invite_status.c) and every
  * thread of every child process adds to it with atomic operations, so
  * the counts are the whole host's and need no lock.

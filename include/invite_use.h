@@ -1,7 +1,8 @@
 /*
  * invite_use.h - the token checks of validateInviteToken and the check
- * order of useInviteToken (spec 6.3, 6.4), decided from the columns of
- * one lookup statement (httpd-free).
+ * order of useInviteToken (docs/api.md#use-invite-token and
+ * #validate-invite-token), decided from the columns of one lookup
+ * statement (httpd-free).
  */
 #ifndef INVITE_USE_H
 #define INVITE_USE_H

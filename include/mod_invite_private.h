@@ -288,7 +288,7 @@ void invite_log_use_not_counted(request_rec *r, const char *user_id,
 
 /* ----------------------------------------------------------- rate limit */
 
-/* Rocket.Chat's API rate limiter (spec section 7), in
+/* Rocket.Chat's API rate limiter (docs/api.md#rate-limit), in
  * src/mod_invite_ratelimit.c: a fixed window per client IP
  * (r->useragent_ip), route and method, counted in mod_socache so that all
  * processes of a host (and with a shared provider, all hosts) see one

@@ -67,7 +67,7 @@ LoadModule dbd_module $mods/mod_dbd.so
 LoadModule reqtimeout_module $mods/mod_reqtimeout.so
 LoadModule invite_module $top/.libs/mod_invite.so
 LoadModule socache_shmcb_module $mods/mod_socache_shmcb.so
-# Slow clients cannot hold a worker (README, "Slow clients").
+# Slow clients cannot hold a worker (docs/configuration.md#slow-clients).
 RequestReadTimeout header=20-40,MinRate=500 body=10,MinRate=500
 LogFormat "%h \"%r\" %>s %b %Dus" short
 CustomLog /dev/stdout short

@@ -6,7 +6,7 @@
 # INVITE_TEST_SANITIZE=asan (make test-asan) or valgrind (make test-valgrind)
 # runs the same suites against a module built for the sanitizer, with httpd
 # started by t/sanitizer/httpd, and then scans the sanitizers' reports
-# (scripts/sanitizer-scan.pl).  See README, Sanitizers.
+# (scripts/sanitizer-scan.pl).  See docs/development.md#sanitizers.
 #
 # INVITE_TEST_QUICK=1 (make mutate): only the named Apache::Test files, on
 # SQLite (INVITE_TEST_ENGINES="sqlite3 pgsql" for both), without the unit

@@ -1,6 +1,7 @@
 /*
- * invite_find.c - the check order of findOrCreateInvite (spec §2.1), decided
- * in one place from the facts the single lookup statement returns.
+ * invite_find.c - the check order of findOrCreateInvite
+ * (docs/api.md#find-check-order), decided in one place from the facts the
+ * single lookup statement returns.
  */
 #include <apr_strings.h>
 

@@ -2,7 +2,7 @@
  * invite_id.c - invite ids, Meteor's Random.id(6) over UNMISTAKABLE_CHARS
  * (or longer, InviteIdLength).
  *
- * The id is the invite token itself (spec §2.4, lineage L1), so it comes
+ * The id is the invite token itself (docs/api.md#find-create), so it comes
  * from the OS CSPRNG and every symbol must be equally likely.
  */
 #include <string.h>

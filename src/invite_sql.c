@@ -15,7 +15,7 @@
  * unique index - across threads, processes and hosts - and the loser reads
  * the winner's invite.
  *
- * Speed (README "Performance"): the find statement is a row of independent
+ * Speed (docs/performance.md): the find statement is a row of independent
  * scalar subqueries, each one index lookup, so neither engine joins the
  * user's token rows against the rest; the tokens come back as one
  * space-separated column for the constant-time comparison in C.
@@ -43,10 +43,11 @@
     "   AND " LIVE("", "%lld") \
     " ORDER BY created_at, id LIMIT 1"
 
-/* SQLite plans each statement once per connection (apr_dbd prepares them
- * when it connects), from the statistics of that moment: planned on a
- * small, ANALYZEd invites table it would scan the table for good.  The
- * lookups therefore name their index (PostgreSQL: see INVITE_STMT_SESSION). */
+/* SQLite plans each statement once per connection (mod_invite prepares
+ * them on the connection's first use), from the statistics of that
+ * moment: planned on a small, ANALYZEd invites table it would scan the
+ * table for good.  The lookups therefore name their index (PostgreSQL:
+ * see INVITE_STMT_SESSION). */
 #define SQLITE_INVITES "invites INDEXED BY invites_by_creator_settings"
 #define SQLITE_LIVE_INVITES "invites INDEXED BY invites_live_lookup"
 /* The live invite read back from invites_live_lookup, which holds every
@@ -86,7 +87,7 @@
  * entry in invites_live_lookup and the join reads that entry back (a
  * derived table would be materialised); the index holds every column the
  * live test and the answer need, so neither descends into the table
- * (invite_find alone 13.1 -> 11.3 us, README "Performance").  PostgreSQL:
+ * (invite_find alone 13.1 -> 11.3 us, docs/performance.md).  PostgreSQL:
  * a derived table (one index scan less). */
 #define LIVE_KEY(a) \
     a "user_id, " a "rid, " a "days, " a "max_uses, " a "created_at, " a "id"

@@ -1,6 +1,7 @@
 /*
  * invite_time.c - millisecond timestamps as Rocket.Chat stores them, the
- * expiry maths of findOrCreateInvite (spec §2.4) and Date#toISOString().
+ * expiry maths of findOrCreateInvite (docs/api.md#find-create) and
+ * Date#toISOString().
  */
 #include <apr_strings.h>
 #include <apr_time.h>
@@ -10,8 +11,9 @@
 /* JavaScript Date's range: +-8.64e15 ms (ECMA-262 TimeClip).  Staying inside
  * it also keeps ms * 1000 (APR's microseconds) far from int64 overflow. */
 #define JS_MAX_MS 8640000000000000LL
-/* Far more than any caller needs (days is 0, 1, 7, 15 or 30, spec §2.1) and
- * small enough that the day arithmetic below cannot overflow. */
+/* Far more than any caller needs (days is 0, 1, 7, 15 or 30: row 12 of
+ * docs/api.md#find-check-order) and small enough that the day arithmetic
+ * below cannot overflow. */
 #define MAX_ABS_DAYS 1000000
 
 #define MS_PER_DAY 86400000LL

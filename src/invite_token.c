@@ -1,7 +1,8 @@
 /*
- * invite_token.c - Rocket.Chat's stored login-token form (spec §4):
- * Accounts._hashLoginToken = base64(SHA-256(utf8(token))), standard padded
- * base64, 44 characters.  Tokens are secrets: never log them.
+ * invite_token.c - Rocket.Chat's stored login-token form
+ * (docs/api.md#authentication): Accounts._hashLoginToken =
+ * base64(SHA-256(utf8(token))), standard padded base64, 44 characters.
+ * Tokens are secrets: never log them.
  */
 #include <string.h>
 

@@ -1,6 +1,7 @@
 /*
- * invite_url.c - Rocket.Chat's getInviteUrl() (spec §3): getURL('invite/' +
- * _id, { full: direct, cloud: !direct, cloud_route: 'invite' }, DeepLink_Url)
+ * invite_url.c - Rocket.Chat's getInviteUrl() (docs/api.md#invite-url):
+ * getURL('invite/' + _id, { full: direct, cloud: !direct,
+ * cloud_route: 'invite' }, DeepLink_Url)
  * with getURL's trimming, its sub-directory quirk and encodeURIComponent.
  */
 #include <string.h>
@@ -156,7 +157,7 @@ const char *invite_url_build(apr_pool_t *p, const invite_url_cfg_t *cfg,
     if (!cfg->direct) {
         /* getCloudUrl(): base is DeepLink_Url with trailing '/'s removed
          * (no whitespace trim upstream); path keeps any sub-directory, and
-         * so does host: the quirk of spec §3. */
+         * so does host: the quirk of docs/api.md#invite-url. */
         const char *base = cfg->deep_link_url && *cfg->deep_link_url
                                ? cfg->deep_link_url
                                : INVITE_DEFAULT_DEEP_LINK_URL;

@@ -1,7 +1,7 @@
 /*
  * invite_use.c - validateInviteToken's checks and useInviteToken's check
- * order (spec 6.3, 6.4), decided in one place from the facts of the
- * lookup statement.
+ * order (docs/api.md#use-invite-token, #validate-invite-token), decided in
+ * one place from the facts of the lookup statement.
  */
 #include <apr_strings.h>
 

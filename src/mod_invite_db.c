@@ -306,9 +306,9 @@ static int transient(const char *msg)
 /* A named statement the server session does not know even after it was
  * prepared again, or one a new connection finds prepared already: the
  * PREPAREs and statements run in different server sessions, as behind a
- * pooler in transaction or statement mode (README, "PgBouncer").  The
- * request is not at fault, so it is a 503, and the process says once what
- * the likely cause is. */
+ * pooler in transaction or statement mode (docs/postgresql.md#pgbouncer).
+ * The request is not at fault, so it is a 503, and the process says once
+ * what the likely cause is. */
 static int statement_lost(invite_db_t *db, const char *msg)
 {
     static apr_uint32_t hinted;
@@ -323,7 +323,8 @@ static int statement_lost(invite_db_t *db, const char *msg)
                       "again right after they were prepared: is a pooler in "
                       "transaction or statement mode (PgBouncer pool_mode) "
                       "between httpd and the server?  mod_invite needs "
-                      "session pooling (README, PgBouncer); answering 503");
+                      "session pooling (docs/postgresql.md, PgBouncer); "
+                      "answering 503");
     }
     return 1;
 }

@@ -1,5 +1,6 @@
 /*
- * mod_invite_ratelimit.c - Rocket.Chat's API rate limiter (spec section 7).
+ * mod_invite_ratelimit.c - Rocket.Chat's API rate limiter
+ * (docs/api.md#rate-limit).
  *
  * A fixed window per client address, route and method, as Rocket.Chat's
  * default rule: 10 calls per 60 s, counted before the check, the 11th
@@ -8,7 +9,8 @@
  * with memcache or redis every host, counts together.  socache has no
  * atomic increment: the read-modify-write runs under an httpd global
  * mutex (Mutex invite-ratelimit), exact within a host; across hosts two
- * hosts can read the same count at once (README, "Rate limit").  Every
+ * hosts can read the same count at once
+ * (docs/operations.md#several-hosts).  Every
  * provider call is under that mutex, which also covers the providers
  * that are not safe across processes (AP_SOCACHE_FLAG_NOTMPSAFE: shmcb).
  *

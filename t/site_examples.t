@@ -77,12 +77,13 @@ sub site {
     my %n = (db => $n_db, $o{rewrite}->(\$text, $port, $d));
     spew("$d/site.conf", $text);
     my $listen = $o{listen} ? "Listen 127.0.0.1:$port $o{listen}" : '';
+    my $modules = $o{modules} // '';
     spew("$d/httpd.conf", InviteTest::extra_host_conf($d) . <<CONF);
 # Debian's default level: notices, such as the version line, still show.
 LogLevel warn
 LoadModule reqtimeout_module $mods/mod_reqtimeout.so
 LoadModule socache_shmcb_module $mods/mod_socache_shmcb.so
-$o{modules}
+$modules
 LoadModule invite_module $top/.libs/mod_invite.so
 # One child: a second one starting while the first writes could meet
 # SQLite's lock as mod_dbd prepares (AH00632 at child init, retried).

@@ -1,7 +1,7 @@
 /*
  * invite_handle_list.c - GET /api/v1/listInvites: every invite of every
  * user as a bare JSON array, for holders of the global
- * create-invite-links permission (spec 6.1).
+ * create-invite-links permission (docs/api.md#list-invites).
  */
 #include <apr_strings.h>
 #include <http_protocol.h>

@@ -1,7 +1,8 @@
 /*
- * invite_handle_remove.c - DELETE /api/v1/removeInvite/:_id (spec 6.2):
- * any holder of the global create-invite-links permission may delete any
- * invite; the answer is the bare literal true.
+ * invite_handle_remove.c - DELETE /api/v1/removeInvite/:_id
+ * (docs/api.md#remove-invite): any holder of the global
+ * create-invite-links permission may delete any invite; the answer is the
+ * bare literal true.
  */
 #include <http_protocol.h>
 

@@ -1,6 +1,7 @@
 /*
- * invite_handle_use.c - POST /api/v1/useInviteToken (spec 6.3): joins the
- * caller to the invite's room and counts one use for a newcomer.
+ * invite_handle_use.c - POST /api/v1/useInviteToken
+ * (docs/api.md#use-invite-token): joins the caller to the invite's room
+ * and counts one use for a newcomer.
  *
  * One statement reads every fact (INVITE_STMT_USE_FACTS) and
  * invite_use_decide() applies Rocket.Chat's check order.  A newcomer then

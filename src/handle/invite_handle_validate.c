@@ -1,7 +1,7 @@
 /*
- * invite_handle_validate.c - POST /api/v1/validateInviteToken (spec 6.4):
- * no login; one statement; always 200 {"valid":..,"success":true} except
- * for a body that fails the schema.
+ * invite_handle_validate.c - POST /api/v1/validateInviteToken
+ * (docs/api.md#validate-invite-token): no login; one statement; always
+ * 200 {"valid":..,"success":true} except for a body that fails the schema.
  */
 #include <apr_strings.h>
 #include <http_protocol.h>

@@ -1,4 +1,5 @@
-# The check table of findOrCreateInvite (spec §2.1) row by row, with the
+# The check table of findOrCreateInvite (docs/api.md#find-check-order) row
+# by row, with the
 # exact bodies, and the upstream end-to-end rows for this endpoint.
 use strict;
 use warnings FATAL => 'all';

@@ -1,5 +1,6 @@
-# Body schema and coercion (spec §1.2, §2.2): ajv's messages, first error
-# only, coerced values reaching the business checks, Content-Type rules.
+# Body schema and coercion (docs/api.md#body-parsing, #find-body-schema):
+# ajv's messages, first error only, coerced values reaching the business
+# checks, Content-Type rules.
 use strict;
 use warnings FATAL => 'all';
 use FindBin;

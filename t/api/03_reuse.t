@@ -1,5 +1,5 @@
-# Find-or-create rules (spec §2.3-§2.5): which invite is reused, what a new
-# one looks like, room-scoped roles, and the response shape and headers.
+# Find-or-create rules (docs/api.md#find-reuse to #find-success): which
+# invite is reused, what a new one looks like, room-scoped roles, and the response shape and headers.
 use strict;
 use warnings FATAL => 'all';
 use FindBin;

@@ -1,5 +1,5 @@
-# Invite URLs (spec §3) for each InviteUrlType and site layout; the URL is
-# never built from the client's Host header.
+# Invite URLs (docs/api.md#invite-url) for each InviteUrlType and site
+# layout; the URL is never built from the client's Host header.
 use strict;
 use warnings FATAL => 'all';
 use FindBin;

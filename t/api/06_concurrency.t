@@ -1,4 +1,4 @@
-# Identical concurrent requests create exactly one invite (spec §10.1),
+# Identical concurrent requests create exactly one invite (docs/api.md#races, 1),
 # across the threads and the processes of the test server.
 use strict;
 use warnings FATAL => 'all';

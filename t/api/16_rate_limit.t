@@ -1,4 +1,4 @@
-# Rocket.Chat's API rate limit (spec section 7): 10 calls per 60 s per
+# Rocket.Chat's API rate limit (docs/api.md#rate-limit): 10 calls per 60 s per
 # client address, route and method, HEAD counted as GET (/limited keeps
 # that default; the suite's other locations turn it off), a fixed window
 # counted before the check, 429 with Rocket.Chat's exact body above the

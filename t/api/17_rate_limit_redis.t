@@ -3,7 +3,7 @@
 # a temporary directory) and two httpd instances using it.  Calls
 # alternating between the hosts count in one window; the 11th is refused
 # by either.  Concurrent calls over both hosts stay within the bound the
-# README gives (hosts x limit per window).
+# docs/operations.md#several-hosts gives (hosts x limit per window).
 use strict;
 use warnings FATAL => 'all';
 use FindBin;
@@ -100,7 +100,7 @@ is($res->header('X-RateLimit-Remaining'), 9, 'another client address has its own
 
 # --- concurrent calls over both hosts ------------------------------------
 # Exact within a host (its mutex); across hosts two read-modify-writes can
-# overlap and one increment is lost.  README: at most hosts x limit.
+# overlap and one increment is lost.  docs/operations.md: at most hosts x limit.
 my $N = 30;
 my @conc = concurrently($N, sub { call($_[0] % 2, '127.0.0.3') });
 my $ok = grep { $_->[0] == 200 } @conc;

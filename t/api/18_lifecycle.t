@@ -1,4 +1,4 @@
-# The rest of the invite lifecycle (spec section 6): listInvites,
+# The rest of the invite lifecycle (docs/api.md#other-routes): listInvites,
 # removeInvite/:_id, useInviteToken and validateInviteToken, with the
 # upstream end-to-end rows in their order (section 9), the exact bodies,
 # the check order, and data left untouched by every refused request.

@@ -1,4 +1,4 @@
-# useInviteToken under concurrency (spec section 10, race 2): N newcomers
+# useInviteToken under concurrency (docs/api.md#races, 2): N newcomers
 # racing for an invite with maxUses M < N get exactly M joins, and `uses`
 # never passes maxUses - across threads and processes of one host, and
 # across two hosts sharing the database.  A newcomer who submits many

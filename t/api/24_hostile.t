@@ -47,7 +47,7 @@ my @cases = (
     ['F: chunked over the cap', 'POST', $F, $admin, [('y' x 1000) x 10], 'application/json', 413, $too_big],
     ['V: chunked over the cap', 'POST', $V, undef, [('y' x 1000) x 10], 'application/json', 413, $too_big],
     ['U: chunked over the cap', 'POST', $U, $admin, [('y' x 1000) x 10], 'application/json', 413, $too_big],
-    # Nesting past jansson's depth limit: unparseable, so {} (spec 1.2).
+    # Nesting past jansson's depth limit: unparseable, so {} (docs/api.md#body-parsing).
     ['F: 3000-deep array', 'POST', $F, $admin, $deep, 'application/json', 400, $no_rid],
     ['V: 3000-deep array', 'POST', $V, undef, $deep, 'application/json', 400, $no_token],
     ['U: 3000-deep array', 'POST', $U, $admin, $deep, 'application/json', 400, $no_token],

@@ -1,5 +1,5 @@
-# PostgreSQL through PgBouncer (README, "PgBouncer").  A second httpd whose
-# DBDParams point at a PgBouncer in front of PostgreSQL:
+# PostgreSQL through PgBouncer (docs/postgresql.md#pgbouncer).  A second
+# httpd whose DBDParams point at a PgBouncer in front of PostgreSQL:
 #   - pool_mode = session: the core cases answer as they do directly, and
 #     20 concurrent identical creates make one invite;
 #   - pool_mode = transaction: mod_dbd's named prepared statements live in
@@ -136,7 +136,7 @@ END {
     }
 }
 # An httpd with mod_invite reaching PostgreSQL only through PgBouncer,
-# with the DBD settings README recommends for PostgreSQL (and $more).
+# with the DBD settings docs/postgresql.md recommends for PostgreSQL (and $more).
 sub start_host {
     my ($name, $more) = @_;
     my $h = InviteTest::start_second_host($top, name => $name, db => <<"DB");
@@ -298,14 +298,15 @@ sub transaction_mode {
     return (\%seen, \%why, $log);
 }
 
-# As it is: mod_dbd prepares every statement when it connects, each PREPARE
+# As it is: mod_invite prepares every statement on a connection's first
+# use, each PREPARE
 # its own transaction, so a new connection meets a server session that has
 # them already ("already exists": mod_dbd drops it) and statements run in
 # sessions that lack them ("does not exist").
 my ($seen, $why) = transaction_mode('');
 ok((grep { / 503$/ } keys %$seen), 'transaction mode fails: requests get 503');
 ok(scalar(grep { /already exists/ } keys %$why),
-   'named prepared statements that already exist (README)');
+   'named prepared statements that already exist (docs/postgresql.md)');
 
 # A connection per request (DBDPersist Off) prepares every statement per
 # request: no better.
@@ -320,7 +321,7 @@ ok((grep { / 503$/ } keys %$seen), 'DBDPersist Off: requests still get 503');
                                    bouncer => {server_lifetime => 0}, one => 2, at_once => 1);
 is_deeply([sort keys %$seen], [sort map { "$_->[0] 503" } @cases], 'every request gets 503');
 ok(scalar(grep { /does not exist/ } keys %$why),
-   'named prepared statements that do not exist (README)');
+   'named prepared statements that do not exist (docs/postgresql.md)');
 like($log, qr/INV00850: .*pooler in transaction or statement mode/, 'the log names the likely cause');
 
 is(db_value('SELECT COUNT(*) FROM (SELECT user_id, rid, days, max_uses FROM invites'

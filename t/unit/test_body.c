@@ -1,6 +1,6 @@
 /*
  * test_body.c - request body parsing by Content-Type and ajv-style schema
- * validation with coercion (spec sections 1.2 and 2.2).
+ * validation with coercion (docs/api.md#body-parsing and #find-body-schema).
  */
 #include <limits.h>
 #include <string.h>
@@ -358,7 +358,7 @@ static void test_integer(void)
 {
     json_t *b;
 
-    /* spec 2.2 table */
+    /* the coercion table of docs/api.md#find-body-schema */
     INT_OK("\"7\"", 7);
     INT_OK("\"7.0\"", 7);
     INT_BAD("\"7.5\"");
@@ -457,7 +457,7 @@ static void test_string(void)
 {
     json_t *b;
 
-    /* spec 2.2 table */
+    /* the coercion table of docs/api.md#find-body-schema */
     STR_OK("5", "5");
     STR_OK("true", "true");
     STR_OK("false", "false");

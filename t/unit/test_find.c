@@ -1,7 +1,7 @@
 /*
  * test_find.c - findOrCreateInvite's check order and error bodies
- * (spec §2.1, §1.3, §5.4): the allowed lists, invite_find_decide() and
- * invite_find_error_body().
+ * (docs/api.md#find-check-order, #error-shapes, #room-types): the allowed
+ * lists, invite_find_decide() and invite_find_error_body().
  */
 #include <limits.h>
 #include <string.h>
@@ -15,7 +15,7 @@
 
 static apr_pool_t *pool;
 
-/* ---------------------------------------------- the bodies of §2.1 */
+/* ---------------------------- the bodies of docs/api.md#find-check-order */
 
 #define BODY_401 \
     "{\"success\":false,\"error\":\"You must be logged in to do this.\"," \
@@ -87,7 +87,7 @@ static invite_find_facts_t good(void)
 
 /* ------------------------------------------- failures, in check order
  *
- * Each breaker makes exactly one check of §2.1 fail.  Breakers sharing a
+ * Each breaker makes exactly one check of the check order fail.  Breakers sharing a
  * `slot` change the same fact and cannot be combined.  The table is in the
  * spec's order, so when several are applied the first one must win. */
 typedef struct {
@@ -221,7 +221,8 @@ static void test_each_outcome(void)
                                 outcome_name(breakers[i].want)));
     }
 
-    /* §5.4: c, p and l allow invites; d and v do not; others are unknown. */
+    /* docs/api.md#room-types: c, p and l allow invites; d and v do not;
+     * others are unknown. */
     {
         static const char *const allowed[] = {"c", "p", "l"};
         static const char *const unknown[] = {"x", "", "C", "P", "cc", "c ",
@@ -283,7 +284,7 @@ static void test_order(void)
     invite_find_facts_t f;
     int i, j, mismatches = 0, combos = 0;
 
-    /* The pairs named in §2.1, spelled out. */
+    /* The pairs named in docs/api.md#find-check-order, spelled out. */
     f = good();
     f.authenticated = 0;
     f.schema_error = "must have required property 'rid'";
@@ -400,7 +401,7 @@ static void test_order(void)
         }
     }
     is_int(combos, 59, "pairs of compatible failures tried");
-    is_int(mismatches, 0, "in every pair, the earlier check of §2.1 wins");
+    is_int(mismatches, 0, "in every pair, the earlier check of the check order wins");
 }
 
 static void test_bodies(void)
@@ -409,7 +410,7 @@ static void test_bodies(void)
     int st;
     const char *b;
 
-    is_str(INVITE_JSON_UNAUTHORIZED, BODY_401, "401 constant is row 1 of §2.1");
+    is_str(INVITE_JSON_UNAUTHORIZED, BODY_401, "401 constant is row 1 of the check order");
 
     f = good();
     f.authenticated = 0;

@@ -1,6 +1,6 @@
 /*
- * test_json.c - response bodies byte for byte (spec §1.3 error shapes,
- * §2.1 bodies, §2.5 success body and key order).
+ * test_json.c - response bodies byte for byte (docs/api.md: #error-shapes,
+ * the bodies of #find-check-order, #find-success: body and key order).
  */
 #include <limits.h>
 #include <string.h>
@@ -18,7 +18,7 @@ static apr_pool_t *pool;
 #define CREATED 1595323929563LL /* 2020-07-21T09:32:09.563Z */
 #define DAY_MS 86400000LL
 
-/* The new invite of the spec §2.5 example. */
+/* The new invite of the example in docs/api.md#find-success. */
 static invite_record_t example(void)
 {
     invite_record_t r;
@@ -115,7 +115,7 @@ static void test_invite(void)
            "rocket.chat/invite?host=chat.example.com&path=invite%2Fz6ag6J\","
            "\"uses\":0,\"_updatedAt\":\"2020-07-21T09:32:09.565Z\","
            "\"success\":true}",
-           "spec §2.5 example, byte for byte");
+           "docs/api.md#find-success example, byte for byte");
 
     r.days = 0;
     r.max_uses = 0;
@@ -178,7 +178,7 @@ static void test_meteor_error(void)
     is_str(invite_json_meteor_error(pool, "not_authorized", NULL, NULL, NULL),
            "{\"success\":false,\"error\":\"[not_authorized]\","
            "\"errorType\":\"not_authorized\"}",
-           "no reason: \"[error]\", no details (§1.3)");
+           "no reason: \"[error]\", no details (#error-shapes)");
 
     is_str(invite_json_meteor_error(pool, "invalid-number-of-days",
                "Invite should expire in 1, 7, 15 or 30 days, or send 0 to "
@@ -237,7 +237,7 @@ static void test_plain_and_params(void)
 {
     is_str(invite_json_plain_error(pool, "Room type x not found"),
            "{\"success\":false,\"error\":\"Room type x not found\"}",
-           "plain Error: no errorType (§1.3)");
+           "plain Error: no errorType (#error-shapes)");
     is_str(invite_json_plain_error(pool, ""),
            "{\"success\":false,\"error\":\"\"}", "plain, empty message");
     is_str(invite_json_plain_error(pool, "a\"b\\c\n"),

@@ -65,7 +65,7 @@ int main(void)
 
     /* ---------------------------------------------------------- ISO */
     is_str(invite_time_iso(pool, 1595323929563LL), "2020-07-21T09:32:09.563Z",
-           "ISO of the spec's createdAt");
+           "ISO of docs/api.md's example createdAt");
     is_str(invite_time_iso(pool, 0), "1970-01-01T00:00:00.000Z", "ISO of epoch");
     is_str(invite_time_iso(pool, 1), "1970-01-01T00:00:00.001Z",
            "ISO keeps 1 ms");
@@ -95,7 +95,7 @@ int main(void)
     t = 1595323929563LL;
     is_int(invite_time_add_days(t, 1), t + 86400000LL, "UTC: +1 day");
     is_str(add_iso(t, 1), "2020-07-22T09:32:09.563Z",
-           "UTC: +1 day is the spec's expires");
+           "UTC: +1 day is docs/api.md's example expires");
     is_int(invite_time_add_days(t, 7), t + 7 * 86400000LL, "UTC: +7 days");
     is_int(invite_time_add_days(t, 15), t + 15 * 86400000LL, "UTC: +15 days");
     is_int(invite_time_add_days(t, 30), t + 30 * 86400000LL, "UTC: +30 days");

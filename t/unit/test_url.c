@@ -1,6 +1,7 @@
 /*
- * test_url.c - getInviteUrl() (spec §3) and encodeURIComponent.  Expected
- * values match Rocket.Chat's getURL()/getCloudUrl() run under Node.js.
+ * test_url.c - getInviteUrl() (docs/api.md#invite-url) and
+ * encodeURIComponent.  Expected values match Rocket.Chat's
+ * getURL()/getCloudUrl() run under Node.js.
  */
 #include <string.h>
 
@@ -56,7 +57,7 @@ int main(void)
     is_str(url("https://chat.example.com", PROXY, NULL, NULL, "z6ag6J"),
            "https://go.rocket.chat/invite?host=chat.example.com"
            "&path=invite%2Fz6ag6J",
-           "proxy, default deep link (spec §2.5 example)");
+           "proxy, default deep link (docs/api.md#find-success)");
     is_str(url("https://chat.example.com", PROXY, "", "", "z6ag6J"),
            "https://go.rocket.chat/invite?host=chat.example.com"
            "&path=invite%2Fz6ag6J",

@@ -1,7 +1,8 @@
 /*
  * test_use.c - validateInviteToken's checks and useInviteToken's check
- * order (spec 6.3, 6.4): invite_token_check(), invite_use_decide(),
- * invite_use_error_body() and the two response bodies.
+ * order (docs/api.md#use-invite-token, #validate-invite-token):
+ * invite_token_check(), invite_use_decide(), invite_use_error_body() and
+ * the two response bodies.
  */
 #include <string.h>
 
