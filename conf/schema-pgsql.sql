@@ -33,6 +33,9 @@ CREATE TABLE IF NOT EXISTS rooms (
 CREATE TABLE IF NOT EXISTS subscriptions (
     user_id  text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     rid      text NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+    -- Rocket.Chat's subscription status: 'BANNED' for a banned member
+    -- (Rocket.Chat 8.4 and later refuse them an invite), else NULL.
+    status   text,
     PRIMARY KEY (user_id, rid)
 );
 
@@ -82,7 +85,8 @@ INSERT INTO permission_roles (permission, role) VALUES
     ('create-invite-links', 'moderator'),
     ('api-bypass-rate-limit', 'admin'),
     ('api-bypass-rate-limit', 'bot'),
-    ('api-bypass-rate-limit', 'app')
+    ('api-bypass-rate-limit', 'app'),
+    ('bulk-register-user', 'admin')
 ON CONFLICT DO NOTHING;
 
 -- The schema's version: one row per step applied.  This file is the newest
@@ -95,5 +99,5 @@ CREATE TABLE IF NOT EXISTS schema_version (
     applied_at  bigint NOT NULL                  -- epoch ms
 );
 INSERT INTO schema_version (version, applied_at)
-    VALUES (3, (extract(epoch FROM now()) * 1000)::bigint)
+    VALUES (4, (extract(epoch FROM now()) * 1000)::bigint)
 ON CONFLICT DO NOTHING;

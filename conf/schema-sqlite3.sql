@@ -49,6 +49,9 @@ CREATE TABLE IF NOT EXISTS rooms (
 CREATE TABLE IF NOT EXISTS subscriptions (
     user_id  TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     rid      TEXT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+    -- Rocket.Chat's subscription status: 'BANNED' for a banned member
+    -- (Rocket.Chat 8.4 and later refuse them an invite), else NULL.
+    status   TEXT,
     PRIMARY KEY (user_id, rid)
 ) WITHOUT ROWID;
 
@@ -108,7 +111,8 @@ INSERT INTO permission_roles (permission, role) VALUES
     ('create-invite-links', 'moderator'),
     ('api-bypass-rate-limit', 'admin'),
     ('api-bypass-rate-limit', 'bot'),
-    ('api-bypass-rate-limit', 'app')
+    ('api-bypass-rate-limit', 'app'),
+    ('bulk-register-user', 'admin')
 ON CONFLICT DO NOTHING;
 
 -- The schema's version: one row per step applied.  This file is the newest
@@ -121,5 +125,5 @@ CREATE TABLE IF NOT EXISTS schema_version (
     applied_at  INTEGER NOT NULL                 -- epoch ms
 ) WITHOUT ROWID;
 INSERT INTO schema_version (version, applied_at)
-    VALUES (3, CAST(strftime('%s', 'now') AS INTEGER) * 1000)
+    VALUES (4, CAST(strftime('%s', 'now') AS INTEGER) * 1000)
 ON CONFLICT DO NOTHING;

@@ -17,7 +17,7 @@
  * 2: SQLite tables WITHOUT ROWID (PostgreSQL unchanged).
  * 3: SQLite's invites_live_lookup holds every column of a find answer
  *    (PostgreSQL unchanged). */
-#define INVITE_SCHEMA_VERSION 3
+#define INVITE_SCHEMA_VERSION 4
 
 typedef enum {
     INVITE_STMT_FIND,          /* auth + permission + room + live invite */
@@ -184,7 +184,7 @@ enum {
     INVITE_USE_COL_TOKEN_HASHES,
     INVITE_USE_COL_BYPASS,
     INVITE_USE_COL_HAS_USERNAME,   /* 1: the user has a username */
-    INVITE_USE_COL_SUBSCRIBED,     /* 1: already a member of the room */
+    INVITE_USE_COL_SUBSCRIBED,     /* 1: a member of the room, 2: banned */
     INVITE_USE_COL_INVITE_ID,      /* NULL: no such invite */
     INVITE_USE_COL_RID,
     INVITE_USE_COL_EXPIRES,

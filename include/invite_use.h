@@ -44,6 +44,7 @@ typedef struct {
     invite_token_facts_t invite;
     const char *room_type;      /* rooms.t (when room_found) */
     int subscribed;             /* the caller is a member of the room */
+    int banned;                 /* ... whose subscription is BANNED */
     invite_ms_t now;
 } invite_use_facts_t;
 
@@ -57,6 +58,7 @@ typedef enum {
     INVITE_USE_USED_UP,
     INVITE_USE_ROOM_TYPE_NOT_ALLOWED,
     INVITE_USE_ROOM_TYPE_NOT_FOUND,  /* 400 plain "Room type X not found" */
+    INVITE_USE_BANNED,               /* error-user-is-banned (8.4 and later) */
     INVITE_USE_MEMBER,               /* 200, nothing counted */
     INVITE_USE_JOIN                  /* count a use and subscribe */
 } invite_use_outcome_e;

@@ -277,7 +277,12 @@ sub import_subscriptions {
             unless $user_imported{$uid};
         return skip(subscriptions => $at, 'its room was not imported')
             unless $room_imported{$rid};
-        insert(subscriptions => user_id => lit($uid), rid => lit($rid));
+        # Rocket.Chat 8.4 and later mark a banned member's subscription
+        # status 'BANNED' (useInviteToken refuses them); anything else is
+        # no ban.
+        insert(subscriptions => user_id => lit($uid), rid => lit($rid),
+               status => (($s->{status} // '') eq 'BANNED' ? lit('BANNED')
+                                                          : 'NULL'));
         insert(subscription_roles => user_id => lit($uid), rid => lit($rid),
                role => lit($_)) for @roles;
     });

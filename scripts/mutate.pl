@@ -126,6 +126,12 @@ my @MUTANTS = (
      ['t/api/33_list_order_login_boundaries.t']],
     ['login-cutoff-days', 'src/mod_invite_config.c', 'now - (invite_ms_t)days * 86400000',
      'now - (invite_ms_t)(days + 1) * 86400000', ['t/api/33_list_order_login_boundaries.t']],
+    # Banned members (Rocket.Chat 8.4): the refusal in the check order and
+    # the ban read from the subscription's status.
+    ['use-banned', 'src/invite_use.c', "    if (f->banned) {\n        return INVITE_USE_BANNED;\n    }\n", "",
+     ['unit']],
+    ['use-banned-sql', 'src/invite_sql.c', "THEN 2 ELSE 1 END", "THEN 1 ELSE 1 END",
+     ['t/api/37_banned.t']],
 );
 
 # What made the suite fail, from its log: the first failed check, so that

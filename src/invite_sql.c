@@ -179,8 +179,8 @@
     HOLDS_GLOBALLY("api-bypass-rate-limit") "," \
     " (SELECT CASE WHEN u.username <> '' THEN 1 ELSE 0 END" \
     "    FROM users u WHERE u.id = %s)," \
-    " CASE WHEN EXISTS (SELECT 1 FROM subscriptions s" \
-    "     WHERE s.user_id = %s AND s.rid = i.rid) THEN 1 ELSE 0 END," \
+    " COALESCE((SELECT CASE WHEN s.status = 'BANNED' THEN 2 ELSE 1 END" \
+    "     FROM subscriptions s WHERE s.user_id = %s AND s.rid = i.rid), 0)," \
     " i.id, i.rid, i.expires, i.uses, i.max_uses," \
     " r.id, r.t, r.name, r.fname, r.prid" \
     " FROM (SELECT 1 AS one) AS one_row" \

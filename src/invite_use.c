@@ -63,6 +63,11 @@ invite_use_outcome_e invite_use_decide(const invite_use_facts_t *f)
     case INVITE_ROOM_TYPE_INVITE:
         break;
     }
+    /* Rocket.Chat 8.4.0 (#39840) refuses a banned member after the room
+     * type and before anything is written (docs/api.md#use-invite-token). */
+    if (f->banned) {
+        return INVITE_USE_BANNED;
+    }
     /* Rocket.Chat counts a use only for a user without a subscription. */
     return f->subscribed ? INVITE_USE_MEMBER : INVITE_USE_JOIN;
 }
@@ -109,6 +114,10 @@ const char *invite_use_error_body(apr_pool_t *p, invite_use_outcome_e o,
         return invite_json_plain_error(p, apr_psprintf(p,
                    "Room type %s not found",
                    f->room_type ? f->room_type : "undefined"));
+    case INVITE_USE_BANNED:
+        return invite_json_meteor_error(p, "error-user-is-banned",
+                                        "User is banned from this room",
+                                        "useInviteToken", NULL);
     case INVITE_USE_MEMBER:
     case INVITE_USE_JOIN:
         break;

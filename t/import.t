@@ -56,8 +56,8 @@ my $SUBSCRIPTIONS = <<'JSON';
 {"_id":"s2","rid":"GENERAL","u":{"_id":"plainUser00000001","username":"plain"},"t":"c"}
 {"_id":"s3","rid":"privRoom000000001","u":{"_id":"plainUser00000001","username":"plain"},"t":"p","roles":["moderator"]}
 {"_id":"s4","rid":"adminUser00000001plainUser00000001","u":{"_id":"adminUser00000001","username":"admin"},"t":"d"}
-{"_id":"s5","rid":"adminUser00000001plainUser00000001","u":{"_id":"plainUser00000001","username":"plain"},"t":"d"}
-{"_id":"s6","rid":"discRoom000000001","u":{"_id":"legacyUser0000001","username":"old.timer"},"t":"p","roles":["owner"]}
+{"_id":"s5","rid":"adminUser00000001plainUser00000001","u":{"_id":"plainUser00000001","username":"plain"},"t":"d","status":"ACTIVE"}
+{"_id":"s6","rid":"discRoom000000001","u":{"_id":"legacyUser0000001","username":"old.timer"},"t":"p","roles":["owner"],"status":"BANNED"}
 {"_id":"s7","rid":"GENERAL","u":{"_id":"ghostUser00000001","username":"ghost"},"t":"c","roles":["owner"]}
 {"_id":"s8","rid":"GENERAL","u":{"_id":"nulUser0000000001"},"t":"c"}
 {"_id":"s9","rid":"deletedRoom000001","u":{"_id":"adminUser00000001"},"t":"c","roles":["owner"]}
@@ -143,7 +143,7 @@ my %COLUMNS = (
     user_roles         => 'user_id, role',
     login_tokens       => 'user_id, hashed_token, created_at',
     rooms              => 'id, t, name, fname, prid',
-    subscriptions      => 'user_id, rid',
+    subscriptions      => 'user_id, rid, status',
     subscription_roles => 'user_id, rid, role',
     permission_roles   => 'permission, role',
     invites            => 'id, days, max_uses, rid, user_id, created_at, expires, uses, updated_at, slot',
@@ -183,8 +183,12 @@ my %EXPECT = (
                ['discRoom000000001', 'p', 'disc-1', 'Budget \\ talk :x', 'GENERAL'],
                ['liveRoom000000001', 'l', undef, "Caf\x{e9} visitor", undef],
                ['privRoom000000001', 'p', "o'brien's room", "O'Brien's Room", undef] ],
-    subscriptions => [ [$ADMIN, 'GENERAL'], [$ADMIN, $DM], [$LEGACY, 'discRoom000000001'],
-                       [$PLAIN, 'GENERAL'], [$PLAIN, $DM], [$PLAIN, 'privRoom000000001'] ],
+    # status: BANNED as Rocket.Chat 8.4 marks a banned member; any other
+    # status is no ban.
+    subscriptions => [ [$ADMIN, 'GENERAL', undef], [$ADMIN, $DM, undef],
+                       [$LEGACY, 'discRoom000000001', 'BANNED'],
+                       [$PLAIN, 'GENERAL', undef], [$PLAIN, $DM, undef],
+                       [$PLAIN, 'privRoom000000001', undef] ],
     subscription_roles => [ [$ADMIN, 'GENERAL', 'moderator'], [$ADMIN, 'GENERAL', 'owner'],
                             [$LEGACY, 'discRoom000000001', 'owner'],
                             [$PLAIN, 'privRoom000000001', 'moderator'] ],
@@ -193,6 +197,7 @@ my %EXPECT = (
     # stay: the export has no document for it.
     permission_roles => [ ['api-bypass-rate-limit', 'admin'], ['api-bypass-rate-limit', 'app'],
                           ['api-bypass-rate-limit', 'bot'],
+                          ['bulk-register-user', 'admin'],
                           ['create-invite-links', 'admin'], ['create-invite-links', 'leader'],
                           ['create-invite-links', 'owner'], ['view-room-administration', 'admin'] ],
     invites => [

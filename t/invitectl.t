@@ -208,7 +208,7 @@ run_is([@DB, 'init'], 0, qr/^initialised: schema version $V$/, $engine eq 'sqlit
        'init (SQLite: and the warning that www-data cannot reach the file)');
 is(col('SELECT version FROM schema_version'), $V, "schema_version: $V");
 cmp_ok(val('SELECT applied_at FROM schema_version'), '>=', $now - 60000, '... applied now (epoch ms)');
-is(val('SELECT count(*) FROM permission_roles'), 6, 'permission_roles seeded');
+is(val('SELECT count(*) FROM permission_roles'), 7, 'permission_roles seeded');
 ok(table_exists($_), "table $_ created") for qw(users user_roles login_tokens rooms subscriptions subscription_roles invites);
 is(lc val('PRAGMA journal_mode'), 'wal', 'SQLite: WAL journal (the schema\'s PRAGMA ran)') if $engine eq 'sqlite3';
 run_is([@DB, 'init'], 0, qr/^already initialised: schema version $V$/, qr/^$/, 'init again: nothing to do');

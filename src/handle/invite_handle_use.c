@@ -46,7 +46,11 @@ static int read_facts(use_request_t *q, int *done)
     f->authenticated = invite_token_hash_in_list(
         q->token_hash, col[INVITE_USE_COL_TOKEN_HASHES]);
     q->rate_limit_exempt = invite_db_flag(col[INVITE_USE_COL_BYPASS]);
-    f->subscribed = invite_db_flag(col[INVITE_USE_COL_SUBSCRIBED]);
+    /* 0: no subscription, 1: a member, 2: a banned member */
+    f->subscribed = col[INVITE_USE_COL_SUBSCRIBED]
+                    && strcmp(col[INVITE_USE_COL_SUBSCRIBED], "0") != 0;
+    f->banned = col[INVITE_USE_COL_SUBSCRIBED]
+                && !strcmp(col[INVITE_USE_COL_SUBSCRIBED], "2");
     f->invite.invite_found = col[INVITE_USE_COL_INVITE_ID] != NULL;
     f->invite.room_found = col[INVITE_USE_COL_ROOM_ID] != NULL;
     f->invite.has_expires = col[INVITE_USE_COL_EXPIRES] != NULL;

@@ -72,7 +72,7 @@ my @large = (
     "INSERT INTO user_roles SELECT 'u' || i, 'user' FROM SERIES(20000)",
     "INSERT INTO login_tokens SELECT 'u' || (i % 20000 + 1), $hash, 0 FROM SERIES(100000)",
     "INSERT INTO rooms SELECT 'r' || i, 'c', 'room' || i, NULL, NULL FROM SERIES(20000)",
-    "INSERT INTO subscriptions SELECT 'u' || (i % 20000 + 1), 'r' || (i * 7 % 20000 + 1) FROM SERIES(100000) WHERE 1 = 1 ON CONFLICT DO NOTHING",
+    "INSERT INTO subscriptions (user_id, rid) SELECT 'u' || (i % 20000 + 1), 'r' || (i * 7 % 20000 + 1) FROM SERIES(100000) WHERE 1 = 1 ON CONFLICT DO NOTHING",
     "INSERT INTO subscription_roles SELECT user_id, rid, 'owner' FROM subscriptions WHERE length(rid) = 4",
     "INSERT INTO permission_roles SELECT 'permission-' || i, 'role' || (i % 7) FROM SERIES(2000) WHERE 1 = 1 ON CONFLICT DO NOTHING",
     "INSERT INTO invites SELECT 'i' || i, 7, 5, 'r' || (i % 20000 + 1), 'u' || (i % 20000 + 1), i, 1900000000000, 0, i, CASE WHEN i % 3 = 0 THEN NULL ELSE 1 END FROM SERIES(100000) WHERE 1 = 1 ON CONFLICT DO NOTHING",
@@ -82,7 +82,7 @@ my @small = (
     "INSERT INTO users VALUES ('u1', 'one')",
     "INSERT INTO login_tokens VALUES ('u1', 'h', 0)",
     "INSERT INTO rooms VALUES ('r1', 'c', 'one', NULL, NULL)",
-    "INSERT INTO subscriptions VALUES ('u1', 'r1')",
+    "INSERT INTO subscriptions (user_id, rid) VALUES ('u1', 'r1')",
     "INSERT INTO invites VALUES ('abcdef', 0, 0, 'r1', 'u1', 1, NULL, 0, 1, 1)",
 );
 

@@ -109,6 +109,20 @@ static void test_decide(void)
     f.authenticated = 0;
     is_int(invite_use_decide(&f), INVITE_USE_UNAUTHORIZED,
            "authentication first");
+
+    /* Rocket.Chat 8.4.0: a banned member is refused after the token and
+     * the room type are checked, before anything is counted. */
+    f = newcomer();
+    f.subscribed = f.banned = 1;
+    is_int(invite_use_decide(&f), INVITE_USE_BANNED, "banned member: refused");
+    f.room_type = "d";
+    is_int(invite_use_decide(&f), INVITE_USE_ROOM_TYPE_NOT_ALLOWED,
+           "banned: the room type first");
+    f = newcomer();
+    f.subscribed = f.banned = 1;
+    f.invite.uses = f.invite.max_uses = 5;
+    is_int(invite_use_decide(&f), INVITE_USE_USED_UP,
+           "banned: the token's checks first");
 }
 
 static void test_bodies(void)
@@ -124,6 +138,11 @@ static void test_bodies(void)
            "\"details\":{\"method\":\"validateInviteToken\",\"field\":"
            "\"maxUses\"}}", "used up");
     is_int(status, 400, "used up: 400");
+    is_str(invite_use_error_body(pool, INVITE_USE_BANNED, &f, &status),
+           "{\"success\":false,\"error\":\"User is banned from this room "
+           "[error-user-is-banned]\",\"errorType\":\"error-user-is-banned\","
+           "\"details\":{\"method\":\"useInviteToken\"}}", "banned");
+    is_int(status, 400, "banned: 400");
     is_str(invite_use_error_body(pool, INVITE_USE_EXPIRED, &f, &status),
            "{\"success\":false,\"error\":\"The invite token has expired. "
            "[error-invite-expired]\",\"errorType\":\"error-invite-expired\","
