@@ -52,7 +52,6 @@
 #define CTL_PURGE_DAYS 30
 #define CTL_PURGE_BATCH 500
 #define CTL_PURGE_BATCH_MAX 10000
-#define CTL_MS_PER_DAY 86400000LL
 
 typedef struct {
     apr_pool_t *pool;
@@ -1837,7 +1836,7 @@ static int cmd_purge(ctl_db_t *db, apr_array_header_t *args, ctl_opt_t *opts)
         return CTL_FAIL;
     a[0] = a[1] = apr_psprintf(db->pool, "%" APR_INT64_T_FMT,
                                (apr_int64_t)(invite_time_now_ms()
-                                             - days * CTL_MS_PER_DAY));
+                                             - days * INVITE_MS_PER_DAY));
     a[2] = apr_psprintf(db->pool, "%" APR_INT64_T_FMT, (apr_int64_t)batch);
     do {
         apr_dbd_transaction_t *txn;
