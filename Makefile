@@ -21,6 +21,8 @@ CORE_SRC = src/invite_id.c src/invite_token.c src/invite_time.c \
            src/invite_find.c src/invite_cache.c src/invite_use.c \
            src/invite_ratelimit_core.c src/invite_status_core.c
 CORE_SRC += src/invite_dbname.c
+# Database calls over apr_dbd: the module, invitectl, the sync daemon.
+CORE_SRC += src/invite_dbc.c
 # httpd glue: config, hooks, dispatch, database access, endpoint handlers.
 GLUE_SRC = mod_invite.c src/mod_invite_config.c src/mod_invite_http.c \
            src/mod_invite_db.c src/invite_sql.c \
