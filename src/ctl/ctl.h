@@ -11,7 +11,9 @@
  *   purge.c   stats, purge
  *
  * A command is a row (ctl_command_t) in the family file that runs it,
- * and a line in main.c's list, which orders `invitectl --help`.
+ * declared below, and a line in main.c's ctl_commands, which orders
+ * `invitectl --help`; main.c finds it by name, parses its options and
+ * runs its handler.
  */
 #ifndef INVITE_CTL_H
 #define INVITE_CTL_H
