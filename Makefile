@@ -21,6 +21,8 @@ CORE_SRC = src/invite_id.c src/invite_token.c src/invite_time.c \
            src/invite_find.c src/invite_cache.c src/invite_use.c \
            src/invite_ratelimit_core.c src/invite_status_core.c
 CORE_SRC += src/invite_dbname.c
+# Database calls over apr_dbd: the module, invitectl, the sync daemon.
+CORE_SRC += src/invite_dbc.c
 # httpd glue: config, hooks, dispatch, database access, endpoint handlers.
 GLUE_SRC = mod_invite.c src/mod_invite_config.c src/mod_invite_http.c \
            src/mod_invite_db.c src/invite_sql.c \
@@ -95,8 +97,9 @@ uninstall:
 
 # invitectl, the admin command (docs/invitectl.8), with the schemas and
 # migrations of conf/ embedded by tools/embed-sql.pl.
-CTL_SRC = src/invitectl.c src/invite_sql.c src/invite_id.c src/invite_token.c \
-          src/invite_time.c src/invite_dbname.c
+CTL_SRC = $(wildcard src/ctl/*.c) src/invite_sql.c src/invite_dbc.c \
+          src/invite_id.c src/invite_token.c src/invite_time.c \
+          src/invite_dbname.c
 # Installed too, as /usr/share/mod-invite/migrations/<engine>/NNN-name.sql.
 MIGRATIONS = $(sort $(wildcard conf/migrations/*/[0-9][0-9][0-9]-*.sql))
 CTL_SQL = conf/schema-sqlite3.sql conf/schema-pgsql.sql $(MIGRATIONS)
@@ -106,7 +109,7 @@ build/invitectl-sql.c: tools/embed-sql.pl $(CTL_SQL) $(wildcard conf/migrations/
 	@mkdir -p build
 	perl tools/embed-sql.pl $(CTL_SQL) > $@.tmp && mv $@.tmp $@
 
-build/invitectl: $(CTL_SRC) build/invitectl-sql.c $(HEADERS)
+build/invitectl: $(CTL_SRC) build/invitectl-sql.c $(HEADERS) src/ctl/ctl.h
 	$(CC) $(WARN) $(DEBUGFLAGS) $(EXTRA_CFLAGS) -Iinclude $(APR_CFLAGS) \
 	    -o $@ $(CTL_SRC) build/invitectl-sql.c $(EXTRA_LDFLAGS) \
 	    $(APR_LIBS) $(LIBS)

@@ -64,6 +64,9 @@ int invite_token_hash_in_list(const char *hash, const char *list);
 
 typedef long long invite_ms_t;
 
+/* Milliseconds in a day: expiry days, login-token expiration, purge. */
+#define INVITE_MS_PER_DAY 86400000LL
+
 invite_ms_t invite_time_now_ms(void);
 
 /* createdAt plus `days` calendar days in the server's local time zone,

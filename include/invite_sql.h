@@ -59,7 +59,7 @@ typedef enum {
     INVITE_ENGINE_PGSQL
 } invite_engine_e;
 
-/* The statements of invitectl, the admin command (src/invitectl.c): one
+/* The statements of invitectl, the admin command (src/ctl/): one
  * set per engine like the module's, on the same tables, so the two never
  * disagree about the data model.  Labels start with invitectl_.  Users and
  * rooms are named by id or by username / room name (*_FIND). */

@@ -1,5 +1,5 @@
 /*
- * invitectl.h - what invitectl (src/invitectl.c), mod_invite's admin
+ * invitectl.h - what invitectl (src/ctl/), mod_invite's admin
  * command, embeds at build time: the schemas and migrations of conf/,
  * turned into C by tools/embed-sql.pl (a Makefile rule).
  */

@@ -16,8 +16,6 @@
  * below cannot overflow. */
 #define MAX_ABS_DAYS 1000000
 
-#define MS_PER_DAY 86400000LL
-
 invite_ms_t invite_time_now_ms(void)
 {
     return (invite_ms_t)apr_time_as_msec(apr_time_now());
@@ -69,10 +67,11 @@ invite_ms_t invite_time_add_days(invite_ms_t created, int days)
         goto utc;
     /* created is whole milliseconds and offsets whole seconds, so this is
      * exact and keeps the milliseconds. */
-    wall = (invite_ms_t)(wall_us / 1000) + (invite_ms_t)days * MS_PER_DAY;
+    wall = (invite_ms_t)(wall_us / 1000)
+           + (invite_ms_t)days * INVITE_MS_PER_DAY;
 
-    if (!local_offset(wall - MS_PER_DAY, &off_before)
-        || !local_offset(wall + MS_PER_DAY, &off_after))
+    if (!local_offset(wall - INVITE_MS_PER_DAY, &off_before)
+        || !local_offset(wall + INVITE_MS_PER_DAY, &off_after))
         goto utc;
 
     cand[0] = wall - (invite_ms_t)off_before * 1000;
@@ -92,7 +91,7 @@ invite_ms_t invite_time_add_days(invite_ms_t created, int days)
 utc:
     /* Pre-1970, or the C library cannot convert the time: fall back to
      * what every UTC server computes. */
-    return created + (invite_ms_t)days * MS_PER_DAY;
+    return created + (invite_ms_t)days * INVITE_MS_PER_DAY;
 }
 
 /*

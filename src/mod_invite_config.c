@@ -793,8 +793,8 @@ const char *invite_config_login_cutoff(apr_pool_t *p,
                : cfg->login_expiration_days;
     /* 0 days: any created_at passes (none precedes the epoch).  Tokens
      * without one never expire, as personal access tokens. */
-    return invite_db_int_arg(p, days == 0
-                                ? -1 : now - (invite_ms_t)days * 86400000);
+    return invite_db_int_arg(p, days == 0 ? -1
+                                : now - (invite_ms_t)days * INVITE_MS_PER_DAY);
 }
 
 int invite_config_id_length(const invite_dir_cfg_t *cfg)

@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "mod_invite_private.h"
+#include "invite_dbc.h"
 #include "invite_version.h"
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open_fn;
@@ -243,6 +244,7 @@ static void pgsql_reprepare(invite_db_t *db)
 {
     ap_dbd_t *d = db->dbd;
     const invite_stmt_t *stmts = db->engine->statements;
+    invite_dbc_t c = invite_dbc_of(d->driver, d->handle, d->pool);
     int i;
 
     for (i = 0; i < INVITE_STMT_COUNT; i++) {
@@ -252,8 +254,7 @@ static void pgsql_reprepare(invite_db_t *db)
         }
         /* Fails harmlessly ("already exists") where the statement
          * survived; the old handle then stays valid. */
-        if (apr_dbd_prepare(d->driver, d->pool, d->handle, stmts[i].sql,
-                            stmts[i].label, &st) == 0) {
+        if (invite_dbc_prepare(&c, &stmts[i], &st) == 0) {
             apr_hash_set(d->prepared, stmts[i].label, APR_HASH_KEY_STRING, st);
         }
     }
@@ -376,15 +377,14 @@ static int run(invite_db_t *db, invite_stmt_e stmt, int nargs,
 {
     ap_dbd_t *d = db->dbd;
     apr_dbd_prepared_t *st = statement(db, stmt);
+    invite_dbc_t c = invite_dbc_of(d->driver, d->handle, db->r->pool);
 
     if (!st) {
         return -1;
     }
-    /* random = 1: pgsql's sequential mode swallows errors (P10). */
-    return res ? apr_dbd_pselect(d->driver, db->r->pool, d->handle, res, st,
-                                 1, nargs, args)
-               : apr_dbd_pquery(d->driver, db->r->pool, d->handle, nrows, st,
-                                nargs, args);
+    /* Selects in random-access mode: pgsql's sequential mode swallows
+     * errors (P10). */
+    return invite_dbc_run(&c, st, nargs, args, res, nrows);
 }
 
 /* The user httpd's children run as, for the fixes the log lines give. */
@@ -539,13 +539,13 @@ static int prepare_one(invite_db_t *db, int i, const char **msg)
     ap_dbd_t *d = db->dbd;
     const invite_stmt_t *st = &db->engine->statements[i];
     apr_dbd_prepared_t *handle = NULL;
+    invite_dbc_t c = invite_dbc_of(d->driver, d->handle, d->pool);
     int rv;
 
     if (!st->sql || apr_hash_get(d->prepared, st->label, APR_HASH_KEY_STRING)) {
         return 0;
     }
-    rv = apr_dbd_prepare(d->driver, d->pool, d->handle, st->sql, st->label,
-                         &handle);
+    rv = invite_dbc_prepare(&c, st, &handle);
     if (rv == 0) {
         apr_hash_set(d->prepared, st->label, APR_HASH_KEY_STRING, handle);
     }
@@ -704,9 +704,9 @@ static invite_db_rc_e run_repairing(invite_db_t *db, invite_stmt_e stmt,
 static invite_db_rc_e check_schema(invite_db_t *db)
 {
     ap_dbd_t *d = db->dbd;
+    invite_dbc_t c = invite_dbc_of(d->driver, d->handle, db->r->pool);
     apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    const char *msg = NULL, *value = NULL;
+    const char *msg = NULL;
     long version;
     invite_db_rc_e rc;
     int rv = prepare_one(db, INVITE_STMT_SCHEMA_VERSION, &msg);
@@ -730,14 +730,9 @@ static invite_db_rc_e check_schema(invite_db_t *db)
         return rc;
     }
     /* Every row is read: a pgsql result must not be left uncleared. */
-    while (apr_dbd_get_row(d->driver, db->r->pool, res, &row, -1) == 0) {
-        const char *v = apr_dbd_get_entry(d->driver, row, 0);
-        value = v ? apr_pstrdup(db->r->pool, v) : NULL;
-    }
-    if (!value || !*value) {
+    if (!invite_dbc_version(&c, res, &version)) {
         return no_schema(db);   /* an empty schema_version table */
     }
-    version = strtol(value, NULL, 10);
     if (version == INVITE_SCHEMA_VERSION) {
         return INVITE_DB_OK;
     }
@@ -837,6 +832,7 @@ static invite_db_rc_e select_rows(invite_db_t *db, invite_stmt_e stmt,
 {
     ap_dbd_t *d = db->dbd;
     apr_pool_t *p = db->r->pool;
+    invite_dbc_t conn = invite_dbc_of(d->driver, d->handle, p);
     apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;
     invite_db_rc_e rc = execute(db, stmt, nargs, args, &res, NULL);
@@ -860,12 +856,10 @@ static invite_db_rc_e select_rows(invite_db_t *db, invite_stmt_e stmt,
         }
         vals = apr_pcalloc(p, n * sizeof(*vals));
         for (c = 0; c < n; c++) {
-            char *datum = NULL;
-            /* The portable NULL test: sqlite3 gives NULL, pgsql "". */
-            if (apr_dbd_datum_get(d->driver, row, c, APR_DBD_TYPE_STRING,
-                                  &datum) != APR_ENOENT) {
-                const char *v = apr_dbd_get_entry(d->driver, row, c);
-                vals[c] = apr_pstrdup(p, v ? v : "");
+            /* NULL stays NULL (sqlite3 gives NULL for it, pgsql ""). */
+            const char *v = invite_dbc_value(&conn, row, c);
+            if (v) {
+                vals[c] = apr_pstrdup(p, v);
             }
         }
         APR_ARRAY_PUSH(*rows, const char **) = vals;

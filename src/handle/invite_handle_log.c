@@ -17,7 +17,6 @@
 #include "mod_invite_private.h"
 
 #define DEBUG_ON(r) APLOG_R_IS_LEVEL(r, APLOG_DEBUG)
-#define MS_PER_DAY 86400000LL
 
 static const char *esc(request_rec *r, const char *s)
 {
@@ -82,8 +81,9 @@ static const char *auth_failure_reason(invite_db_t *db,
                                 "InviteLoginExpiration is %" APR_INT64_T_FMT
                                 " days",
                                 (apr_int64_t)((now - apr_atoi64(created))
-                                              / MS_PER_DAY),
-                                (apr_int64_t)((now - cutoff) / MS_PER_DAY));
+                                              / INVITE_MS_PER_DAY),
+                                (apr_int64_t)((now - cutoff)
+                                              / INVITE_MS_PER_DAY));
         }
         return "the matching login token was stored after the check";
     }
