@@ -124,8 +124,8 @@ my @MUTANTS = (
      ['t/api/33_list_order_login_boundaries.t']],
     ['login-pat', 'src/invite_sql.c', '(created_at IS NULL OR created_at >= %lld)', '(created_at >= %lld)',
      ['t/api/33_list_order_login_boundaries.t']],
-    ['login-cutoff-days', 'src/mod_invite_config.c', 'now - (invite_ms_t)days * 86400000',
-     'now - (invite_ms_t)(days + 1) * 86400000', ['t/api/33_list_order_login_boundaries.t']],
+    ['login-cutoff-days', 'src/mod_invite_config.c', 'now - (invite_ms_t)days * INVITE_MS_PER_DAY',
+     'now - (invite_ms_t)(days + 1) * INVITE_MS_PER_DAY', ['t/api/33_list_order_login_boundaries.t']],
     # Banned members (Rocket.Chat 8.4): the refusal in the check order and
     # the ban read from the subscription's status.
     ['use-banned', 'src/invite_use.c', "    if (f->banned) {\n        return INVITE_USE_BANNED;\n    }\n", "",
