@@ -89,6 +89,8 @@ typedef enum {
     INVITE_ADMIN_ROOM_DEL,         /* arg: id (cascades to members) */
     INVITE_ADMIN_MEMBER_ADD,       /* args: user id, rid; 0 rows: member */
     INVITE_ADMIN_MEMBER_DEL,       /* args: user id, rid */
+    INVITE_ADMIN_MEMBER_BAN,       /* args: user id, rid; 0 rows: banned */
+    INVITE_ADMIN_MEMBER_UNBAN,     /* args: user id, rid; 0 rows: not banned */
     INVITE_ADMIN_MEMBER_ROLE_ADD,  /* args: user id, rid, role */
     INVITE_ADMIN_PERMISSION_GRANT, /* args: permission, role; 0: granted */
     INVITE_ADMIN_PERMISSION_REVOKE,/* args: permission, role */

@@ -393,6 +393,18 @@ static const invite_stmt_t pgsql_statements[INVITE_STMT_COUNT] = {
         " ON CONFLICT DO NOTHING" }, \
     [INVITE_ADMIN_MEMBER_DEL] = { "invitectl_member_del", \
         "DELETE FROM subscriptions WHERE user_id = %s AND rid = %s" }, \
+    /* A ban marks the subscription (made for it when there is none), as \
+     * Rocket.Chat 8.4 does; lifting it removes that subscription, so the \
+     * user may join again, through an invite among other ways. */ \
+    [INVITE_ADMIN_MEMBER_BAN] = { "invitectl_member_ban", \
+        "INSERT INTO subscriptions (user_id, rid, status)" \
+        " VALUES (%s, %s, 'BANNED')" \
+        " ON CONFLICT (user_id, rid) DO UPDATE SET status = 'BANNED'" \
+        " WHERE subscriptions.status IS NULL" \
+        "    OR subscriptions.status <> 'BANNED'" }, \
+    [INVITE_ADMIN_MEMBER_UNBAN] = { "invitectl_member_unban", \
+        "DELETE FROM subscriptions WHERE user_id = %s AND rid = %s" \
+        " AND status = 'BANNED'" }, \
     [INVITE_ADMIN_MEMBER_ROLE_ADD] = { "invitectl_member_role_add", \
         "INSERT INTO subscription_roles (user_id, rid, role)" \
         " VALUES (%s, %s, %s) ON CONFLICT DO NOTHING" }, \

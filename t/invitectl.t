@@ -423,6 +423,24 @@ run_is([@DB, 'member', 'del', 'bob', 'general'], 0, qr/^$/, qr/^$/, 'member del'
 is(val('SELECT count(*) FROM subscriptions WHERE user_id = ?', 'bobUserId00000001'), 1, '... one subscription left');
 run_is([@DB, 'member', 'del', '--role', 'owner', 'bob', 'priv'], 2, qr/^$/, qr/--role goes with 'member add'/, 'member del --role');
 
+# Bans (Rocket.Chat 8.4): a member's subscription marked BANNED, roles
+# kept; a non-member gets a banned subscription; unban removes it.
+run_is([@DB, 'member', 'ban', 'alice', 'general'], 0, qr/^$/, qr/^$/, 'member ban alice general');
+is(val('SELECT status FROM subscriptions WHERE user_id = ? AND rid = ?', $alice, $general), 'BANNED', '... marked BANNED');
+is(col('SELECT role FROM subscription_roles WHERE user_id = ? AND rid = ? ORDER BY role', $alice, $general),
+   'moderator owner', '... room roles kept');
+run_is([@DB, 'member', 'ban', 'alice', 'general'], 1, qr/^$/, qr/^invitectl: the user is already banned from the room$/, 'member ban: already banned');
+run_is([@DB, 'member', 'unban', 'alice', 'general'], 0, qr/^$/, qr/^$/, 'member unban');
+is(val('SELECT count(*) FROM subscriptions WHERE user_id = ? AND rid = ?', $alice, $general), 0, '... the subscription removed');
+run_is([@DB, 'member', 'unban', 'alice', 'general'], 1, qr/^$/, qr/^invitectl: the user is not banned from the room$/, 'member unban: not banned');
+run_is([@DB, 'member', 'ban', 'alice', 'general'], 0, qr/^$/, qr/^$/, 'member ban: a non-member');
+is(val('SELECT status FROM subscriptions WHERE user_id = ? AND rid = ?', $alice, $general), 'BANNED', '... gets a banned subscription');
+run_is([@DB, 'member', 'ban', '--role', 'owner', 'alice', 'general'], 2, qr/^$/, qr/--role goes with 'member add'/, 'member ban --role');
+run_is([@DB, 'member', 'kick', 'alice', 'general'], 2, qr/^$/, qr/bad 'member' arguments/, 'member kick: no such subcommand');
+run_is([@DB, 'member', 'unban', 'alice', 'general'], 0, qr/^$/, qr/^$/, '... unban');
+run_is([@DB, 'member', 'add', '--role', 'owner', '--role', 'moderator', 'alice', 'general'], 0, qr/^$/, qr/^$/,
+       '... and alice a member again, as before');
+
 # user show: the id, username, global roles, the number of login tokens
 # (never a hash), and each room with its room roles.
 db()->do('INSERT INTO login_tokens (user_id, hashed_token, created_at) VALUES (?, ?, ?)', undef,

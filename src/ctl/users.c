@@ -417,12 +417,31 @@ static int cmd_member(ctl_db_t *db, apr_array_header_t *args,
                       apr_array_header_t **opts)
 {
     const char *sub = args->nelts ? APR_ARRAY_IDX(args, 0, const char *) : "";
+    static const struct {
+        const char *name;
+        int stmt;
+        const char *none;   /* what 0 rows mean */
+    } subs[] = {
+        { "add", INVITE_ADMIN_MEMBER_ADD,
+          "the user is already a member of the room" },
+        { "del", INVITE_ADMIN_MEMBER_DEL,
+          "the user is not a member of the room" },
+        { "ban", INVITE_ADMIN_MEMBER_BAN,
+          "the user is already banned from the room" },
+        { "unban", INVITE_ADMIN_MEMBER_UNBAN,
+          "the user is not banned from the room" },
+    };
     const char *a[2];
     apr_dbd_transaction_t *txn;
-    int nrows, ok, add = !strcmp(sub, "add");
+    int nrows, ok, add = !strcmp(sub, "add"), i, which = -1;
     ctl_by_e by = CTL_BY_EITHER;
 
-    if ((!add && strcmp(sub, "del")) || args->nelts != 3) {
+    for (i = 0; i < (int)(sizeof(subs) / sizeof(subs[0])); i++) {
+        if (!strcmp(sub, subs[i].name)) {
+            which = i;
+        }
+    }
+    if (which < 0 || args->nelts != 3) {
         return ctl_usage_error(db->pool, "member", "bad 'member' arguments");
     }
     if (!add && opts[MEMBER_ROLE]->nelts) {
@@ -446,12 +465,9 @@ static int cmd_member(ctl_db_t *db, apr_array_header_t *args,
     if (ctl_begin(db, &txn) != CTL_OK) {
         return CTL_FAIL;
     }
-    ok = ctl_query(db, add ? INVITE_ADMIN_MEMBER_ADD : INVITE_ADMIN_MEMBER_DEL,
-                   &nrows, 2, a);
+    ok = ctl_query(db, subs[which].stmt, &nrows, 2, a);
     if (ok == CTL_OK && nrows == 0) {
-        ok = ctl_fail(db->pool, add ? "the user is already a member of the"
-                                      " room"
-                                    : "the user is not a member of the room");
+        ok = ctl_fail(db->pool, "%s", subs[which].none);
     }
     if (ok == CTL_OK && add) {
         ok = ctl_roles(db, a[0], a[1], opts[MEMBER_ROLE], 0, 0);
@@ -532,10 +548,13 @@ const ctl_command_t ctl_cmd_room = {
 const ctl_command_t ctl_cmd_member = {
     "member", member_options, cmd_member,
     "member add [--id|--name] [--role ROLE]... USER ROOM\n"
-    "       member del [--id|--name] USER ROOM",
+    "       member del|ban|unban [--id|--name] USER ROOM",
     "Subscribes USER to ROOM, with room roles (owner, moderator, ...), or\n"
-    "removes the subscription and its roles.  --id or --name: both USER\n"
-    "and ROOM are ids, or names.\n"
+    "removes the subscription and its roles.  ban marks USER's\n"
+    "subscription to ROOM banned (making one if there is none), as\n"
+    "Rocket.Chat 8.4 does: useInviteToken then refuses USER there; unban\n"
+    "removes that subscription.  --id or --name: both USER and ROOM are\n"
+    "ids, or names.\n"
 };
 
 const ctl_command_t ctl_cmd_permission = {
