@@ -137,8 +137,9 @@ apr_status_t invite_mail_global_init(apr_pool_t *pconf);
  * whole exchange bounded by timeout_ms (connection included; no signals).
  * Returns NULL when the relay took the message, else a short reason for
  * the client ("Timeout was reached", "Couldn't connect to server", ...,
- * libcurl's curl_easy_strerror) and, when detail is not NULL, *detail for
- * the log: libcurl's error text and the relay's last reply code. */
+ * libcurl's curl_easy_strerror, with " (relay reply NNN)" when the relay
+ * refused) and, when detail is not NULL, *detail for the log: libcurl's
+ * error text and the relay's last reply code. */
 const char *invite_mail_send(apr_pool_t *p, const char *url,
                              const char *from, const char *to,
                              long timeout_ms, const char *msg,

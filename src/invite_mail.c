@@ -11,6 +11,7 @@
  * given to libcurl's SMTP client.
  */
 #include <string.h>
+#include <sys/socket.h>
 
 #include <apr_base64.h>
 #include <apr_escape.h>
@@ -662,7 +663,27 @@ apr_status_t invite_mail_global_init(apr_pool_t *pconf)
 typedef struct {
     const char *buf;
     apr_size_t len, off;
+    apr_time_t deadline;
 } reader_t;
+
+/* libcurl 7.88 (Debian 12) waits for the reply to the end of DATA, and
+ * to QUIT when the handle is cleaned up, in a loop of its own that
+ * CURLOPT_TIMEOUT_MS does not end (t/mail.t, the slow relay).  That loop
+ * looks every second at the most at this progress callback, which ends
+ * the transfer at the deadline; CURLOPT_SERVER_RESPONSE_TIMEOUT (whole
+ * seconds) bounds the QUIT after a success, and after a failure the
+ * connection is cut before the cleanup, so that no QUIT waits. */
+static int past_deadline(void *ud, curl_off_t dltotal, curl_off_t dlnow,
+                         curl_off_t ultotal, curl_off_t ulnow)
+{
+    reader_t *r = ud;
+
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    return apr_time_now() >= r->deadline;
+}
 
 static size_t read_message(char *dst, size_t size, size_t nmemb, void *ud)
 {
@@ -696,9 +717,10 @@ const char *invite_mail_send(apr_pool_t *p, const char *url,
 {
     char errbuf[CURL_ERROR_SIZE] = "";
     struct curl_slist *rcpt;
-    reader_t r = { msg, len, 0 };
+    reader_t r = { msg, len, 0, 0 };
     CURL *h;
     CURLcode rc;
+    curl_socket_t sock = CURL_SOCKET_BAD;
     long code = 0;
 
     if (detail) {
@@ -717,6 +739,7 @@ const char *invite_mail_send(apr_pool_t *p, const char *url,
         }
         return curl_easy_strerror(CURLE_OPERATION_TIMEDOUT);
     }
+    r.deadline = apr_time_now() + apr_time_from_msec(timeout_ms);
     if (!(h = curl_easy_init())) {
         return "Out of memory";
     }
@@ -737,6 +760,11 @@ const char *invite_mail_send(apr_pool_t *p, const char *url,
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(h, CURLOPT_SERVER_RESPONSE_TIMEOUT,
+                     (timeout_ms + 999) / 1000);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, past_deadline);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &r);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(h, CURLOPT_MAIL_FROM,
                      apr_pstrcat(p, "<", from, ">", NULL));
@@ -750,12 +778,25 @@ const char *invite_mail_send(apr_pool_t *p, const char *url,
     if (rc == CURLE_OK) {
         return NULL;
     }
+    if (curl_easy_getinfo(h, CURLINFO_ACTIVESOCKET, &sock) == CURLE_OK
+        && sock != CURL_SOCKET_BAD) {
+        shutdown(sock, SHUT_RDWR);
+    }
+    if (rc == CURLE_ABORTED_BY_CALLBACK) {
+        rc = CURLE_OPERATION_TIMEDOUT;
+        apr_snprintf(errbuf, sizeof(errbuf), "no reply within %ld ms",
+                     timeout_ms);
+    }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
     if (detail) {
         *detail = apr_psprintf(p, "%s (curl %d%s%s, last reply %ld)",
                                *errbuf ? errbuf : curl_easy_strerror(rc),
                                (int)rc, *errbuf ? ": " : "",
                                *errbuf ? curl_easy_strerror(rc) : "", code);
+    }
+    if (code >= 400) {
+        return apr_psprintf(p, "%s (relay reply %ld)", curl_easy_strerror(rc),
+                            code);
     }
     return curl_easy_strerror(rc);
 }
