@@ -46,7 +46,8 @@ MODULE_LIBS = -lsqlite3
 APR_CFLAGS := $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null) $(shell apu-1-config --includes 2>/dev/null)
 APR_LIBS   := $(shell apr-1-config --link-ld --libs 2>/dev/null) $(shell apu-1-config --link-ld 2>/dev/null)
 
-all: $(MODULE) build/invite-sql-dump build/invitectl build/rl-shmcb-capacity
+all: $(MODULE) build/invite-sql-dump build/invitectl build/rl-shmcb-capacity \
+     build/invite-mail-send
 
 $(MODULE): $(CORE_SRC) $(GLUE_SRC) $(HEADERS)
 	@mkdir -p build; echo "  APXS  mod_invite.la"
@@ -131,6 +132,13 @@ build/rl-shmcb-capacity: tools/rl_shmcb_capacity.c $(CORE_SRC) $(HEADERS)
 	@mkdir -p build
 	$(CC) $(WARN) -O2 -Iinclude -I$(HTTPD_INCLUDEDIR) $(APR_CFLAGS) -rdynamic \
 	    -o $@ tools/rl_shmcb_capacity.c $(CORE_SRC) $(APR_LIBS) $(CORE_LIBS) -ldl
+
+# Sends invitations as the route does, to a relay (t/mail.t; docs/mail.md).
+build/invite-mail-send: tools/invite_mail_send.c $(CORE_SRC) $(HEADERS)
+	@mkdir -p build
+	$(CC) $(WARN) $(DEBUGFLAGS) $(EXTRA_CFLAGS) -Iinclude $(APR_CFLAGS) \
+	    -o $@ tools/invite_mail_send.c $(CORE_SRC) $(EXTRA_LDFLAGS) \
+	    $(APR_LIBS) $(CORE_LIBS)
 
 rl-capacity: build/rl-shmcb-capacity
 	build/rl-shmcb-capacity $(RL_SIZES)
