@@ -698,18 +698,6 @@ static size_t read_message(char *dst, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
-static apr_status_t slist_free(void *l)
-{
-    curl_slist_free_all(l);
-    return APR_SUCCESS;
-}
-
-static apr_status_t easy_free(void *h)
-{
-    curl_easy_cleanup(h);
-    return APR_SUCCESS;
-}
-
 const char *invite_mail_send(apr_pool_t *p, const char *url,
                              const char *from, const char *to,
                              long timeout_ms, const char *msg,
@@ -721,6 +709,7 @@ const char *invite_mail_send(apr_pool_t *p, const char *url,
     CURL *h;
     CURLcode rc;
     curl_socket_t sock = CURL_SOCKET_BAD;
+    const char *reason = NULL;
     long code = 0;
 
     if (detail) {
@@ -740,15 +729,11 @@ const char *invite_mail_send(apr_pool_t *p, const char *url,
         return curl_easy_strerror(CURLE_OPERATION_TIMEDOUT);
     }
     r.deadline = apr_time_now() + apr_time_from_msec(timeout_ms);
-    if (!(h = curl_easy_init())) {
-        return "Out of memory";
-    }
-    apr_pool_cleanup_register(p, h, easy_free, apr_pool_cleanup_null);
     rcpt = curl_slist_append(NULL, apr_pstrcat(p, "<", to, ">", NULL));
-    if (!rcpt) {
+    if (!rcpt || !(h = curl_easy_init())) {
+        curl_slist_free_all(rcpt);
         return "Out of memory";
     }
-    apr_pool_cleanup_register(p, rcpt, slist_free, apr_pool_cleanup_null);
 
     curl_easy_setopt(h, CURLOPT_URL, url);
 #if LIBCURL_VERSION_NUM >= 0x075500
@@ -775,30 +760,32 @@ const char *invite_mail_send(apr_pool_t *p, const char *url,
     curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
 
     rc = curl_easy_perform(h);
-    if (rc == CURLE_OK) {
-        return NULL;
+    if (rc != CURLE_OK) {
+        if (curl_easy_getinfo(h, CURLINFO_ACTIVESOCKET, &sock) == CURLE_OK
+            && sock != CURL_SOCKET_BAD) {
+            shutdown(sock, SHUT_RDWR);
+        }
+        if (rc == CURLE_ABORTED_BY_CALLBACK) {
+            rc = CURLE_OPERATION_TIMEDOUT;
+            apr_snprintf(errbuf, sizeof(errbuf), "no reply within %ld ms",
+                         timeout_ms);
+        }
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+        if (detail) {
+            *detail = apr_psprintf(p, "%s (curl %d%s%s, last reply %ld)",
+                                   *errbuf ? errbuf : curl_easy_strerror(rc),
+                                   (int)rc, *errbuf ? ": " : "",
+                                   *errbuf ? curl_easy_strerror(rc) : "",
+                                   code);
+        }
+        reason = code >= 400 ? apr_psprintf(p, "%s (relay reply %ld)",
+                                            curl_easy_strerror(rc), code)
+                             : curl_easy_strerror(rc);
     }
-    if (curl_easy_getinfo(h, CURLINFO_ACTIVESOCKET, &sock) == CURLE_OK
-        && sock != CURL_SOCKET_BAD) {
-        shutdown(sock, SHUT_RDWR);
-    }
-    if (rc == CURLE_ABORTED_BY_CALLBACK) {
-        rc = CURLE_OPERATION_TIMEDOUT;
-        apr_snprintf(errbuf, sizeof(errbuf), "no reply within %ld ms",
-                     timeout_ms);
-    }
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-    if (detail) {
-        *detail = apr_psprintf(p, "%s (curl %d%s%s, last reply %ld)",
-                               *errbuf ? errbuf : curl_easy_strerror(rc),
-                               (int)rc, *errbuf ? ": " : "",
-                               *errbuf ? curl_easy_strerror(rc) : "", code);
-    }
-    if (code >= 400) {
-        return apr_psprintf(p, "%s (relay reply %ld)", curl_easy_strerror(rc),
-                            code);
-    }
-    return curl_easy_strerror(rc);
+    /* Here, while r and errbuf live: the cleanup may call back (QUIT). */
+    curl_easy_cleanup(h);
+    curl_slist_free_all(rcpt);
+    return reason;
 }
 
 /* ------------------------------------------------------------ the route */

@@ -55,6 +55,7 @@ my @common = ('--url', $url, '--from', 'Rocket.Chat <noreply@example.com>',
 # --- one address: headers, both parts, encodings ---------------------------
 my $r = send_invites(@common, 'alice@example.com');
 is($r->{result}, 'ok', 'one address: sent') or diag($r->{out});
+is($r->{status}, 0, '... exit status 0');
 is_deeply($r->{sent}, ['alice@example.com'], '... the tool names it');
 my @m = $relay->messages;
 is(scalar @m, 1, '... one message at the relay');
