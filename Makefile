@@ -15,7 +15,8 @@ CC         ?= cc
 WARN        = -Wall -Wextra -Werror -Wno-missing-field-initializers
 DEBUGFLAGS ?= -g -O2
 
-# httpd-free core: plain C over APR, jansson and libcrypto.
+# httpd-free core: plain C over APR, jansson, libcrypto and libcurl (the
+# invitation mail's SMTP delivery, src/invite_mail.c).
 CORE_SRC = src/invite_id.c src/invite_token.c src/invite_time.c \
            src/invite_url.c src/invite_body.c src/invite_json.c \
            src/invite_find.c src/invite_cache.c src/invite_use.c \
@@ -23,6 +24,8 @@ CORE_SRC = src/invite_id.c src/invite_token.c src/invite_time.c \
 CORE_SRC += src/invite_dbname.c
 # Database calls over apr_dbd: the module, invitectl, the sync daemon.
 CORE_SRC += src/invite_dbc.c
+# Invitation mail over SMTP to the local relay (libcurl).
+CORE_SRC += src/invite_mail.c
 # httpd glue: config, hooks, dispatch, database access, endpoint handlers.
 GLUE_SRC = mod_invite.c src/mod_invite_config.c src/mod_invite_http.c \
            src/mod_invite_db.c src/invite_sql.c \
@@ -36,6 +39,9 @@ HEADERS  = $(wildcard include/*.h)
 
 MODULE   = .libs/mod_invite.so
 LIBS     = -ljansson -lcrypto
+# What CORE_SRC needs beyond LIBS: wherever CORE_SRC is linked.
+CURL_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
+CORE_LIBS = $(LIBS) $(CURL_LIBS)
 # The module asks SQLite itself whether a connection's file has moved
 # (src/mod_invite_db.c); apr_dbd's sqlite3 driver loads the same library.
 MODULE_LIBS = -lsqlite3
@@ -43,14 +49,15 @@ MODULE_LIBS = -lsqlite3
 APR_CFLAGS := $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null) $(shell apu-1-config --includes 2>/dev/null)
 APR_LIBS   := $(shell apr-1-config --link-ld --libs 2>/dev/null) $(shell apu-1-config --link-ld 2>/dev/null)
 
-all: $(MODULE) build/invite-sql-dump build/invitectl build/rl-shmcb-capacity
+all: $(MODULE) build/invite-sql-dump build/invitectl build/rl-shmcb-capacity \
+     build/invite-mail-send
 
 $(MODULE): $(CORE_SRC) $(GLUE_SRC) $(HEADERS)
 	@mkdir -p build; echo "  APXS  mod_invite.la"
 	@$(APXS) -c -o mod_invite.la -Iinclude \
 	    $(foreach f,$(WARN) $(DEBUGFLAGS) $(EXTRA_CFLAGS),-Wc,$(f)) \
 	    $(foreach f,$(EXTRA_LDFLAGS),-Wl,$(f)) \
-	    $(CORE_SRC) $(GLUE_SRC) $(LIBS) $(MODULE_LIBS) > build/apxs.log 2>&1 \
+	    $(CORE_SRC) $(GLUE_SRC) $(CORE_LIBS) $(MODULE_LIBS) > build/apxs.log 2>&1 \
 	    || { cat build/apxs.log; exit 1; }
 
 # ---------------------------------------------------------------- install
@@ -128,7 +135,14 @@ HTTPD_INCLUDEDIR := $(shell $(APXS) -q INCLUDEDIR 2>/dev/null)
 build/rl-shmcb-capacity: tools/rl_shmcb_capacity.c $(CORE_SRC) $(HEADERS)
 	@mkdir -p build
 	$(CC) $(WARN) -O2 -Iinclude -I$(HTTPD_INCLUDEDIR) $(APR_CFLAGS) -rdynamic \
-	    -o $@ tools/rl_shmcb_capacity.c $(CORE_SRC) $(APR_LIBS) $(LIBS) -ldl
+	    -o $@ tools/rl_shmcb_capacity.c $(CORE_SRC) $(APR_LIBS) $(CORE_LIBS) -ldl
+
+# Sends invitations as the route does, to a relay (t/mail.t; docs/mail.md).
+build/invite-mail-send: tools/invite_mail_send.c $(CORE_SRC) $(HEADERS)
+	@mkdir -p build
+	$(CC) $(WARN) $(DEBUGFLAGS) $(EXTRA_CFLAGS) -Iinclude $(APR_CFLAGS) \
+	    -o $@ tools/invite_mail_send.c $(CORE_SRC) $(EXTRA_LDFLAGS) \
+	    $(APR_LIBS) $(CORE_LIBS)
 
 rl-capacity: build/rl-shmcb-capacity
 	build/rl-shmcb-capacity $(RL_SIZES)
@@ -139,7 +153,7 @@ UNIT_CFLAGS = $(WARN) -g -O1 -Iinclude $(APR_CFLAGS) $(SANITIZE)
 
 build/unit/%: t/unit/%.c $(CORE_SRC) $(HEADERS) t/unit/tap.h
 	@mkdir -p build/unit
-	$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_SRC) $(APR_LIBS) $(LIBS)
+	$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_SRC) $(APR_LIBS) $(CORE_LIBS)
 
 unit: $(UNIT_TESTS)
 	prove -v --exec '' $(UNIT_TESTS)
@@ -153,7 +167,7 @@ build/asan/%: t/unit/%.c $(CORE_SRC) $(HEADERS) t/unit/tap.h $(ASAN_POOL)
 	@mkdir -p build/asan
 	$(CC) $(UNIT_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all \
 	    -include t/sanitizer/asan_pool.h \
-	    -o $@ $< $(CORE_SRC) t/sanitizer/asan_pool.c $(APR_LIBS) $(LIBS)
+	    -o $@ $< $(CORE_SRC) t/sanitizer/asan_pool.c $(APR_LIBS) $(CORE_LIBS)
 
 unit-sanitize: $(ASAN_TESTS)
 	prove --exec '' $(ASAN_TESTS)
@@ -178,7 +192,7 @@ build/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.c fuzz/fuzz_common.h \
                    $(CORE_SRC) $(HEADERS)
 	@mkdir -p build/fuzz; echo "  FUZZ  $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< fuzz/fuzz_common.c $(CORE_SRC) \
-	    $(FUZZ_LDFLAGS) $(APR_LIBS) $(LIBS)
+	    $(FUZZ_LDFLAGS) $(APR_LIBS) $(CORE_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 

@@ -6,6 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
   apache2 apache2-dev libjansson-dev libssl-dev pkg-config
+  libcurl4-openssl-dev  # the invitation mail's SMTP delivery (src/invite_mail.c)
   debhelper dpkg-dev lintian   # make deb, t/package.t
   libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql sqlite3 libsqlite3-dev
   postgresql
@@ -18,6 +19,7 @@ PACKAGES=(
   wrk
   redis-server          # t/api/17_rate_limit_redis.t (shared limits)
   pgbouncer             # t/api/27_pgbouncer.t (PostgreSQL through a pooler)
+  python3-aiosmtpd      # t/mail.t (the test SMTP relay, t/lib/smtp-sink.py)
   "$@"
 )
 
