@@ -15,22 +15,27 @@ CC         ?= cc
 WARN        = -Wall -Wextra -Werror -Wno-missing-field-initializers
 DEBUGFLAGS ?= -g -O2
 
-# httpd-free core: plain C over APR, jansson and libcrypto.
+# httpd-free core: plain C over APR, jansson and libcrypto, and the SQL.
 CORE_SRC = src/invite_id.c src/invite_token.c src/invite_time.c \
            src/invite_url.c src/invite_body.c src/invite_json.c \
            src/invite_find.c src/invite_cache.c src/invite_use.c \
-           src/invite_ratelimit_core.c src/invite_status_core.c
-CORE_SRC += src/invite_dbname.c
+           src/invite_ratelimit_core.c src/invite_status_core.c \
+           src/invite_dbname.c src/invite_sql.c
 # httpd glue: config, hooks, dispatch, database access, endpoint handlers.
-GLUE_SRC = mod_invite.c src/mod_invite_config.c src/mod_invite_http.c \
-           src/mod_invite_db.c src/invite_sql.c \
+GLUE_SRC = mod_invite.c src/mod_invite_config.c \
+           src/mod_invite_config_walk.c src/mod_invite_http.c \
+           src/mod_invite_db.c src/mod_invite_db_error.c \
            src/mod_invite_ratelimit.c src/mod_invite_status.c \
            src/handle/invite_handle_find_or_create.c \
            src/handle/invite_handle_common.c src/handle/invite_handle_list.c \
            src/handle/invite_handle_remove.c src/handle/invite_handle_use.c \
            src/handle/invite_handle_validate.c \
            src/handle/invite_handle_log.c
-HEADERS  = $(wildcard include/*.h)
+# include/: the core's headers, no httpd header among them; src/ and
+# src/handle/: the glue's, each beside its .c (src/mod_invite_private.h).
+CORE_HEADERS = $(wildcard include/*.h)
+GLUE_HEADERS = $(wildcard src/*.h src/handle/*.h)
+HEADERS  = $(CORE_HEADERS) $(GLUE_HEADERS)
 
 MODULE   = .libs/mod_invite.so
 LIBS     = -ljansson -lcrypto
@@ -45,7 +50,7 @@ all: $(MODULE) build/invite-sql-dump build/invitectl build/rl-shmcb-capacity
 
 $(MODULE): $(CORE_SRC) $(GLUE_SRC) $(HEADERS)
 	@mkdir -p build; echo "  APXS  mod_invite.la"
-	@$(APXS) -c -o mod_invite.la -Iinclude \
+	@$(APXS) -c -o mod_invite.la -Iinclude -Isrc \
 	    $(foreach f,$(WARN) $(DEBUGFLAGS) $(EXTRA_CFLAGS),-Wc,$(f)) \
 	    $(foreach f,$(EXTRA_LDFLAGS),-Wl,$(f)) \
 	    $(CORE_SRC) $(GLUE_SRC) $(LIBS) $(MODULE_LIBS) > build/apxs.log 2>&1 \
@@ -124,7 +129,7 @@ sql: build/invite-sql-dump
 HTTPD_INCLUDEDIR := $(shell $(APXS) -q INCLUDEDIR 2>/dev/null)
 build/rl-shmcb-capacity: tools/rl_shmcb_capacity.c $(CORE_SRC) $(HEADERS)
 	@mkdir -p build
-	$(CC) $(WARN) -O2 -Iinclude -I$(HTTPD_INCLUDEDIR) $(APR_CFLAGS) -rdynamic \
+	$(CC) $(WARN) -O2 -Iinclude -Isrc -I$(HTTPD_INCLUDEDIR) $(APR_CFLAGS) -rdynamic \
 	    -o $@ tools/rl_shmcb_capacity.c $(CORE_SRC) $(APR_LIBS) $(LIBS) -ldl
 
 rl-capacity: build/rl-shmcb-capacity

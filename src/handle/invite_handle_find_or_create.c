@@ -11,7 +11,14 @@
 #include <apr_strings.h>
 #include <http_protocol.h>
 
-#include "mod_invite_private.h"
+#include "handle.h"
+#include "mod_invite_config.h"
+#include "mod_invite_db.h"
+#include "mod_invite_http.h"
+#include "mod_invite_ratelimit.h"
+#include "mod_invite_status.h"
+#include "invite_cache.h"
+#include "invite_core.h"
 #include "invite_find.h"
 
 #define CREATE_ATTEMPTS 8
