@@ -143,8 +143,12 @@ build/unit/%: t/unit/%.c $(CORE_SRC) $(HEADERS) t/unit/tap.h
 	@mkdir -p build/unit
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_SRC) $(APR_LIBS) $(LIBS)
 
-unit: $(UNIT_TESTS)
+unit: check-layers $(UNIT_TESTS)
 	prove -v --exec '' $(UNIT_TESTS)
+
+# The #include lines keep the layers of src/mod_invite_private.h.
+check-layers:
+	@scripts/check-layers.pl
 
 # The unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer,
 # each pool allocation a malloc of its own so that ASan sees its bounds
@@ -214,7 +218,7 @@ clean:
 	-[ -f t/TEST ] || perl t/TEST.PL -clean >/dev/null 2>&1 || true
 
 .PHONY: all install uninstall unit unit-sanitize test test-asan test-valgrind run clean sql \
-	rl-capacity
+	rl-capacity check-layers
 
 # ------------------------------------------------------------------ deb
 # make deb: dpkg-buildpackage -us -uc -b in a copy of the tree, the .deb

@@ -19,7 +19,8 @@
  *   core                src/invite_*.c, include/invite_*.h
  *   SQL                 src/invite_sql.c, include/invite_sql.h
  *
- * No glue file includes a header of src/handle/.
+ * No glue file includes a header of src/handle/.  scripts/check-layers.pl
+ * (make check-layers, run by make unit) checks the #include lines.
  */
 #ifndef MOD_INVITE_PRIVATE_H
 #define MOD_INVITE_PRIVATE_H
