@@ -16,26 +16,31 @@ WARN        = -Wall -Wextra -Werror -Wno-missing-field-initializers
 DEBUGFLAGS ?= -g -O2
 
 # httpd-free core: plain C over APR, jansson, libcrypto and libcurl (the
-# invitation mail's SMTP delivery, src/invite_mail.c).
+# invitation mail's SMTP delivery, src/invite_mail.c), and the SQL.
 CORE_SRC = src/invite_id.c src/invite_token.c src/invite_time.c \
            src/invite_url.c src/invite_body.c src/invite_json.c \
            src/invite_find.c src/invite_cache.c src/invite_use.c \
-           src/invite_ratelimit_core.c src/invite_status_core.c
-CORE_SRC += src/invite_dbname.c
+           src/invite_ratelimit_core.c src/invite_status_core.c \
+           src/invite_dbname.c src/invite_sql.c
 # Database calls over apr_dbd: the module, invitectl, the sync daemon.
 CORE_SRC += src/invite_dbc.c
 # Invitation mail over SMTP to the local relay (libcurl).
 CORE_SRC += src/invite_mail.c
 # httpd glue: config, hooks, dispatch, database access, endpoint handlers.
-GLUE_SRC = mod_invite.c src/mod_invite_config.c src/mod_invite_http.c \
-           src/mod_invite_db.c src/invite_sql.c \
+GLUE_SRC = mod_invite.c src/mod_invite_config.c \
+           src/mod_invite_config_walk.c src/mod_invite_http.c \
+           src/mod_invite_db.c src/mod_invite_db_error.c \
            src/mod_invite_ratelimit.c src/mod_invite_status.c \
            src/handle/invite_handle_find_or_create.c \
            src/handle/invite_handle_common.c src/handle/invite_handle_list.c \
            src/handle/invite_handle_remove.c src/handle/invite_handle_use.c \
            src/handle/invite_handle_validate.c \
            src/handle/invite_handle_log.c
-HEADERS  = $(wildcard include/*.h)
+# include/: the core's headers, no httpd header among them; src/ and
+# src/handle/: the glue's, each beside its .c (src/mod_invite_private.h).
+CORE_HEADERS = $(wildcard include/*.h)
+GLUE_HEADERS = $(wildcard src/*.h src/handle/*.h)
+HEADERS  = $(CORE_HEADERS) $(GLUE_HEADERS)
 
 MODULE   = .libs/mod_invite.so
 LIBS     = -ljansson -lcrypto
@@ -54,7 +59,7 @@ all: $(MODULE) build/invite-sql-dump build/invitectl build/rl-shmcb-capacity \
 
 $(MODULE): $(CORE_SRC) $(GLUE_SRC) $(HEADERS)
 	@mkdir -p build; echo "  APXS  mod_invite.la"
-	@$(APXS) -c -o mod_invite.la -Iinclude \
+	@$(APXS) -c -o mod_invite.la -Iinclude -Isrc \
 	    $(foreach f,$(WARN) $(DEBUGFLAGS) $(EXTRA_CFLAGS),-Wc,$(f)) \
 	    $(foreach f,$(EXTRA_LDFLAGS),-Wl,$(f)) \
 	    $(CORE_SRC) $(GLUE_SRC) $(CORE_LIBS) $(MODULE_LIBS) > build/apxs.log 2>&1 \
@@ -134,7 +139,7 @@ sql: build/invite-sql-dump
 HTTPD_INCLUDEDIR := $(shell $(APXS) -q INCLUDEDIR 2>/dev/null)
 build/rl-shmcb-capacity: tools/rl_shmcb_capacity.c $(CORE_SRC) $(HEADERS)
 	@mkdir -p build
-	$(CC) $(WARN) -O2 -Iinclude -I$(HTTPD_INCLUDEDIR) $(APR_CFLAGS) -rdynamic \
+	$(CC) $(WARN) -O2 -Iinclude -Isrc -I$(HTTPD_INCLUDEDIR) $(APR_CFLAGS) -rdynamic \
 	    -o $@ tools/rl_shmcb_capacity.c $(CORE_SRC) $(APR_LIBS) $(CORE_LIBS) -ldl
 
 # Sends invitations as the route does, to a relay (t/mail.t; docs/mail.md).
@@ -155,8 +160,12 @@ build/unit/%: t/unit/%.c $(CORE_SRC) $(HEADERS) t/unit/tap.h
 	@mkdir -p build/unit
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_SRC) $(APR_LIBS) $(CORE_LIBS)
 
-unit: $(UNIT_TESTS)
+unit: check-layers $(UNIT_TESTS)
 	prove -v --exec '' $(UNIT_TESTS)
+
+# The #include lines keep the layers of src/mod_invite_private.h.
+check-layers:
+	@scripts/check-layers.pl
 
 # The unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer,
 # each pool allocation a malloc of its own so that ASan sees its bounds
@@ -226,7 +235,7 @@ clean:
 	-[ -f t/TEST ] || perl t/TEST.PL -clean >/dev/null 2>&1 || true
 
 .PHONY: all install uninstall unit unit-sanitize test test-asan test-valgrind run clean sql \
-	rl-capacity
+	rl-capacity check-layers
 
 # ------------------------------------------------------------------ deb
 # make deb: dpkg-buildpackage -us -uc -b in a copy of the tree, the .deb

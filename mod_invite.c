@@ -22,6 +22,14 @@
 #include <openssl/crypto.h>
 
 #include "mod_invite_private.h"
+#include "mod_invite_config.h"
+#include "mod_invite_config_walk.h"
+#include "mod_invite_db.h"
+#include "mod_invite_http.h"
+#include "mod_invite_ratelimit.h"
+#include "mod_invite_status.h"
+#include "handle/handle.h"
+#include "invite_core.h"
 #include "invite_version.h"
 
 typedef struct {
@@ -188,6 +196,7 @@ static int invite_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
     (void)plog;
     (void)ptemp;
     invite_config_reset();
+    invite_db_set_names(NULL);
     return invite_db_mutex_register(pconf) == APR_SUCCESS
            && invite_ratelimit_pre_config(pconf) == APR_SUCCESS ? OK : !OK;
 }
@@ -201,7 +210,7 @@ static int invite_check_config(apr_pool_t *pconf, apr_pool_t *plog,
 {
     (void)pconf;
     (void)plog;
-    if (invite_config_check_handlers(ptemp, s) != APR_SUCCESS
+    if (invite_config_walk_check_handlers(ptemp, s) != APR_SUCCESS
         || invite_ratelimit_check_config(ptemp, s) != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;   /* logged */
     }
@@ -209,7 +218,7 @@ static int invite_check_config(apr_pool_t *pconf, apr_pool_t *plog,
      * first pass) or restart. */
     if (ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_CONFIG_TEST
         || ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
-        invite_config_check_databases(ptemp, s);
+        invite_config_walk_check_databases(ptemp, s);
     }
     return OK;
 }
@@ -224,8 +233,8 @@ static int invite_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
     }
-    invite_config_databases(pconf, ptemp, s);
-    invite_config_check_site_urls(ptemp, s);
+    invite_config_walk_databases(pconf, ptemp, s);
+    invite_config_walk_check_site_urls(ptemp, s);
     rv = invite_db_mutex_create(s, &kept);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, INVLOGNO(00001)

@@ -7,6 +7,9 @@
  * has a faster form (one-statement create on PostgreSQL, its aggregate
  * names); mod_invite prepares the set of a connection's driver when it
  * first uses the connection.
+ *
+ * Patched by bench/lookups.patch (bench/no-sql.sh, checked by make
+ * bench-smoke), which adds a statement before INVITE_STMT_COUNT.
  */
 #ifndef INVITE_SQL_H
 #define INVITE_SQL_H

@@ -2,21 +2,20 @@
  * mod_invite_db.c - running mod_invite's statements on mod_dbd's pooled
  * connections: each connection is checked (schema version, SQLite file
  * and directory permissions) and its statements prepared the first time
- * mod_invite uses it; the error mapping and the pgsql reconnect repair.
+ * mod_invite uses it; the pgsql reconnect repair; the SQLite writer lock.
+ * The error mapping and the checks' log lines are in
+ * mod_invite_db_error.c.
  */
 #include <apr_strings.h>
-#include <apr_atomic.h>
 #include <apr_optional.h>
 #include <apr_global_mutex.h>
 #include <util_mutex.h>
 
-#include <pwd.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <sqlite3.h>
 
-#include "mod_invite_private.h"
+#include "mod_invite_db.h"
+#include "mod_invite_db_error.h"
+#include "mod_invite_status.h"
 #include "invite_dbc.h"
 #include "invite_version.h"
 
@@ -68,8 +67,8 @@ apr_status_t invite_db_mutex_create(server_rec *s, int *kept)
     return rv;
 }
 
-void invite_mutex_child_init(apr_global_mutex_t **mutex, apr_pool_t *pchild,
-                             server_rec *s, const char *failure)
+void invite_db_mutex_attach(apr_global_mutex_t **mutex, apr_pool_t *pchild,
+                            server_rec *s, const char *failure)
 {
     apr_status_t rv;
     if (!*mutex) {
@@ -85,9 +84,9 @@ void invite_mutex_child_init(apr_global_mutex_t **mutex, apr_pool_t *pchild,
 
 void invite_db_mutex_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    invite_mutex_child_init(&sqlite_writer, pchild, s, INVLOGNO(00106)
-                            "could not attach the SQLite writer lock; SQLite "
-                            "writers fall back on the database's own locking");
+    invite_db_mutex_attach(&sqlite_writer, pchild, s, INVLOGNO(00106)
+                           "could not attach the SQLite writer lock; SQLite "
+                           "writers fall back on the database's own locking");
 }
 
 void invite_db_retrieve_optional_fns(void)
@@ -96,11 +95,43 @@ void invite_db_retrieve_optional_fns(void)
     dbd_close_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
 }
 
+int invite_db_flag(const char *value)
+{
+    return value && !strcmp(value, "1");
+}
+
+const char *invite_db_int_arg(apr_pool_t *p, long long v)
+{
+    /* apr_psprintf knows no %lld */
+    return apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)v);
+}
+
+/* server_rec * -> invite_dbname_t *: each server's database, made in
+ * post_config from pconf.  Not in the server's configuration record:
+ * virtual hosts without a mod_invite directive share the main server's
+ * record. */
+static apr_hash_t *server_dbs;
+
+void invite_db_set_names(apr_hash_t *names)
+{
+    server_dbs = names;
+}
+
+const invite_dbname_t *invite_db_name(const server_rec *s)
+{
+    static const invite_dbname_t unknown = {
+        "", NULL, "the server's database", NULL
+    };
+    const invite_dbname_t *db = server_dbs
+        ? apr_hash_get(server_dbs, &s, sizeof(server_rec *)) : NULL;
+    return db ? db : &unknown;
+}
+
 /* The server's database, for log lines: looked up only when one is
  * written, never on the request path. */
 static const invite_dbname_t *dbname(const invite_db_t *db)
 {
-    return invite_config_db(db->r->server);
+    return invite_db_name(db->r->server);
 }
 
 static int is_pgsql(const invite_db_t *db)
@@ -193,7 +224,7 @@ invite_db_t *invite_db_acquire(request_rec *r)
     dbd = dbd_open_fn(r->pool, r->server);
     invite_status_db_time(r, t0);
     if (!dbd) {
-        const invite_dbname_t *name = invite_config_db(r->server);
+        const invite_dbname_t *name = invite_db_name(r->server);
         const char *missing = name->sqlite_path
             ? invite_dbname_sqlite_missing(r->pool, name->sqlite_path) : NULL;
 
@@ -262,102 +293,6 @@ static void pgsql_reprepare(invite_db_t *db)
     session_set_ready(d, 0);
 }
 
-/* The driver's message for a failure, copied: checking (and so resetting)
- * a pgsql connection replaces libpq's message. */
-static const char *error_text(invite_db_t *db, int rv)
-{
-    const char *msg = apr_dbd_error(db->dbd->driver, db->dbd->handle, rv);
-    return apr_pstrdup(db->r->pool, msg ? msg : "???");
-}
-
-/* Driver messages that mean "not there or not free right now", not
- * "wrong", matched on text: apr_dbd exposes no SQLSTATE. */
-static const char *const timeouts[] = {   /* the options in DBDParams */
-    "lock timeout", "statement timeout", NULL
-};
-static const char *const unavailable[] = {
-    /* a backend that was terminated or a connection that broke */
-    "terminating connection", "server closed the connection",
-    "no connection to the server", "could not receive data",
-    "could not send data", "connection to server",
-    /* SQLite's lock: a SELECT that stays busy comes back as SQLITE_ERROR */
-    "database is locked", "database table is locked", NULL
-};
-
-static int mentions(const char *msg, const char *const *words)
-{
-    for (; *words; words++) {
-        if (strstr(msg, *words)) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-static int timed_out(const char *msg)
-{
-    return mentions(msg, timeouts);
-}
-
-static int transient(const char *msg)
-{
-    return timed_out(msg) || mentions(msg, unavailable);
-}
-
-/* A named statement the server session does not know even after it was
- * prepared again, or one a new connection finds prepared already: the
- * PREPAREs and statements run in different server sessions, as behind a
- * pooler in transaction or statement mode (docs/postgresql.md#pgbouncer).
- * The request is not at fault, so it is a 503, and the process says once
- * what the likely cause is. */
-static int statement_lost(invite_db_t *db, const char *msg)
-{
-    static apr_uint32_t hinted;
-
-    if (!is_pgsql(db) || !strstr(msg, "prepared statement")
-        || !(strstr(msg, "does not exist") || strstr(msg, "already exists"))) {
-        return 0;
-    }
-    if (apr_atomic_cas32(&hinted, 1, 0) == 0) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(00850)
-                      "PostgreSQL lost this connection's prepared statements "
-                      "again right after they were prepared: is a pooler in "
-                      "transaction or statement mode (PgBouncer pool_mode) "
-                      "between httpd and the server?  mod_invite needs "
-                      "session pooling (docs/postgresql.md, PgBouncer); "
-                      "answering 503");
-    }
-    return 1;
-}
-
-static invite_db_rc_e sqlite_readonly(invite_db_t *db, const char *what,
-                                      const char *msg);
-
-/* `up` is connected(db) as the caller last saw it, so that a lost server
- * is not reconnected to twice in one request; `msg` is error_text() from
- * before that check. */
-static invite_db_rc_e classify(invite_db_t *db, const char *what, int rv,
-                               int up, const char *msg)
-{
-    int unavailable;
-
-    /* The sqlite3 driver returns SQLITE_ERROR for a failed step, with
-     * the message of the real code. */
-    if (!is_pgsql(db) && ((rv & 0xff) == SQLITE_READONLY
-                          || strstr(msg, "readonly database"))) {
-        return sqlite_readonly(db, what, msg);
-    }
-    unavailable = !up || transient(msg)
-        || (!is_pgsql(db) && (rv == SQLITE_BUSY || rv == SQLITE_LOCKED))
-        || statement_lost(db, msg);
-
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(00103)
-                  "%s failed on %s (%s, code %d): %s", what, dbname(db)->label,
-                  unavailable ? "database unavailable" : "database error",
-                  rv, msg);
-    return unavailable ? INVITE_DB_UNAVAILABLE : INVITE_DB_ERROR;
-}
-
 static apr_dbd_prepared_t *statement(invite_db_t *db, invite_stmt_e stmt)
 {
     apr_dbd_prepared_t *st = apr_hash_get(db->dbd->prepared,
@@ -387,149 +322,6 @@ static int run(invite_db_t *db, invite_stmt_e stmt, int nargs,
     return invite_dbc_run(&c, st, nargs, args, res, nrows);
 }
 
-/* The user httpd's children run as, for the fixes the log lines give. */
-static const char *process_user(apr_pool_t *p)
-{
-    struct passwd pw, *found = NULL;
-    char buf[1024];
-
-    if (getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &found) == 0 && found) {
-        return apr_pstrdup(p, found->pw_name);
-    }
-    return apr_psprintf(p, "%lu", (unsigned long)geteuid());
-}
-
-/* SQLite writes its -wal, -shm and -journal files beside the database:
- * a file or a directory httpd cannot write fails every request or every
- * write ("attempt to write a readonly database"), so say which and how to
- * fix it, once per connection.  A -wal or -shm that
- * SQLite made while the database file was read-only is read-only too,
- * and stays so when the file is fixed: it is named with the file. */
-static invite_db_rc_e check_sqlite_access(invite_db_t *db)
-{
-    request_rec *r = db->r;
-    const char *path = dbname(db)->sqlite_path, *slash, *dir, *user, *files;
-
-    if (!path || !*path || !strcmp(path, ":memory:")) {
-        return INVITE_DB_OK;
-    }
-    slash = strrchr(path, '/');
-    dir = !slash ? "." : slash == path ? "/"
-        : apr_pstrmemdup(r->pool, path, (apr_size_t)(slash - path));
-    files = invite_dbname_sqlite_unwritable(r->pool, path);
-    if (files) {
-        user = process_user(r->pool);
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, INVLOGNO(00901)
-                      "database %s cannot be written by user %s: run "
-                      "\"chown %s %s && chmod u+rw %s\", then \"apache2ctl "
-                      "graceful\" (SQLite opened it read-only); answering "
-                      "503",
-                      dbname(db)->label, user, user, files, files);
-        return INVITE_DB_MISCONFIGURED;
-    }
-    if (invite_dbname_denied(dir, W_OK | X_OK)) {
-        const char *wal = apr_pstrcat(r->pool, path, "-wal", NULL);
-        const char *shm = apr_pstrcat(r->pool, path, "-shm", NULL);
-        int files_there = access(wal, R_OK | W_OK) == 0
-                          && access(shm, R_OK | W_OK) == 0;
-
-        user = process_user(r->pool);
-        /* With its WAL files in place SQLite works, until they go. */
-        ap_log_rerror(APLOG_MARK, files_there ? APLOG_WARNING : APLOG_ERR, 0,
-                      r, INVLOGNO(00902) "the directory %s of database %s "
-                      "cannot be written by user %s, so SQLite cannot "
-                      "create its -wal, -shm and -journal files there: run "
-                      "\"chown %s %s\"%s", dir, dbname(db)->label, user, user,
-                      dir, files_there ? "" : "; answering 503");
-        if (!files_there) {
-            return INVITE_DB_MISCONFIGURED;
-        }
-    }
-    return INVITE_DB_OK;
-}
-
-/* SQLite refused a write as read-only (SQLITE_READONLY, "attempt to write
- * a readonly database"): the files or the connection are wrong, not the
- * request, and a retry would not help, so a 503 without Retry-After,
- * never a 500.  check_sqlite_access() names a file or directory still
- * unwritable; when all are writable, the connection itself is read-only:
- * opened while they were not (it stays so until httpd opens it again),
- * or made so by PRAGMA query_only. */
-static invite_db_rc_e sqlite_readonly(invite_db_t *db, const char *what,
-                                      const char *msg)
-{
-    if (check_sqlite_access(db) == INVITE_DB_OK) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(00921)
-                      "%s on database %s was refused (%s) although user %s "
-                      "can write its files: this connection is read-only, "
-                      "opened while they were not writable (run \"apache2ctl "
-                      "graceful\") or set so by PRAGMA query_only (in "
-                      "DBDInitSQL?); answering 503", what, dbname(db)->label,
-                      msg, process_user(db->r->pool));
-    }
-    return INVITE_DB_MISCONFIGURED;
-}
-
-/* Whether the SQLite file this connection has open is still the one at
- * the configured path.  A file moved or deleted, or replaced by another
- * (a backup restored with mv, or cp --remove-destination), stays open
- * under its old inode: writes to it would be answered 200 and lost.  So
- * they are refused, before the write, until httpd opens the path again. */
-static invite_db_rc_e check_sqlite_unmoved(invite_db_t *db)
-{
-    sqlite3 *conn = apr_dbd_native_handle(db->dbd->driver, db->dbd->handle);
-    int moved = 0;
-
-    if (!conn || sqlite3_file_control(conn, "main", SQLITE_FCNTL_HAS_MOVED,
-                                      &moved) != SQLITE_OK || !moved) {
-        return INVITE_DB_OK;
-    }
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(00922)
-                  "database %s was moved, deleted or replaced since this "
-                  "connection opened it, so its writes would go to the old "
-                  "file: refused; run \"apache2ctl graceful\" to open the "
-                  "file now at that path; answering 503", dbname(db)->label);
-    return INVITE_DB_MISCONFIGURED;
-}
-
-/* The driver's message says that a table is missing. */
-static int no_such_table(const char *msg)
-{
-    return strstr(msg, "no such table")                       /* sqlite3 */
-        || (strstr(msg, "relation") && strstr(msg, "does not exist"));
-}
-
-/* The fix for a database without the schema, or with another version. */
-static const char *invitectl_hint(invite_db_t *db, const char *command)
-{
-    const char *line = invite_dbname_invitectl(db->r->pool, dbname(db),
-                                               command);
-    return line ? apr_psprintf(db->r->pool, "run \"%s\"", line)
-                : apr_psprintf(db->r->pool, "run invitectl %s", command);
-}
-
-static invite_db_rc_e no_schema(invite_db_t *db)
-{
-    const char *path = dbname(db)->sqlite_path;
-    struct stat st;
-    /* SQLite makes an empty file at a path that names none: most often a
-     * mistyped DBDParams, where running init would be the wrong fix. */
-    int empty = !is_pgsql(db) && path && stat(path, &st) == 0
-                && st.st_size == 0;
-
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(00903)
-                  "database %s has no mod_invite schema%s: %s (or load "
-                  "conf/schema-%s.sql); if it holds mod_invite's tables from "
-                  "before schema versions, %s; answering 503",
-                  dbname(db)->label, empty ? " (the file is empty: SQLite "
-                  "creates a file where DBDParams names none, so first check "
-                  "DBDParams for a mistyped path; a file:PATH?mode=rw URI "
-                  "never creates one)" : "",
-                  invitectl_hint(db, "init"), db->engine->driver,
-                  invitectl_hint(db, "migrate"));
-    return INVITE_DB_MISCONFIGURED;
-}
-
 /* Prepares statement i on the connection unless it is there already
  * (a prepared handle stays valid for the connection's life; after a
  * pgsql reconnect pgsql_reprepare() replaces them all).  Returns the
@@ -550,7 +342,7 @@ static int prepare_one(invite_db_t *db, int i, const char **msg)
         apr_hash_set(d->prepared, st->label, APR_HASH_KEY_STRING, handle);
     }
     else {
-        *msg = error_text(db, rv);
+        *msg = invite_db_error_text(db, rv);
     }
     return rv;
 }
@@ -629,7 +421,7 @@ static invite_db_rc_e run_repairing(invite_db_t *db, invite_stmt_e stmt,
     if (rv == 0) {
         return INVITE_DB_OK;
     }
-    msg = error_text(db, rv);
+    msg = invite_db_error_text(db, rv);
     if (schema_changed(db, msg)) {
         /* In a transaction apr_dbd refuses every further statement once
          * one failed: this request gets the 503 with Retry-After, and the
@@ -671,13 +463,14 @@ static invite_db_rc_e run_repairing(invite_db_t *db, invite_stmt_e stmt,
         }
         if (rv == 0) {
             rv = last;
-            msg = error_text(db, rv);
+            msg = invite_db_error_text(db, rv);
         }
     }
     up = connected(db);
     /* A timeout is not a broken connection: retrying would only wait as
      * long again. */
-    if (up && !db->in_transaction && is_pgsql(db) && !timed_out(msg)) {
+    if (up && !db->in_transaction && is_pgsql(db)
+        && !invite_db_error_timed_out(msg)) {
         pgsql_reprepare(db);
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, db->r, INVLOGNO(00105)
                       "%s failed (code %d); retrying once on the "
@@ -693,10 +486,11 @@ static invite_db_rc_e run_repairing(invite_db_t *db, invite_stmt_e stmt,
         if (rv == 0) {
             return INVITE_DB_OK;
         }
-        msg = error_text(db, rv);
+        msg = invite_db_error_text(db, rv);
         up = connected(db);
     }
-    return classify(db, db->engine->statements[stmt].label, rv, up, msg);
+    return invite_db_error_classify(db, db->engine->statements[stmt].label,
+                                    rv, up, msg);
 }
 
 /* The schema version of the connection's database: INVITE_DB_OK when it
@@ -715,14 +509,17 @@ static invite_db_rc_e check_schema(invite_db_t *db)
      * while it sat idle in the pool (a PostgreSQL restart, a killed
      * backend) fails it, is reconnected by connected(), and is prepared
      * afresh, as run_repairing() does for a statement. */
-    if (rv != 0 && is_pgsql(db) && transient(msg) && !timed_out(msg)
+    if (rv != 0 && is_pgsql(db) && invite_db_error_transient(msg)
+        && !invite_db_error_timed_out(msg)
         && connected(db)) {
         pgsql_reprepare(db);
         rv = prepare_one(db, INVITE_STMT_SCHEMA_VERSION, &msg);
     }
     if (rv != 0) {
-        return no_such_table(msg) ? no_schema(db)
-            : classify(db, "invite_schema_version", rv, connected(db), msg);
+        return invite_db_error_no_such_table(msg)
+            ? invite_db_error_no_schema(db)
+            : invite_db_error_classify(db, "invite_schema_version", rv,
+                                       connected(db), msg);
     }
     /* A handle from before a pgsql reconnect is repaired here. */
     rc = run_repairing(db, INVITE_STMT_SCHEMA_VERSION, 0, NULL, &res, NULL, 1);
@@ -731,7 +528,8 @@ static invite_db_rc_e check_schema(invite_db_t *db)
     }
     /* Every row is read: a pgsql result must not be left uncleared. */
     if (!invite_dbc_version(&c, res, &version)) {
-        return no_schema(db);   /* an empty schema_version table */
+        /* an empty schema_version table */
+        return invite_db_error_no_schema(db);
     }
     if (version == INVITE_SCHEMA_VERSION) {
         return INVITE_DB_OK;
@@ -748,7 +546,7 @@ static invite_db_rc_e check_schema(invite_db_t *db)
                       "database %s has schema version %ld, older than the "
                       "%d this mod_invite %s serves: %s; answering 503",
                       dbname(db)->label, version, INVITE_SCHEMA_VERSION,
-                      INVITE_VERSION, invitectl_hint(db, "migrate"));
+                      INVITE_VERSION, invite_db_error_hint(db, "migrate"));
     }
     return INVITE_DB_MISCONFIGURED;
 }
@@ -779,7 +577,7 @@ static invite_db_rc_e connection_setup(invite_db_t *db)
     if (statements_stale(db->dbd) && !db->in_transaction) {
         forget_statements(db);
     }
-    rc = is_pgsql(db) ? INVITE_DB_OK : check_sqlite_access(db);
+    rc = is_pgsql(db) ? INVITE_DB_OK : invite_db_error_sqlite_access(db);
     if (rc == INVITE_DB_OK) {
         rc = check_schema(db);
     }
@@ -788,7 +586,8 @@ static invite_db_rc_e connection_setup(invite_db_t *db)
         int rv = prepare_one(db, i, &msg);
         if (rv != 0) {
             int up = connected(db);
-            rc = classify(db, db->engine->statements[i].label, rv, up, msg);
+            rc = invite_db_error_classify(db, db->engine->statements[i].label,
+                                          rv, up, msg);
             if (rc == INVITE_DB_ERROR) {
                 /* The version is right but a statement does not fit the
                  * tables: the schema was changed by hand. */
@@ -850,9 +649,10 @@ static invite_db_rc_e select_rows(invite_db_t *db, invite_stmt_e stmt,
         const char **vals;
         int c;
         if (rv != 0) {
-            const char *msg = error_text(db, rv);
-            return classify(db, db->engine->statements[stmt].label, rv,
-                            connected(db), msg);
+            const char *msg = invite_db_error_text(db, rv);
+            return invite_db_error_classify(
+                db, db->engine->statements[stmt].label, rv, connected(db),
+                msg);
         }
         vals = apr_pcalloc(p, n * sizeof(*vals));
         for (c = 0; c < n; c++) {
@@ -916,7 +716,7 @@ invite_db_rc_e invite_db_write_lock(invite_db_t *db)
         return INVITE_DB_OK;
     }
     /* Every SQLite write comes here first. */
-    rc = check_sqlite_unmoved(db);
+    rc = invite_db_error_sqlite_moved(db);
     if (rc != INVITE_DB_OK || !sqlite_writer) {
         return rc;
     }
@@ -982,8 +782,9 @@ invite_db_rc_e invite_db_begin(invite_db_t *db)
     rv = apr_dbd_transaction_start(d->driver, db->r->pool, d->handle, &db->txn);
     invite_status_db_time(db->r, t0);
     if (rv != 0) {
-        const char *msg = error_text(db, rv);
-        rc = classify(db, "BEGIN", rv, connected(db), msg);
+        const char *msg = invite_db_error_text(db, rv);
+        rc = invite_db_error_classify(db, "BEGIN", rv, connected(db),
+                                      msg);
         invite_db_write_unlock(db);
         return rc;
     }
@@ -1013,9 +814,9 @@ invite_db_rc_e invite_db_end(invite_db_t *db, int commit)
     rv = apr_dbd_transaction_end(d->driver, db->r->pool, db->txn);
     invite_status_db_time(db->r, t0);
     if (rv != 0) {
-        const char *msg = error_text(db, rv);
-        invite_db_rc_e rc = classify(db, commit ? "COMMIT" : "ROLLBACK", rv,
-                                     connected(db), msg);
+        const char *msg = invite_db_error_text(db, rv);
+        invite_db_rc_e rc = invite_db_error_classify(
+            db, commit ? "COMMIT" : "ROLLBACK", rv, connected(db), msg);
         if (!is_pgsql(db)) {
             int n;
             /* SQLite keeps a transaction open after a failed COMMIT; the

@@ -6,7 +6,9 @@
 #include <http_request.h>
 #include <util_filter.h>
 
-#include "mod_invite_private.h"
+#include "mod_invite_http.h"
+#include "mod_invite_db.h"
+#include "invite_core.h"
 
 int invite_http_send_json(request_rec *r, int status, const char *body)
 {
@@ -52,6 +54,13 @@ int invite_http_internal_error(request_rec *r)
 {
     return invite_http_send_json(r, HTTP_INTERNAL_SERVER_ERROR,
         invite_json_plain_error(r->pool, "Internal server error"));
+}
+
+int invite_http_db_failure(request_rec *r, invite_db_rc_e rc)
+{
+    return rc == INVITE_DB_UNAVAILABLE ? invite_http_unavailable(r)
+         : rc == INVITE_DB_MISCONFIGURED ? invite_http_misconfigured(r)
+         : invite_http_internal_error(r);
 }
 
 static int too_large(request_rec *r, apr_off_t cap)

@@ -32,8 +32,12 @@
 #include <http_protocol.h>
 #include <util_mutex.h>
 
-#include "mod_invite_private.h"
-#include "invite_ratelimit_socache.h"
+#include "mod_invite_ratelimit.h"
+#include "mod_invite_db.h"
+#include "mod_invite_http.h"
+#include "mod_invite_status.h"
+#include "invite_core.h"
+#include "mod_invite_ratelimit_socache.h"
 
 #define RL_MUTEX_TYPE "invite-ratelimit"
 #define RL_DEFAULT_PROVIDER "shmcb"
@@ -294,9 +298,9 @@ void invite_ratelimit_child_init(apr_pool_t *pchild, server_rec *s)
 {
     /* Without the mutex neither the count nor (for shmcb) the cache itself
      * is safe: such a process does not limit. */
-    invite_mutex_child_init(&cache_mutex, pchild, s, INVLOGNO(00505)
-                            "could not attach the rate-limit mutex; this "
-                            "process applies no rate limit");
+    invite_db_mutex_attach(&cache_mutex, pchild, s, INVLOGNO(00505)
+                           "could not attach the rate-limit mutex; this "
+                           "process applies no rate limit");
 }
 
 /* Whether to log now a line that this process logs at most every

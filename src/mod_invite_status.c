@@ -19,7 +19,7 @@
 #include <http_protocol.h>
 #include <mod_status.h>
 
-#include "mod_invite_private.h"
+#include "mod_invite_status.h"
 
 #define STATUS_SLOT_NAME "mod_invite_status"
 /* Where mod_slotmem_shm stores a persisting slot of that name. */

@@ -42,7 +42,7 @@
 #include <http_protocol.h>
 #include <ap_provider.h>
 
-#include "invite_ratelimit_socache.h"
+#include "mod_invite_ratelimit_socache.h"
 
 #define DEFAULT_MODULE "/usr/lib/apache2/modules/mod_socache_shmcb.so"
 /* What shmcb allocates when given no size (1024 * 512). */

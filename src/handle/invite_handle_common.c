@@ -1,29 +1,17 @@
 /*
  * invite_handle_common.c - what several endpoint handlers share: the
- * caller's authentication, row decoding and failure replies.
+ * caller's authentication, the body's parameters and row decoding.
  */
 #include <apr_strings.h>
 #include <http_protocol.h>
 
-#include "mod_invite_private.h"
-
-int invite_http_db_failure(request_rec *r, invite_db_rc_e rc)
-{
-    return rc == INVITE_DB_UNAVAILABLE ? invite_http_unavailable(r)
-         : rc == INVITE_DB_MISCONFIGURED ? invite_http_misconfigured(r)
-         : invite_http_internal_error(r);
-}
-
-int invite_db_flag(const char *value)
-{
-    return value && !strcmp(value, "1");
-}
-
-const char *invite_db_int_arg(apr_pool_t *p, long long v)
-{
-    /* apr_psprintf knows no %lld */
-    return apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)v);
-}
+#include "handle.h"
+#include "mod_invite_config.h"
+#include "mod_invite_db.h"
+#include "mod_invite_http.h"
+#include "mod_invite_ratelimit.h"
+#include "invite_core.h"
+#include "invite_sql.h"
 
 void invite_record_from_row(const char **col, invite_record_t *inv)
 {

@@ -7,11 +7,23 @@
  * failing check in Rocket.Chat's order.  Creation adds one statement on
  * PostgreSQL, one short transaction on SQLite (see src/invite_sql.c for
  * why neither can duplicate).
+ *
+ * Patched by bench/no-sql.patch, one-statement.patch, lookups.patch and
+ * three-lookups.patch (bench/no-sql.sh, checked by make bench-smoke):
+ * they replace gather()'s statement; a change there may need them made
+ * again.
  */
 #include <apr_strings.h>
 #include <http_protocol.h>
 
-#include "mod_invite_private.h"
+#include "handle.h"
+#include "mod_invite_config.h"
+#include "mod_invite_db.h"
+#include "mod_invite_http.h"
+#include "mod_invite_ratelimit.h"
+#include "mod_invite_status.h"
+#include "invite_cache.h"
+#include "invite_core.h"
 #include "invite_find.h"
 
 #define CREATE_ATTEMPTS 8

@@ -6,7 +6,11 @@
 #include <apr_strings.h>
 #include <http_protocol.h>
 
-#include "mod_invite_private.h"
+#include "handle.h"
+#include "mod_invite_db.h"
+#include "mod_invite_http.h"
+#include "invite_core.h"
+#include "invite_sql.h"
 
 int invite_handle_list(request_rec *r, const invite_dir_cfg_t *cfg)
 {

@@ -14,7 +14,11 @@
 #include <apr_strings.h>
 #include <http_protocol.h>
 
-#include "mod_invite_private.h"
+#include "handle.h"
+#include "mod_invite_config.h"
+#include "mod_invite_db.h"
+#include "invite_core.h"
+#include "invite_sql.h"
 
 #define DEBUG_ON(r) APLOG_R_IS_LEVEL(r, APLOG_DEBUG)
 

@@ -6,7 +6,11 @@
  */
 #include <http_protocol.h>
 
-#include "mod_invite_private.h"
+#include "handle.h"
+#include "mod_invite_db.h"
+#include "mod_invite_http.h"
+#include "invite_core.h"
+#include "invite_sql.h"
 
 /* The :_id segment (the dispatcher matched "removeInvite/<id>"). */
 static const char *invite_id_of(request_rec *r)

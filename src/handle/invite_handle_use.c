@@ -15,7 +15,13 @@
 #include <apr_strings.h>
 #include <http_protocol.h>
 
-#include "mod_invite_private.h"
+#include "handle.h"
+#include "mod_invite_config.h"
+#include "mod_invite_db.h"
+#include "mod_invite_http.h"
+#include "mod_invite_ratelimit.h"
+#include "invite_core.h"
+#include "invite_sql.h"
 #include "invite_use.h"
 
 typedef struct {

@@ -1,12 +1,12 @@
 /*
- * invite_ratelimit_socache.h - what the rate limiter tells a mod_socache
- * provider about its entries, shared by the module
+ * mod_invite_ratelimit_socache.h - what the rate limiter tells a
+ * mod_socache provider about its entries, shared by the module
  * (src/mod_invite_ratelimit.c) and the shmcb measurement
  * (tools/rl_shmcb_capacity.c), so that the measurement sizes the cache
- * the module gets.
+ * the module gets.  httpd's, so in src/ with the glue.
  */
-#ifndef INVITE_RATELIMIT_SOCACHE_H
-#define INVITE_RATELIMIT_SOCACHE_H
+#ifndef MOD_INVITE_RATELIMIT_SOCACHE_H
+#define MOD_INVITE_RATELIMIT_SOCACHE_H
 
 #include <string.h>
 
