@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # mod_invite - Rocket.Chat invite-link REST API as an Apache httpd 2.4 module.
 #
 #   make            build .libs/mod_invite.so with apxs

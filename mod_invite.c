@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_invite.c - Rocket.Chat's invite-link REST API for Apache httpd 2.4.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # make bench-no-sql, bench-one-statement, bench-lookups and
 # bench-three-lookups: the find workload against a module built from a
 # patched copy of the tree, next to the static file, with make bench's

@@ -1,4 +1,5 @@
 #!/usr/bin/env perl
+# SPDX-License-Identifier: Apache-2.0
 # bench/report.pl - the results table of bench/run.sh, and its checks.
 #
 #   perl bench/report.pl --meta meta.txt --runs runs.tsv [--rss rss.tsv] --out results.md

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # make bench: requests/s, latency and memory of findOrCreateInvite and the
 # other invite endpoints on SQLite and PostgreSQL, each against the ceiling
 # of the same httpd serving that workload's answer as a static file.

@@ -1,4 +1,5 @@
 #!/usr/bin/env perl
+# SPDX-License-Identifier: Apache-2.0
 # bench/seed.pl - a deterministic, Rocket.Chat-shaped data set for the
 # benchmark (make bench), loadable by SQLite and PostgreSQL alike.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * statement-loop.c - one of the module's SQLite statements alone, in a
  * tight loop on one connection: what it costs without httpd around it

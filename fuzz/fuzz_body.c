@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_body.c - request bodies: invite_body_parse for any Content-Type and
  * bytes, then invite_schema_validate with every endpoint's schema

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_common.h - what the libFuzzer harnesses of the httpd-free core share
  * (fuzz/fuzz_common.c): one APR pool per process, cleared after every

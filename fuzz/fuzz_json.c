@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_json.c - response bodies from arbitrary values: invite_json_invite,
  * invite_json_invite_object, invite_json_meteor_error,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_token.c - login-token hashing and comparison: invite_token_hash,
  * invite_token_hash_equal, invite_token_hash_in_list.

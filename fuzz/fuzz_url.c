@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_url.c - invite links from arbitrary directive values:
  * invite_url_build (InviteSiteUrl, InviteDeepLinkUrl, InviteCdnPrefix,

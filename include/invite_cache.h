@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_cache.h - a per-process cache of who a caller is and what they
  * may do in a room (httpd-free, src/invite_cache.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_core.h - the httpd-free core of mod_invite.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_dbc.h - mod_invite's database calls over apr_dbd, free of httpd
  * (src/invite_dbc.c): open a connection, prepare and run the labelled

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_dbname.h - which database a server's DBDParams name, for log
  * lines (src/invite_dbname.c; httpd-free, unit-tested).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_find.h - findOrCreateInvite's check order, decided from the
  * columns of the single lookup statement (httpd-free).

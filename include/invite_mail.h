@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_mail.h - the invitation mail of POST /api/v1/sendInvitationEmail
  * (src/invite_mail.c; httpd-free over APR, APR-util and libcurl,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_ratelimit.h - the httpd-free part of Rocket.Chat's API rate
  * limiter (docs/api.md#rate-limit; src/invite_ratelimit_core.c): the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_sql.h - the prepared statements of mod_invite (src/invite_sql.c),
  * one set per database engine.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_status.h - the module's counters for mod_status
  * (docs/operations.md#server-status), httpd-free (src/invite_status_core.c).  One invite_status_t lives

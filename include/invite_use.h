@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_use.h - the token checks of validateInviteToken and the check
  * order of useInviteToken (docs/api.md#use-invite-token and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_version.h - the version of mod_invite (logged at start-up).
  */

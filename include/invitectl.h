@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invitectl.h - what invitectl (src/ctl/), mod_invite's admin
  * command, embeds at build time: the schemas and migrations of conf/,

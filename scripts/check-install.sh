@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Checks `make install` into a staging root, then `a2enmod invite` there
 # (a2enmod honours APACHE_CONFDIR and friends): the module and both
 # mods-available files land, and enabling it pulls in mod_dbd and

@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # make check-layers (run by make unit): the #include lines keep the layers
 # of src/mod_invite_private.h, each calling only those below it:
 #

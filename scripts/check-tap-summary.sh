@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Reads a prove/Apache::Test log and fails unless it passed with tests run:
 # Apache::Test exits 0 when everything was skipped ("Result: NOTESTS").
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs the Debian 12 packages mod_invite needs to build, run and test.
 # As root it installs what is missing; otherwise it lists what is missing.
 # Arguments name further packages (bench/run.sh: wrk).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the libFuzzer harnesses of fuzz/ and runs each, one after another,
 # for FUZZ_SECONDS (default 20) on a copy of its committed corpus
 # (fuzz/corpus/<harness>, copied to build/fuzz/corpus/<harness>, so the

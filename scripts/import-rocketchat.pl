@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # import-rocketchat.pl - turn a Rocket.Chat MongoDB export into SQL that
 # loads mod_invite's schema (conf/schema-sqlite3.sql, conf/schema-pgsql.sql).
 # The pipeline, the field mapping and the re-run rules: docs/import.md.

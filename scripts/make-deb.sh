@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # make deb: builds the Debian package libapache2-mod-invite with
 # dpkg-buildpackage -us -uc -b in a copy of the tree under build/deb/, so
 # that the build (dh clean runs make clean) leaves this tree as it was.

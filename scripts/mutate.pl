@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # make mutate: a small, repeatable mutation run over the core's decisions.
 # Each mutant is one realistic bug, applied to a throwaway copy of the
 # tree; the fast suites that should notice it run there (the C unit tests,

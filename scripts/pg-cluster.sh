@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A throwaway PostgreSQL cluster for the test suite, owned by the calling
 # (unprivileged) user, reachable only through a Unix socket in DIR.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Writes docs/query-plans.md: the plan of every statement mod_invite
 # prepares (build/invite-sql-dump), on SQLite and on PostgreSQL, over
 # tables seeded large enough that indexes matter and then ANALYZEd.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # make run: a demo of mod_invite on SQLite, in the foreground on
 # 127.0.0.1:8080, with a demo admin, a second demo user, their tokens
 # and a room; prints the whole invite lifecycle as curl commands.

@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # sanitizer-scan.pl asan|valgrind DIR WHAT: reads the reports the test
 # servers left in DIR (t/sanitizer/httpd writes them) and fails on any
 # sanitizer error and on any leak not suppressed by t/sanitizer/*.supp.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # make test: install what is missing, build, run the C unit tests, then the
 # Apache::Test suite once per engine (SQLite, then a throwaway PostgreSQL
 # cluster) as an unprivileged user.  Fails if any test fails or none ran.

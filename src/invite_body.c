@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_body.c - request bodies as Rocket.Chat's http-router parses them
  * (Router.parseBodyParams) and validated the way its ajv instance does

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_cache.c - the per-process authentication and room-facts cache
  * (include/invite_cache.h says what it may serve stale, and for how long).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_dbc.c - mod_invite's database calls over apr_dbd, free of httpd
  * (include/invite_dbc.h), for the module, invitectl and the sync daemon.

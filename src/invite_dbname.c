@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_dbname.c - the database a DBDParams string names, without its
  * password, for log lines and the invitectl hints (include/invite_dbname.h).

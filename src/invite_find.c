@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_find.c - the check order of findOrCreateInvite
  * (docs/api.md#find-check-order), decided in one place from the facts the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_id.c - invite ids, Meteor's Random.id(6) over UNMISTAKABLE_CHARS
  * (or longer, InviteIdLength).

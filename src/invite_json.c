@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_json.c - response bodies, shaped exactly as Rocket.Chat's REST
  * layer sends them (key order matters to byte-for-byte clients).

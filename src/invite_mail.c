@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_mail.c - the invitation mail: address filter, placeholders, MIME
  * message and SMTP delivery to a local relay (include/invite_mail.h,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_ratelimit_core.c - fixed windows, keys and messages of the API
  * rate limiter (include/invite_ratelimit.h), over APR only.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_sql.c - every SQL statement mod_invite runs, in one place: one set
  * per engine, sharing labels, arguments and result columns.

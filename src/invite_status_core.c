@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_status_core.c - counting requests for mod_status, httpd-free
  * (include/invite_status.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_time.c - millisecond timestamps as Rocket.Chat stores them, the
  * expiry maths of findOrCreateInvite (docs/api.md#find-create) and

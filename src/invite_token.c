@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_token.c - Rocket.Chat's stored login-token form
  * (docs/api.md#authentication): Accounts._hashLoginToken =

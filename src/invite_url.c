@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_url.c - Rocket.Chat's getInviteUrl() (docs/api.md#invite-url):
  * getURL('invite/' + _id, { full: direct, cloud: !direct,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_invite_config.c - directives and their configuration records.  The
  * start-up checks that walk the whole configuration tree are in

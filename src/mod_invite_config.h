@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_invite_config.h - the directives and their configuration records
  * (src/mod_invite_config.c; the start-up checks that walk the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_invite_config_walk.c - the start-up checks that walk the whole
  * configuration tree (ap_conftree) for every server: SetHandler invite

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_invite_db.c - running mod_invite's statements on mod_dbd's pooled
  * connections: each connection is checked (schema version, SQLite file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_invite_db.h - mod_invite's statements on mod_dbd's pooled
  * connections (src/mod_invite_db.c; what a failure means, and the log

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_invite_db_error.c - what a failed database call means (the error
  * mapping: unavailable, an error, or a database the operator must fix),

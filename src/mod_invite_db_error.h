@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_invite_db_error.h - what a failed database call means, and the log
  * lines that say what to fix (src/mod_invite_db_error.c).  Part of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_invite_http.h - request body input and JSON output
  * (src/mod_invite_http.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_invite_private.h - what every httpd glue file shares: the module's
  * declaration and log tags, and the configuration records.

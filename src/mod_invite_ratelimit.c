@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_invite_ratelimit.c - Rocket.Chat's API rate limiter
  * (docs/api.md#rate-limit).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_invite_ratelimit.h - Rocket.Chat's API rate limiter
  * (docs/api.md#rate-limit), in src/mod_invite_ratelimit.c: a fixed window per client IP

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_invite_ratelimit_socache.h - what the rate limiter tells a
  * mod_socache provider about its entries, shared by the module

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_invite_status.c - mod_invite's lines on the server-status page.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_invite_status.h - mod_invite's lines on the server-status page
  * (src/mod_invite_status.c): host-wide counters in mod_slotmem_shm, shown

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # InviteDBD checks the DBDriver of its server (the statement set mod_invite
 # prepares on its connections), read from
 # the configuration tree (apache2 -t on small configurations): in any

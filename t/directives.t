@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # docs/directives.md documents exactly the directives the module registers:
 # every AP_INIT_* of mod_invite.c and src/*.c has a "## Name Directive"
 # section and every such section a registered directive, each section has

@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # scripts/import-rocketchat.pl on small mongoexport samples: the SQL it
 # writes is loaded into a fresh SQLite database built from
 # conf/schema-sqlite3.sql and every table is compared row by row.  Also:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # invitectl, the admin command (docs/invitectl.8), on the engine under test:
 # every subcommand and its bad input, on a database of its own (a SQLite
 # file, or a PostgreSQL database created in the test cluster), checked with

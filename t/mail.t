@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The invitation mail of POST /api/v1/sendInvitationEmail delivered for
 # real: build/invite-mail-send (tools/invite_mail_send.c, the route's
 # invite_mail_invite) against the test SMTP relay of t/lib/smtp-sink.py

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Schema migration from a database of the first schema (version 1, from
 # before schema versions: t/data/schema-v1-<engine>.sql, the schema files
 # as they were) to the version this build serves, with invitectl's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The Debian package (make deb; scripts/test.sh builds it into build/deb/
 # before the suite): its files, control fields and maintainer scripts,
 # lintian, and the packaged module at work.  The package is extracted

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The rate limit's default shmcb cache holds the clients it is sized for:
 # build/rl-shmcb-capacity (tools/rl_shmcb_capacity.c, make rl-capacity)
 # loads httpd's mod_socache_shmcb.so and fills it with mod_invite's ids,

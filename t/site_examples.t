@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The example sites work as shipped: conf/site-example.conf (plain HTTP on
 # its own Listen port) and conf/site-example-tls.conf (HTTPS, port 443,
 # Debian's snakeoil certificate).  Each is started in a real httpd with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Runs last (after t/api/ and the other t/*.t): no login token, and no
 # hash of one, appears in any log the suite's servers wrote - the error
 # logs at the suite's LogLevel (invite:info), the access and timing logs,

@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # embed-sql.pl FILE... - writes, on stdout, the C source that embeds
 # invitectl's SQL files: conf/schema-<engine>.sql (the base: the newest schema) and
 # conf/migrations/<engine>/NNN-name.sql (version NNN), as the table

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite-mail-send - sends invitations the way POST
  * /api/v1/sendInvitationEmail does (invite_mail_invite of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_sql_dump - prints the statements mod_invite prepares, as
  * "label<TAB>sql" lines: those of one engine (`invite-sql-dump pgsql`),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rl_shmcb_capacity - how many rate-limit windows httpd's own
  * mod_socache_shmcb.so holds at a given size, with the hints, ids and

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- What the wrk scripts of make bench share, loaded by each of them with
 --   dofile(os.getenv("BENCH_WRK_DIR") .. "/common.lua")
 -- (wrk tells a script nothing of its own path; bench/run.sh sets

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- wrk script: findOrCreateInvite with fresh settings, so that nearly every
 -- request inserts an invite: a random admin, one of its c/p rooms, random
 -- days and maxUses.  Each run draws new settings (BENCH_RUN_SEED differs

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- wrk script: listInvites by random admins: 200 and every invite of the
 -- list data set (bench/run.sh serves it from its own database, see
 -- bench/README).  Any other status counts as unexpected (common.lua's

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- wrk script: 90% find (an existing invite), 10% create (a new one), as
 -- find.lua and create.lua.  common.lua (in BENCH_WRK_DIR) builds them.
 local C = dofile((os.getenv("BENCH_WRK_DIR") or

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- wrk script: existing users with a wrong token; every answer must be 401
 -- (others are counted by common.lua's expect()).  common.lua (in
 -- BENCH_WRK_DIR) loads the workload and builds the requests.

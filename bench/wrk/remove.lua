@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- wrk script: removeInvite/<id> by random admins, each id once: 200 and
 -- the literal true.  The ids are those bench/run.sh inserts before each
 -- run (and drops after it): "rm" and 8 hex digits of k * 2654435761 mod

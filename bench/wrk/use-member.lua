@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- wrk script: useInviteToken by members of the invite's room: 200 with
 -- the room, nothing written (no subscription, no use counted; bench/run.sh
 -- checks).  Any other status counts as unexpected (common.lua's expect()).

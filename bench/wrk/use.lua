@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- wrk script: useInviteToken by newcomers: each request joins a user who
 -- has no subscription to a room through its live maxUses-0 invite, so
 -- each one writes (one subscription, one use).  Any status but 200 counts

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- wrk script: validateInviteToken (no login) with the tokens of live
 -- invites: 200 {"valid":true,"success":true}, one SELECT.  Anything else
 -- counts as unexpected (common.lua's expect()).

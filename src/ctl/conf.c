@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * conf.c - what invitectl reads of Apache's configuration
  * (src/ctl/ctl.h): DBDriver, DBDParams and User of the -f file, and

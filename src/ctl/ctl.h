@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ctl.h - invitectl's parts (docs/invitectl.8): the command table and
  * what its families share.

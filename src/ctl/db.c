@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * db.c - invitectl's database connection (src/ctl/ctl.h): opening it,
  * with the reason when a SQLite file cannot be reached, read or created,

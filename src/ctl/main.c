@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invitectl - mod_invite's admin command (docs/invitectl.8): messages,
  * options, help, the command table and main().

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * purge.c - invitectl stats and purge (src/ctl/ctl.h): counts of what
  * the database holds, and the deletion of dead invites in short

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * schema.c - invitectl init, migrate and check (src/ctl/ctl.h): the
  * schema version, the schemas and migrations embedded at build time

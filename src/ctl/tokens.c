@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tokens.c - invitectl token (src/ctl/ctl.h): personal access tokens,
  * printed once when made and stored only as base64(SHA-256(token)).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * users.c - invitectl user, room, member and permission (src/ctl/ctl.h):
  * Rocket.Chat's users, rooms, subscriptions, roles and permissions, each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * handle.h - the routes of src/handle/ and the steps they share: the
  * caller's authentication, the body's parameters and row decoding

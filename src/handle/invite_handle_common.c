@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_handle_common.c - what several endpoint handlers share: the
  * caller's authentication, the body's parameters and row decoding.

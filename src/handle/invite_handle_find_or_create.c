@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_handle_find_or_create.c - POST /api/v1/findOrCreateInvite.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_handle_list.c - GET /api/v1/listInvites: every invite of every
  * user as a bare JSON array, for holders of the global

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_handle_log.c - why a request was refused, for operators, at
  * LogLevel debug (INVLOGNO 00701-00749): a missing credential header, a

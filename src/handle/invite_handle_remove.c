@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_handle_remove.c - DELETE /api/v1/removeInvite/:_id
  * (docs/api.md#remove-invite): any holder of the global

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_handle_use.c - POST /api/v1/useInviteToken
  * (docs/api.md#use-invite-token): joins the caller to the invite's room

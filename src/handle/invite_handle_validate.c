@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_handle_validate.c - POST /api/v1/validateInviteToken
  * (docs/api.md#validate-invite-token): no login; one statement; always

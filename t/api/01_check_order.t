@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The check table of findOrCreateInvite (docs/api.md#find-check-order) row
 # by row, with the
 # exact bodies, and the upstream end-to-end rows for this endpoint.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Body schema and coercion (docs/api.md#body-parsing, #find-body-schema):
 # ajv's messages, first error only, coerced values reaching the business
 # checks, Content-Type rules.

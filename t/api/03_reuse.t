@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Find-or-create rules (docs/api.md#find-reuse to #find-success): which
 # invite is reused, what a new one looks like, room-scoped roles, and the response shape and headers.
 use strict;

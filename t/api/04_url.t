@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Invite URLs (docs/api.md#invite-url) for each InviteUrlType and site
 # layout; the URL is never built from the client's Host header.
 use strict;

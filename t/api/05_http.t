@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The HTTP edges: methods, unknown endpoints, the body cap (JSON 413), and
 # an unreachable or locked database (JSON 503, quickly).
 use strict;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Identical concurrent requests create exactly one invite (docs/api.md#races, 1),
 # across the threads and the processes of the test server.
 use strict;

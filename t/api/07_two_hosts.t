@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Two independent httpd instances on different ports share one database
 # (the scale-out topology): concurrent identical requests split across
 # both still create exactly one invite.  On SQLite the two hosts share the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Every statement mod_invite prepares is answered from indexes, on the
 # engine under test (EXPLAIN QUERY PLAN on SQLite; EXPLAIN with sequential
 # scans disabled on PostgreSQL, so a missing index shows as a Seq Scan).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # PostgreSQL going away and coming back: while it is down requests get a
 # JSON 503 within a bounded time and httpd stays up; afterwards requests
 # succeed again without any restart of Apache, after a stop followed by a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Round trips to PostgreSQL per request, counted in the server's statement
 # log (log_statement = all, application_name = mod_invite): the find path
 # is one statement; creating adds one more (release and insert together).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Bad input never changes the data: the whole invites table is identical
 # before and after every kind of rejected request.
 use strict;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The plans mod_invite's connections actually run, with default planner
 # settings: on tables seeded large enough that a scan would lose, and on
 # tiny ANALYZEd tables, where a plan made once per connection must still

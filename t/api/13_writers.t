@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Concurrent creators spread over the test server's child processes: every
 # request succeeds, each makes exactly one invite, and no write fails on a
 # database lock.  On SQLite two processes meeting SQLite's write lock would

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # InviteAuthCache (in /cached/api/v1, 2 seconds): a process reuses a
 # caller's authentication, roles, subscription and room type for at most
 # that long, never a failed authentication and never an invite.  One

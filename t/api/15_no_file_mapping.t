@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The invite handler's locations skip httpd's file-system mapping (the
 # directory walk that stats each path component and reads .htaccess
 # files), as mod_proxy does: under a <Directory> that denies everything and

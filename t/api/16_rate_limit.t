@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Rocket.Chat's API rate limit (docs/api.md#rate-limit): 10 calls per 60 s per
 # client address, route and method, HEAD counted as GET (/limited keeps
 # that default; the suite's other locations turn it off), a fixed window

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The rate limit shared by two hosts through InviteRateLimitCache redis: a
 # real redis-server on a free loopback port (started and stopped here, in
 # a temporary directory) and two httpd instances using it.  Calls

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The rest of the invite lifecycle (docs/api.md#other-routes): listInvites,
 # removeInvite/:_id, useInviteToken and validateInviteToken, with the
 # upstream end-to-end rows in their order (section 9), the exact bodies,

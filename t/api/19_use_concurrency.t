@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # useInviteToken under concurrency (docs/api.md#races, 2): N newcomers
 # racing for an invite with maxUses M < N get exactly M joins, and `uses`
 # never passes maxUses - across threads and processes of one host, and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Rocket.Chat's own REST client, @rocket.chat/api-client, drives the whole
 # invite lifecycle against this server (t/client/lifecycle.mjs): create,
 # find again, validate, use as a new member, list, remove, remove again,

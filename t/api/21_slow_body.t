@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # A request without both auth headers is answered 401 before its body is
 # read, so a client without credentials cannot hold a worker by sending a
 # body slowly (or never).  The unread body then ends the connection.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # InviteLoginExpiration (default 90 days, as Rocket.Chat's
 # Accounts_LoginExpiration; 0 = never): a login token older than that is
 # refused with the normal 401 on every endpoint that needs a login, using

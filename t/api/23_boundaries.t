@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Boundaries that an off-by-one would move, pinned exactly:
 # - the body cap: a body of exactly InviteMaxBodySize bytes is read, one
 #   more byte is a 413, with Content-Length and chunked;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Hostile input on every endpoint: each case asserts the exact status and
 # the exact JSON error body.  Afterwards the database equals its dump from
 # before (apart from invites that valid calls created) and the server

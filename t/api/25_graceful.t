@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Restarts under load: a steady wrk load of finds and creates while httpd
 # restarts gracefully 5 times.  No answer may be anything but 2xx, no
 # invite may be duplicated, and the connection errors may not exceed

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # An operator's view of refusals: with LogLevel invite:debug (the
 # /debuglog location of t/conf/extra.conf.in) each silent refusal says why
 # in the error log - a body ignored for its Content-Type, a 401 (no such

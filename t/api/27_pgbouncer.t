@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # PostgreSQL through PgBouncer (docs/postgresql.md#pgbouncer).  A second
 # httpd whose DBDParams point at a PgBouncer in front of PostgreSQL:
 #   - pool_mode = session: the core cases answer as they do directly, and

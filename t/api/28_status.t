@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # mod_invite's lines on the server-status page (mod_status with
 # mod_slotmem_shm): after a known sequence of requests, over new
 # connections and so over several child processes, "?auto" shows exactly

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # A request gives its database connection back to mod_dbd's pool as soon
 # as its answer is known, not when the answer has been sent and logged: a
 # slow client must not hold a connection the process's other requests

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Who gets through each route, and which refusal the others get, with
 # callers that tell the permissions apart (admin holds both):
 #   admin     global admin: create-invite-links and api-bypass-rate-limit

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # useInviteToken's race, made certain rather than left to load (the load
 # tests are t/api/19_use_concurrency.t): the test's own connection holds
 # the invite (pgsql: its row; sqlite3: the database's write lock) in an

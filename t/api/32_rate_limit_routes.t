@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The rate limit on every route, not only findOrCreateInvite
 # (t/api/16_rate_limit.t): refused calls (authentication, schema) are never
 # counted and carry no X-RateLimit-*; holders of api-bypass-rate-limit are

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Orders and boundaries an off-by-one or a wrong column would move:
 # - listInvites lists in creation order (created_at, then id), with ids
 #   and updated_at that sort the other way, so neither would pass;

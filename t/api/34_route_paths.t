@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The route is the path after its one /api/v1/.  httpd applies <Location>
 # sections to the whole path, so a route found anywhere else in it (after
 # a second /api/v1/) would be served under the outer location's rules:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # A rate-limit cache too small for its clients forgets windows: shmcb
 # scrolls the oldest entries out of a full subcache, and a client that had
 # used its 10 calls starts again from 0.  The loss is seen, counted on the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The database layer tells the operator what is wrong.  A database without
 # mod_invite's schema, with another schema version, or (SQLite) a file or
 # directory httpd cannot write is not temporary: a JSON 503 without

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Banned members (Rocket.Chat 8.4.0, #39840; docs/api.md#use-invite-token):
 # useInviteToken refuses a user whose subscription to the invite's room is
 # BANNED, after the token and room-type checks and before anything is

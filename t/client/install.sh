@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs Rocket.Chat's REST client, @rocket.chat/api-client, for
 # t/client/lifecycle.mjs, into t/client/node_modules.
 #

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The whole invite lifecycle, driven through Rocket.Chat's own REST client
 // (@rocket.chat/api-client, installed by ./install.sh) against a running
 // mod_invite server.  Prints TAP; exits 1 if any step fails.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 package InviteCtl;
 # What the invitectl tests share: running the command, and a database of
 # the test file's own (a SQLite file, or a PostgreSQL database next to the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 package InviteMail;
 # The test SMTP relay (t/lib/smtp-sink.py, aiosmtpd) for the invitation
 # mail: start one on a free loopback port, read back what it took, stop it.

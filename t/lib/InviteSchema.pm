@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 package InviteSchema;
 # The statements of conf/schema-<engine>.sql, one by one and without
 # comments, for the test harness and the import test to load with DBI.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 package InviteTest;
 # Shared by the Apache::Test suite: fixture data, database access for
 # assertions, and request helpers.  The engine under test comes from

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The README's runnable blocks: the lines between "    # NAME" and
 # "    # end of NAME" (indented four spaces, as every code block of the
 # README), for the tests that run them as an administrator would

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """A local SMTP relay for the tests (t/lib/InviteMail.pm, t/mail.t).
 
 Listens on a free loopback port (written to --port-file once it listens)

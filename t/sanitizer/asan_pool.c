@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The allocations of t/sanitizer/asan_pool.h: one malloc each, freed with
  * the pool. */
 #include <stdarg.h>

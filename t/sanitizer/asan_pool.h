@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Force-included (-include) into the sanitized unit tests (make
  * unit-sanitize).  Debian's APR takes pool memory from its allocator in
  * mmap'ed blocks and hands out pieces of them, so AddressSanitizer puts no

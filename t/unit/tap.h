@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tap.h - a minimal Test Anything Protocol emitter for the C unit tests,
  * so that `prove` runs them beside the Apache::Test suite.

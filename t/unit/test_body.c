@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_body.c - request body parsing by Content-Type and ajv-style schema
  * validation with coercion (docs/api.md#body-parsing and #find-body-schema).

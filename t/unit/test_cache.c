@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_cache.c - the per-process authentication cache: hits, expiry,
  * keys that must all match, what is never cached, fixed memory. */
 #include <string.h>

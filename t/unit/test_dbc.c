@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_dbc.c - the database calls over apr_dbd (src/invite_dbc.c) on a
  * SQLite database in a temporary directory: loading a driver, opening
  * (and failing to, with the driver's message), labelled statements,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_dbname.c - the database a DBDParams string names, for log lines:
  * the sqlite3 path; pgsql conninfo (quotes, escapes) and URIs; never the
  * password; the invitectl hint. */

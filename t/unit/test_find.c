@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_find.c - findOrCreateInvite's check order and error bodies
  * (docs/api.md#find-check-order, #error-shapes, #room-types): the allowed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_id.c - invite ids: shape, alphabet, uniformity, validation. */
 #include <stdlib.h>
 #include <string.h>

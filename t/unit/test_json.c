@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_json.c - response bodies byte for byte (docs/api.md: #error-shapes,
  * the bodies of #find-check-order, #find-success: body and key order).

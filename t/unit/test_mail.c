@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_mail.c - the invitation mail without a relay (include/invite_mail.h):
  * the address filter, the placeholders and their escaping, RFC 2047, the

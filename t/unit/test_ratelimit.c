@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_ratelimit.c - the rate limiter's httpd-free part: Rocket.Chat's
  * rule key, cache ids, the fixed window (counted before the check, the
  * 11th call blocked, reset when the interval has elapsed), the stored

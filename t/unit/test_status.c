@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_status.c - the mod_status counters: endpoint and status class,
  * creates, 401s and 503s, database time (mean and max), concurrent
  * writers, and the "?auto" lines. */

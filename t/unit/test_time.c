@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_time.c - timestamps, Date#toISOString() and the expiry maths
  * (JavaScript's setDate(getDate() + days) in the server's local zone).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_token.c - login-token hashing and constant-time comparison. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_url.c - getInviteUrl() (docs/api.md#invite-url) and
  * encodeURIComponent.  Expected values match Rocket.Chat's

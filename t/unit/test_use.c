@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_use.c - validateInviteToken's checks and useInviteToken's check
  * order (docs/api.md#use-invite-token, #validate-invite-token):
