@@ -36,6 +36,7 @@ GLUE_SRC = mod_invite.c src/mod_invite_config.c \
            src/handle/invite_handle_common.c src/handle/invite_handle_list.c \
            src/handle/invite_handle_remove.c src/handle/invite_handle_use.c \
            src/handle/invite_handle_validate.c \
+           src/handle/invite_handle_send_email.c \
            src/handle/invite_handle_log.c
 # include/: the core's headers, no httpd header among them; src/ and
 # src/handle/: the glue's, each beside its .c (src/mod_invite_private.h).

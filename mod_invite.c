@@ -10,7 +10,8 @@
  *   </Location>
  *
  * serves findOrCreateInvite, listInvites, removeInvite/:_id,
- * useInviteToken and validateInviteToken; other paths there get a JSON
+ * useInviteToken, validateInviteToken and sendInvitationEmail; other
+ * paths there get a JSON
  * 404, other methods a JSON 405 with Allow.
  */
 #define INVITE_NO_APLOG_USE_MODULE
@@ -31,6 +32,7 @@
 #include "mod_invite_status.h"
 #include "handle/handle.h"
 #include "invite_core.h"
+#include "invite_mail.h"
 #include "invite_version.h"
 
 typedef struct {
@@ -51,6 +53,8 @@ static const invite_route_t invite_routes[] = {
     { INVITE_EP_USE, "useInviteToken", M_POST, "POST", invite_handle_use },
     { INVITE_EP_VALIDATE, "validateInviteToken", M_POST, "POST",
       invite_handle_validate },
+    { INVITE_EP_SEND_EMAIL, "sendInvitationEmail", M_POST, "POST",
+      invite_handle_send_email },
 };
 
 #define API_PREFIX "/api/v1/"
@@ -252,6 +256,13 @@ static int invite_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         return HTTP_INTERNAL_SERVER_ERROR;   /* logged */
     }
     invite_status_post_config(pconf, s);   /* optional: logs, never fails */
+    /* libcurl's global set-up, once, before the children and their
+     * threads (sendInvitationEmail's delivery). */
+    if (invite_mail_global_init(pconf) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, INVLOGNO(00005)
+                     "could not set up libcurl: sendInvitationEmail will "
+                     "fail to deliver");
+    }
     /* The libraries' versions as loaded, not as built against. */
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, INVLOGNO(00750)
                  "mod_invite " INVITE_VERSION " (jansson %s, OpenSSL %s) "

@@ -120,7 +120,10 @@ invite_room_type_e invite_room_type_class(const char *t);
 
 typedef enum {
     INVITE_FIELD_STRING,
-    INVITE_FIELD_INTEGER
+    INVITE_FIELD_INTEGER,
+    /* {type: array, items: {type: string}}: coerceTypes without 'array'
+     * wraps no scalar ("must be array"); items coerce as strings. */
+    INVITE_FIELD_STRING_ARRAY
 } invite_field_type_e;
 
 typedef struct {
@@ -196,6 +199,27 @@ const char *invite_json_invite(apr_pool_t *p, const invite_record_t *inv,
 const char *invite_json_meteor_error(apr_pool_t *p, const char *error,
                                      const char *reason, const char *method,
                                      const char *field);
+
+/* The Rocket.Chat release whose answers are reproduced when the
+ * configuration names none: 9.0, the newest. */
+#define INVITE_RC_VERSION_DEFAULT 9
+
+/* A refusal as the selected Rocket.Chat release answers it.  From 9.0.0
+ * (PR #43214) the REST layer answers the codes error-not-allowed,
+ * not-allowed, not-authorized, not_authorized, no-permission and
+ * error-not-authorized-federation with 403
+ * {"success":false,"error":<message>,"errorType":"error-forbidden"}, the
+ * message as Meteor.Error builds it ("<reason> [<error>]" or "[<error>]");
+ * before, and for every other code, it is invite_json_meteor_error()'s
+ * 400.  *status is set to the status. */
+const char *invite_json_refusal(apr_pool_t *p, int rc_version,
+                                const char *error, const char *reason,
+                                const char *method, const char *field,
+                                int *status);
+
+/* {"error":<message>,"success":false}: what a route answers that catches
+ * its own error (sendInvitationEmail's API.v1.failure({error})). */
+const char *invite_json_route_failure(apr_pool_t *p, const char *message);
 
 /* {"success":false,"error":<message>} */
 const char *invite_json_plain_error(apr_pool_t *p, const char *message);

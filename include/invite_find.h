@@ -23,6 +23,7 @@ typedef struct {
     int subscribed;             /* caller has a subscription to rid */
     const char *room_type;      /* rooms.t, NULL when the room does not exist */
     int found;                  /* a live matching invite was returned */
+    int rc_version;             /* InviteRocketChatVersion (0: before 9) */
 } invite_find_facts_t;
 
 typedef enum {

@@ -32,6 +32,8 @@ typedef enum {
     INVITE_STMT_SLOT_HOLDER,   /* the invite holding the slot */
     INVITE_STMT_SESSION,       /* run once per new connection, or NULL */
     INVITE_STMT_AUTH,          /* a caller's token hashes and global grants */
+    INVITE_STMT_AUTH_MAIL,     /* the same, bulk-register-user for the grant
+                                * (sendInvitationEmail) */
     INVITE_STMT_LIST,          /* every invite, oldest first */
     INVITE_STMT_REMOVE,        /* delete one invite by id */
     INVITE_STMT_VALIDATE,      /* an invite by token, and its room */

@@ -20,6 +20,7 @@ typedef enum {
     INVITE_EP_REMOVE,
     INVITE_EP_USE,
     INVITE_EP_VALIDATE,
+    INVITE_EP_SEND_EMAIL,
     INVITE_EP_OTHER,
     INVITE_EP_COUNT
 } invite_endpoint_e;

@@ -133,6 +133,21 @@ my @MUTANTS = (
      ['unit']],
     ['use-banned-sql', 'src/invite_sql.c', "THEN 2 ELSE 1 END", "THEN 1 ELSE 1 END",
      ['t/api/37_banned.t']],
+    # Rocket.Chat 9.0's 403 and the invitation mail route.
+    ['rc9-forbidden', 'src/invite_json.c', 'if (rc_version < 9 || !forbidden_in_9(error)) {',
+     'if (rc_version < 10 || !forbidden_in_9(error)) {', ['unit']],
+    ['rc-default', 'include/invite_core.h', '#define INVITE_RC_VERSION_DEFAULT 9',
+     '#define INVITE_RC_VERSION_DEFAULT 8', ['t/api/38_rc_versions.t']],
+    ['mail-permission', 'src/handle/invite_handle_send_email.c', '    else if (!caller.granted) {',
+     '    else if (0) {', ['t/api/39_send_invitation_email.t']],
+    ['mail-permission-sql', 'src/invite_sql.c', 'AUTH_SQL(SQLITE_TOKENS, "bulk-register-user")',
+     'AUTH_SQL(SQLITE_TOKENS, "create-invite-links")', ['t/api/39_send_invitation_email.t']],
+    ['mail-limit-after-schema', 'src/handle/invite_handle_send_email.c',
+     "    if (schema_error) {\n        answer = invite_http_send_json(r, HTTP_BAD_REQUEST,\n            invite_json_invalid_params(r->pool, schema_error));\n    }\n    else if (invite_ratelimit_check(r, cfg, ROUTE, caller.rate_limit_exempt,\n                                    &done)) {\n        answer = done;\n    }",
+     "    if (invite_ratelimit_check(r, cfg, ROUTE, caller.rate_limit_exempt,\n                               &done)) {\n        answer = done;\n    }\n    else if (schema_error) {\n        answer = invite_http_send_json(r, HTTP_BAD_REQUEST,\n            invite_json_invalid_params(r->pool, schema_error));\n    }",
+     ['t/api/39_send_invitation_email.t']],
+    ['string-array-wrap', 'src/invite_body.c', "    if (!json_is_array(v)) {\n        return \"must be array\";\n    }",
+     "    if (!json_is_array(v) && !json_is_string(v)) {\n        return \"must be array\";\n    }", ['unit']],
 );
 
 # What made the suite fail, from its log: the first failed check, so that

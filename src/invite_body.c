@@ -548,16 +548,17 @@ static int coerce_integer(apr_pool_t *p, json_t *obj, const char *name,
     return json_object_set_new(obj, name, json_integer(iv)) == 0 ? 0 : -1;
 }
 
-/* ajv's string coercion: "" + data for numbers and booleans, null is "". */
-static int coerce_string(apr_pool_t *p, json_t *obj, const char *name,
-                         json_t *v)
+/* ajv's string coercion: "" + data for numbers and booleans, null is "".
+ * The coerced value (a new reference), v itself (borrowed) when it is a
+ * string already, or NULL when v cannot be a string. */
+static json_t *string_of(apr_pool_t *p, json_t *v)
 {
     char ibuf[32];
     const char *s;
 
     switch (json_typeof(v)) {
     case JSON_STRING:
-        return 0;
+        return v;
     case JSON_REAL:
         s = js_number_to_string(p, json_real_value(v));
         break;
@@ -577,9 +578,42 @@ static int coerce_string(apr_pool_t *p, json_t *obj, const char *name,
         s = "";
         break;
     default:
+        return NULL;
+    }
+    return json_string(s);
+}
+
+static int coerce_string(apr_pool_t *p, json_t *obj, const char *name,
+                         json_t *v)
+{
+    json_t *s = string_of(p, v);
+
+    if (!s) {
         return -1;
     }
-    return json_object_set_new(obj, name, json_string(s)) == 0 ? 0 : -1;
+    return s == v || json_object_set_new(obj, name, s) == 0 ? 0 : -1;
+}
+
+/* An array of strings, each item coerced in place.  The message of the
+ * first failure, NULL when valid. */
+static const char *coerce_string_array(apr_pool_t *p, json_t *v)
+{
+    size_t i;
+    json_t *item;
+
+    if (!json_is_array(v)) {
+        return "must be array";
+    }
+    json_array_foreach(v, i, item) {
+        json_t *s = string_of(p, item);
+        if (!s) {
+            return "must be string";
+        }
+        if (s != item && json_array_set_new(v, i, s) != 0) {
+            return "must be string";
+        }
+    }
+    return NULL;
 }
 
 static int is_field(const invite_schema_t *schema, const char *key)
@@ -615,7 +649,13 @@ const char *invite_schema_validate(apr_pool_t *p, const invite_schema_t *schema,
         const invite_field_t *f = &schema->fields[i];
 
         v = json_object_get(body, f->name);
-        if (f->type == INVITE_FIELD_INTEGER) {
+        if (f->type == INVITE_FIELD_STRING_ARRAY) {
+            const char *err = coerce_string_array(p, v);
+            if (err) {
+                return err;
+            }
+        }
+        else if (f->type == INVITE_FIELD_INTEGER) {
             if (coerce_integer(p, body, f->name, v) != 0)
                 return "must be integer";
         }

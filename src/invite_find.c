@@ -92,7 +92,9 @@ const char *invite_find_error_body(apr_pool_t *p, invite_find_outcome_e o,
                                         "The field rid is required", METHOD,
                                         "rid");
     case INVITE_FIND_NOT_AUTHORIZED:
-        return invite_json_meteor_error(p, "not_authorized", NULL, NULL, NULL);
+        /* 403 error-forbidden from Rocket.Chat 9.0 */
+        return invite_json_refusal(p, f->rc_version, "not_authorized", NULL,
+                                   NULL, NULL, status);
     case INVITE_FIND_INVALID_ROOM:
         return invite_json_meteor_error(p, "error-invalid-room",
                                         "The rid field is invalid", METHOD,

@@ -183,6 +183,62 @@ const char *invite_json_meteor_error(apr_pool_t *p, const char *error,
     return invite_json_dump(p, o);
 }
 
+/* The codes 9.0's REST layer answers with 403 error-forbidden
+ * (apps/meteor/server/api/ApiClass.ts after #43214). */
+static int forbidden_in_9(const char *error)
+{
+    static const char *const codes[] = {
+        "error-not-allowed", "not-allowed", "not-authorized",
+        "not_authorized", "no-permission", "error-not-authorized-federation",
+        NULL
+    };
+    int i;
+
+    for (i = 0; codes[i]; i++) {
+        if (!strcmp(error, codes[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+const char *invite_json_refusal(apr_pool_t *p, int rc_version,
+                                const char *error, const char *reason,
+                                const char *method, const char *field,
+                                int *status)
+{
+    json_t *o;
+    int failed;
+
+    if (rc_version < 9 || !forbidden_in_9(error)) {
+        *status = 400;
+        return invite_json_meteor_error(p, error, reason, method, field);
+    }
+    *status = 403;
+    o = json_object();
+    failed = !o;
+    if (failed) {
+        return NULL;
+    }
+    set_new(o, "success", json_false(), &failed);
+    set_new(o, "error", json_string(reason
+                                    ? apr_psprintf(p, "%s [%s]", reason, error)
+                                    : apr_psprintf(p, "[%s]", error)),
+            &failed);
+    set_new(o, "errorType", json_string("error-forbidden"), &failed);
+    if (failed) {
+        json_decref(o);
+        return NULL;
+    }
+    return invite_json_dump(p, o);
+}
+
+const char *invite_json_route_failure(apr_pool_t *p, const char *message)
+{
+    return invite_json_dump(p, json_pack("{s:s,s:b}", "error", message,
+                                         "success", 0));
+}
+
 const char *invite_json_plain_error(apr_pool_t *p, const char *message)
 {
     return invite_json_dump(p, json_pack("{s:b,s:s}", "success", 0,

@@ -147,9 +147,9 @@
 
 /* Authentication and the global grants of listInvites and removeInvite.
  * Args: user id, cutoff (tokens), user id x2. */
-#define AUTH_SQL(token_list) \
+#define AUTH_SQL(token_list, permission) \
     "SELECT" TOKEN_LIST(token_list) "," \
-    HOLDS_GLOBALLY("create-invite-links") "," \
+    HOLDS_GLOBALLY(permission) "," \
     HOLDS_GLOBALLY("api-bypass-rate-limit")
 
 /* The debug log's reason for a failed authentication (never run
@@ -224,7 +224,9 @@ static const invite_stmt_t sqlite3_statements[INVITE_STMT_COUNT] = {
         SLOT_HOLDER_SQL(SQLITE_INVITES) },
     [INVITE_STMT_SESSION] = { "invite_session", NULL },
     [INVITE_STMT_AUTH] = { "invite_auth",
-        AUTH_SQL(SQLITE_TOKENS) },
+        AUTH_SQL(SQLITE_TOKENS, "create-invite-links") },
+    [INVITE_STMT_AUTH_MAIL] = { "invite_auth_mail",
+        AUTH_SQL(SQLITE_TOKENS, "bulk-register-user") },
     [INVITE_STMT_LIST] = { "invite_list",
         LIST_SQL("invites") },
     [INVITE_STMT_REMOVE] = { "invite_remove",
@@ -282,7 +284,9 @@ static const invite_stmt_t pgsql_statements[INVITE_STMT_COUNT] = {
     [INVITE_STMT_SESSION] = { "invite_session",
         "SELECT set_config('enable_seqscan', 'off', false)" },
     [INVITE_STMT_AUTH] = { "invite_auth",
-        AUTH_SQL(PGSQL_TOKENS) },
+        AUTH_SQL(PGSQL_TOKENS, "create-invite-links") },
+    [INVITE_STMT_AUTH_MAIL] = { "invite_auth_mail",
+        AUTH_SQL(PGSQL_TOKENS, "bulk-register-user") },
     [INVITE_STMT_LIST] = { "invite_list", LIST_SQL("invites") },
     [INVITE_STMT_REMOVE] = { "invite_remove",
         "DELETE FROM invites WHERE id = %s" },

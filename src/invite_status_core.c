@@ -10,7 +10,8 @@
 
 static const char *const endpoint_names[INVITE_EP_COUNT] = {
     "findOrCreateInvite", "listInvites", "removeInvite", "useInviteToken",
-    "validateInviteToken", "other"
+    "validateInviteToken",
+    "sendInvitationEmail", "other"
 };
 
 const char *invite_status_endpoint_name(invite_endpoint_e ep)

@@ -25,6 +25,8 @@ void *invite_create_dir_cfg(apr_pool_t *p, char *dir)
     cfg->auth_cache_ttl = -1;
     cfg->login_expiration_days = -1;
     cfg->id_length = -1;
+    cfg->rc_version = -1;
+    cfg->mail_timeout_ms = -1;
     cfg->ratelimit_calls = -1;
     return cfg;
 }
@@ -47,6 +49,17 @@ void *invite_merge_dir_cfg(apr_pool_t *p, void *basev, void *addv)
                                  ? add->login_expiration_days
                                  : base->login_expiration_days;
     cfg->id_length = add->id_length != -1 ? add->id_length : base->id_length;
+    cfg->rc_version = add->rc_version != -1 ? add->rc_version
+                                            : base->rc_version;
+#define MERGE_STR(f) cfg->f = add->f ? add->f : base->f
+    MERGE_STR(mail_relay);
+    MERGE_STR(mail_from);
+    MERGE_STR(invitation_subject);
+    MERGE_STR(invitation_html);
+    MERGE_STR(site_name);
+#undef MERGE_STR
+    cfg->mail_timeout_ms = add->mail_timeout_ms != -1 ? add->mail_timeout_ms
+                                                      : base->mail_timeout_ms;
     /* The three rate-limit fields travel together: an inner section that
      * sets the limit also starts its own windows. */
     if (add->ratelimit_calls != -1) {
@@ -136,6 +149,55 @@ static const char *set_login_expiration(cmd_parms *cmd, void *cfgv,
     return cfg->login_expiration_days < 0
            ? "InviteLoginExpiration must be a number of days from 0 (never) "
              "to 10000" : NULL;
+}
+
+/* InviteMailRelay: the local relay, smtp:// or smtps:// only. */
+static const char *set_mail_relay(cmd_parms *cmd, void *cfgv,
+                                  const char *arg)
+{
+    invite_dir_cfg_t *cfg = cfgv;
+    (void)cmd;
+    if (strncasecmp(arg, "smtp://", 7) && strncasecmp(arg, "smtps://", 8)) {
+        return "InviteMailRelay must be an smtp:// or smtps:// URL of the "
+               "machine's mail relay";
+    }
+    cfg->mail_relay = arg;
+    return NULL;
+}
+
+static const char *set_mail_from(cmd_parms *cmd, void *cfgv, const char *arg)
+{
+    invite_dir_cfg_t *cfg = cfgv;
+    const char *addr, *name, *why = invite_mail_parse_from(cmd->pool, arg,
+                                                           &addr, &name);
+    if (why) {
+        return apr_psprintf(cmd->pool, "InviteMailFrom: '%s': %s", arg, why);
+    }
+    cfg->mail_from = arg;
+    return NULL;
+}
+
+static const char *set_mail_timeout(cmd_parms *cmd, void *cfgv,
+                                    const char *arg)
+{
+    invite_dir_cfg_t *cfg = cfgv;
+    (void)cmd;
+    cfg->mail_timeout_ms = int_in_range(arg, 100, 600000);
+    return cfg->mail_timeout_ms < 0
+           ? "InviteMailTimeout must be milliseconds from 100 to 600000"
+           : NULL;
+}
+
+/* 8: Rocket.Chat 8.4 to 8.9; 9: 9.0 and later (the newest release). */
+static const char *set_rc_version(cmd_parms *cmd, void *cfgv,
+                                  const char *arg)
+{
+    invite_dir_cfg_t *cfg = cfgv;
+    (void)cmd;
+    cfg->rc_version = int_in_range(arg, 8, 9);
+    return cfg->rc_version < 0
+           ? "InviteRocketChatVersion must be 8 (Rocket.Chat 8.4 to 8.x) or 9 "
+             "(9.0 and later)" : NULL;
 }
 
 static const char *set_id_length(cmd_parms *cmd, void *cfgv, const char *arg)
@@ -337,6 +399,37 @@ const command_rec invite_cmds[] = {
                   RSRC_CONF | ACCESS_CONF,
                   "Days after which a login token is refused (default 90, "
                   "as Rocket.Chat's Accounts_LoginExpiration; 0: never)"),
+    AP_INIT_TAKE1("InviteMailRelay", set_mail_relay, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "sendInvitationEmail: the machine's mail relay, "
+                  "smtp://HOST[:PORT] (default smtp://127.0.0.1:25)"),
+    AP_INIT_TAKE1("InviteMailFrom", set_mail_from, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "sendInvitationEmail: the sender, addr or "
+                  "\"Name <addr>\" (Rocket.Chat's From_Email)"),
+    AP_INIT_TAKE1("InviteMailTimeout", set_mail_timeout, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "sendInvitationEmail: the longest a call may take, in ms "
+                  "(default 10000)"),
+    AP_INIT_TAKE1("InviteInvitationSubject", ap_set_string_slot,
+                  (void *)APR_OFFSETOF(invite_dir_cfg_t, invitation_subject),
+                  RSRC_CONF | ACCESS_CONF,
+                  "sendInvitationEmail: the subject template "
+                  "(Rocket.Chat's Invitation_Subject)"),
+    AP_INIT_TAKE1("InviteInvitationEmail", ap_set_string_slot,
+                  (void *)APR_OFFSETOF(invite_dir_cfg_t, invitation_html),
+                  RSRC_CONF | ACCESS_CONF,
+                  "sendInvitationEmail: the HTML body template "
+                  "(Rocket.Chat's Invitation_Email)"),
+    AP_INIT_TAKE1("InviteSiteName", ap_set_string_slot,
+                  (void *)APR_OFFSETOF(invite_dir_cfg_t, site_name),
+                  RSRC_CONF | ACCESS_CONF,
+                  "[Site_Name] in the invitation mail (Rocket.Chat's "
+                  "Site_Name; default Rocket.Chat)"),
+    AP_INIT_TAKE1("InviteRocketChatVersion", set_rc_version, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "The Rocket.Chat release whose answers are reproduced: 8 "
+                  "(8.4 to 8.x) or 9 (9.0 and later; the default)"),
     AP_INIT_TAKE1("InviteIdLength", set_id_length, NULL,
                   RSRC_CONF | ACCESS_CONF,
                   "Length of new invite ids, which are the link tokens "
@@ -390,4 +483,29 @@ const char *invite_config_login_cutoff(apr_pool_t *p,
 int invite_config_id_length(const invite_dir_cfg_t *cfg)
 {
     return cfg->id_length == -1 ? INVITE_ID_LEN : cfg->id_length;
+}
+
+void invite_config_mail(request_rec *r, const invite_dir_cfg_t *cfg,
+                        invite_mail_cfg_t *out)
+{
+    invite_url_cfg_t url;
+
+    invite_config_url(r, cfg, &url);
+    out->relay_url = cfg->mail_relay ? cfg->mail_relay
+                                     : INVITE_MAIL_DEFAULT_RELAY;
+    out->from = cfg->mail_from ? cfg->mail_from : "";
+    out->timeout_ms = cfg->mail_timeout_ms != -1 ? cfg->mail_timeout_ms
+                                                 : INVITE_MAIL_DEFAULT_TIMEOUT;
+    out->subject = cfg->invitation_subject ? cfg->invitation_subject
+                                           : INVITE_MAIL_DEFAULT_SUBJECT;
+    out->html = cfg->invitation_html ? cfg->invitation_html
+                                     : INVITE_MAIL_DEFAULT_HTML;
+    out->site_name = cfg->site_name ? cfg->site_name
+                                    : INVITE_MAIL_DEFAULT_SITE_NAME;
+    out->site_url = url.site_url;
+}
+
+int invite_config_rc_version(const invite_dir_cfg_t *cfg)
+{
+    return cfg->rc_version == -1 ? INVITE_RC_VERSION_DEFAULT : cfg->rc_version;
 }

@@ -12,6 +12,7 @@
 #include "mod_invite_private.h"
 #include "invite_cache.h"
 #include "invite_core.h"
+#include "invite_mail.h"
 
 #define INVITE_DEFAULT_MAX_BODY 8192
 #define INVITE_DEFAULT_LOGIN_EXPIRATION_DAYS 90   /* Rocket.Chat's default */
@@ -39,6 +40,12 @@ const char *invite_config_login_cutoff(apr_pool_t *p,
 
 /* InviteIdLength: the length of new invite ids (default INVITE_ID_LEN). */
 int invite_config_id_length(const invite_dir_cfg_t *cfg);
+/* sendInvitationEmail's settings for r (defaults: include/invite_mail.h;
+ * the site URL as the invite links have it). */
+void invite_config_mail(request_rec *r, const invite_dir_cfg_t *cfg,
+                        invite_mail_cfg_t *out);
+/* InviteRocketChatVersion: 8 or 9 (the default, the newest release). */
+int invite_config_rc_version(const invite_dir_cfg_t *cfg);
 
 /* The process's authentication cache (include/invite_cache.h) when cfg
  * turns it on, else NULL; *ttl is its lifetime. */

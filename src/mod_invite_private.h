@@ -51,6 +51,16 @@ typedef struct {
     apr_interval_time_t auth_cache_ttl;  /* InviteAuthCache; -1 unset, 0 off */
     int login_expiration_days;  /* InviteLoginExpiration; -1 unset, 0 never */
     int id_length;              /* InviteIdLength; -1 unset */
+    int rc_version;             /* InviteRocketChatVersion; -1 unset (9) */
+    /* sendInvitationEmail (docs/mail.md): InviteMailRelay, InviteMailFrom,
+     * InviteMailTimeout (ms; -1 unset), InviteInvitationSubject,
+     * InviteInvitationEmail, InviteSiteName; NULL: the default. */
+    const char *mail_relay;
+    const char *mail_from;
+    long mail_timeout_ms;
+    const char *invitation_subject;
+    const char *invitation_html;
+    const char *site_name;
     /* InviteRateLimit: calls per window (-1 unset: Rocket.Chat's 10 per
      * 60 s; 0 off), the window, and the section that set them (windows
      * are counted per section, "" for the server). */

@@ -23,6 +23,7 @@ int invite_handle_list(request_rec *r, const invite_dir_cfg_t *cfg);
 int invite_handle_remove(request_rec *r, const invite_dir_cfg_t *cfg);
 int invite_handle_use(request_rec *r, const invite_dir_cfg_t *cfg);
 int invite_handle_validate(request_rec *r, const invite_dir_cfg_t *cfg);
+int invite_handle_send_email(request_rec *r, const invite_dir_cfg_t *cfg);
 
 /* ------------------------------ shared steps: invite_handle_common.c */
 
@@ -51,10 +52,12 @@ int invite_read_params(request_rec *r, const invite_dir_cfg_t *cfg,
 const char **invite_select_row(invite_db_t *db, invite_stmt_e stmt, int nargs,
                                const char **args, int min_cols, int *done);
 
-/* An authenticated caller of listInvites or removeInvite. */
+/* An authenticated caller of listInvites, removeInvite or
+ * sendInvitationEmail. */
 typedef struct {
     const char *user_id;
-    int granted;             /* create-invite-links through global roles */
+    int granted;             /* the route's permission (create-invite-links,
+                              * bulk-register-user) through global roles */
     int rate_limit_exempt;   /* api-bypass-rate-limit */
 } invite_caller_t;
 
@@ -64,6 +67,13 @@ typedef struct {
  * value in *done. */
 int invite_authenticate(request_rec *r, const invite_dir_cfg_t *cfg,
                         invite_db_t **db, invite_caller_t *caller, int *done);
+/* The login of a caller whose credentials invite_credentials() read:
+ * statement `stmt` (INVITE_STMT_AUTH, or INVITE_STMT_AUTH_MAIL for the
+ * grant of bulk-register-user) checks the token and fills *caller's grant
+ * and bypass.  Returns as invite_authenticate(). */
+int invite_check_login(request_rec *r, const invite_dir_cfg_t *cfg,
+                       invite_stmt_e stmt, const char *token_hash,
+                       invite_db_t **db, invite_caller_t *caller, int *done);
 
 /* The first steps of the admin routes: authentication, the rate limit of
  * `route`, then the global create-invite-links permission (400

@@ -92,7 +92,7 @@ const char **invite_select_row(invite_db_t *db, invite_stmt_e stmt, int nargs,
 int invite_authenticate(request_rec *r, const invite_dir_cfg_t *cfg,
                         invite_db_t **db, invite_caller_t *caller, int *done)
 {
-    const char *token_hash, *args[4], **row;
+    const char *token_hash;
 
     if (invite_credentials(r, &caller->user_id, &token_hash, done)) {
         return 1;
@@ -100,6 +100,16 @@ int invite_authenticate(request_rec *r, const invite_dir_cfg_t *cfg,
     /* These routes take no body, and the caller is not known yet: an
      * unread body ends the connection rather than being drained. */
     invite_http_refuse_body(r);
+    return invite_check_login(r, cfg, INVITE_STMT_AUTH, token_hash, db,
+                              caller, done);
+}
+
+int invite_check_login(request_rec *r, const invite_dir_cfg_t *cfg,
+                       invite_stmt_e stmt, const char *token_hash,
+                       invite_db_t **db, invite_caller_t *caller, int *done)
+{
+    const char *args[4], **row;
+
     *db = invite_db_acquire(r);
     if (!*db) {
         *done = invite_http_db_failure(r, invite_db_unacquired(r));
@@ -107,8 +117,7 @@ int invite_authenticate(request_rec *r, const invite_dir_cfg_t *cfg,
     }
     args[0] = args[2] = args[3] = caller->user_id;
     args[1] = invite_config_login_cutoff(r->pool, cfg, invite_time_now_ms());
-    row = invite_select_row(*db, INVITE_STMT_AUTH, 4, args,
-                            INVITE_AUTH_COL_COUNT, done);
+    row = invite_select_row(*db, stmt, 4, args, INVITE_AUTH_COL_COUNT, done);
     if (!row) {
         return 1;
     }
@@ -135,10 +144,14 @@ int invite_authorize_admin(request_rec *r, const invite_dir_cfg_t *cfg,
         return 1;
     }
     if (!caller.granted) {
+        int status;
+        /* 403 error-forbidden from Rocket.Chat 9.0 */
+        const char *body = invite_json_refusal(
+            r->pool, invite_config_rc_version(cfg), "not_authorized", NULL,
+            NULL, NULL, &status);
+
         invite_log_not_permitted(r, caller.user_id, NULL);
-        *done = invite_http_send_json(r, HTTP_BAD_REQUEST,
-            invite_json_meteor_error(r->pool, "not_authorized", NULL, NULL,
-                                     NULL));
+        *done = invite_http_send_json(r, status, body);
         return 1;
     }
     return 0;

@@ -390,6 +390,7 @@ int invite_handle_find_or_create(request_rec *r, const invite_dir_cfg_t *cfg)
 
     q.r = r;
     q.id_length = invite_config_id_length(cfg);
+    facts.rc_version = invite_config_rc_version(cfg);
     if (invite_credentials(r, &q.user_id, &token_hash, &done)
         || invite_read_params(r, cfg, &find_or_create_schema, &params,
                               &facts.schema_error, &done)) {

@@ -520,11 +520,41 @@ static void test_kind(void)
     ok(invite_body_kind(NULL) == INVITE_BODY_NO_TYPE, "kind: no Content-Type");
 }
 
+/* sendInvitationEmail's {emails: [string]}: no scalar is wrapped, items
+ * coerce as strings, objects and arrays among them do not. */
+static void test_string_array(void)
+{
+    static const invite_field_t f[] = {
+        { "emails", INVITE_FIELD_STRING_ARRAY }
+    };
+    static const invite_schema_t s = { f, 1 };
+    json_t *b = NULL;
+
+    is_str(check(&s, "application/json", "{\"emails\":[\"a@b\",5,true,null]}",
+                 &b), NULL, "an array of strings, numbers, booleans, null");
+    is_str(json_string_value(json_array_get(json_object_get(b, "emails"), 1)),
+           "5", "... a number becomes its string");
+    is_str(json_string_value(json_array_get(json_object_get(b, "emails"), 3)),
+           "", "... null becomes \"\"");
+    json_decref(b);
+    is_str(check(&s, "application/json", "{\"emails\":\"a@b\"}", NULL),
+           "must be array", "a string is not wrapped");
+    is_str(check(&s, "application/json", "{\"emails\":[[\"a@b\"]]}", NULL),
+           "must be string", "an array among the items");
+    is_str(check(&s, "application/json", "{\"emails\":[{}]}", NULL),
+           "must be string", "an object among the items");
+    is_str(check(&s, "application/json", "{}", NULL),
+           "must have required property 'emails'", "no emails");
+    is_str(check(&s, "application/json", "{\"emails\":[]}", NULL), NULL,
+           "an empty array passes the schema");
+}
+
 int main(void)
 {
     apr_initialize();
     apr_pool_create(&pool, NULL);
 
+    test_string_array();
     test_parse_json();
     test_parse_other();
     test_form_validation();

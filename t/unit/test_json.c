@@ -263,10 +263,42 @@ static void test_plain_and_params(void)
        "invalid-params, NULL message: NULL");
 }
 
+/* The refusals of the selected release (docs/api.md#releases). */
+static void test_refusal(void)
+{
+    int status = 0;
+
+    is_str(invite_json_refusal(pool, 8, "not_authorized", NULL, NULL, NULL,
+                               &status),
+           "{\"success\":false,\"error\":\"[not_authorized]\","
+           "\"errorType\":\"not_authorized\"}", "8: not_authorized, 400 body");
+    is_int(status, 400, "8: 400");
+    is_str(invite_json_refusal(pool, 9, "not_authorized", NULL, NULL, NULL,
+                               &status),
+           "{\"success\":false,\"error\":\"[not_authorized]\","
+           "\"errorType\":\"error-forbidden\"}", "9: error-forbidden");
+    is_int(status, 403, "9: 403");
+    is_str(invite_json_refusal(pool, 9, "error-not-allowed", "Not allowed",
+                               "m", NULL, &status),
+           "{\"success\":false,\"error\":\"Not allowed [error-not-allowed]\","
+           "\"errorType\":\"error-forbidden\"}", "9: the reason kept, no details");
+    is_str(invite_json_refusal(pool, 9, "error-invalid-room", "Bad", "m", "rid",
+                               &status),
+           "{\"success\":false,\"error\":\"Bad [error-invalid-room]\","
+           "\"errorType\":\"error-invalid-room\",\"details\":{\"method\":"
+           "\"m\",\"field\":\"rid\"}}", "9: another code stays a 400");
+    is_int(status, 400, "9: 400 for it");
+    is_str(invite_json_route_failure(pool, "No subject [error-email-send-failed]"),
+           "{\"error\":\"No subject [error-email-send-failed]\",\"success\":false}",
+           "a route's own failure: error first, no errorType");
+}
+
 int main(void)
 {
     apr_initialize();
     apr_pool_create(&pool, NULL);
+
+    test_refusal();
 
     test_dump();
     test_invite();
