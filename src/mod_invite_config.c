@@ -139,17 +139,38 @@ static int int_in_range(const char *arg, int lo, int hi)
     return (*arg && !*end && n >= lo && n <= hi) ? (int)n : -1;
 }
 
-static const char *set_login_expiration(cmd_parms *cmd, void *cfgv,
-                                        const char *arg)
+/* A directive taking a whole number in [lo, hi] into an int of the
+ * directory configuration; cmd->info is its int_directive_t. */
+typedef struct {
+    apr_size_t offset;
+    int lo, hi;
+    const char *refusal;
+} int_directive_t;
+
+static const char *set_int(cmd_parms *cmd, void *cfg, const char *arg)
 {
-    invite_dir_cfg_t *cfg = cfgv;
-    (void)cmd;
-    /* Up to ~27 years, so the cutoff never leaves 64-bit milliseconds. */
-    cfg->login_expiration_days = int_in_range(arg, 0, 10000);
-    return cfg->login_expiration_days < 0
-           ? "InviteLoginExpiration must be a number of days from 0 (never) "
-             "to 10000" : NULL;
+    const int_directive_t *d = cmd->info;
+    int *field = (int *)((char *)cfg + d->offset);
+
+    *field = int_in_range(arg, d->lo, d->hi);
+    return *field < 0 ? d->refusal : NULL;
 }
+
+/* Up to ~27 years, so the cutoff never leaves 64-bit milliseconds. */
+static const int_directive_t login_expiration = {
+    APR_OFFSETOF(invite_dir_cfg_t, login_expiration_days), 0, 10000,
+    "InviteLoginExpiration must be a number of days from 0 (never) to 10000"
+};
+static const int_directive_t mail_timeout = {
+    APR_OFFSETOF(invite_dir_cfg_t, mail_timeout_ms), 100, 600000,
+    "InviteMailTimeout must be milliseconds from 100 to 600000"
+};
+/* 8: Rocket.Chat 8.4 to 8.9; 9: 9.0 and later (the newest release). */
+static const int_directive_t rc_version = {
+    APR_OFFSETOF(invite_dir_cfg_t, rc_version), 8, 9,
+    "InviteRocketChatVersion must be 8 (Rocket.Chat 8.4 to 8.x) or 9 "
+    "(9.0 and later)"
+};
 
 /* InviteMailRelay: the local relay, smtp:// or smtps:// only. */
 static const char *set_mail_relay(cmd_parms *cmd, void *cfgv,
@@ -175,29 +196,6 @@ static const char *set_mail_from(cmd_parms *cmd, void *cfgv, const char *arg)
     }
     cfg->mail_from = arg;
     return NULL;
-}
-
-static const char *set_mail_timeout(cmd_parms *cmd, void *cfgv,
-                                    const char *arg)
-{
-    invite_dir_cfg_t *cfg = cfgv;
-    (void)cmd;
-    cfg->mail_timeout_ms = int_in_range(arg, 100, 600000);
-    return cfg->mail_timeout_ms < 0
-           ? "InviteMailTimeout must be milliseconds from 100 to 600000"
-           : NULL;
-}
-
-/* 8: Rocket.Chat 8.4 to 8.9; 9: 9.0 and later (the newest release). */
-static const char *set_rc_version(cmd_parms *cmd, void *cfgv,
-                                  const char *arg)
-{
-    invite_dir_cfg_t *cfg = cfgv;
-    (void)cmd;
-    cfg->rc_version = int_in_range(arg, 8, 9);
-    return cfg->rc_version < 0
-           ? "InviteRocketChatVersion must be 8 (Rocket.Chat 8.4 to 8.x) or 9 "
-             "(9.0 and later)" : NULL;
 }
 
 static const char *set_id_length(cmd_parms *cmd, void *cfgv, const char *arg)
@@ -395,7 +393,7 @@ const command_rec invite_cmds[] = {
         RSRC_CONF | ACCESS_CONF,
         "Largest accepted request body in bytes (JSON 413 above); "
         "default 8192"),
-    AP_INIT_TAKE1("InviteLoginExpiration", set_login_expiration, NULL,
+    AP_INIT_TAKE1("InviteLoginExpiration", set_int, (void *)&login_expiration,
                   RSRC_CONF | ACCESS_CONF,
                   "Days after which a login token is refused (default 90, "
                   "as Rocket.Chat's Accounts_LoginExpiration; 0: never)"),
@@ -407,7 +405,7 @@ const command_rec invite_cmds[] = {
                   RSRC_CONF | ACCESS_CONF,
                   "sendInvitationEmail: the sender, addr or "
                   "\"Name <addr>\" (Rocket.Chat's From_Email)"),
-    AP_INIT_TAKE1("InviteMailTimeout", set_mail_timeout, NULL,
+    AP_INIT_TAKE1("InviteMailTimeout", set_int, (void *)&mail_timeout,
                   RSRC_CONF | ACCESS_CONF,
                   "sendInvitationEmail: the longest a call may take, in ms "
                   "(default 10000)"),
@@ -426,7 +424,7 @@ const command_rec invite_cmds[] = {
                   RSRC_CONF | ACCESS_CONF,
                   "[Site_Name] in the invitation mail (Rocket.Chat's "
                   "Site_Name; default Rocket.Chat)"),
-    AP_INIT_TAKE1("InviteRocketChatVersion", set_rc_version, NULL,
+    AP_INIT_TAKE1("InviteRocketChatVersion", set_int, (void *)&rc_version,
                   RSRC_CONF | ACCESS_CONF,
                   "The Rocket.Chat release whose answers are reproduced: 8 "
                   "(8.4 to 8.x) or 9 (9.0 and later; the default)"),

@@ -57,7 +57,7 @@ typedef struct {
      * InviteInvitationEmail, InviteSiteName; NULL: the default. */
     const char *mail_relay;
     const char *mail_from;
-    long mail_timeout_ms;
+    int mail_timeout_ms;
     const char *invitation_subject;
     const char *invitation_html;
     const char *site_name;
