@@ -135,18 +135,27 @@ apr_status_t invite_config_walk_check_handlers(apr_pool_t *ptemp,
     return rv;
 }
 
+/* Whether directive `name` stands in the main server's scope or in the
+ * <VirtualHost> section vhost (NULL: the main server). */
+static int in_reach(apr_pool_t *p, const ap_directive_t *vhost,
+                    const char *name)
+{
+    return invite_config_directive_in(p, ap_conftree, name, NULL)
+           || (vhost && invite_config_directive_in(p, vhost->first_child,
+                                                   name, NULL));
+}
+
 /* Said once at start-up for each server whose invite handler has no
  * InviteSiteUrl in reach: its links are then built from ServerName, and
  * an http one makes every proxy link say secure=no, which no client
- * questions.  An InviteSiteUrl anywhere in the server's scope (or the
- * main server's) counts as set. */
+ * questions; and (a notice) when it has no InviteMailFrom, without which
+ * sendInvitationEmail cannot send.  A directive anywhere in the server's
+ * scope (or the main server's) counts as set. */
 void invite_config_walk_check_site_urls(apr_pool_t *ptemp,
                                         server_rec *main_server)
 {
     const ap_directive_t *main_use = invite_config_directive_in(
         ptemp, ap_conftree, "SetHandler", INVITE_HANDLER_NAME);
-    int main_set = invite_config_directive_in(ptemp, ap_conftree,
-                                              "InviteSiteUrl", NULL) != NULL;
     server_rec *s;
 
     for (s = main_server; s; s = s->next) {
@@ -161,10 +170,22 @@ void invite_config_walk_check_site_urls(apr_pool_t *ptemp,
         if (!use) {
             use = main_use;
         }
-        if (!use || main_set
-            || (vhost && invite_config_directive_in(ptemp,
-                                                    vhost->first_child,
-                                                    "InviteSiteUrl", NULL))) {
+        if (!use) {
+            continue;
+        }
+        /* sendInvitationEmail cannot send without a sender. */
+        if (!in_reach(ptemp, vhost, "InviteMailFrom")) {
+            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, main_server,
+                         INVLOGNO(00605) "%s%s uses SetHandler invite "
+                         "(%s:%d) without InviteMailFrom: "
+                         "sendInvitationEmail answers \"Error trying to "
+                         "send email: Invalid from address\" until it is "
+                         "set", s == main_server ? "the main server "
+                                                 : "virtual host ",
+                         server_label(ptemp, s), use->filename,
+                         use->line_num);
+        }
+        if (in_reach(ptemp, vhost, "InviteSiteUrl")) {
             continue;
         }
         url = invite_config_site_url(ptemp, s);

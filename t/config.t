@@ -246,8 +246,11 @@ is($r->[0], 'running', 'SetHandler invite only in sections httpd skips: starts')
 $r = start_test("InviteRateLimit off\nInviteDBD On\n$api");
 like($r->[1], qr{\[invite:warn\].*INV00604: the main server 127\.0\.0\.1(?::\d+)? uses SetHandler invite \(\S+httpd\.conf:\d+\) without InviteSiteUrl: invite links are built from its ServerName as http://127\.0\.0\.1(?::\d+)? \(http: every proxy link says secure=no\); set InviteSiteUrl},
      'SetHandler invite without InviteSiteUrl: a warning at start-up naming the URL links get') or diag($r->[1]);
-$r = start_test("InviteRateLimit off\nInviteDBD On\nInviteSiteUrl https://chat.example.com\n$api");
+like($r->[1], qr{INV00605: the main server 127\.0\.0\.1(?::\d+)? uses SetHandler invite \(\S+httpd\.conf:\d+\) without InviteMailFrom: sendInvitationEmail answers "Error trying to send email: Invalid from address" until it is set},
+     '... and without InviteMailFrom: a notice that sendInvitationEmail cannot send');
+$r = start_test("InviteRateLimit off\nInviteDBD On\nInviteSiteUrl https://chat.example.com\nInviteMailFrom noreply\@chat.example.com\n$api");
 unlike($r->[1], qr/INV00604/, '... none with InviteSiteUrl');
+unlike($r->[1], qr/INV00605/, '... nor with InviteMailFrom');
 
 # --- mod_invite and another mod_dbd consumer on one pool ------------------
 # start_test's main server has DBDriver sqlite3 and DBDParams x.db.
