@@ -16,7 +16,7 @@ my @stmts = map { [split /\t/, $_, 2] } grep { length } split /\n/, `$top/build/
 
 plan tests => 1 + 2 * @stmts + 1;
 
-is(scalar(@stmts), engine() eq 'pgsql' ? 13 : 14, 'every prepared statement of ' . engine());
+is(scalar(@stmts), engine() eq 'pgsql' ? 14 : 15, 'every prepared statement of ' . engine());
 my $dbh = InviteTest::dbh();
 my $pg = engine() eq 'pgsql';
 $dbh->do('SET enable_seqscan = off') if $pg;
