@@ -300,7 +300,8 @@ drop_removable() {   # instance
 # mail, keeps one line of its envelope (relay/mail/envelopes: from, to,
 # bytes) and drops the rest.  The module instances send to it
 # (httpd.conf.in, BENCH_MAIL); cleanup stops it.
-MAIL_RELAY= MAIL_FROM=noreply@mail.bench.example
+MAIL_RELAY=''
+MAIL_FROM=noreply@mail.bench.example
 if has_workload mail; then
   cp t/lib/smtp-sink.py "$work/smtp-sink.py"
   as_user mkdir -p "$work/relay"
