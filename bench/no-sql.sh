@@ -54,7 +54,7 @@ done
 [ "$v" = "$variant" ] || { echo "usage: $0 [${chain// /|}]" >&2; exit 2; }
 # no-sql reads no database, so PostgreSQL has nothing to measure there.
 if [ "$variant" = no-sql ]; then engines=sqlite; else engines="sqlite pgsql"; fi
-scripts/deps.sh wrk libsqlite3-dev   # what run.sh needs, before the build
+scripts/deps.sh wrk libsqlite3-dev python3-aiosmtpd   # what run.sh needs, before the build
 copy=$(mktemp -d "/tmp/mod-invite-$variant.XXXXXX")
 trap 'rm -rf "$copy"' EXIT
 git ls-files -z | xargs -0 cp --parents -t "$copy"

@@ -7,14 +7,16 @@
 # runs.tsv: one row per wrk run (engine, workload, rep, rps, p50_ms, p99_ms,
 # non2xx, unexpected, requests, read_errors, timeouts, made, wrk_rc, and
 # the run's changes to the database: created (invites), subscribed
-# (subscriptions), used (sum of uses)); rep "warmup" and "rss" rows are
+# (subscriptions), used (sum of uses); mailed, the mails the relay took, and
+# relay_cpu_s, its CPU seconds, NA without one); rep "warmup" and "rss" rows are
 # checked but not reported.  Engine static rows measure a ceiling file;
 # their workload is its name.  Prints the report and writes it to --out.
 # Exits 1 when a check failed: wrk failed or gave no numbers, a request got
 # a status (or body) other than its workload's (%EXPECT), a connect error
 # or timeout, a read-only workload wrote, use wrote other than one
 # subscription and one use per request, remove deleted fewer invites than
-# it got 200s, a probe failed, an error-level line or crash in an httpd
+# it got 200s, mail's relay took fewer mails than it got answers (or
+# another workload mailed), a probe failed, an error-level line or crash in an httpd
 # error log, or a run is missing.  wrk's read/write errors are reported
 # only: httpd closing a keep-alive connection at MaxKeepAliveRequests races
 # wrk's next request.
@@ -39,8 +41,9 @@ my %EXPECT = (
     'use-member' => { status => '200', script => 1 },
     remove       => { status => '200 true', script => 1 },
     list         => { status => '200', script => 1 },
+    mail         => { status => '200 {"success":true}', script => 1 },
 );
-my %READ_ONLY = map { $_ => 1 } qw(find reject validate use-member list);
+my %READ_ONLY = map { $_ => 1 } qw(find reject validate use-member list mail);
 
 my %m;
 open my $fh, '<', $o{meta} or die "$0: $o{meta}: $!\n";
@@ -99,6 +102,16 @@ for my $r (@runs) {
         push @problems, "$what: " . (-$inv) . " invites deleted for $req requests"
             if -$inv < $req || $sub || $use;
     }
+    # Each mail answer means the relay took that mail (the module waits for
+    # its 250); wrk does not count the requests in flight when it stops.
+    if (num($r->{mailed}) && $r->{engine} ne 'static') {
+        if ($r->{workload} eq 'mail') {
+            push @problems, "$what: the relay took $r->{mailed} mails for $req requests"
+                if $r->{mailed} < $req;
+        } elsif ($r->{mailed}) {
+            push @problems, "$what: the relay took $r->{mailed} mails";
+        }
+    }
 }
 push @problems, "$m{probe_failures} probe requests got a wrong status"
     if ($m{probe_failures} // 0) > 0;
@@ -134,7 +147,7 @@ for my $row (@rows) {
         reqs  => sum(map { num($_->{requests}) ? $_->{requests} : 0 } @r),
         map({ my $k = $_; ($k => $row->[0] eq 'static' ? undef
                                  : sum(map { num($_->{$k}) ? $_->{$k} : 0 } @r)) }
-            qw(created subscribed used)),
+            qw(created subscribed used mailed)),
     };
 }
 sub ceiling {                   # workload -> [its ceiling's name, median req/s]
@@ -151,6 +164,8 @@ sub writes {
     push @w, sprintf('%+d subscriptions%s', $s->{subscribed}, $w eq 'use' ? $share->($s->{subscribed}) : '')
         if $s->{subscribed};
     push @w, sprintf('%+d uses', $s->{used}) if $s->{used};
+    push @w, sprintf('%d mails%s', $s->{mailed}, $w eq 'mail' ? $share->($s->{mailed}) : '')
+        if $s->{mailed};
     push @w, sprintf('%d member repeats', $s->{reqs} - $s->{subscribed})
         if $w eq 'use' && $s->{reqs} > $s->{subscribed};
     return @w ? join(', ', @w) : 'none';
@@ -175,6 +190,7 @@ push @out, "- Date: $m{date}",
     "- Database pool: $m{pool}; SQLite: WAL, DBDInitSQL \"PRAGMA synchronous = NORMAL\"; "
         . "PostgreSQL 15: fsync on, synchronous_commit off, shared_buffers 256MB, Unix socket",
     "- Extra module configuration: $m{extra_conf}",
+    ($m{mail_relay} ? "- Mail relay (mail): $m{mail_relay}" : ()),
     "- Data set: seed.pl $m{seed}",
     "  ($m{seed_rows})",
     '';
@@ -197,7 +213,8 @@ push @out, '',
     . q{read errors: wrk's read/write errors, from requests sent on a connection httpd is }
     . q{closing after MaxKeepAliveRequests (wrk reconnects); writes: what the measured runs }
     . q{changed in the database (invites and subscriptions rows, the sum of uses; member }
-    . q{repeats: use requests that added no subscription); vs static: median req/s over }
+    . q{repeats: use requests that added no subscription; mails: those the relay took); }
+    . q{vs static: median req/s over }
     . q{that of the static file holding the workload's answer (static rows: the files; }
     . q{static.json unless named).}, '',
     'Expected answers: ' . join('; ', map { "$_ $EXPECT{$_}{status}" } grep { $EXPECT{$_} } split ' ', $m{workloads}) . '.',
@@ -213,6 +230,29 @@ if (@mix) {
         my ($f, $c, $x) = map { $stat{"$e $_"}{rps} } qw(find create mixed);
         my $exp = 1 / (0.9 / $f + 0.1 / $c);
         push @out, sprintf '| %s | %.0f | %.0f | %.0f | %.0f | %.2f |', $e, $f, $c, $exp, $x, $x / $exp;
+    }
+    push @out, '';
+}
+
+# mail: how much of the servers' CPU the test relay took (it shares CPU 0).
+my @mail = grep { $stat{"$_ mail"} } split ' ', $m{engines};
+if (@mail) {
+    push @out, '## mail and its relay', '',
+        'The relay (t/lib/smtp-sink.py --discard, Python) shares the servers\' CPU: its CPU seconds '
+        . 'over the measured seconds, and per mail it took (medians over the repeats). '
+        . 'The rest of a request (1 / req/s less the relay\'s share, the core being saturated) is what '
+        . 'httpd, the module and libcurl spent.', '',
+        '| engine | mail req/s | relay CPU share | relay us per mail | rest of a request us |',
+        '|---|---:|---:|---:|---:|';
+    for my $e (@mail) {
+        my @r = grep { num($_->{relay_cpu_s}) && num($_->{mailed}) && $_->{mailed} > 0 && num($_->{rps}) }
+                @{$by{"$e mail"} || []};
+        next unless @r;
+        my $share = median(map { $_->{relay_cpu_s} / $m{duration} } @r);
+        my $us = median(map { 1e6 * $_->{relay_cpu_s} / $_->{mailed} } @r);
+        my $req_us = 1e6 / $stat{"$e mail"}{rps};
+        push @out, sprintf '| %s | %.0f | %.0f%% | %.0f | %.0f |', $e, $stat{"$e mail"}{rps},
+            100 * $share, $us, $req_us - $us;
     }
     push @out, '';
 }
