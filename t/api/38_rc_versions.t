@@ -27,6 +27,9 @@ my $id = (json_of(api_post('/rc9/api/v1/findOrCreateInvite', {rid => 'GENERAL', 
 my $dead = (json_of(api_post('/rc9/api/v1/findOrCreateInvite', {rid => 'GENERAL', days => 7, maxUses => 1},
                              user => 'admin')) || {})->{_id} // 'none';
 db_do('UPDATE invites SET uses = 1 WHERE id = ?', $dead);
+# Earlier files may have let joiner into GENERAL: put that back at the end.
+my $was_member = db_value("SELECT count(*) FROM subscriptions WHERE user_id = ? AND rid = 'GENERAL'", $USER{joiner});
+db_do("DELETE FROM subscriptions WHERE user_id = ? AND rid = 'GENERAL'", $USER{joiner});
 db_do("INSERT INTO subscriptions (user_id, rid, status) VALUES (?, 'GENERAL', 'BANNED')", $USER{joiner});
 
 # [name, method, route, body, user, answer under 8, answer under 9 (undef:
@@ -82,6 +85,7 @@ for my $c (@cases) {
 }
 is(db_value('SELECT uses FROM invites WHERE id = ?', $id), 0, 'no refusal counted a use');
 db_do("DELETE FROM subscriptions WHERE user_id = ? AND rid = 'GENERAL'", $USER{joiner});
+db_do("INSERT INTO subscriptions (user_id, rid) VALUES (?, 'GENERAL')", $USER{joiner}) if $was_member;
 
 # A server that names no release: 9, the newest.
 my $top = abs_path("$FindBin::Bin/../..");
