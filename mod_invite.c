@@ -239,7 +239,7 @@ static int invite_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         return OK;
     }
     invite_config_walk_databases(pconf, ptemp, s);
-    invite_config_walk_check_site_urls(ptemp, s);
+    invite_config_walk_check_settings(ptemp, s);
     rv = invite_db_mutex_create(s, &kept);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, INVLOGNO(00001)

@@ -44,6 +44,10 @@ const char *invite_dbname_invitectl(apr_pool_t *p, const invite_dbname_t *db,
 const char **invite_dbname_passwords(apr_pool_t *p, const char *driver,
                                      const char *params);
 
+/* The directory of a file's path: "." for a bare name, "/" for a file in
+ * the root. */
+const char *invite_dbname_dir(apr_pool_t *p, const char *path);
+
 /* access(path, mode) failed because of permissions, not absence. */
 int invite_dbname_denied(const char *path, int mode);
 

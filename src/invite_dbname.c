@@ -438,6 +438,17 @@ const char **invite_dbname_passwords(apr_pool_t *p, const char *driver,
     return (const char **)out->elts;
 }
 
+const char *invite_dbname_dir(apr_pool_t *p, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+
+    if (!slash) {
+        return ".";
+    }
+    return slash == path ? "/"
+                         : apr_pstrmemdup(p, path, (apr_size_t)(slash - path));
+}
+
 int invite_dbname_denied(const char *path, int mode)
 {
     return access(path, mode) != 0 && (errno == EACCES || errno == EROFS
@@ -446,15 +457,14 @@ int invite_dbname_denied(const char *path, int mode)
 
 const char *invite_dbname_sqlite_missing(apr_pool_t *p, const char *path)
 {
-    const char *slash = strrchr(path, '/');
-    const char *dir = !slash ? "." : slash == path ? "/"
-                    : apr_pstrmemdup(p, path, (apr_size_t)(slash - path));
+    const char *dir;
     struct stat st;
 
     if (!*path || !strcmp(path, ":memory:") || stat(path, &st) == 0
         || errno != ENOENT) {
         return NULL;   /* there, or a problem of another kind */
     }
+    dir = invite_dbname_dir(p, path);
     if (stat(dir, &st) != 0 && errno == ENOENT) {
         return apr_psprintf(p, "no directory %s", dir);
     }

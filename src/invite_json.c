@@ -151,14 +151,21 @@ const char *invite_json_valid(apr_pool_t *p, int valid)
                                          "success", 1));
 }
 
+/* Meteor.Error's message: "<reason> [<error>]", or "[<error>]". */
+static const char *meteor_message(apr_pool_t *p, const char *error,
+                                  const char *reason)
+{
+    return reason ? apr_psprintf(p, "%s [%s]", reason, error)
+                  : apr_psprintf(p, "[%s]", error);
+}
+
 const char *invite_json_meteor_error(apr_pool_t *p, const char *error,
                                      const char *reason, const char *method,
                                      const char *field)
 {
     json_t *o = json_object();
     int failed = !o;
-    const char *message = reason ? apr_psprintf(p, "%s [%s]", reason, error)
-                                 : apr_psprintf(p, "[%s]", error);
+    const char *message = meteor_message(p, error, reason);
 
     if (failed) {
         return NULL;
@@ -221,10 +228,7 @@ const char *invite_json_refusal(apr_pool_t *p, int rc_version,
         return NULL;
     }
     set_new(o, "success", json_false(), &failed);
-    set_new(o, "error", json_string(reason
-                                    ? apr_psprintf(p, "%s [%s]", reason, error)
-                                    : apr_psprintf(p, "[%s]", error)),
-            &failed);
+    set_new(o, "error", json_string(meteor_message(p, error, reason)), &failed);
     set_new(o, "errorType", json_string("error-forbidden"), &failed);
     if (failed) {
         json_decref(o);

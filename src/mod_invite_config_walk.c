@@ -84,6 +84,25 @@ static int statements_registered(const server_rec *s)
     return srv && srv->statements_registered;
 }
 
+/* The SetHandler invite that serves requests of server s: one in its
+ * <VirtualHost> section (*vhost, NULL for the main server or a virtual
+ * host without one), else main_use, the main server's, whose sections
+ * apply to every virtual host.  NULL when s does not use the handler. */
+static const ap_directive_t *handler_use(apr_pool_t *ptemp, server_rec *s,
+                                        server_rec *main_server,
+                                        const ap_directive_t *main_use,
+                                        const ap_directive_t **vhost)
+{
+    const ap_directive_t *use = NULL;
+
+    *vhost = s == main_server ? NULL : vhost_section(ap_conftree, s);
+    if (*vhost) {
+        use = invite_config_directive_in(ptemp, (*vhost)->first_child,
+                                         "SetHandler", INVITE_HANDLER_NAME);
+    }
+    return use ? use : main_use;
+}
+
 apr_status_t invite_config_walk_check_handlers(apr_pool_t *ptemp,
                                                server_rec *main_server)
 {
@@ -106,20 +125,12 @@ apr_status_t invite_config_walk_check_handlers(apr_pool_t *ptemp,
         rv = APR_EGENERAL;
     }
     for (s = main_server->next; s; s = s->next) {
-        const ap_directive_t *vhost, *use = NULL;
+        const ap_directive_t *vhost, *use;
 
         if (statements_registered(s)) {
             continue;
         }
-        vhost = vhost_section(ap_conftree, s);
-        if (vhost) {
-            use = invite_config_directive_in(ptemp, vhost->first_child,
-                                             "SetHandler",
-                                             INVITE_HANDLER_NAME);
-        }
-        if (!use) {
-            use = main_use;   /* the main server's sections apply here too */
-        }
+        use = handler_use(ptemp, s, main_server, main_use, &vhost);
         if (use) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, main_server,
                          INVLOGNO(00602) "virtual host %s (%s:%d) uses "
@@ -151,25 +162,19 @@ static int in_reach(apr_pool_t *p, const ap_directive_t *vhost,
  * questions; and (a notice) when it has no InviteMailFrom, without which
  * sendInvitationEmail cannot send.  A directive anywhere in the server's
  * scope (or the main server's) counts as set. */
-void invite_config_walk_check_site_urls(apr_pool_t *ptemp,
-                                        server_rec *main_server)
+void invite_config_walk_check_settings(apr_pool_t *ptemp,
+                                       server_rec *main_server)
 {
     const ap_directive_t *main_use = invite_config_directive_in(
         ptemp, ap_conftree, "SetHandler", INVITE_HANDLER_NAME);
     server_rec *s;
 
     for (s = main_server; s; s = s->next) {
-        const ap_directive_t *vhost = s == main_server ? NULL
-                                    : vhost_section(ap_conftree, s);
-        const ap_directive_t *use = vhost
-            ? invite_config_directive_in(ptemp, vhost->first_child,
-                                         "SetHandler", INVITE_HANDLER_NAME)
-            : NULL;
+        const ap_directive_t *vhost;
+        const ap_directive_t *use = handler_use(ptemp, s, main_server,
+                                                main_use, &vhost);
         const char *url;
 
-        if (!use) {
-            use = main_use;
-        }
         if (!use) {
             continue;
         }

@@ -21,9 +21,10 @@ apr_status_t invite_config_walk_check_handlers(apr_pool_t *ptemp,
 void invite_config_walk_check_databases(apr_pool_t *ptemp,
                                         server_rec *main_server);
 /* post_config: says which servers build their invite links from
- * ServerName (no InviteSiteUrl in reach). */
-void invite_config_walk_check_site_urls(apr_pool_t *ptemp,
-                                        server_rec *main_server);
+ * ServerName (no InviteSiteUrl in reach), and which cannot send
+ * invitation mails (no InviteMailFrom). */
+void invite_config_walk_check_settings(apr_pool_t *ptemp,
+                                       server_rec *main_server);
 
 /* post_config: reads each server's DBDriver and DBDParams from the
  * configuration tree (for invite_db_name), logs the module's version and

@@ -413,7 +413,7 @@ static invite_db_rc_e run_repairing(invite_db_t *db, invite_stmt_e stmt,
                                     int setting_up)
 {
     const char *msg;
-    int rv, up, tries, last = 0;
+    int rv, up;
 
     rv = run(db, stmt, nargs, args, res, nrows);
     if (rv == -1) {
@@ -450,20 +450,20 @@ static invite_db_rc_e run_repairing(invite_db_t *db, invite_stmt_e stmt,
             }
             rv = 0;
         }
-        /* A SQLite statement prepared right after the schema was read
-         * again can fail once more (code 1, "not an error"), then runs:
-         * one more try, as a failed statement changed nothing. */
-        for (tries = 0; rv == 0 && tries < (is_pgsql(db) ? 1 : 2); tries++) {
-            if (res) {
-                *res = NULL;   /* the driver would refill the failed one */
-            }
-            last = run(db, stmt, nargs, args, res, nrows);
-            if (last == 0) {
+        if (rv == 0) {
+            /* A SQLite statement prepared right after the schema was read
+             * again can fail once more (code 1, "not an error"), then
+             * runs: one more try, as a failed statement changed nothing. */
+            int tries = is_pgsql(db) ? 1 : 2;
+            do {
+                if (res) {
+                    *res = NULL;   /* the driver would refill a failed one */
+                }
+                rv = run(db, stmt, nargs, args, res, nrows);
+            } while (rv != 0 && --tries > 0);
+            if (rv == 0) {
                 return INVITE_DB_OK;
             }
-        }
-        if (rv == 0) {
-            rv = last;
             msg = invite_db_error_text(db, rv);
         }
     }

@@ -146,14 +146,12 @@ static const char *process_user(apr_pool_t *p)
 invite_db_rc_e invite_db_error_sqlite_access(invite_db_t *db)
 {
     request_rec *r = db->r;
-    const char *path = dbname(db)->sqlite_path, *slash, *dir, *user, *files;
+    const char *path = dbname(db)->sqlite_path, *dir, *user, *files;
 
     if (!path || !*path || !strcmp(path, ":memory:")) {
         return INVITE_DB_OK;
     }
-    slash = strrchr(path, '/');
-    dir = !slash ? "." : slash == path ? "/"
-        : apr_pstrmemdup(r->pool, path, (apr_size_t)(slash - path));
+    dir = invite_dbname_dir(r->pool, path);
     files = invite_dbname_sqlite_unwritable(r->pool, path);
     if (files) {
         user = process_user(r->pool);

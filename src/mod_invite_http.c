@@ -67,7 +67,7 @@ int invite_http_db_failure(request_rec *r, invite_db_rc_e rc)
 static int too_large(request_rec *r, apr_off_t cap)
 {
     /* The rest of the body is not read: close rather than keep alive. */
-    r->connection->keepalive = AP_CONN_CLOSE;
+    invite_http_refuse_body(r);
     return invite_http_send_json(r, HTTP_REQUEST_ENTITY_TOO_LARGE,
         invite_json_plain_error(r->pool, apr_psprintf(r->pool,
             "Request body larger than %" APR_OFF_T_FMT " bytes", cap)));

@@ -20,6 +20,7 @@
 #include <apr_tables.h>
 
 #include "ctl.h"
+#include "invite_dbname.h"
 
 /* The next argument of a configuration line, as httpd's ap_getword_conf
  * reads it: "quoted" or 'quoted' (a backslash before the quote character
@@ -345,7 +346,7 @@ void ctl_check_apache_user(ctl_db_t *db)
     real = realpath(db->sqlite_file, NULL);
     path = apr_pstrdup(p, real ? real : db->sqlite_file);
     free(real);
-    dir = ctl_dirname(p, path);
+    dir = invite_dbname_dir(p, path);
     /* Every directory on the way: search permission. */
     for (i = 1; path[0] == '/' && path[i]; i++) {
         const char *d;

@@ -125,9 +125,6 @@ int ctl_texts(apr_pool_t *p, const char *cmd, const char *what,
  * the caller may not do that SQLite needs. */
 const char *ctl_db_error(ctl_db_t *db, int rv);
 
-/* The directory of a file's path: "." for none. */
-const char *ctl_dirname(apr_pool_t *p, const char *path);
-
 /* Runs a SQLite PRAGMA, which may return a row (apr_dbd_query takes
  * that for an error): 0 or the driver's error code. */
 int ctl_pragma(ctl_db_t *db, const char *pragma);

@@ -13,6 +13,7 @@
 #include <apr_strings.h>
 
 #include "ctl.h"
+#include "invite_dbname.h"
 
 static const char *ctl_sqlite_denied(apr_pool_t *p, const char *path);
 
@@ -45,17 +46,6 @@ int ctl_pragma(ctl_db_t *db, const char *pragma)
         invite_dbc_drain(&db->dbc, res, &row);
     }
     return rv;
-}
-
-/* The directory of a file's path: "." for none. */
-const char *ctl_dirname(apr_pool_t *p, const char *path)
-{
-    const char *slash = strrchr(path, '/');
-
-    if (!slash) {
-        return ".";
-    }
-    return slash == path ? "/" : apr_pstrmemdup(p, path, slash - path);
 }
 
 /* 1 for a SQLite DBDParams that is a plain path (not a file: URI, not
@@ -103,7 +93,7 @@ static const char *ctl_path_blocked(apr_pool_t *p, const char *path)
  * files beside it; "" when nothing. */
 static const char *ctl_sqlite_denied(apr_pool_t *p, const char *path)
 {
-    const char *dir = ctl_dirname(p, path), *file = NULL;
+    const char *dir = invite_dbname_dir(p, path), *file = NULL;
 
     if (access(path, F_OK) == 0 && access(path, R_OK | W_OK) != 0) {
         file = apr_psprintf(p, "no %s permission on %s",
@@ -163,10 +153,10 @@ int ctl_connect(ctl_db_t *db, int must_exist)
         apr_file_close(f);
     }
     else if (path && lstat(path, &st) != 0 && errno == ENOENT
-             && access(ctl_dirname(db->pool, path), W_OK | X_OK) != 0) {
+             && access(invite_dbname_dir(db->pool, path), W_OK | X_OK) != 0) {
         return ctl_fail(db->pool, "cannot create the database: no write"
                         " permission on the directory %s, to create %s",
-                        ctl_dirname(db->pool, path), path);
+                        invite_dbname_dir(db->pool, path), path);
     }
     rv = invite_dbc_open(&db->dbc, db->params, &err);
     if (rv != APR_SUCCESS) {

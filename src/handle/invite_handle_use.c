@@ -46,6 +46,7 @@ static int read_facts(use_request_t *q, int *done)
     invite_use_facts_t *f = &q->facts;
     const char **col = invite_select_row(q->db, INVITE_STMT_USE_FACTS, 6,
                                          args, INVITE_USE_COL_COUNT, done);
+    apr_int64_t membership;
 
     if (!col) {
         return 1;
@@ -54,10 +55,10 @@ static int read_facts(use_request_t *q, int *done)
         q->token_hash, col[INVITE_USE_COL_TOKEN_HASHES]);
     q->rate_limit_exempt = invite_db_flag(col[INVITE_USE_COL_BYPASS]);
     /* 0: no subscription, 1: a member, 2: a banned member */
-    f->subscribed = col[INVITE_USE_COL_SUBSCRIBED]
-                    && strcmp(col[INVITE_USE_COL_SUBSCRIBED], "0") != 0;
-    f->banned = col[INVITE_USE_COL_SUBSCRIBED]
-                && !strcmp(col[INVITE_USE_COL_SUBSCRIBED], "2");
+    membership = col[INVITE_USE_COL_SUBSCRIBED]
+                 ? apr_atoi64(col[INVITE_USE_COL_SUBSCRIBED]) : 0;
+    f->subscribed = membership != 0;
+    f->banned = membership == 2;
     f->invite.invite_found = col[INVITE_USE_COL_INVITE_ID] != NULL;
     f->invite.room_found = col[INVITE_USE_COL_ROOM_ID] != NULL;
     f->invite.has_expires = col[INVITE_USE_COL_EXPIRES] != NULL;
