@@ -90,14 +90,15 @@ is("@extra", '', 'and nothing else');
     my $sdoc = 'usr/share/doc/invite-sync';
     my @swant = ('usr/sbin/invite-sync', 'usr/share/man/man8/invite-sync.8.gz',
                  'lib/systemd/system/invite-sync.service', "$sdoc/copyright", "$sdoc/changelog.gz",
-                 "$sdoc/rocketchat.md", "$sdoc/examples/invite-sync.conf.example");
+                 "$sdoc/rocketchat.md", "$sdoc/examples/invite-sync.conf.example",
+                 'usr/share/lintian/overrides/invite-sync');
     my @sfiles = $sync ? map { m{^[-lh]\S+\s+\S+\s+\d+\s+\S+\s+\S+\s+\./(.*?)(?: -> .*| link to .*)?$} ? $1 : () }
                          split /\n/, `dpkg-deb -c "$sync"` : ();
     my %shave = map { $_ => 1 } @sfiles;
     my %swanted = map { ($_ => 1, "$_.gz" => 1) } @swant;
     is(join(' ', grep { !$shave{$_} && !($_ =~ m{^\Q$sdoc\E/} && $shave{"$_.gz"}) } @swant), '',
        'invite-sync: the daemon, its manual page, its unit, rocketchat.md and the example settings');
-    is(join(' ', grep { !$swanted{$_} } @sfiles), '', 'invite-sync: and nothing else');
+    is(join(' ', grep { !$swanted{$_} } @sfiles), '', 'invite-sync: and nothing else (the lintian override aside)');
     my $sroot = "$top/t/var/package/invite-sync";
     remove_tree($sroot);
     make_path("$sroot/DEBIAN");
