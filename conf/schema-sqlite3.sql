@@ -105,6 +105,43 @@ CREATE INDEX IF NOT EXISTS invites_live_lookup
 -- candidate a plan made on a small table could pick instead.
 DROP INDEX IF EXISTS invites_by_room;
 
+-- What follows a live Rocket.Chat needs (invite-sync, docs/rocketchat.md):
+--  * sync_state: invite-sync's progress, one row per key (source,
+--    resume_token, last_event_at, last_ok_at, last_full_copy_at), written
+--    in the same transaction as the rows it covers.
+--  * sync_lease: one writer at a time; a second invite-sync waits until
+--    the lease it finds has expired.
+--  * sync_subscription_ids: Rocket.Chat's subscription _id for each
+--    (user_id, rid), because a subscription's delete event carries only
+--    its _id.
+--  * join_outbox: a useInviteToken join Rocket.Chat has yet to learn,
+--    written in the join's transaction; invite-sync delivers it through
+--    Rocket.Chat's REST API and deletes it once delivered.
+CREATE TABLE IF NOT EXISTS sync_state (
+    key         TEXT NOT NULL PRIMARY KEY,
+    value       TEXT,
+    updated_at  INTEGER NOT NULL                -- epoch ms
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sync_lease (
+    name        TEXT NOT NULL PRIMARY KEY,      -- 'invite-sync'
+    owner       TEXT NOT NULL,                  -- host:pid
+    expires_at  INTEGER NOT NULL                -- epoch ms
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sync_subscription_ids (
+    sub_id   TEXT NOT NULL PRIMARY KEY,         -- rocketchat_subscription._id
+    user_id  TEXT NOT NULL,
+    rid      TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS join_outbox (
+    user_id          TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    rid              TEXT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+    created_at       INTEGER NOT NULL,          -- epoch ms
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  INTEGER NOT NULL,          -- epoch ms
+    last_error       TEXT,
+    PRIMARY KEY (user_id, rid)
+) WITHOUT ROWID;
+
 INSERT INTO permission_roles (permission, role) VALUES
     ('create-invite-links', 'admin'),
     ('create-invite-links', 'owner'),
@@ -125,5 +162,5 @@ CREATE TABLE IF NOT EXISTS schema_version (
     applied_at  INTEGER NOT NULL                 -- epoch ms
 ) WITHOUT ROWID;
 INSERT INTO schema_version (version, applied_at)
-    VALUES (4, CAST(strftime('%s', 'now') AS INTEGER) * 1000)
+    VALUES (5, CAST(strftime('%s', 'now') AS INTEGER) * 1000)
 ON CONFLICT DO NOTHING;

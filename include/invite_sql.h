@@ -20,8 +20,10 @@
  * this version; conf/migrations/ bring older databases up to it.
  * 2: SQLite tables WITHOUT ROWID (PostgreSQL unchanged).
  * 3: SQLite's invites_live_lookup holds every column of a find answer
- *    (PostgreSQL unchanged). */
-#define INVITE_SCHEMA_VERSION 4
+ *    (PostgreSQL unchanged).
+ * 4: subscriptions.status (bans).
+ * 5: invite-sync's tables and the join outbox. */
+#define INVITE_SCHEMA_VERSION 5
 
 typedef enum {
     INVITE_STMT_FIND,          /* auth + permission + room + live invite */

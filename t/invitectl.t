@@ -704,12 +704,13 @@ run_is([@DB, 'init'], 1, qr/^$/, qr/^invitectl: the database holds schema versio
        'init refuses another schema version');
 run_is([@DB, 'migrate'], 1, qr/^$/, qr/schema version $N1, newer than every migration known here \(latest $V\)/,
        'migrate with the built-in migrations refuses a newer database');
-db()->do('INSERT INTO schema_version (version, applied_at) VALUES (7, 1)');
+db()->do('INSERT INTO schema_version (version, applied_at) VALUES (' . ($N2 + 1) . ', 1)');
+my $N3 = $N2 + 1;
 run_is([@DB, 'migrate', '--migrations', "$dir/mig"], 1, qr/^$/,
-       qr/^invitectl: the database holds schema version 7, newer than every migration known here \(latest $N2\)/,
+       qr/^invitectl: the database holds schema version $N3, newer than every migration known here \(latest $N2\)/,
        'migrate refuses a database newer than every migration');
-is(col('SELECT version FROM schema_version ORDER BY version'), "$V $N1 7", '... and changes nothing');
-run_is([@DB, 'migrate', '--status', '--migrations', "$dir/mig"], 1, qr/^schema version: 7\n/, qr/newer than every known migration/,
+is(col('SELECT version FROM schema_version ORDER BY version'), "$V $N1 $N3", '... and changes nothing');
+run_is([@DB, 'migrate', '--status', '--migrations', "$dir/mig"], 1, qr/^schema version: $N3\n/, qr/newer than every known migration/,
        'migrate --status on a newer database');
 mkdir "$dir/dup";
 for ('002-a.sql', '002-b.sql') { open my $fh, '>', "$dir/dup/$_" or die; close $fh }

@@ -24,7 +24,7 @@ use File::Temp qw(tempdir);
 use Time::HiRes ();
 
 my $engine = engine();
-plan tests => $engine eq 'sqlite3' ? 31 + 12 : 30 + 10;
+plan tests => ($engine eq 'sqlite3' ? 31 + 12 : 30 + 10) + 4;
 
 my $top = "$FindBin::Bin/..";
 my $ctl = "$top/build/invitectl";
@@ -137,7 +137,11 @@ if ($engine eq 'sqlite3') {
 }
 else {
     is($dbh->selectrow_array("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"),
-       scalar(@TABLES) + 1, 'PostgreSQL: the same tables, and schema_version');
+       scalar(@TABLES) + 1 + 4, 'PostgreSQL: the same tables, schema_version and 005\'s four sync tables');
+}
+# 005 adds invite-sync's tables and the join outbox, empty.
+for my $t (qw(sync_state sync_lease sync_subscription_ids join_outbox)) {
+    is($dbh->selectrow_array("SELECT count(*) FROM $t"), 0, "005: $t made, empty");
 }
 my $indexes = $engine eq 'pgsql'
     ? $dbh->selectcol_arrayref("SELECT indexname FROM pg_indexes WHERE tablename = 'invites' AND indexname LIKE 'invites_%' AND indexname <> 'invites_pkey' ORDER BY 1")
