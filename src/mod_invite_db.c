@@ -10,6 +10,7 @@
 #include <apr_strings.h>
 #include <apr_optional.h>
 #include <apr_global_mutex.h>
+#include <http_main.h>
 #include <util_mutex.h>
 
 #include <sqlite3.h>
@@ -829,4 +830,48 @@ invite_db_rc_e invite_db_end(invite_db_t *db, int commit)
     }
     invite_db_write_unlock(db);
     return INVITE_DB_OK;
+}
+
+/* Whether s serves mod_invite's database: its own InviteDBD On, or the
+ * main server's, which virtual hosts inherit. */
+static int serves_invite(const server_rec *s)
+{
+    const invite_srv_cfg_t *own = ap_get_module_config(s->module_config,
+                                                       &invite_module);
+    const invite_srv_cfg_t *main_srv = ap_server_conf
+        ? ap_get_module_config(ap_server_conf->module_config, &invite_module)
+        : NULL;
+
+    return (own && own->statements_registered)
+        || (main_srv && main_srv->statements_registered);
+}
+
+void invite_db_sync_status(request_rec *r, invite_sync_status_t *out)
+{
+    apr_array_header_t *rows;
+    invite_db_t *db;
+    int ncols = 0;
+
+    out->state = INVITE_SYNC_STATUS_NONE;
+    out->lag_s = out->outbox = -1;
+    if (!serves_invite(r->server)) {
+        return;
+    }
+    out->state = INVITE_SYNC_STATUS_UNREAD;
+    /* A database that cannot be used is logged as for any request; the
+     * page then shows "-". */
+    db = invite_db_acquire(r);
+    if (!db) {
+        return;
+    }
+    if (invite_db_select(db, INVITE_STMT_SYNC_STATUS, 0, NULL, &rows, &ncols)
+        == INVITE_DB_OK && rows->nelts == 1
+        && ncols >= INVITE_SYNC_STATUS_COL_COUNT) {
+        const char **col = APR_ARRAY_IDX(rows, 0, const char **);
+        invite_status_sync_read(out, col[INVITE_SYNC_STATUS_COL_LAST_OK],
+                                col[INVITE_SYNC_STATUS_COL_LAST_OK_AT],
+                                col[INVITE_SYNC_STATUS_COL_OUTBOX],
+                                invite_time_now_ms());
+    }
+    invite_db_release(db);
 }

@@ -15,6 +15,7 @@
 #include "mod_invite_private.h"
 #include "invite_dbname.h"
 #include "invite_sql.h"
+#include "invite_status.h"
 
 /* Outcome of a database call, mapped by the handlers to HTTP. */
 typedef enum {
@@ -94,6 +95,12 @@ void invite_db_mutex_child_init(apr_pool_t *pchild, server_rec *s);
  * it NULL. */
 void invite_db_mutex_attach(apr_global_mutex_t **mutex, apr_pool_t *pchild,
                             server_rec *s, const char *failure);
+
+/* invite-sync's lag and the join outbox for the server-status page
+ * serving r (INVITE_STMT_SYNC_STATUS on the server's database, through
+ * its own connection, released before it returns); state NONE where r's
+ * server serves no mod_invite database, UNREAD when it cannot be read. */
+void invite_db_sync_status(request_rec *r, invite_sync_status_t *out);
 
 /* Fetches mod_dbd's optional functions (optional_fn_retrieve hook). */
 void invite_db_retrieve_optional_fns(void);
