@@ -103,7 +103,7 @@ void invite_status_sync_read(invite_sync_status_t *s, const char *last_ok,
 /* A number, or "-" when it is not known (-1). */
 static const char *known(apr_pool_t *p, long long v)
 {
-    return v < 0 ? "-" : apr_psprintf(p, "%lld", v);
+    return v < 0 ? "-" : apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)v);
 }
 
 const char *invite_status_sync(apr_pool_t *p, const invite_sync_status_t *s,
@@ -127,6 +127,7 @@ const char *invite_status_sync(apr_pool_t *p, const invite_sync_status_t *s,
                         "<dt>Joins waiting for invite-sync (join_outbox): "
                         "%s</dt></dl>\n",
                         lag < 0 ? "never synced"
-                                : apr_psprintf(p, "%lld s", lag),
+                                : apr_psprintf(p, "%" APR_INT64_T_FMT " s",
+                                               (apr_int64_t)lag),
                         known(p, outbox));
 }
