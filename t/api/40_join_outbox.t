@@ -16,7 +16,7 @@ use Apache::Test qw(-withtestmore);
 use Apache::TestRequest ();
 use InviteTest;
 
-plan tests => 44;
+plan tests => 46;
 
 my $USE = '/api/v1/useInviteToken';
 my $pg = engine() eq 'pgsql';
