@@ -271,6 +271,11 @@ bench-smoke:
 # find after the simplest statement instead of its own; make bench-lookups:
 # find after its six lookups, bare; make bench-three-lookups: after three
 # of them (bench/no-sql.sh).
+# make bench-failover: the failover workload alone (bench/failover.sh).
+bench-failover:
+	bench/failover.sh
+.PHONY: bench-failover
+
 bench-no-sql:
 	bench/no-sql.sh no-sql
 
