@@ -360,6 +360,57 @@ static int pgsql_reconnect_primary(invite_db_t *db, const char *what,
     return 1;
 }
 
+/* PostgreSQL ends a commit's wait for its synchronous standby when the
+ * statement is cancelled (statement_timeout): the commit then stands on
+ * the primary alone, and is reported as a success with only a warning,
+ * which apr_dbd does not pass on.  Answered 200, such a write would be
+ * lost if the primary failed before the standby caught up.  So libpq's
+ * notices on mod_invite's connections come here; the warning marks the
+ * connection, and execute() answers the statement 503 instead.  Other
+ * notices go on to libpq's own receiver (the error log, as before). */
+#define SYNC_CANCELLED_MARK "invite-sync-cancelled"
+static PQnoticeReceiver libpq_receiver;
+
+static void pgsql_notice(void *arg, const PGresult *res)
+{
+    ap_dbd_t *d = arg;
+    const char *m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+    if (m && strstr(m, "wait for synchronous replication")) {
+        apr_pool_userdata_setn(d, SYNC_CANCELLED_MARK, NULL, d->pool);
+    }
+    else if (libpq_receiver) {
+        libpq_receiver(NULL, res);   /* libpq's ignores its argument */
+    }
+}
+
+static void pgsql_watch_notices(invite_db_t *db)
+{
+    PGconn *conn = apr_dbd_native_handle(db->dbd->driver, db->dbd->handle);
+    PQnoticeReceiver was;
+
+    if (!conn) {
+        return;
+    }
+    was = PQsetNoticeReceiver(conn, pgsql_notice, db->dbd);
+    if (was != pgsql_notice) {
+        libpq_receiver = was;
+    }
+}
+
+/* Whether the statement just run on the connection had its commit's wait
+ * for the synchronous standby cancelled (and forgets it). */
+static int pgsql_sync_cancelled(invite_db_t *db)
+{
+    void *mark = NULL;
+
+    apr_pool_userdata_get(&mark, SYNC_CANCELLED_MARK, db->dbd->pool);
+    if (mark) {
+        apr_pool_userdata_setn(NULL, SYNC_CANCELLED_MARK, NULL, db->dbd->pool);
+    }
+    return mark != NULL;
+}
+
 static apr_dbd_prepared_t *statement(invite_db_t *db, invite_stmt_e stmt)
 {
     apr_dbd_prepared_t *st = apr_hash_get(db->dbd->prepared,
@@ -668,6 +719,9 @@ static invite_db_rc_e connection_setup(invite_db_t *db)
     if (statements_stale(db->dbd) && !db->in_transaction) {
         forget_statements(db);
     }
+    if (is_pgsql(db)) {
+        pgsql_watch_notices(db);
+    }
     /* A new session (a new connection, or one libpq connected again) on
      * a standby: reads there could miss what the primary acknowledged. */
     if (is_pgsql(db) && pgsql_read_only(db)
@@ -719,8 +773,25 @@ static invite_db_rc_e execute(invite_db_t *db, invite_stmt_e stmt, int nargs,
 {
     invite_db_rc_e rc = connection_setup(db);
 
-    return rc != INVITE_DB_OK ? rc
-         : run_repairing(db, stmt, nargs, args, res, nrows, 0);
+    if (rc != INVITE_DB_OK) {
+        return rc;
+    }
+    if (!is_pgsql(db)) {
+        return run_repairing(db, stmt, nargs, args, res, nrows, 0);
+    }
+    pgsql_sync_cancelled(db);   /* a mark left by another statement */
+    rc = run_repairing(db, stmt, nargs, args, res, nrows, 0);
+    if (rc == INVITE_DB_OK && pgsql_sync_cancelled(db)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(01103)
+                      "%s: the commit on %s was not confirmed by its "
+                      "synchronous standby (the wait was cancelled, e.g. "
+                      "by statement_timeout): it stands on the primary "
+                      "alone; answering 503 (is the standby down or "
+                      "behind?)", db->engine->statements[stmt].label,
+                      dbname(db)->label);
+        return INVITE_DB_UNAVAILABLE;
+    }
+    return rc;
 }
 
 static invite_db_rc_e select_rows(invite_db_t *db, invite_stmt_e stmt,

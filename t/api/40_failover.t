@@ -10,7 +10,9 @@
 #   2. the old primary comes back as a standby of the new one (pg_rewind),
 #      and every pooled connection is made to reconnect, meeting it first;
 #   3. the new primary is set read-only for a while (the module's own
-#      recognition of a server that takes no writes, SQLSTATE 25006).
+#      recognition of a server that takes no writes, SQLSTATE 25006);
+#   4. its synchronous standby stops, and a commit's wait for it is
+#      cancelled: answered 503, never 200, as it stands on one node.
 # Asserted: the same httpd throughout and no child crashed; every answer
 # 200, the JSON 503 with Retry-After only during the switch, or the
 # used-up 400 of a use; the window from promotion to the first 200 under
@@ -31,7 +33,7 @@ use LWP::UserAgent;
 use POSIX ();
 use Time::HiRes qw(time sleep);
 
-plan tests => 26, need { 'PostgreSQL only (runs in the pgsql suite)' => engine() eq 'pgsql' };
+plan tests => 31, need { 'PostgreSQL only (runs in the pgsql suite)' => engine() eq 'pgsql' };
 
 my $top = abs_path("$FindBin::Bin/../..");
 my $dir = "$top/t/var/failover";
@@ -283,9 +285,35 @@ my @rw = map { call($ua, 'findOrCreateInvite', {rid => 'GENERAL', days => 30, ma
 is(join(' ', map { $_->code } @rw), join(' ', (200) x 6), 'writable again: creates get 200')
     or diag($rw[0]->content);
 
+# ------------------------------------------------------------ standby gone
+# The synchronous standby (a) stops: each commit on b waits for it.
+# Cancelling the wait (pg_cancel_backend, as an operator might) makes
+# PostgreSQL report the commit a success, with a warning, though it
+# stands on the primary alone: the module answers 503 (INV01103).
+pair('kill', 'a');
+my $bg = InviteTest::in_background(sub {
+    call(LWP::UserAgent->new(timeout => 30), 'findOrCreateInvite',
+         {rid => 'GENERAL', days => 15, maxUses => 25}, $uid->('foCreat', 30));
+});
+my $waiting = 0;
+for (1 .. 100) {
+    ($waiting) = $db->selectrow_array("SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'");
+    last if $waiting;
+    sleep 0.1;
+}
+ok($waiting, 'the standby stopped: a create waits for it');
+$db->do("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE wait_event = 'SyncRep'");
+is($bg->()->[0], 503, 'its wait cancelled: 503, not 200');
+is($db->selectrow_array('SELECT COUNT(*) FROM invites WHERE user_id = ? AND days = 15 AND max_uses = 25',
+                        undef, $uid->('foCreat', 30)), 1, '... its commit standing on the primary alone');
+pair('sync', 'b', 'off');
+my $again = call($ua, 'findOrCreateInvite', {rid => 'GENERAL', days => 15, maxUses => 25}, $uid->('foCreat', 30));
+is($again->code, 200, 'synchronous replication off: the same create answers 200');
+
 # ------------------------------------------------------------ httpd
 my $errors = do { local (@ARGV, $/) = ("$host->{dir}/error_log"); <> } // '';
 like($errors, qr/INV01100: /, 'the module logged the server that takes no writes (INV01100)');
+like($errors, qr/INV01103: /, 'and the commit its standby did not confirm (INV01103)');
 is(httpd_pid(), $parent, 'the same httpd parent throughout');
 unlike($errors, qr/Segmentation fault|exit signal/, 'no child crashed');
 ok($errors !~ /SIGUSR1|SIGHUP|Graceful restart/ && (() = $errors =~ /resuming normal operations/g) == 1,
