@@ -51,6 +51,8 @@ END {
     local $?;
     InviteTest::stop_second_host($host) if $host;
     system($pair, 'stop', $dir);
+    # The clients' logs stay for a failed run to be read.
+    remove_tree($load) if Test::More->builder->is_passing;
 }
 # A connection to one node.
 sub node {
