@@ -271,17 +271,26 @@ is($on_a, $db->selectrow_array('SELECT COUNT(*) FROM invites'), 'the new standby
 # as read-only (25006) on a pooled connection, which the module connects
 # again - finding no primary, so the JSON 503 - and service returns when
 # the primary takes writes again, without a restart.
+# Until a new session of b sees the setting (the reload is asynchronous).
+sub read_only_is {
+    my ($want) = @_;
+    $db->do('SELECT pg_reload_conf()');
+    for (1 .. 100) {
+        my ($v) = node('b')->selectrow_array('SHOW default_transaction_read_only');
+        return 1 if $v eq $want;
+        sleep 0.05;
+    }
+    die "default_transaction_read_only is not $want";
+}
 $db->do("ALTER SYSTEM SET default_transaction_read_only = on");
-$db->do('SELECT pg_reload_conf()');
-sleep 0.5;
+read_only_is('on');
 # Keys the load never used: each a create.
 my @ro = map { call($ua, 'findOrCreateInvite', {rid => 'GENERAL', days => 30, maxUses => 25},
                     $uid->('foCreat', 20 + $_)) } 0 .. 5;
 is(join(' ', map { $_->code } @ro), join(' ', (503) x 6), 'read-only primary: creates get 503');
 ok(!grep({ !json_of($_) || !$_->header('Retry-After') } @ro), '... the JSON 503 with Retry-After');
 $db->do("ALTER SYSTEM RESET default_transaction_read_only");
-$db->do('SELECT pg_reload_conf()');
-sleep 0.5;
+read_only_is('off');
 my @rw = map { call($ua, 'findOrCreateInvite', {rid => 'GENERAL', days => 30, maxUses => 25},
                     $uid->('foCreat', 20 + $_)) } 0 .. 5;
 is(join(' ', map { $_->code } @rw), join(' ', (200) x 6), 'writable again: creates get 200')
