@@ -590,7 +590,8 @@ static invite_db_rc_e run_repairing(invite_db_t *db, invite_stmt_e stmt,
         && (invite_db_error_read_only(msg) || pgsql_read_only(db))) {
         const char *label = db->engine->statements[stmt].label;
         if (!pgsql_reconnect_primary(db, label, msg)) {
-            return invite_db_error_classify(db, label, rv, 1, msg);
+            /* no primary: unavailable, whatever the message */
+            return invite_db_error_classify(db, label, rv, 0, msg);
         }
         if (!setting_up) {
             invite_db_rc_e rc = connection_setup(db);
