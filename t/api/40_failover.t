@@ -12,7 +12,9 @@
 #   3. the new primary is set read-only for a while (the module's own
 #      recognition of a server that takes no writes, SQLSTATE 25006);
 #   4. its synchronous standby stops, and a commit's wait for it is
-#      cancelled: answered 503, never 200, as it stands on one node.
+#      cancelled: answered 503, never 200, as it stands on one node;
+# and an httpd without target_session_attrs, which libpq connects to the
+# standby first in the list: the JSON 503, never a read from a standby.
 # Asserted: the same httpd throughout and no child crashed; every answer
 # 200, the JSON 503 with Retry-After only during the switch, or the
 # used-up 400 of a use; the window from promotion to the first 200 under
@@ -33,7 +35,7 @@ use LWP::UserAgent;
 use POSIX ();
 use Time::HiRes qw(time sleep);
 
-plan tests => 31, need { 'PostgreSQL only (runs in the pgsql suite)' => engine() eq 'pgsql' };
+plan tests => 33, need { 'PostgreSQL only (runs in the pgsql suite)' => engine() eq 'pgsql' };
 
 my $top = abs_path("$FindBin::Bin/../..");
 my $dir = "$top/t/var/failover";
@@ -265,6 +267,26 @@ diag("acknowledged writes checked on the new primary: $acked ("
 # The old primary, now a synchronous standby, has them too.
 my ($on_a) = node('a')->selectrow_array('SELECT COUNT(*) FROM invites');
 is($on_a, $db->selectrow_array('SELECT COUNT(*) FROM invites'), 'the new standby (a) holds every invite');
+
+# ------------------------------------------------------------ no target_session_attrs
+# DBDParams without target_session_attrs=read-write: libpq connects to
+# the first host, a, now a standby.  The module recognises it (it reports
+# in_hot_standby) and, connected to it again, refuses to answer from it:
+# the JSON 503 and INV01102, never a read from a standby.
+(my $any = $env{INVITE_FAILOVER_PARAMS}) =~ s/ target_session_attrs=\S+//;
+my $host_any = InviteTest::start_second_host($top, name => 'failover-any', db => <<"DB");
+DBDriver pgsql
+DBDParams "$any"
+DB
+my $res = LWP::UserAgent->new(timeout => 30)->post(
+    "http://127.0.0.1:$host_any->{port}/api/v1/findOrCreateInvite", 'Content-Type' => 'application/json',
+    'X-User-Id' => $uid->('foCreat', 20), 'X-Auth-Token' => 'tok-' . $uid->('foCreat', 20),
+    Content => '{"rid":"GENERAL","days":1,"maxUses":5}');
+InviteTest::stop_second_host($host_any);
+ok($res->code == 503 && json_of($res) && $res->header('Retry-After'),
+   'without target_session_attrs, on the standby: the JSON 503 (' . $res->code . ')');
+like(do { local (@ARGV, $/) = ("$host_any->{dir}/error_log"); <> } // '', qr/INV01102: /,
+     '... naming the fix (INV01102)');
 
 # ------------------------------------------------------------ read-only
 # No server takes writes: a primary set read-only.  Writes are refused
