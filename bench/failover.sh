@@ -185,7 +185,7 @@ read -r window from_stop p503 p_other last503 < <(perl -ane '
   END {
     my ($first) = grep { $_->[2] == 200 && $_->[0] > $k } @r;
     my @u = grep { $_->[2] == 503 } @r;
-    printf "%.2f %.2f %d %d %.2f\n", $first ? $first->[1] - $p : -1, $first ? $first->[1] - $k : -1,
+    printf "%.2f %.2f %d %d %+.2f\n", $first ? $first->[1] - $p : -1, $first ? $first->[1] - $k : -1,
       scalar(@u), scalar(grep { $_->[2] != 200 && $_->[2] != 503 } @r), @u ? $u[-1][1] - $p : 0;
   }' "$t_killed" "$t_promote" "$work/probe.log")
 failures=()
@@ -221,7 +221,8 @@ awk -v w="$window" 'BEGIN { exit !(w >= 0) }' || failures+=("probe: no 200 after
   echo
   echo "503 window (the probe, one find every 10 ms): **${window} s from the promotion to the first 200**"
   echo "(${from_stop} s from the end of the stop; the promotion itself took $(perl -e "printf '%.2f', $t_promoted - $t_promote") s);"
-  echo "$p503 probe answers 503, the last ${last503} s after the promotion began; pg_rewind and resync took ${t_rejoin} s."
+  echo "$p503 probe answers 503, the last answered at ${last503} s from the start of the promotion;"
+  echo "pg_rewind and resync took ${t_rejoin} s."
   echo "Same httpd parent throughout: $([ "$(cat "$work/httpd/httpd.pid")" = "$parent" ] && echo yes || echo NO)."
   if [ ${#failures[@]} -gt 0 ]; then echo; echo "FAILED:"; printf -- '- %s\n' "${failures[@]}"; fi
 } > "$OUTPUT"
