@@ -361,8 +361,8 @@ static int pgsql_reconnect_primary(invite_db_t *db, const char *what,
 }
 
 /* PostgreSQL ends a commit's wait for its synchronous standby when the
- * statement is cancelled (statement_timeout): the commit then stands on
- * the primary alone, and is reported as a success with only a warning,
+ * statement is cancelled (pg_cancel_backend; statement_timeout does not
+ * reach that wait): the commit then stands on the primary alone, and is reported as a success with only a warning,
  * which apr_dbd does not pass on.  Answered 200, such a write would be
  * lost if the primary failed before the standby caught up.  So libpq's
  * notices on mod_invite's connections come here; the warning marks the
@@ -786,7 +786,7 @@ static invite_db_rc_e execute(invite_db_t *db, invite_stmt_e stmt, int nargs,
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(01103)
                       "%s: the commit on %s was not confirmed by its "
                       "synchronous standby (the wait was cancelled, e.g. "
-                      "by statement_timeout): it stands on the primary "
+                      "by pg_cancel_backend): it stands on the primary "
                       "alone; answering 503 (is the standby down or "
                       "behind?)", db->engine->statements[stmt].label,
                       dbname(db)->label);
