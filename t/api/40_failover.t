@@ -45,11 +45,13 @@ make_path($load);
 my $pair = "$top/scripts/pg-failover.sh";
 sub pair { system($pair, $_[0], $dir, @_[1 .. $#_]) == 0 or die "pg-failover.sh @_ failed" }
 
+my $started = 1;   # for END: a skipped file never gets here
 my %env = `"$pair" start "$dir"` =~ /^(INVITE_FAILOVER_\w+)="?(.*?)"?$/mg;
 die "pg-failover.sh start failed\n" if $? || !$env{INVITE_FAILOVER_PARAMS};
 my %port = (a => $env{INVITE_FAILOVER_PORT_A}, b => $env{INVITE_FAILOVER_PORT_B});
 my $host;
 END {
+    return unless $started;
     local $?;
     InviteTest::stop_second_host($host) if $host;
     system($pair, 'stop', $dir);
