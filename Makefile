@@ -271,11 +271,6 @@ bench-smoke:
 # find after the simplest statement instead of its own; make bench-lookups:
 # find after its six lookups, bare; make bench-three-lookups: after three
 # of them (bench/no-sql.sh).
-# make bench-failover: the failover workload alone (bench/failover.sh).
-bench-failover:
-	bench/failover.sh
-.PHONY: bench-failover
-
 bench-no-sql:
 	bench/no-sql.sh no-sql
 
@@ -290,6 +285,11 @@ bench-three-lookups:
 
 .PHONY: bench bench-smoke bench-no-sql bench-one-statement bench-lookups \
 	bench-three-lookups
+
+# make bench-failover: the failover workload alone (bench/failover.sh).
+bench-failover:
+	bench/failover.sh
+.PHONY: bench-failover
 
 # ----------------------------------------------------------------- mutate
 # make mutate: known realistic bugs applied one at a time to a copy of the
