@@ -35,7 +35,7 @@ use LWP::UserAgent;
 use POSIX ();
 use Time::HiRes qw(time sleep);
 
-plan tests => 33, need { 'PostgreSQL only (runs in the pgsql suite)' => engine() eq 'pgsql' };
+plan tests => 34, need { 'PostgreSQL only (runs in the pgsql suite)' => engine() eq 'pgsql' };
 
 my $top = abs_path("$FindBin::Bin/../..");
 my $dir = "$top/t/var/failover";
@@ -348,6 +348,21 @@ $db->do("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE wait_event = 
 is($bg->()->[0], 503, 'its wait cancelled: 503, not 200');
 is($db->selectrow_array('SELECT COUNT(*) FROM invites WHERE user_id = ? AND days = 15 AND max_uses = 25',
                         undef, $uid->('foCreat', 30)), 1, '... its commit standing on the primary alone');
+# The same with the backend terminated (a failover tool's way): the
+# connection is lost, the module connects again and its retry finds the
+# invite - still only on the primary, so still 503.
+$bg = InviteTest::in_background(sub {
+    call(LWP::UserAgent->new(timeout => 30), 'findOrCreateInvite',
+         {rid => 'GENERAL', days => 15, maxUses => 25}, $uid->('foCreat', 31));
+});
+$waiting = 0;
+for (1 .. 100) {
+    ($waiting) = $db->selectrow_array("SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'");
+    last if $waiting;
+    sleep 0.1;
+}
+$db->do("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event = 'SyncRep'");
+is($waiting && $bg->()->[0], 503, 'its backend terminated while it waited: 503, not 200');
 pair('sync', 'b', 'off');
 my $again = call($ua, 'findOrCreateInvite', {rid => 'GENERAL', days => 15, maxUses => 25}, $uid->('foCreat', 30));
 is($again->code, 200, 'synchronous replication off: the same create answers 200');
