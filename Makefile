@@ -53,6 +53,10 @@ CORE_LIBS = $(LIBS) $(CURL_LIBS)
 # The module asks SQLite itself whether a connection's file has moved
 # (src/mod_invite_db.c); apr_dbd's sqlite3 driver loads the same library.
 MODULE_LIBS = -lsqlite3
+# ... and libpq whether a pgsql connection's server takes writes, and to
+# connect it again to the primary (failover, docs/postgresql.md).
+PQ_INCLUDEDIR := $(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
+MODULE_LIBS += -lpq
 
 APR_CFLAGS := $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null) $(shell apu-1-config --includes 2>/dev/null)
 APR_LIBS   := $(shell apr-1-config --link-ld --libs 2>/dev/null) $(shell apu-1-config --link-ld 2>/dev/null)
@@ -62,7 +66,7 @@ all: $(MODULE) build/invite-sql-dump build/invitectl build/rl-shmcb-capacity \
 
 $(MODULE): $(CORE_SRC) $(GLUE_SRC) $(HEADERS)
 	@mkdir -p build; echo "  APXS  mod_invite.la"
-	@$(APXS) -c -o mod_invite.la -Iinclude -Isrc \
+	@$(APXS) -c -o mod_invite.la -Iinclude -Isrc -I$(PQ_INCLUDEDIR) \
 	    $(foreach f,$(WARN) $(DEBUGFLAGS) $(EXTRA_CFLAGS),-Wc,$(f)) \
 	    $(foreach f,$(EXTRA_LDFLAGS),-Wl,$(f)) \
 	    $(CORE_SRC) $(GLUE_SRC) $(CORE_LIBS) $(MODULE_LIBS) > build/apxs.log 2>&1 \
@@ -298,6 +302,11 @@ bench-three-lookups:
 
 .PHONY: bench bench-smoke bench-no-sql bench-one-statement bench-lookups \
 	bench-three-lookups
+
+# make bench-failover: the failover workload alone (bench/failover.sh).
+bench-failover:
+	bench/failover.sh
+.PHONY: bench-failover
 
 # ----------------------------------------------------------------- mutate
 # make mutate: known realistic bugs applied one at a time to a copy of the
