@@ -200,6 +200,15 @@ build/asan/test_sync_store: t/unit/test_sync_store.c $(SYNC_STORE_DEPS) \
 	    -o $@ $< $(SYNC_STORE_SRC) $(CORE_SRC) t/sanitizer/asan_pool.c \
 	    $(APR_LIBS) $(CORE_LIBS) $(BSON_LIBS) -lsqlite3
 
+# The store's speed: events applied per second and the full copy
+# (bench/sync_apply_bench.c; --help-less, see its comment).
+build/invite-sync-apply-bench: bench/sync_apply_bench.c $(SYNC_STORE_DEPS) \
+                               $(CORE_SRC) $(HEADERS)
+	@mkdir -p build
+	$(CC) $(WARN) $(DEBUGFLAGS) $(EXTRA_CFLAGS) -Iinclude $(APR_CFLAGS) \
+	    $(BSON_CFLAGS) -o $@ $< $(SYNC_STORE_SRC) $(CORE_SRC) \
+	    $(EXTRA_LDFLAGS) $(APR_LIBS) $(CORE_LIBS) $(BSON_LIBS) -lsqlite3
+
 unit-sanitize: $(ASAN_TESTS)
 	prove --exec '' $(ASAN_TESTS)
 

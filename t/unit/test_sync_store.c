@@ -841,8 +841,13 @@ static void test_copy(void)
     is_int(invite_sync_copy_doc(st, "users", NULL), INVITE_SYNC_DB_ERROR,
            "copy: a document outside a copy is refused");
     is_int(invite_sync_copy_begin(st), INVITE_SYNC_OK, "copy: begin");
-    is_int(invite_sync_copy_doc(st, "rocketchat_message", json("{}")),
-           INVITE_SYNC_BAD_EVENT, "copy: an unknown collection is refused");
+    {
+        bson_t *empty = json("{}");
+
+        is_int(invite_sync_copy_doc(st, "rocketchat_message", empty),
+               INVITE_SYNC_BAD_EVENT, "copy: an unknown collection is refused");
+        bson_destroy(empty);
+    }
     is_int(invite_sync_store_begin(st), INVITE_SYNC_DB_ERROR,
            "begin: refused while staging");
     /* A copy abandoned half-way leaves the tables alone. */
