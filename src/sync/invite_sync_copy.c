@@ -271,7 +271,10 @@ int invite_sync_copy_switch(invite_sync_store_t *st,
     for (i = 0; i < INVITE_SYNC_NCOLL; i++) {
         c->skipped += st->progress[i].skipped;
     }
-    rv = invite_sync_store_begin(st);
+    rv = invite_sync_query(st, INVITE_SYNC_SQL_STAGE_ANALYZE);
+    if (!rv) {
+        rv = invite_sync_store_begin(st);
+    }
     if (rv) {
         return rv;
     }
