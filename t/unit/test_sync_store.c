@@ -10,6 +10,7 @@
  * The fixtures are written with ' for " (none of them holds a quote). */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <apr_dbd.h>
@@ -17,8 +18,10 @@
 #include <apr_general.h>
 #include <apr_pools.h>
 #include <apr_strings.h>
+#include <apr_time.h>
 #include <sqlite3.h>
 
+#include "invite_sql.h"
 #include "invite_sync_store.h"
 #include "tap.h"
 
@@ -858,6 +861,53 @@ static void test_copy(void)
     invite_sync_copy_switch(st, NULL, &c);
 }
 
+/* ----------------------------------------------------- SQLite's lock */
+
+/* Another writer (the module) holds SQLite's write lock for 600 ms: the
+ * store's BEGIN waits for it (busy_timeout) instead of failing. */
+static void test_lock_wait(void)
+{
+    int fd[2];
+    pid_t child;
+    char c;
+    apr_time_t t0;
+
+    if (strcmp(engine, "sqlite3") || pipe(fd) != 0) {
+        return;
+    }
+    child = fork();
+    if (child == 0) {
+        sqlite3 *db;
+
+        close(fd[0]);
+        if (sqlite3_open(sqlite_path, &db) != SQLITE_OK
+            || sqlite3_exec(db, "BEGIN IMMEDIATE; INSERT INTO users (id)"
+                            " VALUES ('held')", NULL, NULL, NULL)
+               != SQLITE_OK) {
+            _exit(1);
+        }
+        if (write(fd[1], "x", 1) != 1) {
+            _exit(1);
+        }
+        usleep(600000);
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+        sqlite3_close(db);
+        _exit(0);
+    }
+    close(fd[1]);
+    ok(read(fd[0], &c, 1) == 1, "lock: another writer holds the lock");
+    close(fd[0]);
+    t0 = apr_time_now();
+    is_int(apply(event("insert", "users", "uL", "{'_id': 'uL'}", NULL)),
+           INVITE_SYNC_OK, "lock: the batch waits and applies");
+    ok(apr_time_now() - t0 >= apr_time_from_msec(300),
+       "lock: it waited for the other writer");
+    waitpid(child, NULL, 0);
+    is_str(rows("SELECT id FROM users WHERE id IN ('held', 'uL')"
+                " ORDER BY id"), "held;uL", "lock: both writes are there");
+    exec("DELETE FROM users WHERE id IN ('held', 'uL')");
+}
+
 /* ------------------------------------------------------------ run both */
 
 static int load_schema(const char *params)
@@ -945,9 +995,37 @@ static void run(const char *eng, const char *params)
     test_resync();
     test_user_delete();
     test_state();
+    test_lock_wait();
     test_copy();
     invite_sync_store_close(st);
     apr_dbd_close(driver, reader);
+}
+
+/* Every statement of both engines is there, labelled invite_sync_*; only
+ * the session settings and the staging's ANALYZE may be missing. */
+static void test_statements(void)
+{
+    static const invite_engine_e engines[] = {
+        INVITE_ENGINE_SQLITE3, INVITE_ENGINE_PGSQL
+    };
+    int e, i, labelled = 0, present = 0, optional = 0;
+
+    for (e = 0; e < 2; e++) {
+        const invite_stmt_t *s = invite_sync_sql(engines[e]);
+
+        for (i = 0; i < INVITE_SYNC_SQL_COUNT; i++) {
+            labelled += s[i].label && !strncmp(s[i].label, "invite_sync_",
+                                               12);
+            present += s[i].sql != NULL;
+            optional += !s[i].sql && (i == INVITE_SYNC_SQL_SESSION_FK
+                                      || i == INVITE_SYNC_SQL_SESSION_BUSY
+                                      || i == INVITE_SYNC_SQL_STAGE_ANALYZE);
+        }
+    }
+    is_int(labelled, 2 * INVITE_SYNC_SQL_COUNT,
+           "statements: every one labelled invite_sync_*");
+    is_int(present + optional, 2 * INVITE_SYNC_SQL_COUNT,
+           "statements: only session settings may be missing");
 }
 
 static void test_open_errors(const char *dir)
@@ -985,6 +1063,7 @@ int main(void)
     if (!mkdtemp(dir)) {
         return 1;
     }
+    test_statements();
     test_open_errors(dir);
     sqlite_path = apr_pstrcat(pool, dir, "/t.db", NULL);
     run("sqlite3", sqlite_path);
