@@ -154,7 +154,8 @@ int invite_sync_copy_switch(invite_sync_store_t *st,
 
 /* Takes or renews the lease `name` ("invite-sync") for owner (host:pid)
  * until now + ttl_ms: 1 taken or renewed; 0 held by another, *holder
- * (in the store's pool) and *until (epoch ms) set; -1 database error. */
+ * (valid until the next call) and *until (epoch ms) set; -1 database
+ * error.  One statement: atomic between two daemons. */
 int invite_sync_lease_take(invite_sync_store_t *st, const char *owner,
                            long ttl_ms, const char **holder,
                            apr_int64_t *until);

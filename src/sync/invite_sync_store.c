@@ -252,13 +252,15 @@ int invite_sync_state_set(invite_sync_store_t *st, const char *key,
                           const char *value)
 {
     const char *args[3];
+    int rv;
 
     args[0] = key;
     args[1] = value;
     args[2] = apr_psprintf(st->scratch, "%" APR_INT64_T_FMT,
                            (apr_int64_t)invite_time_now_ms());
-    return invite_sync_run(st, INVITE_SYNC_SQL_STATE_PUT, 3, args, NULL,
-                           NULL);
+    rv = invite_sync_run(st, INVITE_SYNC_SQL_STATE_PUT, 3, args, NULL, NULL);
+    scratch_done(st);
+    return rv;
 }
 
 int invite_sync_state_set_ms(invite_sync_store_t *st, const char *key,
@@ -312,7 +314,12 @@ int invite_sync_lease_take(invite_sync_store_t *st, const char *owner,
         while (invite_sync_next(st, res, &row)) {
             const char *u = invite_sync_col(st, row, 1, st->scratch);
 
-            *holder = invite_sync_col(st, row, 0, st->pool);
+            const char *h = invite_sync_col(st, row, 0, st->scratch);
+
+            /* Copied into the store: a waiting daemon asks again and
+             * again. */
+            apr_cpystrn(st->holder, h ? h : "", sizeof(st->holder));
+            *holder = st->holder;
             *until = u ? apr_atoi64(u) : 0;
         }
         if (!*holder) {
@@ -368,11 +375,14 @@ int invite_sync_outbox_done(invite_sync_store_t *st, const char *user_id,
                             const char *rid)
 {
     const char *args[2];
+    int rv;
 
     args[0] = user_id;
     args[1] = rid;
-    return invite_sync_run(st, INVITE_SYNC_SQL_OUTBOX_DONE, 2, args, NULL,
-                           NULL);
+    rv = invite_sync_run(st, INVITE_SYNC_SQL_OUTBOX_DONE, 2, args, NULL,
+                         NULL);
+    scratch_done(st);
+    return rv;
 }
 
 int invite_sync_outbox_retry(invite_sync_store_t *st, const char *user_id,
