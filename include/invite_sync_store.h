@@ -18,7 +18,8 @@
  * BEGIN).  Every other call runs in the caller's open transaction if there
  * is one, else in one of its own (committed before it returns), except
  * invite_sync_apply_event, which requires an open transaction, and the
- * copy, which manages its own.
+ * copy, which manages its own.  While a copy is staging, a write of its own
+ * (lease, heartbeat, outbox) still commits at once.
  *
  * Return codes: INVITE_SYNC_OK (0) and the values below.  After
  * INVITE_SYNC_DB_ERROR inside a transaction, roll it back and retry the

@@ -742,9 +742,26 @@ static void test_copy(void)
              " 'm%s', 'services': {'resume': {'loginTokens': ["
              TOKEN("t%s", 1700000000000) "]}}}", id, id, id));
     }
+    /* The lease renewed and the heartbeat written while staging: they
+     * commit at once, and the staging goes on. */
+    {
+        const char *holder = NULL;
+        apr_int64_t until = 0;
+
+        is_int(invite_sync_lease_take(st, "hostC:3", 60000, &holder, &until),
+               1, "copy: the lease taken while staging");
+        is_str(rows("SELECT owner FROM sync_lease"), "hostC:3",
+               "copy: the lease committed at once");
+        is_int(invite_sync_state_set_ms(st, INVITE_SYNC_KEY_LAST_OK_AT, 42),
+               INVITE_SYNC_OK, "copy: a heartbeat while staging");
+        is_str(rows("SELECT value FROM sync_state WHERE key = 'last_ok_at'"),
+               "42", "copy: the heartbeat committed at once");
+        invite_sync_lease_release(st, "hostC:3");
+        copy("users", "{'_id': 'm150', 'username': 'm150'}");
+    }
     pr = invite_sync_copy_progress(st, "users");
-    is_int(pr.docs, 154, "copy progress: users received");
-    is_int(pr.staged, 153, "copy progress: users staged");
+    is_int(pr.docs, 155, "copy progress: users received");
+    is_int(pr.staged, 154, "copy progress: users staged");
     is_int(pr.skipped, 2, "copy progress: a bad user, an inactive token");
     pr = invite_sync_copy_progress(st, "rocketchat_room");
     is_int(pr.docs, 3, "copy progress: rooms");
@@ -800,6 +817,7 @@ static void test_copy(void)
              " 'bot'], 'services': {'resume': {'loginTokens': ["
              TOKEN("hB9", 1700000000000) "]}}}");
         copy("users", "{'_id': 'uD', 'username': 'dave'}");
+        copy("users", "{'_id': 'm150', 'username': 'm150'}");
         for (i = 0; i < 150; i++) {
             apr_snprintf(id, sizeof(id), "%03d", i);
             copy("users", apr_psprintf(pool, "{'_id': 'm%s', 'username':"
