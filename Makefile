@@ -209,18 +209,6 @@ build/invite-sync-apply-bench: bench/sync_apply_bench.c $(SYNC_STORE_DEPS) \
 	    $(BSON_CFLAGS) -o $@ $< $(SYNC_STORE_SRC) $(CORE_SRC) \
 	    $(EXTRA_LDFLAGS) $(APR_LIBS) $(CORE_LIBS) $(BSON_LIBS) -lsqlite3
 
-# make bench-sync-apply: the figures on SQLite in build/, and on
-# PostgreSQL when BENCH_SYNC_PG_PARAMS names a scratch database (its public
-# schema is dropped).
-bench-sync-apply: build/invite-sync-apply-bench
-	build/invite-sync-apply-bench --driver sqlite3 \
-	    --params build/sync-apply-bench.db --init
-	[ -z "$(BENCH_SYNC_PG_PARAMS)" ] || build/invite-sync-apply-bench \
-	    --driver pgsql --params "$(BENCH_SYNC_PG_PARAMS)" --init
-	rm -f build/sync-apply-bench.db*
-
-.PHONY: bench-sync-apply
-
 unit-sanitize: $(ASAN_TESTS)
 	prove --exec '' $(ASAN_TESTS)
 
@@ -322,6 +310,18 @@ bench-three-lookups:
 
 .PHONY: bench bench-smoke bench-no-sql bench-one-statement bench-lookups \
 	bench-three-lookups
+
+# make bench-sync-apply: the figures on SQLite in build/, and on
+# PostgreSQL when BENCH_SYNC_PG_PARAMS names a scratch database (its public
+# schema is dropped).
+bench-sync-apply: build/invite-sync-apply-bench
+	build/invite-sync-apply-bench --driver sqlite3 \
+	    --params build/sync-apply-bench.db --init
+	[ -z "$(BENCH_SYNC_PG_PARAMS)" ] || build/invite-sync-apply-bench \
+	    --driver pgsql --params "$(BENCH_SYNC_PG_PARAMS)" --init
+	rm -f build/sync-apply-bench.db*
+
+.PHONY: bench-sync-apply
 
 # ----------------------------------------------------------------- mutate
 # make mutate: known realistic bugs applied one at a time to a copy of the
