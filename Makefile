@@ -234,6 +234,15 @@ build/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.c fuzz/fuzz_common.h \
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< fuzz/fuzz_common.c $(CORE_SRC) \
 	    $(FUZZ_LDFLAGS) $(APR_LIBS) $(CORE_LIBS)
 
+# invite-sync's document mapping needs libbson and its sources.
+build/fuzz/fuzz_sync_doc: fuzz/fuzz_sync_doc.c fuzz/fuzz_common.c \
+                          fuzz/fuzz_common.h $(SYNC_STORE_DEPS) $(CORE_SRC) \
+                          $(HEADERS)
+	@mkdir -p build/fuzz; echo "  FUZZ  $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(BSON_CFLAGS) -Isrc/sync -o $@ $< \
+	    fuzz/fuzz_common.c src/sync/invite_sync_doc.c $(CORE_SRC) \
+	    $(FUZZ_LDFLAGS) $(APR_LIBS) $(CORE_LIBS) $(BSON_LIBS)
+
 fuzz-build: $(FUZZ_BINS)
 
 fuzz:
