@@ -201,6 +201,35 @@ build/asan/%: t/unit/%.c $(CORE_SRC) $(HEADERS) t/unit/tap.h $(ASAN_POOL)
 	    -include t/sanitizer/asan_pool.h \
 	    -o $@ $< $(CORE_SRC) t/sanitizer/asan_pool.c $(APR_LIBS) $(CORE_LIBS)
 
+# invite-sync's store (src/sync/, include/invite_sync_store.h): change
+# events to SQL, the full copy, lease and outbox; libbson, no MongoDB I/O.
+BSON_CFLAGS := $(shell pkg-config --cflags libbson-1.0 2>/dev/null)
+BSON_LIBS   := $(shell pkg-config --libs libbson-1.0 2>/dev/null || echo -lbson-1.0)
+SYNC_STORE_SRC = src/sync/invite_sync_store.c src/sync/invite_sync_doc.c \
+                 src/sync/invite_sync_apply.c src/sync/invite_sync_copy.c
+SYNC_STORE_DEPS = $(SYNC_STORE_SRC) src/sync/invite_sync_private.h
+build/unit/test_sync_store: t/unit/test_sync_store.c $(SYNC_STORE_DEPS) \
+                            $(CORE_SRC) $(HEADERS) t/unit/tap.h
+	@mkdir -p build/unit
+	$(CC) $(UNIT_CFLAGS) $(BSON_CFLAGS) -o $@ $< $(SYNC_STORE_SRC) \
+	    $(CORE_SRC) $(APR_LIBS) $(CORE_LIBS) $(BSON_LIBS) -lsqlite3
+build/asan/test_sync_store: t/unit/test_sync_store.c $(SYNC_STORE_DEPS) \
+                            $(CORE_SRC) $(HEADERS) t/unit/tap.h $(ASAN_POOL)
+	@mkdir -p build/asan
+	$(CC) $(UNIT_CFLAGS) $(BSON_CFLAGS) -fsanitize=address,undefined \
+	    -fno-sanitize-recover=all -include t/sanitizer/asan_pool.h \
+	    -o $@ $< $(SYNC_STORE_SRC) $(CORE_SRC) t/sanitizer/asan_pool.c \
+	    $(APR_LIBS) $(CORE_LIBS) $(BSON_LIBS) -lsqlite3
+
+# The store's speed: events applied per second and the full copy
+# (bench/sync_apply_bench.c; --help-less, see its comment).
+build/invite-sync-apply-bench: bench/sync_apply_bench.c $(SYNC_STORE_DEPS) \
+                               $(CORE_SRC) $(HEADERS)
+	@mkdir -p build
+	$(CC) $(WARN) $(DEBUGFLAGS) $(EXTRA_CFLAGS) -Iinclude $(APR_CFLAGS) \
+	    $(BSON_CFLAGS) -o $@ $< $(SYNC_STORE_SRC) $(CORE_SRC) \
+	    $(EXTRA_LDFLAGS) $(APR_LIBS) $(CORE_LIBS) $(BSON_LIBS) -lsqlite3
+
 unit-sanitize: $(ASAN_TESTS)
 	prove --exec '' $(ASAN_TESTS)
 
@@ -225,6 +254,15 @@ build/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.c fuzz/fuzz_common.h \
 	@mkdir -p build/fuzz; echo "  FUZZ  $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< fuzz/fuzz_common.c $(CORE_SRC) \
 	    $(FUZZ_LDFLAGS) $(APR_LIBS) $(CORE_LIBS)
+
+# invite-sync's document mapping needs libbson and its sources.
+build/fuzz/fuzz_sync_doc: fuzz/fuzz_sync_doc.c fuzz/fuzz_common.c \
+                          fuzz/fuzz_common.h $(SYNC_STORE_DEPS) $(CORE_SRC) \
+                          $(HEADERS)
+	@mkdir -p build/fuzz; echo "  FUZZ  $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(BSON_CFLAGS) -Isrc/sync -o $@ $< \
+	    fuzz/fuzz_common.c src/sync/invite_sync_doc.c $(CORE_SRC) \
+	    $(FUZZ_LDFLAGS) $(APR_LIBS) $(CORE_LIBS) $(BSON_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 
@@ -307,6 +345,18 @@ bench-three-lookups:
 bench-failover:
 	bench/failover.sh
 .PHONY: bench-failover
+
+# make bench-sync-apply: the figures on SQLite in build/, and on
+# PostgreSQL when BENCH_SYNC_PG_PARAMS names a scratch database (its public
+# schema is dropped).
+bench-sync-apply: build/invite-sync-apply-bench
+	build/invite-sync-apply-bench --driver sqlite3 \
+	    --params build/sync-apply-bench.db --init
+	[ -z "$(BENCH_SYNC_PG_PARAMS)" ] || build/invite-sync-apply-bench \
+	    --driver pgsql --params "$(BENCH_SYNC_PG_PARAMS)" --init
+	rm -f build/sync-apply-bench.db*
+
+.PHONY: bench-sync-apply
 
 # ----------------------------------------------------------------- mutate
 # make mutate: known realistic bugs applied one at a time to a copy of the
