@@ -42,8 +42,9 @@ my %EXPECT = (
     remove       => { status => '200 true', script => 1 },
     list         => { status => '200', script => 1 },
     mail         => { status => '200 {"success":true}', script => 1 },
+    'find-sync'  => { status => '2xx' },
 );
-my %READ_ONLY = map { $_ => 1 } qw(find reject validate use-member list mail);
+my %READ_ONLY = map { $_ => 1 } qw(find reject validate use-member list mail find-sync);
 
 my %m;
 open my $fh, '<', $o{meta} or die "$0: $o{meta}: $!\n";
@@ -255,6 +256,31 @@ if (@mail) {
             100 * $share, $us, $req_us - $us;
     }
     push @out, '';
+}
+
+# invite-sync: find beside the sync's writes, and the store's own speed.
+my @sync_load = map { $m{$_} } sort { ($a =~ /(\d+)$/)[0] <=> ($b =~ /(\d+)$/)[0] } grep { /^sync_load_\d+$/ } keys %m;
+my @sync_apply = map { $m{$_} } sort { ($a =~ /(\d+)$/)[0] <=> ($b =~ /(\d+)$/)[0] } grep { /^sync_apply_\d+$/ } keys %m;
+if (@sync_load || @sync_apply) {
+    push @out, '## invite-sync', '';
+    my @fs = grep { $stat{"$_ find-sync"} && $stat{"$_ find"} } split ' ', $m{engines};
+    if (@fs) {
+        push @out, "find-sync is find while invite-sync's store applies $m{sync_rate} login and logout events "
+            . 'a second to the same database (a transaction every 200 ms, as the daemon batches; '
+            . 'bench/sync_apply_bench.c --load, on the servers\' CPU). Its spread is set beside find\'s.', '',
+            '| engine | find req/s (min-max) | find-sync req/s (min-max) | ratio | find-sync p99 ms |',
+            '|---|---:|---:|---:|---:|';
+        for my $e (@fs) {
+            my ($f, $s) = ($stat{"$e find"}, $stat{"$e find-sync"});
+            push @out, sprintf '| %s | %.0f (%.0f-%.0f) | %.0f (%.0f-%.0f) | %.2f | %s |', $e, $f->{rps}, $f->{min}, $f->{max},
+                $s->{rps}, $s->{min}, $s->{max}, $s->{rps} / $f->{rps}, $s->{p99};
+        }
+        push @out, '', 'The load as kept (per measured run):', '', map({ "    $_" } @sync_load), '';
+    }
+    if (@sync_apply) {
+        push @out, 'The store alone (bench/sync_apply_bench.c, no MongoDB; one core):', '',
+            map({ "    $_" } @sync_apply), '';
+    }
 }
 
 # The find statement measured alone (run.sh, "statement alone"): engine,

@@ -18,7 +18,7 @@
 #   BENCH_TIMEOUT (2)          wrk --timeout in seconds (a slower answer is
 #                              a failure; raise it for a large list)
 #   BENCH_WORKLOADS            "find create reject mixed validate use
-#                              use-member remove list mail failover"
+#                              use-member remove list mail find-sync failover"
 #                              (bench/README; failover: bench/failover.sh)
 #   BENCH_ENGINES              "sqlite pgsql"
 #   BENCH_RSS_REQUESTS (1000000)  find requests between the two RSS readings
@@ -65,7 +65,7 @@ REPEATS=${BENCH_REPEATS:-$d_repeats}
 CONNS=${BENCH_CONNECTIONS:-32}
 WARMUP=${BENCH_WARMUP:-1}
 TIMEOUT=${BENCH_TIMEOUT:-2}
-ALL_WORKLOADS="find create reject mixed validate use use-member remove list mail failover"
+ALL_WORKLOADS="find create reject mixed validate use use-member remove list mail find-sync failover"
 WORKLOADS=${BENCH_WORKLOADS:-$ALL_WORKLOADS}
 # failover runs apart, on a pair of clusters of its own (bench/failover.sh),
 # after the others: bench/results-failover.md.
@@ -111,7 +111,7 @@ ceiling_of() {
   case $1 in
   validate|remove|list|mail) echo "$1" ;;
   use|use-member) echo use ;;
-  *) echo static ;;
+  *) echo static ;;   # find-sync: find's answer
   esac
 }
 CEILINGS=
@@ -132,6 +132,11 @@ command -v wrk >/dev/null || die "wrk is not installed (apt-get install wrk)"
 if has_workload mail; then
   /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null ||
     die "the mail workload needs python3-aiosmtpd (apt-get install python3-aiosmtpd)"
+fi
+SYNC_RATE=${BENCH_SYNC_RATE:-1000}
+SYNC_BENCH=${BENCH_SYNC:-1}
+if has_workload find-sync || [ "$SYNC_BENCH" = 1 ]; then
+  make -s build/invite-sync-apply-bench
 fi
 MODULE_SO=${BENCH_MODULE:-}
 if [ -z "$MODULE_SO" ]; then
@@ -591,6 +596,23 @@ parse_wrk() {   # wrk output -> rps p50 p99 non2xx unexpected requests read_erro
     END { print join("\t", $rps // "NA", map({ defined $_ ? sprintf("%.3f", $_) : "NA" } @lat{50, 99}),
                      $n2 // 0, $bad // "NA", $req // "NA", $rw // 0, $ct // 0, $made // "NA"), "\n" }' "$1"
 }
+# sync_load instance seconds: invite-sync's store applying SYNC_RATE login
+# and logout events a second to the instance's database, batched every
+# 200 ms as the daemon batches them, on 1,000 users of its own (beside
+# the seed's; bench/sync_apply_bench.c --load), on the servers' CPU.
+sync_params() {   # instance -> "driver params" of its database
+  case $1 in
+  sqlite*) echo "sqlite3 ${SQLITE_DB[$1]}" ;;
+  pgsql*)  echo "pgsql ${PG_PARAMS/dbname=invite /dbname=${PG_DB[$1]} }" ;;
+  esac
+}
+sync_load() {
+  local dp
+  dp=$(sync_params "$1")
+  as_user "${SERVER_PIN[@]}" "$top/build/invite-sync-apply-bench" --driver "${dp%% *}" --params "${dp#* }" \
+    --load "$SYNC_RATE" --seconds "$2" --users 1000
+}
+
 # run_wrk engine workload rep seconds: one wrk run, recorded in runs.tsv
 # (rep "warmup" and "rss" rows are checked, not reported).  Engine static:
 # workload is the ceiling's name, the file <name>.json.
@@ -604,7 +626,7 @@ run_wrk() {
     url="http://127.0.0.1:${PORT[static]}/$workload.json"
   else
     url="http://127.0.0.1:${PORT[$inst]}$API"
-    script=(-s "$top/bench/wrk/$workload.lua")
+    script=(-s "$top/bench/wrk/${workload%-sync}.lua")
     [ "$workload" != remove ] || load_removable "$inst" $((secs * MAX_RATE + 1000))
     before=$(db_counts "$inst")
     mails_before=$(relay_count)
@@ -614,7 +636,17 @@ run_wrk() {
   env BENCH_WRK_DIR="$top/bench/wrk" BENCH_WORKLOAD="${SEED_DIR[$inst]:-$work/seed}/workload.lua" \
     BENCH_RUN_SEED="$(( $(date +%s) % 100000000 * 100 + run_no % 100 ))" \
     BENCH_WRK_THREADS=1 BENCH_USE_OFFSET="${USE_MADE[$inst]:-0}" \
-    "${CLIENT_PIN[@]}" wrk -t1 -c"$conns" -d"${secs}s" --timeout "${TIMEOUT}s" --latency "${script[@]}" "$url" > "$out" 2>&1 || rc=$?
+    "${CLIENT_PIN[@]}" wrk -t1 -c"$conns" -d"${secs}s" --timeout "${TIMEOUT}s" --latency "${script[@]}" "$url" > "$out" 2>&1 &
+  local wrk_pid=$! sync_pid=
+  if [ "$workload" = find-sync ]; then   # invite-sync's writes, beside find
+    sync_load "$inst" "$secs" > "$out.sync" 2>&1 &
+    sync_pid=$!
+  fi
+  wait "$wrk_pid" || rc=$?
+  if [ -n "$sync_pid" ]; then
+    wait "$sync_pid" || { echo "bench: the sync load failed: $(tail -n 3 "$out.sync")" >&2; rc=1; }
+    [ "$rep" = warmup ] || sed "s/^/$rep\t/" "$out.sync" >> "$work/sync-load.txt"
+  fi
   if [ "$engine" != static ]; then
     after=$(db_counts "$inst")
     if [ "$mails_before" != NA ]; then
@@ -696,6 +728,30 @@ if [ "$RSS_REQUESTS" -gt 0 ] && [ -n "$rss_engine" ]; then
     "${#RSS_BEFORE[@]}" "$(children "$rss_engine" | wc -l)" >> "$rss_file"
 fi
 
+# ------------------------------------------------------------ invite-sync
+# The store's speed without MongoDB (bench/sync_apply_bench.c): the first
+# copy of 100,000 users with 5 tokens each, token events applied in
+# batches of 500, presence events, a resync; on the servers' CPU, each
+# engine in a scratch database of its own.
+sync_file=$work/sync-apply.txt
+: > "$sync_file"
+if [ "$SYNC_BENCH" = 1 ]; then
+  sync_users=100000 sync_events=100000
+  [ "$SMOKE" != 1 ] || sync_users=2000 sync_events=2000
+  for e in $ENGINES; do
+    case $e in
+    sqlite) sp=$work/sqlite/sync-bench.db ;;
+    pgsql)  as_user createdb -h "$pg_host" -p "$pg_port" -U invite sync_bench
+            sp=${PG_PARAMS/dbname=invite /dbname=sync_bench } ;;
+    esac
+    echo "== invite-sync store on $e: copy of $sync_users users x 5 tokens, $sync_events events"
+    (cd "$top" && as_user "${SERVER_PIN[@]}" build/invite-sync-apply-bench --driver "$([ "$e" = sqlite ] && echo sqlite3 || echo pgsql)" \
+      --params "$sp" --init --users "$sync_users" --events "$sync_events") | tee -a "$sync_file" ||
+      die "invite-sync-apply-bench failed on $e"
+    [ "$e" != sqlite ] || as_user rm -f "$sp" "$sp-wal" "$sp-shm"
+  done
+fi
+
 # ------------------------------------------------------------ report
 ver() { "$@" 2>/dev/null | head -n 1 || true; }
 rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -733,6 +789,9 @@ seed_rows=$(sed -nE 's/^seed.pl: ([^;]*);.*/\1/p' "$work/seed.log")
   echo "smoke=$SMOKE"
   [ -z "$MAIL_RELAY" ] || echo "mail_relay=t/lib/smtp-sink.py --discard (aiosmtpd $(/usr/bin/python3 -c 'import aiosmtpd; print(aiosmtpd.__version__)' 2>/dev/null); python $(/usr/bin/python3 -c 'import platform; print(platform.python_version())')), one SMTP session per mail"
   echo "probe_failures=$probe_failures"
+  echo "sync_rate=$SYNC_RATE"
+  n=0; while IFS= read -r line; do echo "sync_load_$((++n))=$line"; done < <(cat "$work/sync-load.txt" 2>/dev/null)
+  n=0; while IFS= read -r line; do echo "sync_apply_$((++n))=$line"; done < "$sync_file"
   # Crashed children and error-level lines in the instances' error logs.
   for name in static $INSTANCES; do
     echo "errorlog_$name=$(grep -cE '\[[a-z_]+:(error|crit|alert|emerg)\]|exit signal' "$work/$name/error.log" || true)"

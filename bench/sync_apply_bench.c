@@ -19,6 +19,13 @@
  *
  * --init (re)creates the schema first: SQLite removes the file, PostgreSQL
  * DROPs the public schema of the database.  Prints one line per figure.
+ *
+ * --load RATE --seconds S instead keeps a steady load on a database that
+ * serves (make bench's find-sync workload): it adds --users users of its
+ * own (ids u0000000..., beside the data there; no full copy, which would
+ * delete the rest), then applies RATE login and logout events a second
+ * on them for S seconds, in one transaction every 200 ms as invite-sync
+ * batches them, and prints the rate it kept.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +45,7 @@
 static const char *driver_name = "sqlite3", *params;
 static long n_users = 100000, n_tokens = 5, n_rooms = 100, n_events = 100000;
 static int batch = 500, init;
+static long load_rate, load_seconds = 10;
 
 static void die(const char *what, const char *why)
 {
@@ -301,6 +309,62 @@ static void events_bench(invite_sync_store_t *st)
     free(extra);
 }
 
+/* --load: RATE events a second for load_seconds, a transaction every
+ * 200 ms (invite-sync's batch time), on n_users users of our own. */
+static void load(invite_sync_store_t *st)
+{
+    long per_tick = load_rate / 5 > 0 ? load_rate / 5 : 1, seq = 0, u;
+    long ticks = load_seconds * 5, t, late = 0;
+    char *extra = calloc(n_users, 1);
+    invite_sync_counts_t c = { 0 };
+    apr_time_t start, next;
+
+    if (!extra) {
+        die("memory", "out of memory");
+    }
+    if (invite_sync_store_begin(st)) {
+        die("begin", invite_sync_store_error(st));
+    }
+    for (u = 0; u < n_users; u++) {
+        bson_t *ev = user_event(seq++, u, user_doc(u, n_tokens, -1, "online"));
+
+        if (invite_sync_apply_event(st, ev, &c)) {
+            die("apply", invite_sync_store_error(st));
+        }
+        bson_destroy(ev);
+    }
+    if (invite_sync_store_commit(st)) {
+        die("commit", invite_sync_store_error(st));
+    }
+    start = next = apr_time_now();
+    for (t = 0; t < ticks; t++) {
+        bson_t *events[per_tick];
+        long i;
+
+        for (i = 0; i < per_tick; i++) {
+            u = (seq * 7919) % n_users;
+            extra[u] = !extra[u];
+            events[i] = user_event(seq++, u, user_doc(u, n_tokens,
+                                   extra[u] ? n_tokens : -1, "online"));
+        }
+        apply_all(st, events, per_tick, &c);
+        for (i = 0; i < per_tick; i++) {
+            bson_destroy(events[i]);
+        }
+        next += apr_time_from_msec(200);
+        if (next > apr_time_now()) {
+            apr_sleep(next - apr_time_now());
+        }
+        else {
+            late++;
+        }
+    }
+    printf("%s: load of %ld token events/s asked, %.0f kept for %.1f s"
+           " (%ld of %ld transactions late)\n", driver_name, load_rate,
+           (double)(ticks * per_tick) / secs(start), secs(start), late, ticks);
+    free(extra);
+}
+
 int main(int argc, const char *const *argv)
 {
     static const apr_getopt_option_t opts[] = {
@@ -312,6 +376,8 @@ int main(int argc, const char *const *argv)
         { "events", 'e', 1, "token events applied (100000)" },
         { "batch", 'b', 1, "events per transaction (500)" },
         { "init", 'i', 0, "create the schema first (destroys the data)" },
+        { "load", 'l', 1, "events/s of a steady load, no copy (--seconds)" },
+        { "seconds", 's', 1, "seconds of --load (10)" },
         { NULL, 0, 0, NULL }
     };
     apr_pool_t *p;
@@ -335,13 +401,18 @@ int main(int argc, const char *const *argv)
         case 'e': n_events = atol(arg); break;
         case 'b': batch = atoi(arg); break;
         case 'i': init = 1; break;
+        case 'l': load_rate = atol(arg); break;
+        case 's': load_seconds = atol(arg); break;
         }
     }
     if (rv != APR_EOF || !params || n_users < 1 || n_tokens < 0
-        || n_rooms < 0 || n_events < 0 || batch < 1) {
+        || n_rooms < 0 || n_events < 0 || batch < 1 || load_rate < 0
+        || load_seconds < 1) {
         fprintf(stderr, "usage: invite-sync-apply-bench --driver sqlite3|pgsql"
                 " --params DBDPARAMS [--init] [--users N] [--tokens N]"
-                " [--rooms N] [--events N] [--batch N]\n");
+                " [--rooms N] [--events N] [--batch N]\n"
+                "       invite-sync-apply-bench --driver D --params P"
+                " --load EVENTS_PER_SECOND [--seconds S] [--users N]\n");
         return 2;
     }
     if (init) {
@@ -349,6 +420,13 @@ int main(int argc, const char *const *argv)
     }
     if (invite_sync_store_open(&st, p, driver_name, params, &err)) {
         die("open", err);
+    }
+    if (load_rate) {
+        load(st);
+        invite_sync_store_close(st);
+        apr_pool_destroy(p);
+        apr_terminate();
+        return 0;
     }
     full_copy(st, "full copy");
     events_bench(st);
