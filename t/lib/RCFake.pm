@@ -1299,36 +1299,109 @@ sub stream_reply {
 package RCFake::Client;
 # A small synchronous client over the same wire (OP_MSG), for tests: it
 # writes documents as Rocket.Chat does and reads them back.  Works against
-# the fake and a real mongod (no authentication; TLS not supported).
+# the fake and against a real replica set (t/sync_live.t): it finds the
+# primary from the first host's hello, authenticates with SCRAM-SHA-256
+# when the URL holds credentials (authSource, default the URL's database
+# or admin), and speaks TLS with tls=true / ssl=true (IO::Socket::SSL,
+# tlsCAFile honoured).
 use strict;
 use warnings;
 use IO::Socket::INET;
-use BSON::Types qw(bson_int64 bson_int32 bson_time bson_bool);
+use BSON::Types qw(bson_int64 bson_int32 bson_time bson_bool bson_bytes);
+use Digest::SHA qw(hmac_sha256 sha256);
+use MIME::Base64 qw(encode_base64 decode_base64);
 use Time::HiRes qw(time);
+
+sub _unescape { my $v = shift; $v =~ s/%([0-9A-Fa-f]{2})/chr hex $1/ge; return $v }
 
 sub new {
     my ($class, %o) = @_;
+    my %q;
     if ($o{url}) {
-        my ($hostlist, $db, $q) = $o{url} =~ m{^mongodb://(?:[^@/]*@)?([^/?]+)/?([^?]*)\??(.*)$}
+        my ($cred, $hostlist, $db, $q) = $o{url} =~ m{^mongodb://(?:([^@/]*)@)?([^/?]+)/?([^?]*)\??(.*)$}
             or die "RCFake::Client: not a mongodb:// URL\n";
-        die "RCFake::Client: credentials in the URL are not supported\n" if $o{url} =~ m{^mongodb://[^/]*@};
-        my ($h, $p) = (split /,/, $hostlist)[0] =~ /^([^:]+):?(\d*)$/;
+        %q = map { my ($k, $v) = split /=/, $_, 2; (lc $k => _unescape($v // '')) } grep { length } split /&/, $q;
+        if (defined $cred) {
+            my ($u, $p) = split /:/, $cred, 2;
+            $o{user} = _unescape($u);
+            $o{password} = _unescape($p // '');
+        }
+        my ($h, $p) = (split /,/, $hostlist)[0] =~ /^\[?([^\]]+?)\]?:?(\d*)$/;
         $o{host} //= $h; $o{port} //= $p || 27017; $o{db} //= $db || 'rocketchat';
+        $o{auth_db} //= $q{authsource} // ($db || 'admin');
+        $o{tls} //= ($q{tls} // $q{ssl} // '') eq 'true';
+        $o{ca} //= $q{tlscafile};
     }
     my $self = bless { host => $o{host} // '127.0.0.1', port => $o{port}, db => $o{db} // 'rocketchat',
-                       rid => 1, timeout => $o{timeout} // 30 }, $class;
+                       rid => 1, timeout => $o{timeout} // 30, user => $o{user}, password => $o{password},
+                       auth_db => $o{auth_db} // 'admin', tls => $o{tls}, ca => $o{ca} }, $class;
     $self->connect;
+    # A secondary named first: go to the primary it names.
+    if (!$self->{hello}{isWritablePrimary} && !$self->{hello}{ismaster} && $self->{hello}{primary}) {
+        my ($h, $p) = $self->{hello}{primary} =~ /^\[?([^\]]+?)\]?:(\d+)$/;
+        $self->close;
+        @$self{qw(host port)} = ($h, $p);
+        $self->connect;
+    }
     return $self;
 }
 
 sub connect {
     my ($self) = @_;
-    $self->{sock} = IO::Socket::INET->new(PeerAddr => $self->{host}, PeerPort => $self->{port},
-                                          Proto => 'tcp', Timeout => 5)
-        or die "RCFake::Client: connect $self->{host}:$self->{port}: $!\n";
+    if ($self->{tls}) {
+        require IO::Socket::SSL;
+        $self->{sock} = IO::Socket::SSL->new(PeerAddr => $self->{host}, PeerPort => $self->{port}, Timeout => 5,
+                                             ($self->{ca} ? (SSL_ca_file => $self->{ca}) : ()))
+            or die "RCFake::Client: TLS connect $self->{host}:$self->{port}: $IO::Socket::SSL::SSL_ERROR\n";
+    }
+    else {
+        $self->{sock} = IO::Socket::INET->new(PeerAddr => $self->{host}, PeerPort => $self->{port},
+                                              Proto => 'tcp', Timeout => 5)
+            or die "RCFake::Client: connect $self->{host}:$self->{port}: $!\n";
+    }
     $self->{sock}->autoflush(1);
-    my $h = $self->command('admin', [hello => 1]);
-    $self->{hello} = $h;
+    $self->{hello} = $self->command('admin', [hello => 1]);
+    $self->scram if defined $self->{user};
+}
+
+# PBKDF2-HMAC-SHA-256 (RFC 8018), one block.
+sub _pbkdf2 {
+    my ($pw, $salt, $iter) = @_;
+    my $u = hmac_sha256($salt . pack('N', 1), $pw);
+    my $out = $u;
+    for (2 .. $iter) { $u = hmac_sha256($u, $pw); $out ^= $u }
+    return $out;
+}
+
+# SCRAM-SHA-256 (RFC 7677) as MongoDB runs it; the password is used as
+# given (no SASLprep: keep test passwords ASCII).
+sub scram {
+    my ($self) = @_;
+    (my $user = $self->{user}) =~ s/=/=3D/g;
+    $user =~ s/,/=2C/g;
+    my $nonce = encode_base64(join('', map { chr int rand 256 } 1 .. 24), '');
+    my $first_bare = "n=$user,r=$nonce";
+    my $r = $self->command($self->{auth_db}, [saslStart => 1, mechanism => 'SCRAM-SHA-256',
+                                              payload => bson_bytes("n,,$first_bare"), autoAuthorize => 1,
+                                              options => RCFake::odoc(skipEmptyExchange => bson_bool(1))]);
+    my $server_first = ref $r->{payload} ? $r->{payload}->data : $r->{payload};
+    my %sf = map { /^(\w)=(.*)$/ ? ($1 => $2) : () } split /,/, $server_first;
+    die "RCFake::Client: SCRAM: the server nonce does not extend ours\n" unless index($sf{r} // '', $nonce) == 0;
+    my $salted = _pbkdf2($self->{password}, decode_base64($sf{s}), $sf{i});
+    my $client_key = hmac_sha256('Client Key', $salted);
+    my $without_proof = "c=biws,r=$sf{r}";
+    my $auth_msg = "$first_bare,$server_first,$without_proof";
+    my $proof = $client_key ^ hmac_sha256($auth_msg, sha256($client_key));
+    $r = $self->command($self->{auth_db}, [saslContinue => 1, conversationId => $r->{conversationId},
+                                           payload => bson_bytes("$without_proof,p=" . encode_base64($proof, ''))]);
+    my $final = ref $r->{payload} ? $r->{payload}->data : $r->{payload};
+    my ($v) = $final =~ /(?:^|,)v=([^,]*)/;
+    my $want = encode_base64(hmac_sha256($auth_msg, hmac_sha256('Server Key', $salted)), '');
+    die "RCFake::Client: SCRAM: the server's signature is wrong\n" unless defined $v && $v eq $want;
+    while (!$r->{done}) {
+        $r = $self->command($self->{auth_db}, [saslContinue => 1, conversationId => $r->{conversationId},
+                                               payload => bson_bytes('')]);
+    }
 }
 sub hello { $_[0]{hello} }
 sub db { $_[0]{db} }
