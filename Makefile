@@ -180,6 +180,26 @@ build/asan/%: t/unit/%.c $(CORE_SRC) $(HEADERS) t/unit/tap.h $(ASAN_POOL)
 	    -include t/sanitizer/asan_pool.h \
 	    -o $@ $< $(CORE_SRC) t/sanitizer/asan_pool.c $(APR_LIBS) $(CORE_LIBS)
 
+# invite-sync's store (src/sync/, include/invite_sync_store.h): change
+# events to SQL, the full copy, lease and outbox; libbson, no MongoDB I/O.
+BSON_CFLAGS := $(shell pkg-config --cflags libbson-1.0 2>/dev/null)
+BSON_LIBS   := $(shell pkg-config --libs libbson-1.0 2>/dev/null || echo -lbson-1.0)
+SYNC_STORE_SRC = src/sync/invite_sync_store.c src/sync/invite_sync_doc.c \
+                 src/sync/invite_sync_apply.c src/sync/invite_sync_copy.c
+SYNC_STORE_DEPS = $(SYNC_STORE_SRC) src/sync/invite_sync_private.h
+build/unit/test_sync_store: t/unit/test_sync_store.c $(SYNC_STORE_DEPS) \
+                            $(CORE_SRC) $(HEADERS) t/unit/tap.h
+	@mkdir -p build/unit
+	$(CC) $(UNIT_CFLAGS) $(BSON_CFLAGS) -o $@ $< $(SYNC_STORE_SRC) \
+	    $(CORE_SRC) $(APR_LIBS) $(CORE_LIBS) $(BSON_LIBS) -lsqlite3
+build/asan/test_sync_store: t/unit/test_sync_store.c $(SYNC_STORE_DEPS) \
+                            $(CORE_SRC) $(HEADERS) t/unit/tap.h $(ASAN_POOL)
+	@mkdir -p build/asan
+	$(CC) $(UNIT_CFLAGS) $(BSON_CFLAGS) -fsanitize=address,undefined \
+	    -fno-sanitize-recover=all -include t/sanitizer/asan_pool.h \
+	    -o $@ $< $(SYNC_STORE_SRC) $(CORE_SRC) t/sanitizer/asan_pool.c \
+	    $(APR_LIBS) $(CORE_LIBS) $(BSON_LIBS) -lsqlite3
+
 unit-sanitize: $(ASAN_TESTS)
 	prove --exec '' $(ASAN_TESTS)
 
