@@ -113,7 +113,7 @@ uninstall:
 # migrations of conf/ embedded by tools/embed-sql.pl.
 CTL_SRC = $(wildcard src/ctl/*.c) src/invite_sql.c src/invite_dbc.c \
           src/invite_id.c src/invite_token.c src/invite_time.c \
-          src/invite_dbname.c
+          src/invite_dbname.c src/invite_apconf.c
 # Installed too, as /usr/share/mod-invite/migrations/<engine>/NNN-name.sql.
 MIGRATIONS = $(sort $(wildcard conf/migrations/*/[0-9][0-9][0-9]-*.sql))
 CTL_SQL = conf/schema-sqlite3.sql conf/schema-pgsql.sql $(MIGRATIONS)
