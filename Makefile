@@ -151,6 +151,25 @@ build/invite-mail-send: tools/invite_mail_send.c $(CORE_SRC) $(HEADERS)
 	    -o $@ tools/invite_mail_send.c $(CORE_SRC) $(EXTRA_LDFLAGS) \
 	    $(APR_LIBS) $(CORE_LIBS)
 
+# invite-sync, the daemon that follows Rocket.Chat's MongoDB into SQL and
+# hands joins back to Rocket.Chat (docs/invite-sync.8): the only program
+# linked with libmongoc.  src/sync/invite_sync_{main,settings,mongo,outbox}.c
+# are the daemon; the other files of src/sync/ the store it drives.
+MONGOC_CFLAGS := $(shell pkg-config --cflags libmongoc-1.0 2>/dev/null)
+MONGOC_LIBS   := $(shell pkg-config --libs libmongoc-1.0 2>/dev/null)
+SYNCD_SRC = src/sync/invite_sync_main.c src/sync/invite_sync_settings.c \
+            src/sync/invite_sync_mongo.c src/sync/invite_sync_outbox.c
+SYNCD_ALL = $(SYNCD_SRC) $(filter-out $(SYNCD_SRC),$(wildcard src/sync/*.c)) \
+            src/invite_sql.c src/invite_dbc.c src/invite_dbname.c \
+            src/invite_apconf.c src/invite_token.c src/invite_time.c \
+            src/invite_id.c
+all: build/invite-sync
+build/invite-sync: $(SYNCD_ALL) $(HEADERS) $(wildcard src/sync/*.h)
+	@mkdir -p build
+	$(CC) $(WARN) $(DEBUGFLAGS) $(EXTRA_CFLAGS) -Iinclude -Isrc/sync \
+	    $(APR_CFLAGS) $(MONGOC_CFLAGS) -o $@ $(SYNCD_ALL) $(EXTRA_LDFLAGS) \
+	    $(APR_LIBS) $(CORE_LIBS) $(MONGOC_LIBS) -lpthread
+
 rl-capacity: build/rl-shmcb-capacity
 	build/rl-shmcb-capacity $(RL_SIZES)
 
