@@ -181,6 +181,13 @@ build/unit/%: t/unit/%.c $(CORE_SRC) $(HEADERS) t/unit/tap.h
 	@mkdir -p build/unit
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_SRC) $(APR_LIBS) $(CORE_LIBS)
 
+# invite-sync's settings and messages (src/sync/invite_sync_settings.c).
+SYNC_SETTINGS = src/sync/invite_sync_settings.c src/sync/invite_sync.h
+build/unit/test_sync_settings: t/unit/test_sync_settings.c $(SYNC_SETTINGS) t/unit/tap.h
+	@mkdir -p build/unit
+	$(CC) $(UNIT_CFLAGS) -Isrc/sync -o $@ $< src/sync/invite_sync_settings.c \
+	    $(APR_LIBS) -lpthread
+
 unit: check-layers $(UNIT_TESTS)
 	prove -v --exec '' $(UNIT_TESTS)
 
@@ -198,6 +205,12 @@ build/asan/%: t/unit/%.c $(CORE_SRC) $(HEADERS) t/unit/tap.h $(ASAN_POOL)
 	$(CC) $(UNIT_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all \
 	    -include t/sanitizer/asan_pool.h \
 	    -o $@ $< $(CORE_SRC) t/sanitizer/asan_pool.c $(APR_LIBS) $(CORE_LIBS)
+
+build/asan/test_sync_settings: t/unit/test_sync_settings.c $(SYNC_SETTINGS) t/unit/tap.h $(ASAN_POOL)
+	@mkdir -p build/asan
+	$(CC) $(UNIT_CFLAGS) -Isrc/sync -fsanitize=address,undefined \
+	    -fno-sanitize-recover=all -include t/sanitizer/asan_pool.h -o $@ $< \
+	    src/sync/invite_sync_settings.c t/sanitizer/asan_pool.c $(APR_LIBS) -lpthread
 
 unit-sanitize: $(ASAN_TESTS)
 	prove --exec '' $(ASAN_TESTS)

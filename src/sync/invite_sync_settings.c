@@ -288,48 +288,42 @@ void invite_sync_secrets_clear(void)
     pthread_mutex_unlock(&secrets_lock);
 }
 
-/* s with every occurrence of secret replaced by "***": a new string, or
- * s itself (no copy) when it holds none; NULL when out of memory. */
-static char *redact_one(char *s, const char *secret)
-{
-    size_t n = strlen(secret), count = 0, len;
-    const char *hit, *from;
-    char *out, *o;
-
-    for (hit = strstr(s, secret); hit; hit = strstr(hit + n, secret)) {
-        count++;
-    }
-    if (!count) {
-        return s;
-    }
-    len = strlen(s) - count * n + count * 3;
-    if (!(o = out = malloc(len + 1))) {
-        return NULL;
-    }
-    for (from = s; (hit = strstr(from, secret)); from = hit + n) {
-        memcpy(o, from, hit - from);
-        o += hit - from;
-        memcpy(o, "***", 3);
-        o += 3;
-    }
-    strcpy(o, from);
-    return out;
-}
-
+/* s with each run of bytes that some secret covers (in s as given, so
+ * that one secret's "***" is never taken for another's, and overlapping
+ * secrets are hidden whole) replaced by "***"; malloc'd. */
 char *invite_sync_redact(const char *s)
 {
-    char *out = strdup(s), *next;
-    size_t i;
+    size_t len = strlen(s), i, j, n;
+    char *mark = calloc(len + 1, 1), *out, *o;
+    const char *hit;
 
+    if (!mark || !(out = malloc(len * 3 + 1))) {
+        free(mark);
+        return NULL;
+    }
     pthread_mutex_lock(&secrets_lock);
-    for (i = 0; out && i < n_secrets; i++) {
-        next = redact_one(out, secrets[i]);
-        if (next != out) {
-            free(out);
-            out = next;
+    for (i = 0; i < n_secrets; i++) {
+        n = strlen(secrets[i]);
+        for (hit = strstr(s, secrets[i]); hit; hit = strstr(hit + 1,
+                                                            secrets[i])) {
+            memset(mark + (hit - s), 1, n);
         }
     }
     pthread_mutex_unlock(&secrets_lock);
+    for (o = out, i = 0; i < len; i = j) {
+        for (j = i; j < len && mark[j] == mark[i]; j++) {
+        }
+        if (mark[i]) {
+            memcpy(o, "***", 3);
+            o += 3;
+        }
+        else {
+            memcpy(o, s + i, j - i);
+            o += j - i;
+        }
+    }
+    *o = '\0';
+    free(mark);
     return out;
 }
 
