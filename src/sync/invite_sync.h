@@ -107,10 +107,12 @@ int invite_sync_sleep(long ms);
 typedef struct invite_sync_outbox_s invite_sync_outbox_t;
 
 /* Starts the delivery thread on a store connection of its own: rows due
- * in join_outbox go to Rocket.Chat; NULL (after saying why) when there is
- * nothing to deliver to (no rocketchat_url, outbox off). */
+ * in join_outbox go to Rocket.Chat while *active (the lease is held);
+ * NULL (after saying why) when there is nothing to deliver to (no
+ * rocketchat_url, outbox off). */
 invite_sync_outbox_t *invite_sync_outbox_start(apr_pool_t *p,
-                                               const invite_sync_conf_t *c);
+                                               const invite_sync_conf_t *c,
+                                               volatile int *active);
 
 /* Stops it (after the delivery in progress, at most its timeout). */
 void invite_sync_outbox_stop(invite_sync_outbox_t *o);

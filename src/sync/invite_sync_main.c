@@ -53,7 +53,7 @@ typedef struct {
     const char *owner;            /* host:pid */
     apr_int64_t renewed_at;       /* the lease, last taken or renewed */
     apr_int64_t beat_at;          /* last_ok_at, last written */
-    int have_lease;
+    volatile int have_lease;      /* (read by the outbox thread) */
     int sql_down;                 /* said so already */
     bson_t *last_token;           /* the token stored last */
 } sync_t;
@@ -248,7 +248,13 @@ static int lease_renew(void *ctx)
         return 0;
     }
     /* SQL down: writes fail too; go on while the lease lasts. */
-    return now < s->renewed_at + s->c->lease_s * 1000;
+    if (now < s->renewed_at + s->c->lease_s * 1000) {
+        return 1;
+    }
+    invite_sync_log(SYNCLOGNO(01316), "the lease ran out while the database"
+                    " did not answer: stopping writes");
+    s->have_lease = 0;
+    return 0;
 }
 
 /* Takes the lease, waiting while another holds it: INVITE_SYNC_EXIT_OK,
@@ -501,14 +507,22 @@ static int follow(sync_t *s, mongoc_change_stream_t *stream,
 
 /* --------------------------------------------------------------- run */
 
-/* Waits before reconnecting: 1 when stopping. */
+/* Waits before reconnecting, renewing the lease meanwhile: 0 to go on, 1
+ * when stopping, SYNC_LEASE_LOST. */
 static int reconnect_wait(sync_t *s, long *backoff_ms, const char *why)
 {
+    long left;
+
     invite_sync_log(SYNCLOGNO(01331), "%s; trying again in %ld s", why,
                     *backoff_ms / 1000);
     invite_sync_mongo_disconnect(&s->m);
-    if (invite_sync_sleep(*backoff_ms)) {
-        return 1;
+    for (left = *backoff_ms; left > 0; left -= 1000) {
+        if (invite_sync_sleep(left < 1000 ? left : 1000)) {
+            return 1;
+        }
+        if (!lease_renew(s)) {
+            return invite_sync_stop ? 1 : SYNC_LEASE_LOST;
+        }
     }
     *backoff_ms = *backoff_ms * 2 > s->c->backoff_max_s * 1000
         ? s->c->backoff_max_s * 1000 : *backoff_ms * 2;
@@ -565,7 +579,7 @@ static void copy_done(sync_t *s)
 static int run(sync_t *s)
 {
     long backoff = 1000;
-    int force_copy = s->c->once, rc;
+    int force_copy = s->c->once, rc, copy_now;
     apr_pool_t *p;
 
     apr_pool_create(&p, s->pool);
@@ -575,6 +589,7 @@ static int run(sync_t *s)
         bson_t *token = NULL;
 
         apr_pool_clear(p);
+        rc = INVITE_SYNC_M_OK;
         if (!s->m.client) {
             rc = invite_sync_mongo_connect(&s->m, s->pool, &why);
             if (rc == INVITE_SYNC_M_FATAL) {
@@ -586,8 +601,13 @@ static int run(sync_t *s)
                     invite_sync_log(SYNCLOGNO(01333), "%s", why);
                     return INVITE_SYNC_EXIT_FAIL;
                 }
-                if (reconnect_wait(s, &backoff, why)) {
+                rc = reconnect_wait(s, &backoff, why);
+                if (rc == 1) {
                     break;
+                }
+                if (rc == SYNC_LEASE_LOST
+                    && (rc = lease_wait(s)) != INVITE_SYNC_EXIT_OK) {
+                    return rc < 0 ? INVITE_SYNC_EXIT_OK : rc;
                 }
                 continue;
             }
@@ -595,10 +615,10 @@ static int run(sync_t *s)
                             " member; database %s)", s->m.label,
                             s->m.dbname);
         }
-        if (!force_copy && !(token = stored_token(s, p))) {
-            force_copy = 1;
-        }
-        if (force_copy) {
+        /* (Without a stored token, read again next time: the database
+         * may only have failed to answer.) */
+        copy_now = force_copy || !(token = stored_token(s, p));
+        if (copy_now) {
             rc = invite_sync_mongo_copy(&s->m, s->st, p, lease_renew, s,
                                         &stream, &why);
             if (rc == INVITE_SYNC_M_OK) {
@@ -639,6 +659,9 @@ static int run(sync_t *s)
             invite_sync_log(SYNCLOGNO(01337), "full copy failed: %s", why);
             return INVITE_SYNC_EXIT_FAIL;
         }
+        if (rc == INVITE_SYNC_M_STOP && !invite_sync_stop) {
+            rc = SYNC_LEASE_LOST;       /* the copy lost it */
+        }
         switch (rc) {
         case INVITE_SYNC_M_STOP:
             break;
@@ -662,8 +685,13 @@ static int run(sync_t *s)
             }
             break;
         default:
-            if (reconnect_wait(s, &backoff, why)) {
+            rc = reconnect_wait(s, &backoff, why);
+            if (rc == 1) {
                 return INVITE_SYNC_EXIT_OK;
+            }
+            if (rc == SYNC_LEASE_LOST
+                && (rc = lease_wait(s)) != INVITE_SYNC_EXIT_OK) {
+                return rc < 0 ? INVITE_SYNC_EXIT_OK : rc;
             }
         }
     }
@@ -809,7 +837,7 @@ static int sync_main(apr_pool_t *pool, int argc, char **argv)
                         ? "full copy" : "following", s.m.label, s.owner,
                         c.once ? "" : ", lease renewed with the heartbeat");
         if (!c.once) {
-            outbox = invite_sync_outbox_start(pool, &c);
+            outbox = invite_sync_outbox_start(pool, &c, &s.have_lease);
         }
         rv = run(&s);
     }

@@ -47,6 +47,12 @@ int invite_sync_mongo_init(invite_sync_mongo_t *m, apr_pool_t *p,
     db = mongoc_uri_get_database(m->uri);
     m->dbname = apr_pstrdup(p, db && *db ? db : INVITE_SYNC_DEFAULT_DB);
     mongoc_uri_set_appname(m->uri, "invite-sync");
+    /* A server that stops answering (not closing) is given up after 30 s
+     * rather than libmongoc's 5 min: getMore waits 1 s at most. */
+    if (!mongoc_uri_has_option(m->uri, MONGOC_URI_SOCKETTIMEOUTMS)) {
+        mongoc_uri_set_option_as_int32(m->uri, MONGOC_URI_SOCKETTIMEOUTMS,
+                                       30000);
+    }
     return INVITE_SYNC_M_OK;
 }
 

@@ -39,6 +39,7 @@ struct invite_sync_outbox_s {
     apr_pool_t *pool;
     const invite_sync_conf_t *conf;
     apr_thread_t *thread;
+    volatile int *active;         /* the lease is held */
     volatile int stop;
 };
 
@@ -264,7 +265,8 @@ static void *APR_THREAD_FUNC outbox_main(apr_thread_t *t, void *data)
                                 " database: %s; trying again", err);
             }
         }
-        n = st ? outbox_pass(o, st, pass) : -1;
+        /* Only the lease's holder delivers. */
+        n = !*o->active ? 0 : st ? outbox_pass(o, st, pass) : -1;
         apr_pool_clear(pass);
         if (n < 0 && st) {
             if (!db_down++) {
@@ -296,7 +298,8 @@ static void *APR_THREAD_FUNC outbox_main(apr_thread_t *t, void *data)
 }
 
 invite_sync_outbox_t *invite_sync_outbox_start(apr_pool_t *p,
-                                               const invite_sync_conf_t *c)
+                                               const invite_sync_conf_t *c,
+                                               volatile int *active)
 {
     invite_sync_outbox_t *o;
 
@@ -321,6 +324,7 @@ invite_sync_outbox_t *invite_sync_outbox_start(apr_pool_t *p,
     o = apr_pcalloc(p, sizeof(*o));
     o->pool = p;
     o->conf = c;
+    o->active = active;
     if (apr_thread_create(&o->thread, NULL, outbox_main, o, p)
         != APR_SUCCESS) {
         invite_sync_log(SYNCLOGNO(01358), "cannot start the outbox thread:"
