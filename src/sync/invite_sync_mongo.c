@@ -272,9 +272,9 @@ static void copy_report(invite_sync_store_t *st, copy_clock_t *k, int done)
 
     k->last_report = now;
     invite_sync_log(SYNCLOGNO(01321), "copy: %s: %ld rows%s, %ld skipped,"
-                    " %.1f s, %.0f rows/s", k->coll, pr.staged,
+                    " %.1f s, %.0f rows/s", k->coll, pr.docs,
                     done ? " copied" : " so far", pr.skipped, secs,
-                    secs > 0 ? pr.staged / secs : (double)pr.staged);
+                    pr.docs / (secs > 0.001 ? secs : 0.001));
 }
 
 /* Reads collection coll into the store's staging. */
