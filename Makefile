@@ -113,7 +113,7 @@ uninstall:
 # migrations of conf/ embedded by tools/embed-sql.pl.
 CTL_SRC = $(wildcard src/ctl/*.c) src/invite_sql.c src/invite_dbc.c \
           src/invite_id.c src/invite_token.c src/invite_time.c \
-          src/invite_dbname.c
+          src/invite_dbname.c src/invite_apconf.c
 # Installed too, as /usr/share/mod-invite/migrations/<engine>/NNN-name.sql.
 MIGRATIONS = $(sort $(wildcard conf/migrations/*/[0-9][0-9][0-9]-*.sql))
 CTL_SQL = conf/schema-sqlite3.sql conf/schema-pgsql.sql $(MIGRATIONS)
@@ -151,6 +151,25 @@ build/invite-mail-send: tools/invite_mail_send.c $(CORE_SRC) $(HEADERS)
 	    -o $@ tools/invite_mail_send.c $(CORE_SRC) $(EXTRA_LDFLAGS) \
 	    $(APR_LIBS) $(CORE_LIBS)
 
+# invite-sync, the daemon that follows Rocket.Chat's MongoDB into SQL and
+# hands joins back to Rocket.Chat (docs/invite-sync.8): the only program
+# linked with libmongoc.  src/sync/invite_sync_{main,settings,mongo,outbox}.c
+# are the daemon; the other files of src/sync/ the store it drives.
+MONGOC_CFLAGS := $(shell pkg-config --cflags libmongoc-1.0 2>/dev/null)
+MONGOC_LIBS   := $(shell pkg-config --libs libmongoc-1.0 2>/dev/null)
+SYNCD_SRC = src/sync/invite_sync_main.c src/sync/invite_sync_settings.c \
+            src/sync/invite_sync_mongo.c src/sync/invite_sync_outbox.c
+SYNCD_ALL = $(SYNCD_SRC) $(filter-out $(SYNCD_SRC),$(wildcard src/sync/*.c)) \
+            src/invite_sql.c src/invite_dbc.c src/invite_dbname.c \
+            src/invite_apconf.c src/invite_token.c src/invite_time.c \
+            src/invite_id.c
+all: build/invite-sync
+build/invite-sync: $(SYNCD_ALL) $(HEADERS) $(wildcard src/sync/*.h)
+	@mkdir -p build
+	$(CC) $(WARN) $(DEBUGFLAGS) $(EXTRA_CFLAGS) -Iinclude -Isrc/sync \
+	    $(APR_CFLAGS) $(MONGOC_CFLAGS) -o $@ $(SYNCD_ALL) $(EXTRA_LDFLAGS) \
+	    $(APR_LIBS) $(CORE_LIBS) $(MONGOC_LIBS) -lpthread
+
 rl-capacity: build/rl-shmcb-capacity
 	build/rl-shmcb-capacity $(RL_SIZES)
 
@@ -161,6 +180,13 @@ UNIT_CFLAGS = $(WARN) -g -O1 -Iinclude $(APR_CFLAGS) $(SANITIZE)
 build/unit/%: t/unit/%.c $(CORE_SRC) $(HEADERS) t/unit/tap.h
 	@mkdir -p build/unit
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_SRC) $(APR_LIBS) $(CORE_LIBS)
+
+# invite-sync's settings and messages (src/sync/invite_sync_settings.c).
+SYNC_SETTINGS = src/sync/invite_sync_settings.c src/sync/invite_sync.h
+build/unit/test_sync_settings: t/unit/test_sync_settings.c $(SYNC_SETTINGS) t/unit/tap.h
+	@mkdir -p build/unit
+	$(CC) $(UNIT_CFLAGS) -Isrc/sync -o $@ $< src/sync/invite_sync_settings.c \
+	    $(APR_LIBS) -lpthread
 
 unit: check-layers $(UNIT_TESTS)
 	prove -v --exec '' $(UNIT_TESTS)
@@ -199,6 +225,12 @@ build/asan/test_sync_store: t/unit/test_sync_store.c $(SYNC_STORE_DEPS) \
 	    -fno-sanitize-recover=all -include t/sanitizer/asan_pool.h \
 	    -o $@ $< $(SYNC_STORE_SRC) $(CORE_SRC) t/sanitizer/asan_pool.c \
 	    $(APR_LIBS) $(CORE_LIBS) $(BSON_LIBS) -lsqlite3
+
+build/asan/test_sync_settings: t/unit/test_sync_settings.c $(SYNC_SETTINGS) t/unit/tap.h $(ASAN_POOL)
+	@mkdir -p build/asan
+	$(CC) $(UNIT_CFLAGS) -Isrc/sync -fsanitize=address,undefined \
+	    -fno-sanitize-recover=all -include t/sanitizer/asan_pool.h -o $@ $< \
+	    src/sync/invite_sync_settings.c t/sanitizer/asan_pool.c $(APR_LIBS) -lpthread
 
 unit-sanitize: $(ASAN_TESTS)
 	prove --exec '' $(ASAN_TESTS)
