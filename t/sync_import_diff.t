@@ -39,8 +39,11 @@ $DATA{users} = <<'JSON';
 {"_id":"nonameUser0000001","roles":[],"services":{}}
 {"_id":"nulUser0000000001","username":"bad\u0000name","roles":["admin"]}
 {"_id":"botUser0000000001","username":"rocket.cat","roles":["bot"],"type":"bot","active":true,"services":{"resume":{"loginTokens":[{"hashedToken":"Cj3h9pyjWr3vsxNpC7Xzup2MRP1ZWYn6dpbn6sYt7TU=","type":"personalAccessToken","createdAt":{"$date":"2022-02-02T02:02:02Z"},"name":"deploy"}]}}}
-{"_id":"numNameUser000001","username":42,"roles":"admin","active":true}
-{"_id":"badTokUser0000001","username":"bad.tokens","roles":["user",7,null],"services":{"resume":{"loginTokens":[{"when":"yesterday","hashedToken":"Eyv4Bli1tY2bq2r2r2ZK1D2Cg4+vZVi3hL8XrK1sVd0="},{"when":{"$date":"2023-03-03T03:03:03Z"},"hashedToken":12345},"not-a-token"]}}}
+{"_id":"numNameUser000001","username":42,"roles":["user"],"active":true}
+{"_id":"strRolesUser00001","username":"str.roles","roles":"admin","active":true}
+{"_id":"nullRoleUser00001","username":"null.role","roles":["user",null]}
+{"_id":"numRoleUser000001","username":"num.role","roles":["user",7]}
+{"_id":"badTokUser0000001","username":"bad.tokens","roles":["user"],"services":{"resume":{"loginTokens":[{"when":"yesterday","hashedToken":"Eyv4Bli1tY2bq2r2r2ZK1D2Cg4+vZVi3hL8XrK1sVd0="},{"when":{"$date":"2023-03-03T03:03:03Z"},"hashedToken":12345},"not-a-token"]}}}
 {"_id":"manyRoles00000001","username":"many","roles":["user","leader","moderator","owner","livechat-agent"],"active":true,"services":{"resume":{"loginTokens":[{"when":{"$date":"2024-06-30T23:59:59.999Z"},"hashedToken":"3hGQv5V8Dz8s6mDkq1uT3n9dUeR+u2KXmLhE7B8KQ5I="}]}}}
 JSON
 $DATA{rooms} = <<'JSON';

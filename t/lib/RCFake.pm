@@ -52,7 +52,7 @@ sub start {
     make_path($dir);
     my $self = bless { dir => $dir, set_name => $opt{set_name} // 'rs0',
                        db => $opt{db} // 'rocketchat', wire => $opt{wire} // 17,
-                       port => $opt{port}, creator => $$ }, $class;
+                       port => $opt{port}, creator => $$, auth => $opt{auth} }, $class;
     $self->_spawn;
     return $self;
 }
@@ -64,6 +64,7 @@ sub _spawn {
     my @args = ('--state', "$dir/state.bson", '--port-file', "$dir/port",
                 '--set-name', $self->{set_name}, '--wire', $self->{wire});
     push @args, '--port', $self->{port} if $self->{port};
+    push @args, '--auth', $self->{auth} if $self->{auth};
     my $pid = fork // die "fork: $!";
     if (!$pid) {
         open STDIN, '<', '/dev/null';
@@ -94,16 +95,19 @@ sub pid  { $_[0]{pid} }
 sub url {
     my ($self, %o) = @_;
     my $q = "replicaSet=$self->{set_name}";
+    $q .= "&authSource=admin" if $self->{auth};
     $q .= "&$o{query}" if $o{query};
-    return "mongodb://127.0.0.1:$self->{port}/" . ($o{db} // $self->{db}) . "?$q";
+    my $cred = $self->{auth} ? "$self->{auth}@" : '';
+    return "mongodb://${cred}127.0.0.1:$self->{port}/" . ($o{db} // $self->{db}) . "?$q";
 }
 sub log_text { my $f = "$_[0]{dir}/rcfake.log"; open my $fh, '<', $f or return ''; local $/; <$fh> // '' }
 sub running { my ($self) = @_; $self->{pid} && CORE::kill(0, $self->{pid}) }
 
 sub client {
     my ($self, %o) = @_;
+    my ($u, $p) = $self->{auth} ? split(/:/, $self->{auth}, 2) : ();
     return RCFake::Client->new(host => '127.0.0.1', port => $self->{port},
-                               db => $o{db} // $self->{db});
+                               db => $o{db} // $self->{db}, user => $u, password => $p, auth_db => 'admin');
 }
 
 # Ends the process: TERM (it saves its state), or KILL with kill().
@@ -485,6 +489,8 @@ sub _unset {
 package RCFake::Server;
 use strict;
 use warnings;
+use Digest::SHA ();
+use MIME::Base64 ();
 use BSON::Types qw(bson_int64 bson_int32 bson_time bson_timestamp bson_oid bson_bool);
 use IO::Socket::INET;
 use IO::Select;
@@ -502,6 +508,7 @@ sub new {
     my $self = bless {
         set_name => $o{set_name} // 'rs0', wire => $o{wire} // 17,
         state => $o{state}, port => $o{port} // 0, port_file => $o{port_file},
+        auth => $o{auth},   # "user:password": SCRAM-SHA-256 required
         colls => {},        # "db.coll" => { order => [ids], docs => { idkey => doc } }
         oplog => [],        # events: { seq, db, coll, ts (BSON::Timestamp), ev (doc without lookup) }
         seq => 0, trunc => 0, election => 0,
@@ -823,7 +830,11 @@ sub command {
         rcfakereset => 'cmd_reset', drop => 'cmd_drop', dropdatabase => 'cmd_dropdatabase',
         listcollections => 'cmd_listcollections', count => 'cmd_count', getlasterror => 'cmd_ok',
         hostinfo => 'cmd_ok', whatsmyuri => 'cmd_ok', getparameter => 'cmd_ok',
+        saslstart => 'cmd_saslstart', saslcontinue => 'cmd_saslcontinue',
     }->{$lname};
+    if ($self->{auth} && !$conn->{authed} && $m && $lname !~ /^(ismaster|hello|saslstart|saslcontinue|ping|buildinfo|endsessions)$/) {
+        return $self->error_doc({ code => 13, codeName => 'Unauthorized', errmsg => "command $name requires authentication" });
+    }
     my $reply;
     if (!$m) {
         $reply = $self->error_doc({ code => 59, codeName => 'CommandNotFound', errmsg => "no such command: '$name'" });
@@ -861,10 +872,59 @@ sub cmd_hello {
         minWireVersion => bson_int32(0), maxWireVersion => bson_int32($self->{wire}),
         readOnly => bson_bool(0), ok => 1.0,
     );
+    $d->{saslSupportedMechs} = ['SCRAM-SHA-256'] if $self->{auth} && $cmd->{saslSupportedMechs};
     return $d;
 }
 
 sub cmd_ping { return RCFake::odoc(ok => 1.0) }
+
+# SCRAM-SHA-256, the server's side (RFC 5802 / 7677), for --auth.
+sub _bytes { my $v = shift; return ref $v ? $v->data : $v }
+sub cmd_saslstart {
+    my ($self, $conn, $req, $cmd) = @_;
+    my $auth_fail = { code => 18, codeName => 'AuthenticationFailed', errmsg => 'Authentication failed.' };
+    die $auth_fail unless $self->{auth} && ($cmd->{mechanism} // '') eq 'SCRAM-SHA-256';
+    my ($user, $pw) = split /:/, $self->{auth}, 2;
+    my $first = _bytes($cmd->{payload});
+    my ($bare) = $first =~ /^[ny],[^,]*,(.*)$/ or die $auth_fail;
+    my %f = map { /^(\w)=(.*)$/ ? ($1 => $2) : () } split /,/, $bare;
+    (my $name = $f{n} // '') =~ s/=2C/,/g;
+    $name =~ s/=3D/=/g;
+    die $auth_fail unless $name eq $user;
+    my $salt = join "", map { chr int rand 256 } 1 .. 28;   # as mongod (libmongoc checks)
+    my $nonce = $f{r} . MIME::Base64::encode_base64(join('', map { chr int rand 256 } 1 .. 18), '');
+    my $server_first = "r=$nonce,s=" . MIME::Base64::encode_base64($salt, '') . ',i=4096';
+    $conn->{scram} = { bare => $bare, server_first => $server_first, nonce => $nonce,
+                       salted => RCFake::Client::_pbkdf2($pw, $salt, 4096),
+                       skip => RCFake::is_doc($cmd->{options}) && $cmd->{options}{skipEmptyExchange} };
+    return RCFake::odoc(conversationId => bson_int32(1), done => bson_bool(0),
+                        payload => BSON::Types::bson_bytes($server_first), ok => 1.0);
+}
+sub cmd_saslcontinue {
+    my ($self, $conn, $req, $cmd) = @_;
+    my $auth_fail = { code => 18, codeName => 'AuthenticationFailed', errmsg => 'Authentication failed.' };
+    my $sc = $conn->{scram} or die $auth_fail;
+    if ($sc->{verified}) {   # the empty last round
+        delete $conn->{scram};
+        $conn->{authed} = 1;
+        return RCFake::odoc(conversationId => bson_int32(1), done => bson_bool(1),
+                            payload => BSON::Types::bson_bytes(''), ok => 1.0);
+    }
+    my $final = _bytes($cmd->{payload});
+    my ($without_proof, $proof) = $final =~ /^(.*),p=([^,]+)$/ or die $auth_fail;
+    my %f = map { /^(\w)=(.*)$/ ? ($1 => $2) : () } split /,/, $without_proof;
+    die $auth_fail unless ($f{r} // '') eq $sc->{nonce};
+    my $auth_msg = "$sc->{bare},$sc->{server_first},$without_proof";
+    my $stored = Digest::SHA::sha256(Digest::SHA::hmac_sha256('Client Key', $sc->{salted}));
+    my $client_key = MIME::Base64::decode_base64($proof) ^ Digest::SHA::hmac_sha256($auth_msg, $stored);
+    die $auth_fail unless Digest::SHA::sha256($client_key) eq $stored;
+    my $v = 'v=' . MIME::Base64::encode_base64(Digest::SHA::hmac_sha256($auth_msg,
+                Digest::SHA::hmac_sha256('Server Key', $sc->{salted})), '');
+    $sc->{verified} = 1;
+    if ($sc->{skip}) { delete $conn->{scram}; $conn->{authed} = 1 }
+    return RCFake::odoc(conversationId => bson_int32(1), done => bson_bool($sc->{skip} ? 1 : 0),
+                        payload => BSON::Types::bson_bytes($v), ok => 1.0);
+}
 
 sub cmd_buildinfo {
     my ($self) = @_;
