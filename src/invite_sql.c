@@ -205,6 +205,21 @@
  * INVITE_SCHEMA_VERSION on a connection's first use. */
 #define SCHEMA_VERSION_SQL "SELECT max(version) FROM schema_version"
 
+/* A join Rocket.Chat has yet to learn (schema version 5): invite-sync
+ * delivers it and deletes the row.  Written in the join's transaction;
+ * a row already there (a join not yet delivered) stays as it is. */
+#define OUTBOX_INSERT \
+    "INSERT INTO join_outbox (user_id, rid, created_at, attempts," \
+    " next_attempt_at)"
+
+/* The server-status page's view of invite-sync: its last heartbeat and
+ * the joins waiting for delivery (a count over join_outbox, which
+ * invite-sync keeps near empty).  No args. */
+#define SYNC_STATUS_SQL \
+    "SELECT (SELECT value FROM sync_state WHERE key = 'last_ok_at')," \
+    " (SELECT updated_at FROM sync_state WHERE key = 'last_ok_at')," \
+    " (SELECT count(*) FROM join_outbox)"
+
 /* SQLite invite lookups by id, through the primary key's index. */
 #define SQLITE_INVITE_I "invites AS i INDEXED BY sqlite_autoindex_invites_1"
 
@@ -250,6 +265,12 @@ static const invite_stmt_t sqlite3_statements[INVITE_STMT_COUNT] = {
         "INSERT INTO subscriptions (user_id, rid)"
         " SELECT %s, rid FROM invites WHERE id = %s AND " HAS_USERNAME("%s")
         " ON CONFLICT DO NOTHING" },
+    /* Runs after a USE_JOIN that subscribed, in its transaction
+     * (InviteJoinOutbox On).  Args: user id, now x2, token. */
+    [INVITE_STMT_USE_OUTBOX] = { "invite_use_outbox",
+        OUTBOX_INSERT " SELECT %s, rid, %lld, 0, %lld FROM invites"
+        " WHERE id = %s ON CONFLICT DO NOTHING" },
+    [INVITE_STMT_SYNC_STATUS] = { "invite_sync_status", SYNC_STATUS_SQL },
     [INVITE_STMT_AUTH_FAILURE] = { "invite_auth_failure",
         AUTH_FAILURE_SQL("users AS u INDEXED BY sqlite_autoindex_users_1",
                          "login_tokens AS lt"
@@ -304,8 +325,11 @@ static const invite_stmt_t pgsql_statements[INVITE_STMT_COUNT] = {
      *   committed meanwhile, so a member (or a double submit) counts
      *   nothing;
      * - `counted` adds the use for a newcomer who joined, or for one
-     *   without a username, who joins later (Rocket.Chat's setUsername).
-     * Args: token, now, user id x2, now (updated_at), user id x2. */
+     *   without a username, who joins later (Rocket.Chat's setUsername);
+     * - `outboxed` writes the join's join_outbox row (InviteJoinOutbox,
+     *   the last argument), so that a join never commits without it.
+     * Args: token, now, user id x2, now (updated_at), user id x2, now x2
+     * (outbox), 1 or 0 (outbox). */
     [INVITE_STMT_USE] = { "invite_use",
         "WITH target AS ("
         "  SELECT i.id, i.rid FROM invites i JOIN rooms r ON r.id = i.rid"
@@ -314,16 +338,21 @@ static const invite_stmt_t pgsql_statements[INVITE_STMT_COUNT] = {
         " joined AS ("
         "  INSERT INTO subscriptions (user_id, rid)"
         "  SELECT %s, rid FROM target WHERE " HAS_USERNAME("%s")
-        "  ON CONFLICT DO NOTHING RETURNING rid),"
+        "  ON CONFLICT DO NOTHING RETURNING user_id, rid),"
         " counted AS ("
         "  UPDATE invites SET uses = uses + 1, updated_at = %lld"
         "   WHERE id = (SELECT id FROM target)"
         "     AND (EXISTS (SELECT 1 FROM joined)"
         "          OR (NOT " HAS_USERNAME("%s")
         "              AND " NOT_MEMBER("%s", "invites.rid") "))"
-        "  RETURNING uses)"
+        "  RETURNING uses),"
+        " outboxed AS ("
+        "  " OUTBOX_INSERT " SELECT user_id, rid, %lld, 0, %lld FROM joined"
+        "   WHERE %d = 1 ON CONFLICT DO NOTHING)"
         " SELECT (SELECT count(*) FROM target), (SELECT count(*) FROM counted)" },
     [INVITE_STMT_USE_JOIN] = { "invite_use_join", NULL },
+    [INVITE_STMT_USE_OUTBOX] = { "invite_use_outbox", NULL },
+    [INVITE_STMT_SYNC_STATUS] = { "invite_sync_status", SYNC_STATUS_SQL },
     [INVITE_STMT_AUTH_FAILURE] = { "invite_auth_failure",
         AUTH_FAILURE_SQL("users AS u", "login_tokens AS lt") },
     [INVITE_STMT_SCHEMA_VERSION] = { "invite_schema_version",
@@ -448,6 +477,16 @@ static const invite_stmt_t pgsql_statements[INVITE_STMT_COUNT] = {
         "   WHERE NOT " USED_UP " AND " EXPIRED_BY("%lld") ")," \
         " (SELECT count(*) FROM invites WHERE " USED_UP ")," \
         " (SELECT max(version) FROM schema_version)" }, \
+    /* invite-sync's progress and the joins it has yet to deliver, for \
+     * check; the purge of undelivered joins is batched as the invites'. */ \
+    [INVITE_ADMIN_SYNC_STATE] = { "invitectl_sync_state", \
+        "SELECT key, value, updated_at FROM sync_state ORDER BY key" }, \
+    [INVITE_ADMIN_OUTBOX_STATS] = { "invitectl_outbox_stats", \
+        "SELECT count(*), min(created_at) FROM join_outbox" }, \
+    [INVITE_ADMIN_OUTBOX_PURGE] = { "invitectl_outbox_purge", \
+        "DELETE FROM join_outbox WHERE (user_id, rid) IN" \
+        " (SELECT user_id, rid FROM join_outbox WHERE created_at <= %lld" \
+        "  LIMIT CAST(%d AS INTEGER))" }, \
 }
 
 static const invite_stmt_t sqlite3_admin[INVITE_ADMIN_COUNT] = ADMIN_STATEMENTS;

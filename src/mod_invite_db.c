@@ -10,6 +10,7 @@
 #include <apr_strings.h>
 #include <apr_optional.h>
 #include <apr_global_mutex.h>
+#include <http_main.h>
 #include <util_mutex.h>
 
 #include <sqlite3.h>
@@ -132,7 +133,7 @@ const invite_dbname_t *invite_db_name(const server_rec *s)
  * written, never on the request path. */
 static const invite_dbname_t *dbname(const invite_db_t *db)
 {
-    return invite_db_name(db->r->server);
+    return invite_db_name(db->server);
 }
 
 static int is_pgsql(const invite_db_t *db)
@@ -164,7 +165,7 @@ static apr_status_t close_connection(void *data)
 {
     invite_db_t *db = data;
     if (db->dbd) {
-        dbd_close_fn(db->r->server, db->dbd);
+        dbd_close_fn(db->server, db->dbd);
         db->dbd = NULL;
     }
     return APR_SUCCESS;
@@ -202,7 +203,7 @@ invite_db_rc_e invite_db_unacquired(const request_rec *r)
  * with the request pool: ap_dbd_acquire would keep the connection while
  * the answer is written and logged, and a process's other requests queue
  * behind it for mod_dbd's small pool. */
-invite_db_t *invite_db_acquire(request_rec *r)
+static invite_db_t *acquire_from(request_rec *r, server_rec *s)
 {
     ap_dbd_t *dbd;
     invite_db_t *db;
@@ -222,10 +223,10 @@ invite_db_t *invite_db_acquire(request_rec *r)
     }
     /* mod_dbd logs why when it has no connection to give. */
     t0 = apr_time_now();
-    dbd = dbd_open_fn(r->pool, r->server);
+    dbd = dbd_open_fn(r->pool, s);
     invite_status_db_time(r, t0);
     if (!dbd) {
-        const invite_dbname_t *name = invite_db_name(r->server);
+        const invite_dbname_t *name = invite_db_name(s);
         const char *missing = name->sqlite_path
             ? invite_dbname_sqlite_missing(r->pool, name->sqlite_path) : NULL;
 
@@ -246,6 +247,7 @@ invite_db_t *invite_db_acquire(request_rec *r)
     }
     db = apr_pcalloc(r->pool, sizeof(*db));
     db->r = r;
+    db->server = s;
     db->dbd = dbd;
     apr_pool_cleanup_register(r->pool, db, close_connection,
                               apr_pool_cleanup_null);
@@ -258,6 +260,11 @@ invite_db_t *invite_db_acquire(request_rec *r)
         return NULL;
     }
     return db;
+}
+
+invite_db_t *invite_db_acquire(request_rec *r)
+{
+    return acquire_from(r, r->server);
 }
 
 /* Whether the connection is usable.  For pgsql, check_conn reconnects a
@@ -829,4 +836,55 @@ invite_db_rc_e invite_db_end(invite_db_t *db, int commit)
     }
     invite_db_write_unlock(db);
     return INVITE_DB_OK;
+}
+
+/* The server whose database the status page reads: the first whose own
+ * configuration record says InviteDBD On.  Virtual hosts without a
+ * mod_invite directive share the main server's record, which comes
+ * first; another mod_dbd consumer's virtual host is never picked for
+ * what it inherits. */
+static server_rec *sync_status_server(void)
+{
+    server_rec *s;
+
+    for (s = ap_server_conf; s; s = s->next) {
+        const invite_srv_cfg_t *srv = ap_get_module_config(s->module_config,
+                                                           &invite_module);
+        if (srv && srv->statements_registered) {
+            return s;
+        }
+    }
+    return NULL;
+}
+
+void invite_db_sync_status(request_rec *r, invite_sync_status_t *out)
+{
+    apr_array_header_t *rows;
+    invite_db_t *db;
+    int ncols = 0;
+
+    server_rec *s = sync_status_server();
+
+    out->state = INVITE_SYNC_STATUS_NONE;
+    out->lag_s = out->outbox = -1;
+    if (!s) {
+        return;
+    }
+    out->state = INVITE_SYNC_STATUS_UNREAD;
+    /* A database that cannot be used is logged as for any request; the
+     * page then shows "-". */
+    db = acquire_from(r, s);
+    if (!db) {
+        return;
+    }
+    if (invite_db_select(db, INVITE_STMT_SYNC_STATUS, 0, NULL, &rows, &ncols)
+        == INVITE_DB_OK && rows->nelts == 1
+        && ncols >= INVITE_SYNC_STATUS_COL_COUNT) {
+        const char **col = APR_ARRAY_IDX(rows, 0, const char **);
+        invite_status_sync_read(out, col[INVITE_SYNC_STATUS_COL_LAST_OK],
+                                col[INVITE_SYNC_STATUS_COL_LAST_OK_AT],
+                                col[INVITE_SYNC_STATUS_COL_OUTBOX],
+                                invite_time_now_ms());
+    }
+    invite_db_release(db);
 }

@@ -26,7 +26,7 @@ static int is_pgsql(const invite_db_t *db)
 /* The server's database, for log lines. */
 static const invite_dbname_t *dbname(const invite_db_t *db)
 {
-    return invite_db_name(db->r->server);
+    return invite_db_name(db->server);
 }
 
 /* The driver's message for a failure, copied: checking (and so resetting)
