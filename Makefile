@@ -271,6 +271,13 @@ fuzz-merge:
 test:
 	scripts/test.sh
 
+# invite-sync against a real replica set and Rocket.Chat (t/sync_live.t):
+# INVITE_TEST_MONGO_URL, INVITE_TEST_ROCKETCHAT_URL, _USER_ID and _TOKEN
+# (docs/rocketchat.md); without them a visible SKIP line.
+.PHONY: test-live
+test-live:
+	INVITE_TEST_QUICK=1 INVITE_TEST_ENGINES="$${INVITE_TEST_ENGINES:-sqlite3}" scripts/test.sh t/sync_live.t
+
 # The whole Apache::Test suite, both engines, against a module built with
 # ASan and UBSan (multi-process httpd), or under valgrind memcheck
 # (httpd -X).  docs/development.md#sanitizers.

@@ -166,6 +166,22 @@ SKIP: {
         or diag join "\n", @inv;
 }
 
+# ------------------------------------------------------------ authentication
+SKIP: {
+    skip 'rcfake_watch not built', 3 unless $watch;
+    my $secure = RCFake->start("$dir/secure", auth => 'syncer:pw-4711');
+    my $sc = $secure->client;
+    $sc->add_user('uS', username => 'secure');
+    my $anon = RCFake::Client->new(host => '127.0.0.1', port => $secure->port);
+    is($anon->command('rocketchat', [find => 'users'], raw => 1)->{code}, 13, 'with --auth, no login: Unauthorized (13)');
+    my @ok = `$watch '@{[ $secure->url ]}' rocketchat 1 2>&1`;
+    ok((grep { /^doc .*"secure"/ } @ok), 'libmongoc logs in with SCRAM-SHA-256 and reads') or diag @ok;
+    (my $bad = $secure->url) =~ s/pw-4711/wrong/;
+    my @no = `$watch '$bad' rocketchat 1 2>&1`;
+    ok((grep { /^error \d+ \d+ Authentication failed/ } @no), '... and a wrong password is refused') or diag @no;
+    $secure->stop;
+}
+
 # ------------------------------------------------------------ concurrency
 {
     my @clients = map { $fake->client } 1 .. 8;
