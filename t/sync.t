@@ -219,12 +219,7 @@ converges(5, 'after a restart');
 
 # kill -9 while a stream of events is applied
 my @burst = map { new_token("burst$_") } 1 .. 300;
-my $writer = fork // die;
-if (!$writer) {
-    my $c = $fake->client;
-    $c->login($USER{admin2}, token_hash($_)) for @burst;
-    POSIX::_exit(0);
-}
+my $writer = InviteSync::background(sub { my $c = $fake->client; $c->login($USER{admin2}, token_hash($_)) for @burst });
 InviteSync::within(10, sub { db_value('SELECT COUNT(*) FROM login_tokens WHERE user_id = ?', $USER{admin2}) > 30 });
 $d->kill;
 waitpid $writer, 0;
@@ -320,12 +315,7 @@ converges(5, 'after SQL was away');
 {
     reset_invites();
     my @many = map { new_token("cont$_") } 1 .. 200;
-    my $w = fork // die;
-    if (!$w) {
-        my $c = $fake->client;
-        $c->login($USER{multi}, token_hash($_)) for @many;
-        POSIX::_exit(0);
-    }
+    my $w = InviteSync::background(sub { my $c = $fake->client; $c->login($USER{multi}, token_hash($_)) for @many });
     my @codes;
     for my $days (0, 1, 7, 15, 30) {
         for my $uses (0, 1, 5, 10, 25, 50, 100) {

@@ -162,6 +162,15 @@ sub restart {
 }
 sub DESTROY { local ($@, $?); $_[0]->kill if $_[0]{pid} && $_[0]{creator} == $$ }
 
+# Runs $code in a child process (e.g. a writer to MongoDB while the test
+# asks the module); returns its pid for waitpid.
+sub background {
+    my ($code) = @_;
+    my $pid = fork // die "fork: $!";
+    if (!$pid) { $code->(); POSIX::_exit(0) }
+    return $pid;
+}
+
 sub slurp { my ($f) = @_; open my $fh, '<:raw', $f or return ''; local $/; <$fh> // '' }
 
 # ------------------------------------------------------------ databases
