@@ -1604,7 +1604,13 @@ sub add_user_role { my ($self, $uid, $role) = @_; $self->update('users', RCFake:
 sub remove_user_role { my ($self, $uid, $role) = @_; $self->update('users', RCFake::odoc(_id => $uid), { '$pull' => { roles => $role } }) }
 sub presence { my ($self, $uid, $st) = @_; $self->update('users', RCFake::odoc(_id => $uid), { '$set' => RCFake::odoc(status => $st, statusConnection => $st) }) }
 sub rename_user { my ($self, $uid, $name) = @_; $self->update('users', RCFake::odoc(_id => $uid), { '$set' => { username => $name } }) }
-sub delete_user { my ($self, $uid) = @_; $self->delete('users', RCFake::odoc(_id => $uid)) }
+# Rocket.Chat's deleteUser: the user's subscriptions first
+# (Subscriptions.removeByUserId), then the user.
+sub delete_user {
+    my ($self, $uid) = @_;
+    $self->delete('rocketchat_subscription', RCFake::odoc('u._id' => $uid), many => 1);
+    $self->delete('users', RCFake::odoc(_id => $uid));
+}
 
 sub add_room {
     my ($self, $id, $t, %o) = @_;
@@ -1618,7 +1624,12 @@ sub rename_room {
     return $self->update('rocketchat_room', RCFake::odoc(_id => $rid),
         { '$set' => RCFake::odoc(name => $name, fname => $fname // $name, _updatedAt => _date()) });
 }
-sub delete_room { my ($self, $rid) = @_; $self->delete('rocketchat_room', RCFake::odoc(_id => $rid)) }
+# Rocket.Chat's deleteRoom: its subscriptions (removeByRoomId), then the room.
+sub delete_room {
+    my ($self, $rid) = @_;
+    $self->delete('rocketchat_subscription', RCFake::odoc(rid => $rid), many => 1);
+    $self->delete('rocketchat_room', RCFake::odoc(_id => $rid));
+}
 
 sub add_subscription {
     my ($self, $id, $rid, $uid, %o) = @_;
