@@ -238,7 +238,7 @@ $mongo->delete_room('SYNCROOM0000002');
 $mongo->add_user('syncUser00000002', username => 'sync.two', roles => ['user']);
 $mongo->truncate_history;
 $d = $d->restart;
-ok($d->wait_log(qr/history is lost .*full resync/, 15), 'history lost while down (286): the daemon says so and copies again')
+ok($d->wait_log(qr/(?:ChangeStreamHistoryLost|history is lost).*: full resync/, 15), 'history lost while down (286): the daemon says so and copies again')
     or diag $d->log;
 arrives(10, sub { find_invite(as($USER{admin2}, $lost_tok), 'GENERAL') eq '200 -' }, '... the login made before the loss arrives');
 is(db_value("SELECT COUNT(*) FROM rooms WHERE id = 'SYNCROOM0000002'"), 0, '... the deleted room is gone');
