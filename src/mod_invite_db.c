@@ -859,11 +859,10 @@ static server_rec *sync_status_server(void)
 
 void invite_db_sync_status(request_rec *r, invite_sync_status_t *out)
 {
+    server_rec *s = sync_status_server();
     apr_array_header_t *rows;
     invite_db_t *db;
     int ncols = 0;
-
-    server_rec *s = sync_status_server();
 
     out->state = INVITE_SYNC_STATUS_NONE;
     out->lag_s = out->outbox = -1;

@@ -12,6 +12,10 @@
  * restart (logrotate's, every day) keeps the counts.  A start that is no
  * restart removes the stored copy first, so that, as with mod_status's
  * own counters, a full stop and start begins at zero.
+ *
+ * After the counters come invite-sync's lag and the joins waiting in
+ * join_outbox, which are no counters: the database layer reads them (the
+ * reader mod_invite.c hands over) each time the page is asked for.
  */
 #include <apr_atomic.h>
 #include <apr_strings.h>
