@@ -232,6 +232,27 @@ build/asan/test_sync_settings: t/unit/test_sync_settings.c $(SYNC_SETTINGS) t/un
 	    -fno-sanitize-recover=all -include t/sanitizer/asan_pool.h -o $@ $< \
 	    src/sync/invite_sync_settings.c t/sanitizer/asan_pool.c $(APR_LIBS) -lpthread
 
+# The store's speed: events applied per second and the full copy
+# (bench/sync_apply_bench.c; --help-less, see its comment).
+build/invite-sync-apply-bench: bench/sync_apply_bench.c $(SYNC_STORE_DEPS) \
+                               $(CORE_SRC) $(HEADERS)
+	@mkdir -p build
+	$(CC) $(WARN) $(DEBUGFLAGS) $(EXTRA_CFLAGS) -Iinclude $(APR_CFLAGS) \
+	    $(BSON_CFLAGS) -o $@ $< $(SYNC_STORE_SRC) $(CORE_SRC) \
+	    $(EXTRA_LDFLAGS) $(APR_LIBS) $(CORE_LIBS) $(BSON_LIBS) -lsqlite3
+
+# make bench-sync-apply: the figures on SQLite in build/, and on
+# PostgreSQL when BENCH_SYNC_PG_PARAMS names a scratch database (its public
+# schema is dropped).
+bench-sync-apply: build/invite-sync-apply-bench
+	build/invite-sync-apply-bench --driver sqlite3 \
+	    --params build/sync-apply-bench.db --init
+	[ -z "$(BENCH_SYNC_PG_PARAMS)" ] || build/invite-sync-apply-bench \
+	    --driver pgsql --params "$(BENCH_SYNC_PG_PARAMS)" --init
+	rm -f build/sync-apply-bench.db*
+
+.PHONY: bench-sync-apply
+
 unit-sanitize: $(ASAN_TESTS)
 	prove --exec '' $(ASAN_TESTS)
 

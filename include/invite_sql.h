@@ -278,7 +278,7 @@ enum {
     INVITE_SYNC_STAGE_TABLES
 };
 /* Rows per multi-row staging insert (INVITE_SYNC_SQL_STAGE_INSERT_N). */
-#define INVITE_SYNC_STAGE_ROWS 64
+#define INVITE_SYNC_STAGE_ROWS 256
 
 typedef enum {
     /* queries */
@@ -288,6 +288,8 @@ typedef enum {
     INVITE_SYNC_SQL_STAGE_BEGIN,    /* staging only: no write lock */
     INVITE_SYNC_SQL_COMMIT,
     INVITE_SYNC_SQL_ROLLBACK,
+    INVITE_SYNC_SQL_STAGE_ANALYZE,  /* pgsql: statistics of the staging
+                                     * (autovacuum never reads TEMP) */
     /* CREATE TEMP TABLE IF NOT EXISTS, then DELETE FROM, per table */
     INVITE_SYNC_SQL_STAGE_CREATE,
     INVITE_SYNC_SQL_STAGE_CLEAR =
@@ -295,31 +297,38 @@ typedef enum {
     /* prepared */
     INVITE_SYNC_SQL_SCHEMA_VERSION =
         INVITE_SYNC_SQL_STAGE_CLEAR + INVITE_SYNC_STAGE_TABLES,
-    INVITE_SYNC_SQL_USER_GET,       /* username; arg: id (no row: none) */
+    INVITE_SYNC_SQL_USER_STATE,     /* what SQL holds of a user, one
+                                     * round trip: rows (kind, a, b) of
+                                     * kind 'u' (a: username), 'r' (a:
+                                     * role), 't' (a: hashed_token, b:
+                                     * created_at); args: user id x3 */
     INVITE_SYNC_SQL_USER_PUT,       /* args: id, username */
     INVITE_SYNC_SQL_USER_DEL,       /* arg: id (cascades) */
-    INVITE_SYNC_SQL_USER_ROLES,     /* role; arg: user id */
     INVITE_SYNC_SQL_USER_ROLE_ADD,  /* args: user id, role */
     INVITE_SYNC_SQL_USER_ROLE_DEL,  /* args: user id, role */
-    INVITE_SYNC_SQL_TOKENS,         /* hashed_token, created_at; arg: user */
     INVITE_SYNC_SQL_TOKEN_ADD,      /* args: user id, hash, created_at */
     INVITE_SYNC_SQL_TOKEN_DEL,      /* args: user id, hash */
     INVITE_SYNC_SQL_TOKEN_TIME,     /* args: created_at, user id, hash */
     INVITE_SYNC_SQL_ROOM_GET,       /* t, name, fname, prid; arg: id */
     INVITE_SYNC_SQL_ROOM_PUT,       /* args: id, t, name, fname, prid */
     INVITE_SYNC_SQL_ROOM_DEL,       /* arg: id (cascades) */
-    INVITE_SYNC_SQL_SUB_FACTS,      /* user found, room found, subscribed,
-                                     * status; args: user id, rid, (user
-                                     * id, rid) x2 */
+    INVITE_SYNC_SQL_SUB_STATE,      /* what SQL holds about a
+                                     * subscription document, one round
+                                     * trip: rows (kind, a, b) of kind 'm'
+                                     * (the id map's pair), 'u' (its user
+                                     * exists), 'r' (its room exists), 's'
+                                     * (subscribed; a: status), 'o' (a: a
+                                     * room role); args: sub id, user id,
+                                     * rid, (user id, rid) x2 */
     INVITE_SYNC_SQL_SUB_PUT,        /* args: user id, rid, status */
     INVITE_SYNC_SQL_SUB_DEL,        /* args: user id, rid */
-    INVITE_SYNC_SQL_SUB_ROLES,      /* role; args: user id, rid */
     INVITE_SYNC_SQL_SUB_ROLE_ADD,   /* args: user id, rid, role */
     INVITE_SYNC_SQL_SUB_ROLE_DEL,   /* args: user id, rid, role */
     INVITE_SYNC_SQL_SUB_ID_GET,     /* user_id, rid; arg: sub id */
     INVITE_SYNC_SQL_SUB_ID_PUT,     /* args: sub id, user id, rid */
     INVITE_SYNC_SQL_SUB_ID_DEL,     /* arg: sub id */
-    INVITE_SYNC_SQL_PERM_ROLES,     /* role; arg: permission */
+    INVITE_SYNC_SQL_PERM_ROLES,     /* rows ('r', role, NULL); arg:
+                                     * permission */
     INVITE_SYNC_SQL_PERM_ROLE_ADD,  /* args: permission, role */
     INVITE_SYNC_SQL_PERM_ROLE_DEL,  /* args: permission, role */
     INVITE_SYNC_SQL_PERM_DEL,       /* arg: permission */

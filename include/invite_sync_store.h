@@ -18,7 +18,8 @@
  * BEGIN).  Every other call runs in the caller's open transaction if there
  * is one, else in one of its own (committed before it returns), except
  * invite_sync_apply_event, which requires an open transaction, and the
- * copy, which manages its own.
+ * copy, which manages its own.  While a copy is staging, a write of its own
+ * (lease, heartbeat, outbox) still commits at once.
  *
  * Return codes: INVITE_SYNC_OK (0) and the values below.  After
  * INVITE_SYNC_DB_ERROR inside a transaction, roll it back and retry the
@@ -154,7 +155,8 @@ int invite_sync_copy_switch(invite_sync_store_t *st,
 
 /* Takes or renews the lease `name` ("invite-sync") for owner (host:pid)
  * until now + ttl_ms: 1 taken or renewed; 0 held by another, *holder
- * (in the store's pool) and *until (epoch ms) set; -1 database error. */
+ * (valid until the next call) and *until (epoch ms) set; -1 database
+ * error.  One statement: atomic between two daemons. */
 int invite_sync_lease_take(invite_sync_store_t *st, const char *owner,
                            long ttl_ms, const char **holder,
                            apr_int64_t *until);

@@ -532,7 +532,7 @@ const invite_engine_t *invite_sql_engine(const char *driver)
  * `without` is SQLite's table suffix. */
 #define SYNC_X2(x) x ", " x
 #define SYNC_X8(x) SYNC_X2(SYNC_X2(SYNC_X2(x)))
-#define SYNC_X64(x) SYNC_X8(SYNC_X8(x))
+#define SYNC_X256(x) SYNC_X2(SYNC_X2(SYNC_X8(SYNC_X8(x))))
 #define SYNC_STAGE(i, table, definition, columns, row, without) \
     [INVITE_SYNC_SQL_STAGE_CREATE + i] = { \
         "invite_sync_stage_create_" table, \
@@ -548,7 +548,7 @@ const invite_engine_t *invite_sql_engine(const char *driver)
     [INVITE_SYNC_SQL_STAGE_INSERT_N + i] = { \
         "invite_sync_stage_" table "_n", \
         "INSERT INTO sync_stage_" table " (" columns ") VALUES " \
-        SYNC_X64(row) " ON CONFLICT DO NOTHING" }
+        SYNC_X256(row) " ON CONFLICT DO NOTHING" }
 #define SYNC_STAGES(without) \
     SYNC_STAGE(INVITE_SYNC_STAGE_USERS, "users", \
         "id text NOT NULL PRIMARY KEY, username text", \
@@ -596,23 +596,23 @@ const invite_engine_t *invite_sql_engine(const char *driver)
 #define SYNC_STATEMENTS(SAME) \
     [INVITE_SYNC_SQL_SCHEMA_VERSION] = { "invite_sync_schema_version", \
         SCHEMA_VERSION_SQL }, \
-    [INVITE_SYNC_SQL_USER_GET] = { "invite_sync_user_get", \
-        "SELECT username FROM users WHERE id = %s" }, \
+    [INVITE_SYNC_SQL_USER_STATE] = { "invite_sync_user_state", \
+        "SELECT 'u', username, NULL FROM users WHERE id = %s" \
+        " UNION ALL SELECT 'r', role, NULL FROM user_roles" \
+        "   WHERE user_id = %s" \
+        " UNION ALL SELECT 't', hashed_token, CAST(created_at AS text)" \
+        "   FROM login_tokens" \
+        "   WHERE user_id = %s" }, \
     [INVITE_SYNC_SQL_USER_PUT] = { "invite_sync_user_put", \
         "INSERT INTO users (id, username) VALUES (%s, %s)" \
         " ON CONFLICT (id) DO UPDATE SET username = excluded.username" }, \
     [INVITE_SYNC_SQL_USER_DEL] = { "invite_sync_user_del", \
         "DELETE FROM users WHERE id = %s" }, \
-    [INVITE_SYNC_SQL_USER_ROLES] = { "invite_sync_user_roles", \
-        "SELECT role FROM user_roles WHERE user_id = %s" }, \
     [INVITE_SYNC_SQL_USER_ROLE_ADD] = { "invite_sync_user_role_add", \
         "INSERT INTO user_roles (user_id, role) VALUES (%s, %s)" \
         " ON CONFLICT DO NOTHING" }, \
     [INVITE_SYNC_SQL_USER_ROLE_DEL] = { "invite_sync_user_role_del", \
         "DELETE FROM user_roles WHERE user_id = %s AND role = %s" }, \
-    [INVITE_SYNC_SQL_TOKENS] = { "invite_sync_tokens", \
-        "SELECT hashed_token, created_at FROM login_tokens" \
-        " WHERE user_id = %s" }, \
     [INVITE_SYNC_SQL_TOKEN_ADD] = { "invite_sync_token_add", \
         "INSERT INTO login_tokens (user_id, hashed_token, created_at)" \
         " VALUES (%s, %s, %lld) ON CONFLICT DO NOTHING" }, \
@@ -631,20 +631,20 @@ const invite_engine_t *invite_sql_engine(const char *driver)
         " prid = excluded.prid" }, \
     [INVITE_SYNC_SQL_ROOM_DEL] = { "invite_sync_room_del", \
         "DELETE FROM rooms WHERE id = %s" }, \
-    [INVITE_SYNC_SQL_SUB_FACTS] = { "invite_sync_sub_facts", \
-        "SELECT (SELECT count(*) FROM users WHERE id = %s)," \
-        " (SELECT count(*) FROM rooms WHERE id = %s)," \
-        " (SELECT count(*) FROM subscriptions" \
-        "   WHERE user_id = %s AND rid = %s)," \
-        " (SELECT status FROM subscriptions" \
-        "   WHERE user_id = %s AND rid = %s)" }, \
+    [INVITE_SYNC_SQL_SUB_STATE] = { "invite_sync_sub_state", \
+        "SELECT 'm', user_id, rid FROM sync_subscription_ids" \
+        "   WHERE sub_id = %s" \
+        " UNION ALL SELECT 'u', NULL, NULL FROM users WHERE id = %s" \
+        " UNION ALL SELECT 'r', NULL, NULL FROM rooms WHERE id = %s" \
+        " UNION ALL SELECT 's', status, NULL FROM subscriptions" \
+        "   WHERE user_id = %s AND rid = %s" \
+        " UNION ALL SELECT 'o', role, NULL FROM subscription_roles" \
+        "   WHERE user_id = %s AND rid = %s" }, \
     [INVITE_SYNC_SQL_SUB_PUT] = { "invite_sync_sub_put", \
         "INSERT INTO subscriptions (user_id, rid, status) VALUES (%s, %s, %s)" \
         " ON CONFLICT (user_id, rid) DO UPDATE SET status = excluded.status" }, \
     [INVITE_SYNC_SQL_SUB_DEL] = { "invite_sync_sub_del", \
         "DELETE FROM subscriptions WHERE user_id = %s AND rid = %s" }, \
-    [INVITE_SYNC_SQL_SUB_ROLES] = { "invite_sync_sub_roles", \
-        "SELECT role FROM subscription_roles WHERE user_id = %s AND rid = %s" }, \
     [INVITE_SYNC_SQL_SUB_ROLE_ADD] = { "invite_sync_sub_role_add", \
         "INSERT INTO subscription_roles (user_id, rid, role)" \
         " VALUES (%s, %s, %s) ON CONFLICT DO NOTHING" }, \
@@ -660,7 +660,8 @@ const invite_engine_t *invite_sql_engine(const char *driver)
     [INVITE_SYNC_SQL_SUB_ID_DEL] = { "invite_sync_sub_id_del", \
         "DELETE FROM sync_subscription_ids WHERE sub_id = %s" }, \
     [INVITE_SYNC_SQL_PERM_ROLES] = { "invite_sync_perm_roles", \
-        "SELECT role FROM permission_roles WHERE permission = %s" }, \
+        "SELECT 'r', role, NULL FROM permission_roles" \
+        " WHERE permission = %s" }, \
     [INVITE_SYNC_SQL_PERM_ROLE_ADD] = { "invite_sync_perm_role_add", \
         "INSERT INTO permission_roles (permission, role) VALUES (%s, %s)" \
         " ON CONFLICT DO NOTHING" }, \
@@ -832,6 +833,8 @@ static const invite_stmt_t sqlite3_sync[INVITE_SYNC_SQL_COUNT] = {
     [INVITE_SYNC_SQL_STAGE_BEGIN] = { "invite_sync_stage_begin", "BEGIN" },
     [INVITE_SYNC_SQL_COMMIT] = { "invite_sync_commit", "COMMIT" },
     [INVITE_SYNC_SQL_ROLLBACK] = { "invite_sync_rollback", "ROLLBACK" },
+    /* The staging is read through its primary keys. */
+    [INVITE_SYNC_SQL_STAGE_ANALYZE] = { "invite_sync_stage_analyze", NULL },
     SYNC_STAGES(" WITHOUT ROWID"),
     SYNC_STATEMENTS(SYNC_SQLITE_SAME),
 };
@@ -843,6 +846,10 @@ static const invite_stmt_t pgsql_sync[INVITE_SYNC_SQL_COUNT] = {
     [INVITE_SYNC_SQL_STAGE_BEGIN] = { "invite_sync_stage_begin", "BEGIN" },
     [INVITE_SYNC_SQL_COMMIT] = { "invite_sync_commit", "COMMIT" },
     [INVITE_SYNC_SQL_ROLLBACK] = { "invite_sync_rollback", "ROLLBACK" },
+    [INVITE_SYNC_SQL_STAGE_ANALYZE] = { "invite_sync_stage_analyze",
+        "ANALYZE sync_stage_users, sync_stage_user_roles, sync_stage_tokens,"
+        " sync_stage_rooms, sync_stage_subs, sync_stage_sub_ids,"
+        " sync_stage_sub_roles, sync_stage_perms, sync_stage_perm_roles" },
     SYNC_STAGES(""),
     SYNC_STATEMENTS(SYNC_PGSQL_SAME),
 };
