@@ -9,7 +9,8 @@
 #   make fuzz       libFuzzer harnesses over the core (FUZZ_SECONDS each)
 #   make test       everything (installs missing packages; see README)
 #   make run        demo server on 127.0.0.1:8080 with a SQLite database
-#   make deb        the Debian package libapache2-mod-invite in build/deb/
+#   make deb        the Debian packages libapache2-mod-invite and
+#                   invite-sync in build/deb/
 
 APXS       ?= apxs
 CC         ?= cc
@@ -74,10 +75,10 @@ SHAREDIR    = /usr/share/mod-invite
 # What make install puts there, and so what make uninstall removes.
 MODS_FILES  = invite.load invite.conf
 SHARE_FILES = schema-sqlite3.sql schema-pgsql.sql site-example.conf \
-              site-example-tls.conf
+              site-example-tls.conf site-rocketchat.conf
 CTL_BIN     = /usr/sbin/invitectl
 CTL_MAN     = /usr/share/man/man8/invitectl.8
-install: $(MODULE) build/invitectl
+install: $(MODULE) build/invitectl install-sync
 	install -d $(DESTDIR)$(LIBEXECDIR)
 	$(APXS) -S LIBEXECDIR=$(DESTDIR)$(LIBEXECDIR) -i -n invite mod_invite.la
 	install -d $(DESTDIR)$(SYSCONFDIR)/mods-available
@@ -90,6 +91,19 @@ install: $(MODULE) build/invitectl
 	for f in $(MIGRATIONS); do \
 	    install -D -m 644 $$f $(DESTDIR)$(SHAREDIR)/$${f#conf/}; done
 	@echo "Now: a2enmod invite, create the database (README), reload apache2."
+
+# invite-sync (docs/invite-sync.8, docs/rocketchat.md): the daemon, its
+# manual page, its systemd unit and an example settings file.
+SYSTEMD_UNITDIR := $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null | grep . || echo /lib/systemd/system)
+SYNC_FILES  = /usr/sbin/invite-sync /usr/share/man/man8/invite-sync.8 \
+              $(SYSTEMD_UNITDIR)/invite-sync.service \
+              /usr/share/doc/invite-sync/examples/invite-sync.conf.example
+install-sync: build/invite-sync
+	install -D -m 755 build/invite-sync $(DESTDIR)/usr/sbin/invite-sync
+	install -D -m 644 docs/invite-sync.8 $(DESTDIR)/usr/share/man/man8/invite-sync.8
+	install -D -m 644 conf/invite-sync.service $(DESTDIR)$(SYSTEMD_UNITDIR)/invite-sync.service
+	install -D -m 644 conf/invite-sync.conf.example \
+	    $(DESTDIR)/usr/share/doc/invite-sync/examples/invite-sync.conf.example
 
 # Removes what make install put there, nothing else: never a database
 # (/var/lib/mod-invite or PostgreSQL), never a site that copied an
@@ -106,6 +120,9 @@ uninstall:
 	for d in $(DESTDIR)$(SHAREDIR)/migrations/*/ $(DESTDIR)$(SHAREDIR)/migrations; do \
 	    [ ! -d $$d ] || rmdir --ignore-fail-on-non-empty $$d; done
 	[ ! -d $(DESTDIR)$(SHAREDIR) ] || rmdir --ignore-fail-on-non-empty $(DESTDIR)$(SHAREDIR)
+	rm -f $(addprefix $(DESTDIR),$(SYNC_FILES))
+	for d in $(DESTDIR)/usr/share/doc/invite-sync/examples $(DESTDIR)/usr/share/doc/invite-sync; do \
+	    [ ! -d $$d ] || rmdir --ignore-fail-on-non-empty $$d; done
 	@echo "Removed mod_invite.  Databases were left alone (e.g." \
 	      "/var/lib/mod-invite): remove them yourself if you no longer need them."
 
@@ -320,7 +337,7 @@ clean:
 	    src/handle/*.lo src/handle/*.slo src/handle/*.o src/.libs src/handle/.libs
 	-[ -f t/TEST ] || perl t/TEST.PL -clean >/dev/null 2>&1 || true
 
-.PHONY: all install uninstall unit unit-sanitize test test-asan test-valgrind run clean sql \
+.PHONY: all install install-sync uninstall unit unit-sanitize test test-asan test-valgrind run clean sql \
 	rl-capacity check-layers
 
 # ------------------------------------------------------------------ deb

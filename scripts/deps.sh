@@ -21,6 +21,10 @@ PACKAGES=(
   redis-server          # t/api/17_rate_limit_redis.t (shared limits)
   pgbouncer             # t/api/27_pgbouncer.t (PostgreSQL through a pooler)
   python3-aiosmtpd      # t/mail.t (the test SMTP relay, t/lib/smtp-sink.py)
+  libmongoc-dev libbson-dev   # invite-sync (libmongoc 1.23: change streams)
+  # t/lib/RCFake.pm, the simulated replica-set member of the invite-sync tests
+  libbson-perl libboolean-perl libtie-ixhash-perl libcrypt-urandom-perl
+  libmoo-perl libnamespace-clean-perl
   "$@"
 )
 
