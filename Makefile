@@ -170,6 +170,15 @@ build/invite-sync: $(SYNCD_ALL) $(HEADERS) $(wildcard src/sync/*.h)
 	    $(APR_CFLAGS) $(MONGOC_CFLAGS) -o $@ $(SYNCD_ALL) $(EXTRA_LDFLAGS) \
 	    $(APR_LIBS) $(CORE_LIBS) $(MONGOC_LIBS) -lpthread
 
+# The same under AddressSanitizer and UndefinedBehaviorSanitizer, for the
+# sync tests (INVITE_SYNC_BIN=build/asan/invite-sync).
+build/asan/invite-sync: $(SYNCD_ALL) $(HEADERS) $(wildcard src/sync/*.h)
+	@mkdir -p build/asan
+	$(CC) $(WARN) -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	    -fno-sanitize-recover=all -Iinclude -Isrc/sync $(APR_CFLAGS) \
+	    $(MONGOC_CFLAGS) -o $@ $(SYNCD_ALL) $(APR_LIBS) $(CORE_LIBS) \
+	    $(MONGOC_LIBS) -lpthread
+
 rl-capacity: build/rl-shmcb-capacity
 	build/rl-shmcb-capacity $(RL_SIZES)
 

@@ -26,7 +26,8 @@ use InviteTest qw();
 use InviteCtl;
 
 my $top = "$FindBin::Bin/..";
-my $sync = "$top/build/invite-sync";
+# INVITE_SYNC_BIN=build/asan/invite-sync: the sanitized build.
+my $sync = $ENV{INVITE_SYNC_BIN} ? "$top/$ENV{INVITE_SYNC_BIN}" : "$top/build/invite-sync";
 my $ctl = "$top/build/invitectl";
 my $python = -x '/usr/bin/python3' ? '/usr/bin/python3' : 'python3';
 my $engine = InviteTest::engine();
