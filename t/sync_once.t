@@ -106,6 +106,36 @@ spew("$dir/sync.conf", "# test\nmongo_url = $url\n");
 chmod 0600, "$dir/sync.conf";
 my @CONF = ('--config', "$dir/sync.conf");
 
+# ------------------------------------------------------------ usage
+($rc, $out, $err) = InviteCtl::run($sync, $dir, '--help');
+is($rc, 0, '--help: exit 0');
+like($out, qr/^Usage: invite-sync \[-f HTTPD_CONF \| --driver NAME --params DBDPARAMS\]/m, '--help: the usage');
+like($out, qr/--backoff-max SECS/, '--help: every option');
+($rc, $out, $err) = InviteCtl::run($sync, $dir, '--version');
+like($out, qr/^invite-sync \S+\nschema version \d+$/, '--version');
+for my $bad (
+    [['--bogus'], qr/unknown option '--bogus'/, 'an unknown option'],
+    [['--heartbeat', 0, @DB], qr/--heartbeat takes 1 to 3600 seconds/, 'a bad --heartbeat'],
+    [['--batch', 'x', @DB], qr/--batch takes 1 to 100000 events/, 'a bad --batch'],
+    [['--heartbeat', 10, '--lease', 10, @DB], qr/--lease \(10 s\) must be longer than --heartbeat/,
+     'a lease no longer than the heartbeat'],
+    [['--once', '--status', @DB], qr/--once and --status do not go together/, '--once with --status'],
+    [['--once'], qr/no database: give -f HTTPD_CONF or --driver NAME --params PARAMS/, 'no database'],
+    [['--driver'], qr/--driver needs a value/, 'an option without its value'],
+) {
+    my ($args, $re, $name) = @$bad;
+    ($rc, $out, $err) = InviteCtl::run($sync, $dir, @$args);
+    is($rc, 2, "usage: $name: exit 2");
+    like($err, $re, "usage: $name: said");
+}
+# -f: DBDriver and DBDParams from an Apache configuration, as invitectl -f.
+spew("$dir/httpd.conf", "Define DBDIR $dir\nDBDriver $engine\nDBDParams \"$own->{params}\"\n");
+($rc, $out, $err) = InviteCtl::run($sync, $dir, '-f', "$dir/httpd.conf", '--config', "$dir/none.conf", '--status');
+is($rc, 1, '-f: read (--status on the database it names)');
+like($err, qr/cannot read the settings file \S+none\.conf/, '--config FILE must exist');
+($rc, $out, $err) = InviteCtl::run($sync, $dir, '-f', "$dir/httpd.conf", '--status');
+like($out, qr/^last_ok_at: never$/m, '-f: --status on the database it names');
+
 # ------------------------------------------------------------ --status
 ($rc, $out, $err) = InviteCtl::run($sync, $dir, @DB, @CONF, '--status');
 is($rc, 1, '--status before any sync: exit 1') or diag($err);
