@@ -233,4 +233,113 @@ enum {
     INVITE_COL_COUNT
 };
 
+/* invite-sync's statements (src/sync/, include/invite_sync_store.h): one
+ * set per engine, labels invite_sync_*.  Statements marked "query" take no
+ * argument and run unprepared (transactions, session settings, the
+ * staging tables' DDL); the others are prepared on first use.  NULL: the
+ * engine has no such step. */
+
+/* The staging tables of a full copy: TEMP tables of the connection. */
+enum {
+    INVITE_SYNC_STAGE_USERS,        /* id, username */
+    INVITE_SYNC_STAGE_USER_ROLES,   /* user_id, role */
+    INVITE_SYNC_STAGE_TOKENS,       /* user_id, hashed_token, created_at */
+    INVITE_SYNC_STAGE_ROOMS,        /* id, t, name, fname, prid */
+    INVITE_SYNC_STAGE_SUBS,         /* user_id, rid, status */
+    INVITE_SYNC_STAGE_SUB_IDS,      /* sub_id, user_id, rid */
+    INVITE_SYNC_STAGE_SUB_ROLES,    /* user_id, rid, role */
+    INVITE_SYNC_STAGE_PERMS,        /* permission */
+    INVITE_SYNC_STAGE_PERM_ROLES,   /* permission, role */
+    INVITE_SYNC_STAGE_TABLES
+};
+/* Rows per multi-row staging insert (INVITE_SYNC_SQL_STAGE_INSERT_N). */
+#define INVITE_SYNC_STAGE_ROWS 64
+
+typedef enum {
+    /* queries */
+    INVITE_SYNC_SQL_SESSION_FK,     /* sqlite3: PRAGMA foreign_keys */
+    INVITE_SYNC_SQL_SESSION_BUSY,   /* sqlite3: PRAGMA busy_timeout */
+    INVITE_SYNC_SQL_BEGIN,          /* the write lock up front */
+    INVITE_SYNC_SQL_STAGE_BEGIN,    /* staging only: no write lock */
+    INVITE_SYNC_SQL_COMMIT,
+    INVITE_SYNC_SQL_ROLLBACK,
+    /* CREATE TEMP TABLE IF NOT EXISTS, then DELETE FROM, per table */
+    INVITE_SYNC_SQL_STAGE_CREATE,
+    INVITE_SYNC_SQL_STAGE_CLEAR =
+        INVITE_SYNC_SQL_STAGE_CREATE + INVITE_SYNC_STAGE_TABLES,
+    /* prepared */
+    INVITE_SYNC_SQL_SCHEMA_VERSION =
+        INVITE_SYNC_SQL_STAGE_CLEAR + INVITE_SYNC_STAGE_TABLES,
+    INVITE_SYNC_SQL_USER_GET,       /* username; arg: id (no row: none) */
+    INVITE_SYNC_SQL_USER_PUT,       /* args: id, username */
+    INVITE_SYNC_SQL_USER_DEL,       /* arg: id (cascades) */
+    INVITE_SYNC_SQL_USER_ROLES,     /* role; arg: user id */
+    INVITE_SYNC_SQL_USER_ROLE_ADD,  /* args: user id, role */
+    INVITE_SYNC_SQL_USER_ROLE_DEL,  /* args: user id, role */
+    INVITE_SYNC_SQL_TOKENS,         /* hashed_token, created_at; arg: user */
+    INVITE_SYNC_SQL_TOKEN_ADD,      /* args: user id, hash, created_at */
+    INVITE_SYNC_SQL_TOKEN_DEL,      /* args: user id, hash */
+    INVITE_SYNC_SQL_TOKEN_TIME,     /* args: created_at, user id, hash */
+    INVITE_SYNC_SQL_ROOM_GET,       /* t, name, fname, prid; arg: id */
+    INVITE_SYNC_SQL_ROOM_PUT,       /* args: id, t, name, fname, prid */
+    INVITE_SYNC_SQL_ROOM_DEL,       /* arg: id (cascades) */
+    INVITE_SYNC_SQL_SUB_FACTS,      /* user found, room found, subscribed,
+                                     * status; args: user id, rid, (user
+                                     * id, rid) x2 */
+    INVITE_SYNC_SQL_SUB_PUT,        /* args: user id, rid, status */
+    INVITE_SYNC_SQL_SUB_DEL,        /* args: user id, rid */
+    INVITE_SYNC_SQL_SUB_ROLES,      /* role; args: user id, rid */
+    INVITE_SYNC_SQL_SUB_ROLE_ADD,   /* args: user id, rid, role */
+    INVITE_SYNC_SQL_SUB_ROLE_DEL,   /* args: user id, rid, role */
+    INVITE_SYNC_SQL_SUB_ID_GET,     /* user_id, rid; arg: sub id */
+    INVITE_SYNC_SQL_SUB_ID_PUT,     /* args: sub id, user id, rid */
+    INVITE_SYNC_SQL_SUB_ID_DEL,     /* arg: sub id */
+    INVITE_SYNC_SQL_PERM_ROLES,     /* role; arg: permission */
+    INVITE_SYNC_SQL_PERM_ROLE_ADD,  /* args: permission, role */
+    INVITE_SYNC_SQL_PERM_ROLE_DEL,  /* args: permission, role */
+    INVITE_SYNC_SQL_PERM_DEL,       /* arg: permission */
+    INVITE_SYNC_SQL_STATE_GET,      /* value; arg: key */
+    INVITE_SYNC_SQL_STATE_PUT,      /* args: key, value, now */
+    INVITE_SYNC_SQL_LEASE_TAKE,     /* args: name, owner, until, now; one
+                                     * row changed: taken or renewed */
+    INVITE_SYNC_SQL_LEASE_GET,      /* owner, expires_at; arg: name */
+    INVITE_SYNC_SQL_LEASE_RELEASE,  /* args: name, owner */
+    INVITE_SYNC_SQL_OUTBOX_DUE,     /* user_id, rid, t, attempts,
+                                     * last_error; args: now, max */
+    INVITE_SYNC_SQL_OUTBOX_DONE,    /* args: user id, rid */
+    INVITE_SYNC_SQL_OUTBOX_RETRY,   /* args: next, error, user id, rid */
+    INVITE_SYNC_SQL_OUTBOX_PENDING, /* count(*) */
+    /* Staging: one row (_1) or INVITE_SYNC_STAGE_ROWS rows (_N) per
+     * statement, the columns of the staging table in order. */
+    INVITE_SYNC_SQL_STAGE_INSERT_1,
+    INVITE_SYNC_SQL_STAGE_INSERT_N =
+        INVITE_SYNC_SQL_STAGE_INSERT_1 + INVITE_SYNC_STAGE_TABLES,
+    /* Count of staged subscriptions whose user or room is not copied. */
+    INVITE_SYNC_SQL_STAGE_SKIPPED =
+        INVITE_SYNC_SQL_STAGE_INSERT_N + INVITE_SYNC_STAGE_TABLES,
+    /* The copy's switch, run in this order in one transaction, no args:
+     * the deletes of what the copy no longer holds, then the inserts and
+     * updates of what differs. */
+    INVITE_SYNC_SQL_SWITCH_DEL_SUBS,
+    INVITE_SYNC_SQL_SWITCH_DEL_SUB_ROLES,
+    INVITE_SYNC_SQL_SWITCH_DEL_TOKENS,
+    INVITE_SYNC_SQL_SWITCH_DEL_USER_ROLES,
+    INVITE_SYNC_SQL_SWITCH_DEL_USERS,
+    INVITE_SYNC_SQL_SWITCH_DEL_ROOMS,
+    INVITE_SYNC_SQL_SWITCH_DEL_SUB_IDS,
+    INVITE_SYNC_SQL_SWITCH_DEL_PERM_ROLES,
+    INVITE_SYNC_SQL_SWITCH_PUT_USERS,   /* first of the puts */
+    INVITE_SYNC_SQL_SWITCH_PUT_ROOMS,
+    INVITE_SYNC_SQL_SWITCH_PUT_USER_ROLES,
+    INVITE_SYNC_SQL_SWITCH_PUT_TOKENS,
+    INVITE_SYNC_SQL_SWITCH_PUT_SUBS,
+    INVITE_SYNC_SQL_SWITCH_PUT_SUB_ROLES,
+    INVITE_SYNC_SQL_SWITCH_PUT_SUB_IDS,
+    INVITE_SYNC_SQL_SWITCH_PUT_PERM_ROLES,
+    INVITE_SYNC_SQL_COUNT
+} invite_sync_sql_e;
+
+/* invite-sync's statements of an engine: INVITE_SYNC_SQL_COUNT entries. */
+const invite_stmt_t *invite_sync_sql(invite_engine_e engine);
+
 #endif

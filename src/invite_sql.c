@@ -474,3 +474,341 @@ const invite_engine_t *invite_sql_engine(const char *driver)
     }
     return NULL;
 }
+
+/* ----------------------------------------------------------- invite-sync */
+
+/* invite-sync (src/sync/): the apply of one change event, the full copy's
+ * staging and switch, sync_state, the lease and the join outbox.  Both
+ * engines run the same SQL but for the transactions, the session settings,
+ * the staging tables' DDL and the null-safe comparison: SQLite's `IS`
+ * (older releases lack IS NOT DISTINCT FROM), PostgreSQL's
+ * `IS NOT DISTINCT FROM`. */
+#define SYNC_SQLITE_SAME(a, b) "(" a " IS " b ")"
+#define SYNC_PGSQL_SAME(a, b) "(" a " IS NOT DISTINCT FROM " b ")"
+
+/* A staging table of a full copy: TEMP, private to the connection, never
+ * the database's write lock.  Its CREATE, DELETE and inserts of one row
+ * and of INVITE_SYNC_STAGE_ROWS rows.  A staged row is inserted once: the
+ * first document wins, as with the import's ON CONFLICT DO NOTHING.
+ * `without` is SQLite's table suffix. */
+#define SYNC_X2(x) x ", " x
+#define SYNC_X8(x) SYNC_X2(SYNC_X2(SYNC_X2(x)))
+#define SYNC_X64(x) SYNC_X8(SYNC_X8(x))
+#define SYNC_STAGE(i, table, definition, columns, row, without) \
+    [INVITE_SYNC_SQL_STAGE_CREATE + i] = { \
+        "invite_sync_stage_create_" table, \
+        "CREATE TEMP TABLE IF NOT EXISTS sync_stage_" table \
+        " (" definition ")" without }, \
+    [INVITE_SYNC_SQL_STAGE_CLEAR + i] = { \
+        "invite_sync_stage_clear_" table, \
+        "DELETE FROM sync_stage_" table }, \
+    [INVITE_SYNC_SQL_STAGE_INSERT_1 + i] = { \
+        "invite_sync_stage_" table "_1", \
+        "INSERT INTO sync_stage_" table " (" columns ") VALUES " row \
+        " ON CONFLICT DO NOTHING" }, \
+    [INVITE_SYNC_SQL_STAGE_INSERT_N + i] = { \
+        "invite_sync_stage_" table "_n", \
+        "INSERT INTO sync_stage_" table " (" columns ") VALUES " \
+        SYNC_X64(row) " ON CONFLICT DO NOTHING" }
+#define SYNC_STAGES(without) \
+    SYNC_STAGE(INVITE_SYNC_STAGE_USERS, "users", \
+        "id text NOT NULL PRIMARY KEY, username text", \
+        "id, username", "(%s, %s)", without), \
+    SYNC_STAGE(INVITE_SYNC_STAGE_USER_ROLES, "user_roles", \
+        "user_id text NOT NULL, role text NOT NULL," \
+        " PRIMARY KEY (user_id, role)", \
+        "user_id, role", "(%s, %s)", without), \
+    SYNC_STAGE(INVITE_SYNC_STAGE_TOKENS, "tokens", \
+        "user_id text NOT NULL, hashed_token text NOT NULL," \
+        " created_at bigint, PRIMARY KEY (user_id, hashed_token)", \
+        "user_id, hashed_token, created_at", "(%s, %s, %lld)", without), \
+    SYNC_STAGE(INVITE_SYNC_STAGE_ROOMS, "rooms", \
+        "id text NOT NULL PRIMARY KEY, t text NOT NULL, name text," \
+        " fname text, prid text", \
+        "id, t, name, fname, prid", "(%s, %s, %s, %s, %s)", without), \
+    SYNC_STAGE(INVITE_SYNC_STAGE_SUBS, "subs", \
+        "user_id text NOT NULL, rid text NOT NULL, status text," \
+        " PRIMARY KEY (user_id, rid)", \
+        "user_id, rid, status", "(%s, %s, %s)", without), \
+    SYNC_STAGE(INVITE_SYNC_STAGE_SUB_IDS, "sub_ids", \
+        "sub_id text NOT NULL PRIMARY KEY, user_id text NOT NULL," \
+        " rid text NOT NULL", \
+        "sub_id, user_id, rid", "(%s, %s, %s)", without), \
+    SYNC_STAGE(INVITE_SYNC_STAGE_SUB_ROLES, "sub_roles", \
+        "user_id text NOT NULL, rid text NOT NULL, role text NOT NULL," \
+        " PRIMARY KEY (user_id, rid, role)", \
+        "user_id, rid, role", "(%s, %s, %s)", without), \
+    SYNC_STAGE(INVITE_SYNC_STAGE_PERMS, "perms", \
+        "permission text NOT NULL PRIMARY KEY", \
+        "permission", "(%s)", without), \
+    SYNC_STAGE(INVITE_SYNC_STAGE_PERM_ROLES, "perm_roles", \
+        "permission text NOT NULL, role text NOT NULL," \
+        " PRIMARY KEY (permission, role)", \
+        "permission, role", "(%s, %s)", without)
+
+/* A staged subscription whose user and room are in the copy (the import
+ * skips the others). */
+#define SYNC_VALID_SUB(s) \
+    "EXISTS (SELECT 1 FROM sync_stage_users su WHERE su.id = " s ".user_id)" \
+    " AND EXISTS (SELECT 1 FROM sync_stage_rooms sr WHERE sr.id = " s ".rid)"
+
+/* The labels and SQL of every invite-sync statement of an engine whose
+ * null-safe equality is SAME. */
+#define SYNC_STATEMENTS(SAME) \
+    [INVITE_SYNC_SQL_SCHEMA_VERSION] = { "invite_sync_schema_version", \
+        SCHEMA_VERSION_SQL }, \
+    [INVITE_SYNC_SQL_USER_GET] = { "invite_sync_user_get", \
+        "SELECT username FROM users WHERE id = %s" }, \
+    [INVITE_SYNC_SQL_USER_PUT] = { "invite_sync_user_put", \
+        "INSERT INTO users (id, username) VALUES (%s, %s)" \
+        " ON CONFLICT (id) DO UPDATE SET username = excluded.username" }, \
+    [INVITE_SYNC_SQL_USER_DEL] = { "invite_sync_user_del", \
+        "DELETE FROM users WHERE id = %s" }, \
+    [INVITE_SYNC_SQL_USER_ROLES] = { "invite_sync_user_roles", \
+        "SELECT role FROM user_roles WHERE user_id = %s" }, \
+    [INVITE_SYNC_SQL_USER_ROLE_ADD] = { "invite_sync_user_role_add", \
+        "INSERT INTO user_roles (user_id, role) VALUES (%s, %s)" \
+        " ON CONFLICT DO NOTHING" }, \
+    [INVITE_SYNC_SQL_USER_ROLE_DEL] = { "invite_sync_user_role_del", \
+        "DELETE FROM user_roles WHERE user_id = %s AND role = %s" }, \
+    [INVITE_SYNC_SQL_TOKENS] = { "invite_sync_tokens", \
+        "SELECT hashed_token, created_at FROM login_tokens" \
+        " WHERE user_id = %s" }, \
+    [INVITE_SYNC_SQL_TOKEN_ADD] = { "invite_sync_token_add", \
+        "INSERT INTO login_tokens (user_id, hashed_token, created_at)" \
+        " VALUES (%s, %s, %lld) ON CONFLICT DO NOTHING" }, \
+    [INVITE_SYNC_SQL_TOKEN_DEL] = { "invite_sync_token_del", \
+        "DELETE FROM login_tokens WHERE user_id = %s AND hashed_token = %s" }, \
+    [INVITE_SYNC_SQL_TOKEN_TIME] = { "invite_sync_token_time", \
+        "UPDATE login_tokens SET created_at = %lld" \
+        " WHERE user_id = %s AND hashed_token = %s" }, \
+    [INVITE_SYNC_SQL_ROOM_GET] = { "invite_sync_room_get", \
+        "SELECT t, name, fname, prid FROM rooms WHERE id = %s" }, \
+    [INVITE_SYNC_SQL_ROOM_PUT] = { "invite_sync_room_put", \
+        "INSERT INTO rooms (id, t, name, fname, prid)" \
+        " VALUES (%s, %s, %s, %s, %s)" \
+        " ON CONFLICT (id) DO UPDATE SET t = excluded.t," \
+        " name = excluded.name, fname = excluded.fname," \
+        " prid = excluded.prid" }, \
+    [INVITE_SYNC_SQL_ROOM_DEL] = { "invite_sync_room_del", \
+        "DELETE FROM rooms WHERE id = %s" }, \
+    [INVITE_SYNC_SQL_SUB_FACTS] = { "invite_sync_sub_facts", \
+        "SELECT (SELECT count(*) FROM users WHERE id = %s)," \
+        " (SELECT count(*) FROM rooms WHERE id = %s)," \
+        " (SELECT count(*) FROM subscriptions" \
+        "   WHERE user_id = %s AND rid = %s)," \
+        " (SELECT status FROM subscriptions" \
+        "   WHERE user_id = %s AND rid = %s)" }, \
+    [INVITE_SYNC_SQL_SUB_PUT] = { "invite_sync_sub_put", \
+        "INSERT INTO subscriptions (user_id, rid, status) VALUES (%s, %s, %s)" \
+        " ON CONFLICT (user_id, rid) DO UPDATE SET status = excluded.status" }, \
+    [INVITE_SYNC_SQL_SUB_DEL] = { "invite_sync_sub_del", \
+        "DELETE FROM subscriptions WHERE user_id = %s AND rid = %s" }, \
+    [INVITE_SYNC_SQL_SUB_ROLES] = { "invite_sync_sub_roles", \
+        "SELECT role FROM subscription_roles WHERE user_id = %s AND rid = %s" }, \
+    [INVITE_SYNC_SQL_SUB_ROLE_ADD] = { "invite_sync_sub_role_add", \
+        "INSERT INTO subscription_roles (user_id, rid, role)" \
+        " VALUES (%s, %s, %s) ON CONFLICT DO NOTHING" }, \
+    [INVITE_SYNC_SQL_SUB_ROLE_DEL] = { "invite_sync_sub_role_del", \
+        "DELETE FROM subscription_roles" \
+        " WHERE user_id = %s AND rid = %s AND role = %s" }, \
+    [INVITE_SYNC_SQL_SUB_ID_GET] = { "invite_sync_sub_id_get", \
+        "SELECT user_id, rid FROM sync_subscription_ids WHERE sub_id = %s" }, \
+    [INVITE_SYNC_SQL_SUB_ID_PUT] = { "invite_sync_sub_id_put", \
+        "INSERT INTO sync_subscription_ids (sub_id, user_id, rid)" \
+        " VALUES (%s, %s, %s) ON CONFLICT (sub_id) DO UPDATE" \
+        " SET user_id = excluded.user_id, rid = excluded.rid" }, \
+    [INVITE_SYNC_SQL_SUB_ID_DEL] = { "invite_sync_sub_id_del", \
+        "DELETE FROM sync_subscription_ids WHERE sub_id = %s" }, \
+    [INVITE_SYNC_SQL_PERM_ROLES] = { "invite_sync_perm_roles", \
+        "SELECT role FROM permission_roles WHERE permission = %s" }, \
+    [INVITE_SYNC_SQL_PERM_ROLE_ADD] = { "invite_sync_perm_role_add", \
+        "INSERT INTO permission_roles (permission, role) VALUES (%s, %s)" \
+        " ON CONFLICT DO NOTHING" }, \
+    [INVITE_SYNC_SQL_PERM_ROLE_DEL] = { "invite_sync_perm_role_del", \
+        "DELETE FROM permission_roles WHERE permission = %s AND role = %s" }, \
+    [INVITE_SYNC_SQL_PERM_DEL] = { "invite_sync_perm_del", \
+        "DELETE FROM permission_roles WHERE permission = %s" }, \
+    [INVITE_SYNC_SQL_STATE_GET] = { "invite_sync_state_get", \
+        "SELECT value FROM sync_state WHERE key = %s" }, \
+    [INVITE_SYNC_SQL_STATE_PUT] = { "invite_sync_state_put", \
+        "INSERT INTO sync_state (key, value, updated_at) VALUES (%s, %s, %lld)" \
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value," \
+        " updated_at = excluded.updated_at" }, \
+    /* Taken when free, expired or already ours: one row changed. */ \
+    [INVITE_SYNC_SQL_LEASE_TAKE] = { "invite_sync_lease_take", \
+        "INSERT INTO sync_lease (name, owner, expires_at) VALUES (%s, %s, %lld)" \
+        " ON CONFLICT (name) DO UPDATE SET owner = excluded.owner," \
+        " expires_at = excluded.expires_at" \
+        " WHERE sync_lease.owner = excluded.owner" \
+        "    OR sync_lease.expires_at <= %lld" }, \
+    [INVITE_SYNC_SQL_LEASE_GET] = { "invite_sync_lease_get", \
+        "SELECT owner, expires_at FROM sync_lease WHERE name = %s" }, \
+    [INVITE_SYNC_SQL_LEASE_RELEASE] = { "invite_sync_lease_release", \
+        "DELETE FROM sync_lease WHERE name = %s AND owner = %s" }, \
+    /* Due joins with their room's type (the REST route); a row whose \
+     * room is gone went with it (ON DELETE CASCADE). */ \
+    [INVITE_SYNC_SQL_OUTBOX_DUE] = { "invite_sync_outbox_due", \
+        "SELECT o.user_id, o.rid, r.t, o.attempts, o.last_error" \
+        " FROM join_outbox o JOIN rooms r ON r.id = o.rid" \
+        " WHERE o.next_attempt_at <= %lld" \
+        " ORDER BY o.next_attempt_at, o.created_at, o.user_id, o.rid" \
+        " LIMIT CAST(%d AS INTEGER)" }, \
+    [INVITE_SYNC_SQL_OUTBOX_DONE] = { "invite_sync_outbox_done", \
+        "DELETE FROM join_outbox WHERE user_id = %s AND rid = %s" }, \
+    [INVITE_SYNC_SQL_OUTBOX_RETRY] = { "invite_sync_outbox_retry", \
+        "UPDATE join_outbox SET attempts = attempts + 1," \
+        " next_attempt_at = %lld, last_error = %s" \
+        " WHERE user_id = %s AND rid = %s" }, \
+    [INVITE_SYNC_SQL_OUTBOX_PENDING] = { "invite_sync_outbox_pending", \
+        "SELECT count(*) FROM join_outbox" }, \
+    [INVITE_SYNC_SQL_STAGE_SKIPPED] = { "invite_sync_stage_skipped", \
+        "SELECT count(*) FROM sync_stage_subs s" \
+        " WHERE NOT (" SYNC_VALID_SUB("s") ")" }, \
+    /* The switch.  Deletes first, children before parents; a \
+     * subscription still in join_outbox was joined here and is on its \
+     * way to Rocket.Chat: it stays. */ \
+    [INVITE_SYNC_SQL_SWITCH_DEL_SUBS] = { "invite_sync_switch_del_subs", \
+        "DELETE FROM subscriptions WHERE NOT EXISTS (SELECT 1" \
+        "   FROM sync_stage_subs s WHERE s.user_id = subscriptions.user_id" \
+        "   AND s.rid = subscriptions.rid)" \
+        " AND NOT EXISTS (SELECT 1 FROM join_outbox o" \
+        "   WHERE o.user_id = subscriptions.user_id" \
+        "   AND o.rid = subscriptions.rid)" }, \
+    [INVITE_SYNC_SQL_SWITCH_DEL_SUB_ROLES] = { \
+        "invite_sync_switch_del_sub_roles", \
+        "DELETE FROM subscription_roles WHERE NOT EXISTS (SELECT 1" \
+        "   FROM sync_stage_sub_roles s" \
+        "   WHERE s.user_id = subscription_roles.user_id" \
+        "   AND s.rid = subscription_roles.rid" \
+        "   AND s.role = subscription_roles.role)" }, \
+    [INVITE_SYNC_SQL_SWITCH_DEL_TOKENS] = { "invite_sync_switch_del_tokens", \
+        "DELETE FROM login_tokens WHERE NOT EXISTS (SELECT 1" \
+        "   FROM sync_stage_tokens s WHERE s.user_id = login_tokens.user_id" \
+        "   AND s.hashed_token = login_tokens.hashed_token)" }, \
+    [INVITE_SYNC_SQL_SWITCH_DEL_USER_ROLES] = { \
+        "invite_sync_switch_del_user_roles", \
+        "DELETE FROM user_roles WHERE NOT EXISTS (SELECT 1" \
+        "   FROM sync_stage_user_roles s WHERE s.user_id = user_roles.user_id" \
+        "   AND s.role = user_roles.role)" }, \
+    [INVITE_SYNC_SQL_SWITCH_DEL_USERS] = { "invite_sync_switch_del_users", \
+        "DELETE FROM users WHERE NOT EXISTS (SELECT 1" \
+        "   FROM sync_stage_users s WHERE s.id = users.id)" }, \
+    [INVITE_SYNC_SQL_SWITCH_DEL_ROOMS] = { "invite_sync_switch_del_rooms", \
+        "DELETE FROM rooms WHERE NOT EXISTS (SELECT 1" \
+        "   FROM sync_stage_rooms s WHERE s.id = rooms.id)" }, \
+    [INVITE_SYNC_SQL_SWITCH_DEL_SUB_IDS] = { \
+        "invite_sync_switch_del_sub_ids", \
+        "DELETE FROM sync_subscription_ids WHERE NOT EXISTS (SELECT 1" \
+        "   FROM sync_stage_sub_ids s" \
+        "   WHERE s.sub_id = sync_subscription_ids.sub_id" \
+        "   AND " SYNC_VALID_SUB("s") ")" }, \
+    /* Permissions in the copy are replaced; the others keep their rows \
+     * (docs/import.md: the schema seeds create-invite-links). */ \
+    [INVITE_SYNC_SQL_SWITCH_DEL_PERM_ROLES] = { \
+        "invite_sync_switch_del_perm_roles", \
+        "DELETE FROM permission_roles" \
+        " WHERE permission IN (SELECT permission FROM sync_stage_perms)" \
+        " AND NOT EXISTS (SELECT 1 FROM sync_stage_perm_roles s" \
+        "   WHERE s.permission = permission_roles.permission" \
+        "   AND s.role = permission_roles.role)" }, \
+    /* Then what is new or differs: one changed row per difference. */ \
+    [INVITE_SYNC_SQL_SWITCH_PUT_USERS] = { "invite_sync_switch_put_users", \
+        "INSERT INTO users (id, username) SELECT s.id, s.username" \
+        " FROM sync_stage_users s WHERE NOT EXISTS (SELECT 1 FROM users u" \
+        "   WHERE u.id = s.id AND " SAME("u.username", "s.username") ")" \
+        " ON CONFLICT (id) DO UPDATE SET username = excluded.username" }, \
+    [INVITE_SYNC_SQL_SWITCH_PUT_ROOMS] = { "invite_sync_switch_put_rooms", \
+        "INSERT INTO rooms (id, t, name, fname, prid)" \
+        " SELECT s.id, s.t, s.name, s.fname, s.prid" \
+        " FROM sync_stage_rooms s WHERE NOT EXISTS (SELECT 1 FROM rooms r" \
+        "   WHERE r.id = s.id AND r.t = s.t" \
+        "   AND " SAME("r.name", "s.name") \
+        "   AND " SAME("r.fname", "s.fname") \
+        "   AND " SAME("r.prid", "s.prid") ")" \
+        " ON CONFLICT (id) DO UPDATE SET t = excluded.t," \
+        " name = excluded.name, fname = excluded.fname," \
+        " prid = excluded.prid" }, \
+    [INVITE_SYNC_SQL_SWITCH_PUT_USER_ROLES] = { \
+        "invite_sync_switch_put_user_roles", \
+        "INSERT INTO user_roles (user_id, role) SELECT s.user_id, s.role" \
+        " FROM sync_stage_user_roles s WHERE NOT EXISTS (SELECT 1" \
+        "   FROM user_roles r WHERE r.user_id = s.user_id" \
+        "   AND r.role = s.role)" \
+        " ON CONFLICT DO NOTHING" }, \
+    [INVITE_SYNC_SQL_SWITCH_PUT_TOKENS] = { "invite_sync_switch_put_tokens", \
+        "INSERT INTO login_tokens (user_id, hashed_token, created_at)" \
+        " SELECT s.user_id, s.hashed_token, s.created_at" \
+        " FROM sync_stage_tokens s WHERE NOT EXISTS (SELECT 1" \
+        "   FROM login_tokens t WHERE t.user_id = s.user_id" \
+        "   AND t.hashed_token = s.hashed_token" \
+        "   AND " SAME("t.created_at", "s.created_at") ")" \
+        " ON CONFLICT (user_id, hashed_token)" \
+        " DO UPDATE SET created_at = excluded.created_at" }, \
+    [INVITE_SYNC_SQL_SWITCH_PUT_SUBS] = { "invite_sync_switch_put_subs", \
+        "INSERT INTO subscriptions (user_id, rid, status)" \
+        " SELECT s.user_id, s.rid, s.status FROM sync_stage_subs s" \
+        " WHERE " SYNC_VALID_SUB("s") \
+        " AND NOT EXISTS (SELECT 1 FROM subscriptions x" \
+        "   WHERE x.user_id = s.user_id AND x.rid = s.rid" \
+        "   AND " SAME("x.status", "s.status") ")" \
+        " ON CONFLICT (user_id, rid) DO UPDATE SET status = excluded.status" }, \
+    [INVITE_SYNC_SQL_SWITCH_PUT_SUB_ROLES] = { \
+        "invite_sync_switch_put_sub_roles", \
+        "INSERT INTO subscription_roles (user_id, rid, role)" \
+        " SELECT s.user_id, s.rid, s.role FROM sync_stage_sub_roles s" \
+        " WHERE EXISTS (SELECT 1 FROM subscriptions x" \
+        "   WHERE x.user_id = s.user_id AND x.rid = s.rid)" \
+        " AND NOT EXISTS (SELECT 1 FROM subscription_roles r" \
+        "   WHERE r.user_id = s.user_id AND r.rid = s.rid" \
+        "   AND r.role = s.role)" \
+        " ON CONFLICT DO NOTHING" }, \
+    [INVITE_SYNC_SQL_SWITCH_PUT_SUB_IDS] = { \
+        "invite_sync_switch_put_sub_ids", \
+        "INSERT INTO sync_subscription_ids (sub_id, user_id, rid)" \
+        " SELECT s.sub_id, s.user_id, s.rid FROM sync_stage_sub_ids s" \
+        " WHERE " SYNC_VALID_SUB("s") \
+        " AND NOT EXISTS (SELECT 1 FROM sync_subscription_ids x" \
+        "   WHERE x.sub_id = s.sub_id AND x.user_id = s.user_id" \
+        "   AND x.rid = s.rid)" \
+        " ON CONFLICT (sub_id) DO UPDATE SET user_id = excluded.user_id," \
+        " rid = excluded.rid" }, \
+    [INVITE_SYNC_SQL_SWITCH_PUT_PERM_ROLES] = { \
+        "invite_sync_switch_put_perm_roles", \
+        "INSERT INTO permission_roles (permission, role)" \
+        " SELECT s.permission, s.role FROM sync_stage_perm_roles s" \
+        " WHERE NOT EXISTS (SELECT 1 FROM permission_roles r" \
+        "   WHERE r.permission = s.permission AND r.role = s.role)" \
+        " ON CONFLICT DO NOTHING" }
+
+static const invite_stmt_t sqlite3_sync[INVITE_SYNC_SQL_COUNT] = {
+    [INVITE_SYNC_SQL_SESSION_FK] = { "invite_sync_session_fk",
+        "PRAGMA foreign_keys = ON" },
+    /* SQLite's own wait for the module's writers, finer than apr_dbd's
+     * 100 ms retries; a batch waits up to 10 s, as the import did. */
+    [INVITE_SYNC_SQL_SESSION_BUSY] = { "invite_sync_session_busy",
+        "PRAGMA busy_timeout = 10000" },
+    [INVITE_SYNC_SQL_BEGIN] = { "invite_sync_begin", "BEGIN IMMEDIATE" },
+    /* Deferred: the staging writes only TEMP tables. */
+    [INVITE_SYNC_SQL_STAGE_BEGIN] = { "invite_sync_stage_begin", "BEGIN" },
+    [INVITE_SYNC_SQL_COMMIT] = { "invite_sync_commit", "COMMIT" },
+    [INVITE_SYNC_SQL_ROLLBACK] = { "invite_sync_rollback", "ROLLBACK" },
+    SYNC_STAGES(" WITHOUT ROWID"),
+    SYNC_STATEMENTS(SYNC_SQLITE_SAME),
+};
+
+static const invite_stmt_t pgsql_sync[INVITE_SYNC_SQL_COUNT] = {
+    [INVITE_SYNC_SQL_SESSION_FK] = { "invite_sync_session_fk", NULL },
+    [INVITE_SYNC_SQL_SESSION_BUSY] = { "invite_sync_session_busy", NULL },
+    [INVITE_SYNC_SQL_BEGIN] = { "invite_sync_begin", "BEGIN" },
+    [INVITE_SYNC_SQL_STAGE_BEGIN] = { "invite_sync_stage_begin", "BEGIN" },
+    [INVITE_SYNC_SQL_COMMIT] = { "invite_sync_commit", "COMMIT" },
+    [INVITE_SYNC_SQL_ROLLBACK] = { "invite_sync_rollback", "ROLLBACK" },
+    SYNC_STAGES(""),
+    SYNC_STATEMENTS(SYNC_PGSQL_SAME),
+};
+
+const invite_stmt_t *invite_sync_sql(invite_engine_e engine)
+{
+    return engine == INVITE_ENGINE_PGSQL ? pgsql_sync : sqlite3_sync;
+}
