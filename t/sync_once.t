@@ -272,6 +272,23 @@ my $ok1 = val("SELECT value FROM sync_state WHERE key = 'last_ok_at'");
 ok(wait_for(sub { (val("SELECT value FROM sync_state WHERE key = 'last_ok_at'") // 0) > $ok1 }, 5),
    'follow: the heartbeat writes last_ok_at while idle');
 
+# MongoDB goes away: reconnection with backoff (1 s, 2 s, ...), then the
+# stream resumes from the stored token when it is back.
+stop_fake($fake);
+ok(wait_for(sub { InviteCtl::slurp("$dir/follow.err") =~ /trying again in 2 s/ }, 15),
+   'MongoDB gone: backoff, doubling') or diag(InviteCtl::slurp("$dir/follow.err"));
+like(InviteCtl::slurp("$dir/follow.err"), qr/^invite-sync: INV\d{5}: .*; trying again in 1 s$/m,
+     'MongoDB gone: the first wait is 1 s');
+spew("$dir/events2.json", <<'JSON');
+[{"operationType": "replace", "ns": {"db": "rocketchat", "coll": "rocketchat_room"}, "documentKey": {"_id": "rNew"},
+  "fullDocument": {"_id": "rNew", "t": "p", "name": "renamed-room"}}]
+JSON
+($fake) = fake('--port', $port, '--data', "$dir/data.json", '--events', "$dir/events2.json");
+ok(wait_for(sub { (val("SELECT name FROM rooms WHERE id = 'rNew'") // '') eq 'renamed-room' }, 20),
+   'MongoDB back: the stream resumes') or diag(InviteCtl::slurp("$dir/follow.err"));
+my @agg2 = grep { $_->{cmd} eq 'aggregate' } map { JSON::PP::decode_json($_) } split /\n/, InviteCtl::slurp("$dir/mongo.log");
+ok($agg2[-1]{doc}{pipeline}[0]{'$changeStream'}{startAfter}, 'MongoDB back: resumed with startAfter');
+
 is(stop_sync($pid), 0, 'SIGTERM: exit 0');
 like(InviteCtl::slurp("$dir/follow.err"), qr/^invite-sync: INV\d{5}: stopped$/m, 'SIGTERM: said');
 is(val("SELECT count(*) FROM sync_lease WHERE owner LIKE ?", "%:$pid"), 0, 'SIGTERM: the lease is given back');
