@@ -168,25 +168,6 @@ build/invite-mail-send: tools/invite_mail_send.c $(CORE_SRC) $(HEADERS)
 	    -o $@ tools/invite_mail_send.c $(CORE_SRC) $(EXTRA_LDFLAGS) \
 	    $(APR_LIBS) $(CORE_LIBS)
 
-# invite-sync, the daemon that follows Rocket.Chat's MongoDB into SQL and
-# hands joins back to Rocket.Chat (docs/invite-sync.8): the only program
-# linked with libmongoc.  src/sync/invite_sync_{main,settings,mongo,outbox}.c
-# are the daemon; the other files of src/sync/ the store it drives.
-MONGOC_CFLAGS := $(shell pkg-config --cflags libmongoc-1.0 2>/dev/null)
-MONGOC_LIBS   := $(shell pkg-config --libs libmongoc-1.0 2>/dev/null)
-SYNCD_SRC = src/sync/invite_sync_main.c src/sync/invite_sync_settings.c \
-            src/sync/invite_sync_mongo.c src/sync/invite_sync_outbox.c
-SYNCD_ALL = $(SYNCD_SRC) $(filter-out $(SYNCD_SRC),$(wildcard src/sync/*.c)) \
-            src/invite_sql.c src/invite_dbc.c src/invite_dbname.c \
-            src/invite_apconf.c src/invite_token.c src/invite_time.c \
-            src/invite_id.c
-all: build/invite-sync
-build/invite-sync: $(SYNCD_ALL) $(HEADERS) $(wildcard src/sync/*.h)
-	@mkdir -p build
-	$(CC) $(WARN) $(DEBUGFLAGS) $(EXTRA_CFLAGS) -Iinclude -Isrc/sync \
-	    $(APR_CFLAGS) $(MONGOC_CFLAGS) -o $@ $(SYNCD_ALL) $(EXTRA_LDFLAGS) \
-	    $(APR_LIBS) $(CORE_LIBS) $(MONGOC_LIBS) -lpthread
-
 rl-capacity: build/rl-shmcb-capacity
 	build/rl-shmcb-capacity $(RL_SIZES)
 
@@ -223,6 +204,12 @@ build/asan/%: t/unit/%.c $(CORE_SRC) $(HEADERS) t/unit/tap.h $(ASAN_POOL)
 	    -include t/sanitizer/asan_pool.h \
 	    -o $@ $< $(CORE_SRC) t/sanitizer/asan_pool.c $(APR_LIBS) $(CORE_LIBS)
 
+build/asan/test_sync_settings: t/unit/test_sync_settings.c $(SYNC_SETTINGS) t/unit/tap.h $(ASAN_POOL)
+	@mkdir -p build/asan
+	$(CC) $(UNIT_CFLAGS) -Isrc/sync -fsanitize=address,undefined \
+	    -fno-sanitize-recover=all -include t/sanitizer/asan_pool.h -o $@ $< \
+	    src/sync/invite_sync_settings.c t/sanitizer/asan_pool.c $(APR_LIBS) -lpthread
+
 # invite-sync's store (src/sync/, include/invite_sync_store.h): change
 # events to SQL, the full copy, lease and outbox; libbson, no MongoDB I/O.
 BSON_CFLAGS := $(shell pkg-config --cflags libbson-1.0 2>/dev/null)
@@ -242,12 +229,6 @@ build/asan/test_sync_store: t/unit/test_sync_store.c $(SYNC_STORE_DEPS) \
 	    -fno-sanitize-recover=all -include t/sanitizer/asan_pool.h \
 	    -o $@ $< $(SYNC_STORE_SRC) $(CORE_SRC) t/sanitizer/asan_pool.c \
 	    $(APR_LIBS) $(CORE_LIBS) $(BSON_LIBS) -lsqlite3
-
-build/asan/test_sync_settings: t/unit/test_sync_settings.c $(SYNC_SETTINGS) t/unit/tap.h $(ASAN_POOL)
-	@mkdir -p build/asan
-	$(CC) $(UNIT_CFLAGS) -Isrc/sync -fsanitize=address,undefined \
-	    -fno-sanitize-recover=all -include t/sanitizer/asan_pool.h -o $@ $< \
-	    src/sync/invite_sync_settings.c t/sanitizer/asan_pool.c $(APR_LIBS) -lpthread
 
 # The store's speed: events applied per second and the full copy
 # (bench/sync_apply_bench.c; --help-less, see its comment).
@@ -269,6 +250,31 @@ bench-sync-apply: build/invite-sync-apply-bench
 	rm -f build/sync-apply-bench.db*
 
 .PHONY: bench-sync-apply
+
+# invite-sync, the daemon that follows Rocket.Chat's MongoDB into SQL and
+# hands joins back to Rocket.Chat (docs/invite-sync.8): the only program
+# linked with libmongoc.  src/sync/invite_sync_{main,settings,mongo,outbox}.c
+# are the daemon; SYNC_STORE_SRC the store it drives.
+MONGOC_CFLAGS := $(shell pkg-config --cflags libmongoc-1.0 2>/dev/null)
+MONGOC_LIBS   := $(shell pkg-config --libs libmongoc-1.0 2>/dev/null)
+SYNCD_SRC = src/sync/invite_sync_main.c src/sync/invite_sync_settings.c \
+            src/sync/invite_sync_mongo.c src/sync/invite_sync_outbox.c
+SYNCD_ALL = $(SYNCD_SRC) $(SYNC_STORE_SRC) $(CORE_SRC) src/invite_apconf.c
+all: build/invite-sync
+build/invite-sync: $(SYNCD_ALL) $(HEADERS) $(wildcard src/sync/*.h)
+	@mkdir -p build
+	$(CC) $(WARN) $(DEBUGFLAGS) $(EXTRA_CFLAGS) -Iinclude -Isrc/sync \
+	    $(APR_CFLAGS) $(MONGOC_CFLAGS) -o $@ $(SYNCD_ALL) $(EXTRA_LDFLAGS) \
+	    $(APR_LIBS) $(CORE_LIBS) $(MONGOC_LIBS) -lsqlite3 -lpthread
+
+# The same under AddressSanitizer and UndefinedBehaviorSanitizer, for the
+# sync tests (INVITE_SYNC_BIN=build/asan/invite-sync).
+build/asan/invite-sync: $(SYNCD_ALL) $(HEADERS) $(wildcard src/sync/*.h)
+	@mkdir -p build/asan
+	$(CC) $(WARN) -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	    -fno-sanitize-recover=all -Iinclude -Isrc/sync $(APR_CFLAGS) \
+	    $(MONGOC_CFLAGS) -o $@ $(SYNCD_ALL) $(APR_LIBS) $(CORE_LIBS) \
+	    $(MONGOC_LIBS) -lsqlite3 -lpthread
 
 unit-sanitize: $(ASAN_TESTS)
 	prove --exec '' $(ASAN_TESTS)

@@ -26,7 +26,8 @@ use InviteTest qw();
 use InviteCtl;
 
 my $top = "$FindBin::Bin/..";
-my $sync = "$top/build/invite-sync";
+# INVITE_SYNC_BIN=build/asan/invite-sync: the sanitized build.
+my $sync = $ENV{INVITE_SYNC_BIN} ? "$top/$ENV{INVITE_SYNC_BIN}" : "$top/build/invite-sync";
 my $ctl = "$top/build/invitectl";
 my $python = -x '/usr/bin/python3' ? '/usr/bin/python3' : 'python3';
 my $engine = InviteTest::engine();
@@ -104,6 +105,36 @@ my $url = "mongodb://127.0.0.1:$port/rocketchat?replicaSet=rs0";
 spew("$dir/sync.conf", "# test\nmongo_url = $url\n");
 chmod 0600, "$dir/sync.conf";
 my @CONF = ('--config', "$dir/sync.conf");
+
+# ------------------------------------------------------------ usage
+($rc, $out, $err) = InviteCtl::run($sync, $dir, '--help');
+is($rc, 0, '--help: exit 0');
+like($out, qr/^Usage: invite-sync \[-f HTTPD_CONF \| --driver NAME --params DBDPARAMS\]/m, '--help: the usage');
+like($out, qr/--backoff-max SECS/, '--help: every option');
+($rc, $out, $err) = InviteCtl::run($sync, $dir, '--version');
+like($out, qr/^invite-sync \S+\nschema version \d+$/, '--version');
+for my $bad (
+    [['--bogus'], qr/unknown option '--bogus'/, 'an unknown option'],
+    [['--heartbeat', 0, @DB], qr/--heartbeat takes 1 to 3600 seconds/, 'a bad --heartbeat'],
+    [['--batch', 'x', @DB], qr/--batch takes 1 to 100000 events/, 'a bad --batch'],
+    [['--heartbeat', 10, '--lease', 10, @DB], qr/--lease \(10 s\) must be longer than --heartbeat/,
+     'a lease no longer than the heartbeat'],
+    [['--once', '--status', @DB], qr/--once and --status do not go together/, '--once with --status'],
+    [['--once'], qr/no database: give -f HTTPD_CONF or --driver NAME --params PARAMS/, 'no database'],
+    [['--driver'], qr/--driver needs a value/, 'an option without its value'],
+) {
+    my ($args, $re, $name) = @$bad;
+    ($rc, $out, $err) = InviteCtl::run($sync, $dir, @$args);
+    is($rc, 2, "usage: $name: exit 2");
+    like($err, $re, "usage: $name: said");
+}
+# -f: DBDriver and DBDParams from an Apache configuration, as invitectl -f.
+spew("$dir/httpd.conf", "Define DBDIR $dir\nDBDriver $engine\nDBDParams \"$own->{params}\"\n");
+($rc, $out, $err) = InviteCtl::run($sync, $dir, '-f', "$dir/httpd.conf", '--config', "$dir/none.conf", '--status');
+is($rc, 1, '-f: read (--status on the database it names)');
+like($err, qr/cannot read the settings file \S+none\.conf/, '--config FILE must exist');
+($rc, $out, $err) = InviteCtl::run($sync, $dir, '-f', "$dir/httpd.conf", '--status');
+like($out, qr/^last_ok_at: never$/m, '-f: --status on the database it names');
 
 # ------------------------------------------------------------ --status
 ($rc, $out, $err) = InviteCtl::run($sync, $dir, @DB, @CONF, '--status');
@@ -240,6 +271,23 @@ like($err, qr/the lease is held by \S+:$pid until /, '... naming the holder');
 my $ok1 = val("SELECT value FROM sync_state WHERE key = 'last_ok_at'");
 ok(wait_for(sub { (val("SELECT value FROM sync_state WHERE key = 'last_ok_at'") // 0) > $ok1 }, 5),
    'follow: the heartbeat writes last_ok_at while idle');
+
+# MongoDB goes away: reconnection with backoff (1 s, 2 s, ...), then the
+# stream resumes from the stored token when it is back.
+stop_fake($fake);
+ok(wait_for(sub { InviteCtl::slurp("$dir/follow.err") =~ /trying again in 2 s/ }, 15),
+   'MongoDB gone: backoff, doubling') or diag(InviteCtl::slurp("$dir/follow.err"));
+like(InviteCtl::slurp("$dir/follow.err"), qr/^invite-sync: INV\d{5}: .*; trying again in 1 s$/m,
+     'MongoDB gone: the first wait is 1 s');
+spew("$dir/events2.json", <<'JSON');
+[{"operationType": "replace", "ns": {"db": "rocketchat", "coll": "rocketchat_room"}, "documentKey": {"_id": "rNew"},
+  "fullDocument": {"_id": "rNew", "t": "p", "name": "renamed-room"}}]
+JSON
+($fake) = fake('--port', $port, '--data', "$dir/data.json", '--events', "$dir/events2.json");
+ok(wait_for(sub { (val("SELECT name FROM rooms WHERE id = 'rNew'") // '') eq 'renamed-room' }, 20),
+   'MongoDB back: the stream resumes') or diag(InviteCtl::slurp("$dir/follow.err"));
+my @agg2 = grep { $_->{cmd} eq 'aggregate' } map { JSON::PP::decode_json($_) } split /\n/, InviteCtl::slurp("$dir/mongo.log");
+ok($agg2[-1]{doc}{pipeline}[0]{'$changeStream'}{startAfter}, 'MongoDB back: resumed with startAfter');
 
 is(stop_sync($pid), 0, 'SIGTERM: exit 0');
 like(InviteCtl::slurp("$dir/follow.err"), qr/^invite-sync: INV\d{5}: stopped$/m, 'SIGTERM: said');

@@ -68,6 +68,10 @@ void invite_sync_settings_env(invite_sync_conf_t *c);
  * replaced by "***", for messages. */
 const char *invite_sync_url_redact(apr_pool_t *p, const char *url);
 
+/* The password of url's user:password@, as written (%-encoded), or
+ * NULL: a secret for messages. */
+const char *invite_sync_url_password(apr_pool_t *p, const char *url);
+
 /* ------------------------------------------ messages (settings.c) */
 
 /* Adds a secret that no message may show (copied; "" and NULL are

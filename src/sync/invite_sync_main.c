@@ -645,9 +645,9 @@ static int run(sync_t *s)
                 mongoc_change_stream_destroy(stream);
                 stream = NULL;
             }
-            else if (invite_sync_verbose) {
-                invite_sync_log(SYNCLOGNO(01336), "following from the stored"
-                                " resume point");
+            else {
+                invite_sync_log(SYNCLOGNO(01336), "following the change"
+                                " stream from the stored resume point");
             }
         }
         if (rc == INVITE_SYNC_M_OK) {

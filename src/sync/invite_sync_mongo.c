@@ -37,10 +37,14 @@ int invite_sync_mongo_init(invite_sync_mongo_t *m, apr_pool_t *p,
     memset(m, 0, sizeof(*m));
     mongoc_log_set_handler(mongo_log, NULL);
     m->label = invite_sync_url_redact(p, url);
+    /* Before the parse: its messages may quote the URL. */
+    invite_sync_secret(invite_sync_url_password(p, url));
     if (!(m->uri = mongoc_uri_new_with_error(url, &err))) {
-        /* (libmongoc's message may quote the URL: not shown.) */
-        *why = apr_psprintf(p, "the MongoDB URL %s is not valid",
-                            m->label);
+        /* Neither the URL nor libmongoc's message, which may quote it:
+         * an invalid URL may hide its password from the redaction. */
+        *why = "the MongoDB URL (mongo_url, INVITE_SYNC_MONGO_URL) is not"
+               " valid: see mongodb's Connection String docs (a password"
+               " must be %-encoded)";
         return INVITE_SYNC_M_FATAL;
     }
     invite_sync_secret(mongoc_uri_get_password(m->uri));

@@ -230,8 +230,9 @@ static int outbox_pass(invite_sync_outbox_t *o, invite_sync_store_t *st,
             continue;
         }
         delay = invite_sync_outbox_backoff_ms(r->attempts);
-        invite_sync_log(SYNCLOGNO(01351), "outbox: a join is not delivered"
-                        " yet (attempt %d): %s; next attempt in %ld s",
+        invite_sync_log(SYNCLOGNO(01351), "outbox: the join of user %s to"
+                        " room %s is not delivered yet (attempt %d): %s;"
+                        " next attempt in %ld s", r->user_id, r->rid,
                         r->attempts + 1, why, (long)(delay / 1000));
         if (invite_sync_outbox_retry(st, r->user_id, r->rid,
                                      invite_sync_now_ms() + delay, why)
@@ -293,7 +294,9 @@ static void *APR_THREAD_FUNC outbox_main(apr_thread_t *t, void *data)
         invite_sync_store_close(st);
     }
     apr_pool_destroy(p);
-    apr_thread_exit(t, APR_SUCCESS);
+    /* A return, not apr_thread_exit: pthread_exit's unwinding leaves
+     * this frame's sanitizer shadow behind. */
+    (void)t;
     return NULL;
 }
 

@@ -199,10 +199,37 @@ static int url_secret_option(const char *name, size_t n)
         || (n == 23 && !strncasecmp(name, "authMechanismProperties", n));
 }
 
+/* The userinfo of url (NULL: none): from after "://" to the last '@'
+ * before the options. */
+static const char *url_userinfo(apr_pool_t *p, const char *url)
+{
+    const char *scheme = strstr(url, "://"), *host, *query, *at = NULL, *s;
+
+    if (!scheme) {
+        return NULL;
+    }
+    host = scheme + 3;
+    query = strchr(host, '?');
+    for (s = host; *s && (!query || s < query); s++) {
+        if (*s == '@') {
+            at = s;
+        }
+    }
+    return at ? apr_pstrmemdup(p, host, at - host) : NULL;
+}
+
+const char *invite_sync_url_password(apr_pool_t *p, const char *url)
+{
+    const char *user = url_userinfo(p, url), *colon;
+
+    colon = user ? strchr(user, ':') : NULL;
+    return colon && colon[1] ? colon + 1 : NULL;
+}
+
 const char *invite_sync_url_redact(apr_pool_t *p, const char *url)
 {
     const char *scheme = strstr(url, "://");
-    const char *host, *query, *at, *colon, *s;
+    const char *host, *query, *user, *colon, *s;
     char *out;
 
     if (!scheme) {
@@ -210,22 +237,15 @@ const char *invite_sync_url_redact(apr_pool_t *p, const char *url)
         return "***";
     }
     host = scheme + 3;
-    query = strchr(host, '?');
-    /* The userinfo ends at the last '@' before the options. */
-    at = NULL;
-    for (s = host; *s && (!query || s < query); s++) {
-        if (*s == '@') {
-            at = s;
-        }
-    }
     out = apr_pstrmemdup(p, url, host - url);
-    if (at) {
-        colon = memchr(host, ':', at - host);
-        out = apr_pstrcat(p, out, apr_pstrmemdup(p, host, (colon ? colon
-                                                           : at) - host),
-                          colon ? ":***" : "", NULL);
-        host = at;
+    if ((user = url_userinfo(p, url))) {
+        colon = strchr(user, ':');
+        out = apr_pstrcat(p, out, colon ? apr_pstrmemdup(p, user,
+                                                         colon - user)
+                                        : user, colon ? ":***" : "", NULL);
+        host += strlen(user);
     }
+    query = strchr(host, '?');
     out = apr_pstrcat(p, out, query ? apr_pstrmemdup(p, host, query - host)
                                     : host, NULL);
     if (!query) {

@@ -14,7 +14,8 @@ libmongoc to connect, open a database change stream and read collections.
   --history-lost  a stream opened with startAfter / resumeAfter fails with
                   286 ChangeStreamHistoryLost
   --log FILE      one JSON line per command: {"cmd", "db", "doc"}
-  --port-file F   the port, once listening (127.0.0.1, a free port)
+  --port N        listen on 127.0.0.1:N (default: a free port)
+  --port-file F   the port, once listening
 
 Resume tokens are {"_data": "82" + 16 hex digits} of a counter that grows
 with each batch.  SIGTERM stops it.
@@ -25,6 +26,7 @@ import os
 import signal
 import sys
 import threading
+import time
 
 from bson import json_util, Int64
 from mockupdb import MockupDB
@@ -37,6 +39,7 @@ def main():
     ap.add_argument('--set-name', default='rs0')
     ap.add_argument('--history-lost', action='store_true')
     ap.add_argument('--log')
+    ap.add_argument('--port', type=int)
     ap.add_argument('--port-file', required=True)
     args = ap.parse_args()
 
@@ -57,7 +60,7 @@ def main():
             state['token'] += 1
             return {'_data': '82%016X' % state['token']}
 
-    server = MockupDB( auto_ismaster=False, verbose=False)
+    server = MockupDB(port=args.port, auto_ismaster=False, verbose=False)
     host = None
 
     def record(req):
@@ -110,6 +113,9 @@ def main():
                 if cid in state['resumed'] and events:
                     batch = list(events)
                     events.clear()
+            if not batch:
+                # As mongod: an empty getMore waits maxTimeMS (awaitData).
+                time.sleep(min(int(doc.get('maxTimeMS', 0)), 1000) / 1000.0)
             for ev in batch:
                 ev['_id'] = token()
             return req.reply({'ok': 1, 'cursor': {

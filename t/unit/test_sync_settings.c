@@ -166,6 +166,20 @@ static void test_url(void)
     }
 }
 
+static void test_url_password(void)
+{
+    is_str(invite_sync_url_password(pool, "mongodb://u:p%40ss@h/db"), "p%40ss",
+           "url password: as written");
+    is_str(invite_sync_url_password(pool, "mongodb://u:p@ss:w@h/db?w=a@b"),
+           "p@ss:w", "url password: up to the last @ before the options");
+    ok(!invite_sync_url_password(pool, "mongodb://u@h/db"),
+       "url password: none without ':'");
+    ok(!invite_sync_url_password(pool, "mongodb://u:@h/db"),
+       "url password: none when empty");
+    ok(!invite_sync_url_password(pool, "mongodb://h/db?x=a:b@c"),
+       "url password: none in the options");
+}
+
 static void test_redact(void)
 {
     char path[] = "/tmp/test_sync_settings_log.XXXXXX";
@@ -232,6 +246,7 @@ int main(void)
     test_file();
     test_env();
     test_url();
+    test_url_password();
     test_redact();
     test_time();
     {
