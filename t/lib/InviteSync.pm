@@ -21,7 +21,8 @@ use DBI;
 use InviteSchema ();
 
 our $TOP = abs_path(dirname(__FILE__) . '/../..');
-our $BIN = "$TOP/build/invite-sync";
+# INVITE_SYNC_BIN=build/asan/invite-sync: the sanitized build.
+our $BIN = $ENV{INVITE_SYNC_BIN} ? "$TOP/$ENV{INVITE_SYNC_BIN}" : "$TOP/build/invite-sync";
 our $runs = 0;
 
 sub engine { $ENV{INVITE_TEST_ENGINE} || 'sqlite3' }
