@@ -287,7 +287,7 @@ if ($engine eq 'pgsql') {
         ok($d->running, 'PostgreSQL down: the daemon keeps running');
         system("$InviteSync::TOP/scripts/pg-cluster.sh", 'up', $cluster) == 0 or die 'pg up';
         arrives(15, sub { my $ok = eval { find_invite(as($admin, $sql_down[-1]), 'GENERAL') eq '200 -' }; $ok },
-                'PostgreSQL back: the events written meanwhile arrive');
+                'PostgreSQL back: the events written meanwhile arrive') or diag $d->log;
         is(find_invite(as($admin, $back_tok), 'GENERAL'), '401 -', '... the logout too');
     }
 }
