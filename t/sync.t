@@ -198,10 +198,18 @@ $mongo->deactivate('syncUser00000001');
 arrives(2, sub { find_invite(as('syncUser00000001', $t1), 'GENERAL') eq '401 -' }, 'deactivated: 401');
 
 # presence writes change nothing
+# (then a login: once it is seen, the stream, which is ordered, has been
+# applied past the presence updates)
 my $before = live_dump();
-$mongo->presence($USER{admin}, 'away') for 1 .. 5;
-sleep 0.5;
-is_deeply(live_dump(), $before, 'presence-only updates leave the SQL as it was');
+$mongo->presence($USER{admin}, $_ % 2 ? 'away' : 'online') for 1 .. 5;
+my $marker = new_token('marker');
+$mongo->login($USER{admin2}, token_hash($marker));
+arrives(2, sub { find_invite(as($USER{admin2}, $marker), 'GENERAL') eq '200 -' }, 'presence updates, then a login: applied');
+my $after = live_dump();
+$after->{login_tokens} = [ grep { index($_, token_hash($marker)) < 0 } @{ $after->{login_tokens} } ];
+is_deeply($after, $before, 'presence-only updates leave the SQL as it was');
+$mongo->logout($USER{admin2}, token_hash($marker));
+arrives(2, sub { find_invite(as($USER{admin2}, $marker), 'GENERAL') eq '401 -' }, '... the marker logged out');
 converges(3, 'while following');
 
 # ------------------------------------------------------------ restart: nothing lost, nothing doubled
