@@ -223,13 +223,18 @@ with db.watch(resume_after=start) as s:
 with db.watch(start_after=start) as s:
     out.append("started " + s.next()["operationType"])
 out.append("find %d" % len(list(db.users.find({}, batch_size=7))))
+ts = db.command("ping")["operationTime"]
+db.users.insert_one({"_id": "uT"})
+with db.watch(start_at_operation_time=ts) as s:
+    e1 = s.next(); e2 = s.next()
+    out.append("at %s %s" % (e1["operationType"], e2["documentKey"]["_id"]))
 print(";".join(out))
 PY
     close $fh;
     my $res = `$py $script '@{[ $fake->url ]}' 2>&1`;
     chomp $res;
-    is($res, 'update user,admin;delete uC;resumed update;started update;find 52',
-       'pymongo: watch, updateLookup, resume_after, start_after, find in batches');
+    is($res, 'update user,admin;delete uC;resumed update;started update;find 52;at delete uT',
+       'pymongo: watch, updateLookup, resume_after, start_after, find in batches, start_at_operation_time from a ping');
 }
 
 $fake->stop;
