@@ -9,7 +9,8 @@
 #   make fuzz       libFuzzer harnesses over the core (FUZZ_SECONDS each)
 #   make test       everything (installs missing packages; see README)
 #   make run        demo server on 127.0.0.1:8080 with a SQLite database
-#   make deb        the Debian package libapache2-mod-invite in build/deb/
+#   make deb        the Debian packages libapache2-mod-invite and
+#                   invite-sync in build/deb/
 
 APXS       ?= apxs
 CC         ?= cc
@@ -52,6 +53,10 @@ CORE_LIBS = $(LIBS) $(CURL_LIBS)
 # The module asks SQLite itself whether a connection's file has moved
 # (src/mod_invite_db.c); apr_dbd's sqlite3 driver loads the same library.
 MODULE_LIBS = -lsqlite3
+# ... and libpq whether a pgsql connection's server takes writes, and to
+# connect it again to the primary (failover, docs/postgresql.md).
+PQ_INCLUDEDIR := $(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
+MODULE_LIBS += -lpq
 
 APR_CFLAGS := $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null) $(shell apu-1-config --includes 2>/dev/null)
 APR_LIBS   := $(shell apr-1-config --link-ld --libs 2>/dev/null) $(shell apu-1-config --link-ld 2>/dev/null)
@@ -61,7 +66,7 @@ all: $(MODULE) build/invite-sql-dump build/invitectl build/rl-shmcb-capacity \
 
 $(MODULE): $(CORE_SRC) $(GLUE_SRC) $(HEADERS)
 	@mkdir -p build; echo "  APXS  mod_invite.la"
-	@$(APXS) -c -o mod_invite.la -Iinclude -Isrc \
+	@$(APXS) -c -o mod_invite.la -Iinclude -Isrc -I$(PQ_INCLUDEDIR) \
 	    $(foreach f,$(WARN) $(DEBUGFLAGS) $(EXTRA_CFLAGS),-Wc,$(f)) \
 	    $(foreach f,$(EXTRA_LDFLAGS),-Wl,$(f)) \
 	    $(CORE_SRC) $(GLUE_SRC) $(CORE_LIBS) $(MODULE_LIBS) > build/apxs.log 2>&1 \
@@ -74,10 +79,10 @@ SHAREDIR    = /usr/share/mod-invite
 # What make install puts there, and so what make uninstall removes.
 MODS_FILES  = invite.load invite.conf
 SHARE_FILES = schema-sqlite3.sql schema-pgsql.sql site-example.conf \
-              site-example-tls.conf
+              site-example-tls.conf site-rocketchat.conf
 CTL_BIN     = /usr/sbin/invitectl
 CTL_MAN     = /usr/share/man/man8/invitectl.8
-install: $(MODULE) build/invitectl
+install: $(MODULE) build/invitectl install-sync
 	install -d $(DESTDIR)$(LIBEXECDIR)
 	$(APXS) -S LIBEXECDIR=$(DESTDIR)$(LIBEXECDIR) -i -n invite mod_invite.la
 	install -d $(DESTDIR)$(SYSCONFDIR)/mods-available
@@ -90,6 +95,19 @@ install: $(MODULE) build/invitectl
 	for f in $(MIGRATIONS); do \
 	    install -D -m 644 $$f $(DESTDIR)$(SHAREDIR)/$${f#conf/}; done
 	@echo "Now: a2enmod invite, create the database (README), reload apache2."
+
+# invite-sync (docs/invite-sync.8, docs/rocketchat.md): the daemon, its
+# manual page, its systemd unit and an example settings file.
+SYSTEMD_UNITDIR := $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null | grep . || echo /lib/systemd/system)
+SYNC_FILES  = /usr/sbin/invite-sync /usr/share/man/man8/invite-sync.8 \
+              $(SYSTEMD_UNITDIR)/invite-sync.service \
+              /usr/share/doc/invite-sync/examples/invite-sync.conf.example
+install-sync: build/invite-sync
+	install -D -m 755 build/invite-sync $(DESTDIR)/usr/sbin/invite-sync
+	install -D -m 644 docs/invite-sync.8 $(DESTDIR)/usr/share/man/man8/invite-sync.8
+	install -D -m 644 conf/invite-sync.service $(DESTDIR)$(SYSTEMD_UNITDIR)/invite-sync.service
+	install -D -m 644 conf/invite-sync.conf.example \
+	    $(DESTDIR)/usr/share/doc/invite-sync/examples/invite-sync.conf.example
 
 # Removes what make install put there, nothing else: never a database
 # (/var/lib/mod-invite or PostgreSQL), never a site that copied an
@@ -106,6 +124,9 @@ uninstall:
 	for d in $(DESTDIR)$(SHAREDIR)/migrations/*/ $(DESTDIR)$(SHAREDIR)/migrations; do \
 	    [ ! -d $$d ] || rmdir --ignore-fail-on-non-empty $$d; done
 	[ ! -d $(DESTDIR)$(SHAREDIR) ] || rmdir --ignore-fail-on-non-empty $(DESTDIR)$(SHAREDIR)
+	rm -f $(addprefix $(DESTDIR),$(SYNC_FILES))
+	for d in $(DESTDIR)/usr/share/doc/invite-sync/examples $(DESTDIR)/usr/share/doc/invite-sync; do \
+	    [ ! -d $$d ] || rmdir --ignore-fail-on-non-empty $$d; done
 	@echo "Removed mod_invite.  Databases were left alone (e.g." \
 	      "/var/lib/mod-invite): remove them yourself if you no longer need them."
 
@@ -272,6 +293,15 @@ build/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.c fuzz/fuzz_common.h \
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< fuzz/fuzz_common.c $(CORE_SRC) \
 	    $(FUZZ_LDFLAGS) $(APR_LIBS) $(CORE_LIBS)
 
+# invite-sync's document mapping needs libbson and its sources.
+build/fuzz/fuzz_sync_doc: fuzz/fuzz_sync_doc.c fuzz/fuzz_common.c \
+                          fuzz/fuzz_common.h $(SYNC_STORE_DEPS) $(CORE_SRC) \
+                          $(HEADERS)
+	@mkdir -p build/fuzz; echo "  FUZZ  $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(BSON_CFLAGS) -Isrc/sync -o $@ $< \
+	    fuzz/fuzz_common.c src/sync/invite_sync_doc.c $(CORE_SRC) \
+	    $(FUZZ_LDFLAGS) $(APR_LIBS) $(CORE_LIBS) $(BSON_LIBS)
+
 fuzz-build: $(FUZZ_BINS)
 
 fuzz:
@@ -303,7 +333,7 @@ clean:
 	    src/handle/*.lo src/handle/*.slo src/handle/*.o src/.libs src/handle/.libs
 	-[ -f t/TEST ] || perl t/TEST.PL -clean >/dev/null 2>&1 || true
 
-.PHONY: all install uninstall unit unit-sanitize test test-asan test-valgrind run clean sql \
+.PHONY: all install install-sync uninstall unit unit-sanitize test test-asan test-valgrind run clean sql \
 	rl-capacity check-layers
 
 # ------------------------------------------------------------------ deb
@@ -348,6 +378,23 @@ bench-three-lookups:
 
 .PHONY: bench bench-smoke bench-no-sql bench-one-statement bench-lookups \
 	bench-three-lookups
+
+# make bench-failover: the failover workload alone (bench/failover.sh).
+bench-failover:
+	bench/failover.sh
+.PHONY: bench-failover
+
+# make bench-sync-apply: the figures on SQLite in build/, and on
+# PostgreSQL when BENCH_SYNC_PG_PARAMS names a scratch database (its public
+# schema is dropped).
+bench-sync-apply: build/invite-sync-apply-bench
+	build/invite-sync-apply-bench --driver sqlite3 \
+	    --params build/sync-apply-bench.db --init
+	[ -z "$(BENCH_SYNC_PG_PARAMS)" ] || build/invite-sync-apply-bench \
+	    --driver pgsql --params "$(BENCH_SYNC_PG_PARAMS)" --init
+	rm -f build/sync-apply-bench.db*
+
+.PHONY: bench-sync-apply
 
 # ----------------------------------------------------------------- mutate
 # make mutate: known realistic bugs applied one at a time to a copy of the

@@ -298,7 +298,7 @@ static void invite_register_hooks(apr_pool_t *p)
     ap_hook_map_to_storage(invite_map_to_storage, NULL, NULL,
                            APR_HOOK_FIRST);
     ap_hook_handler(invite_handler, NULL, NULL, APR_HOOK_MIDDLE);
-    invite_status_register_hooks(p);
+    invite_status_register_hooks(p, invite_db_sync_status);
     ap_hook_optional_fn_retrieve(invite_optional_fn_retrieve, NULL, NULL,
                                  APR_HOOK_MIDDLE);
 }

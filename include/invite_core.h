@@ -77,6 +77,15 @@ invite_ms_t invite_time_add_days(invite_ms_t created, int days);
 /* "2020-07-21T09:32:09.563Z" */
 const char *invite_time_iso(apr_pool_t *p, invite_ms_t ms);
 
+/* A time stored as text in epoch ms (sync_state's values): 1 with *ms
+ * when s is a whole number (an optional '-', 1 to 18 digits), else 0
+ * (NULL, "", anything else). */
+int invite_time_parse_ms(const char *s, invite_ms_t *ms);
+
+/* Whole seconds from `then` to `now` (epoch ms), rounded down; 0 when
+ * `then` is later (a writer's clock a little ahead). */
+long long invite_time_age_s(invite_ms_t then, invite_ms_t now);
+
 /* ---------------------------------------------------------------- URL */
 
 typedef struct {

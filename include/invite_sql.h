@@ -43,6 +43,9 @@ typedef enum {
     INVITE_STMT_USE,           /* count a use if the invite is still live
                                 * (pgsql: and subscribe, one statement) */
     INVITE_STMT_USE_JOIN,      /* sqlite3: subscribe, in USE's transaction */
+    INVITE_STMT_USE_OUTBOX,    /* sqlite3: the join's outbox row, in USE's
+                                * transaction (pgsql: in USE itself) */
+    INVITE_STMT_SYNC_STATUS,   /* the server-status page's sync lines */
     INVITE_STMT_AUTH_FAILURE,  /* why a caller failed authentication (only
                                 * run for the debug log) */
     INVITE_STMT_SCHEMA_VERSION,/* the database's schema version (one row:
@@ -112,6 +115,13 @@ typedef enum {
                                     * N */
     INVITE_ADMIN_STATS,            /* one row, INVITE_ADMIN_STATS_COL_*;
                                     * args: now x2 */
+    INVITE_ADMIN_SYNC_STATE,       /* key, value, updated_at of every
+                                    * sync_state row, by key; no args */
+    INVITE_ADMIN_OUTBOX_STATS,     /* one row: join_outbox rows, the
+                                    * oldest created_at (NULL: none) */
+    INVITE_ADMIN_OUTBOX_PURGE,     /* deletes at most N join_outbox rows
+                                    * created at or before a cutoff; args:
+                                    * cutoff, N */
     INVITE_ADMIN_COUNT
 } invite_admin_stmt_e;
 
@@ -209,13 +219,28 @@ enum {
 };
 
 /* INVITE_STMT_USE.  pgsql: args token, now, user id x2, now (updated_at),
- * user id x2; one row: (1 if the invite was live and locked, 1 if a use
- * was counted).  sqlite3: args now (updated_at), token, now, user id;
- * affects one row when a use was counted.  INVITE_STMT_USE_JOIN: args
- * user id, token, user id. */
-#define INVITE_USE_PGSQL_ARGS 7
+ * user id x2, now (outbox created_at), now (outbox next_attempt_at),
+ * outbox (1: write the join's join_outbox row, 0: not); one row: (1 if
+ * the invite was live and locked, 1 if a use was counted).  sqlite3: args
+ * now (updated_at), token, now, user id; affects one row when a use was
+ * counted.  INVITE_STMT_USE_JOIN: args user id, token, user id; affects
+ * one row when the user was subscribed.  INVITE_STMT_USE_OUTBOX (sqlite3,
+ * after a USE_JOIN that subscribed): args user id, now (created_at), now
+ * (next_attempt_at), token; 0 rows when the row was there already. */
+#define INVITE_USE_PGSQL_ARGS 10
 #define INVITE_USE_SQLITE_ARGS 4
 #define INVITE_USE_JOIN_ARGS 3
+#define INVITE_USE_OUTBOX_ARGS 4
+
+/* Columns of INVITE_STMT_SYNC_STATUS' one row (no args): what the
+ * server-status page shows of invite-sync (docs/operations.md). */
+enum {
+    INVITE_SYNC_STATUS_COL_LAST_OK,       /* sync_state last_ok_at: value */
+    INVITE_SYNC_STATUS_COL_LAST_OK_AT,    /* ... and its updated_at; both
+                                           * NULL: never synced */
+    INVITE_SYNC_STATUS_COL_OUTBOX,        /* join_outbox rows */
+    INVITE_SYNC_STATUS_COL_COUNT
+};
 
 /* Column positions of an invite block (INVITE_STMT_FIND from
  * INVITE_FIND_COL_INVITE on, INVITE_STMT_FIND_INVITE and
@@ -253,7 +278,7 @@ enum {
     INVITE_SYNC_STAGE_TABLES
 };
 /* Rows per multi-row staging insert (INVITE_SYNC_SQL_STAGE_INSERT_N). */
-#define INVITE_SYNC_STAGE_ROWS 64
+#define INVITE_SYNC_STAGE_ROWS 256
 
 typedef enum {
     /* queries */
@@ -263,6 +288,8 @@ typedef enum {
     INVITE_SYNC_SQL_STAGE_BEGIN,    /* staging only: no write lock */
     INVITE_SYNC_SQL_COMMIT,
     INVITE_SYNC_SQL_ROLLBACK,
+    INVITE_SYNC_SQL_STAGE_ANALYZE,  /* pgsql: statistics of the staging
+                                     * (autovacuum never reads TEMP) */
     /* CREATE TEMP TABLE IF NOT EXISTS, then DELETE FROM, per table */
     INVITE_SYNC_SQL_STAGE_CREATE,
     INVITE_SYNC_SQL_STAGE_CLEAR =
@@ -270,31 +297,38 @@ typedef enum {
     /* prepared */
     INVITE_SYNC_SQL_SCHEMA_VERSION =
         INVITE_SYNC_SQL_STAGE_CLEAR + INVITE_SYNC_STAGE_TABLES,
-    INVITE_SYNC_SQL_USER_GET,       /* username; arg: id (no row: none) */
+    INVITE_SYNC_SQL_USER_STATE,     /* what SQL holds of a user, one
+                                     * round trip: rows (kind, a, b) of
+                                     * kind 'u' (a: username), 'r' (a:
+                                     * role), 't' (a: hashed_token, b:
+                                     * created_at); args: user id x3 */
     INVITE_SYNC_SQL_USER_PUT,       /* args: id, username */
     INVITE_SYNC_SQL_USER_DEL,       /* arg: id (cascades) */
-    INVITE_SYNC_SQL_USER_ROLES,     /* role; arg: user id */
     INVITE_SYNC_SQL_USER_ROLE_ADD,  /* args: user id, role */
     INVITE_SYNC_SQL_USER_ROLE_DEL,  /* args: user id, role */
-    INVITE_SYNC_SQL_TOKENS,         /* hashed_token, created_at; arg: user */
     INVITE_SYNC_SQL_TOKEN_ADD,      /* args: user id, hash, created_at */
     INVITE_SYNC_SQL_TOKEN_DEL,      /* args: user id, hash */
     INVITE_SYNC_SQL_TOKEN_TIME,     /* args: created_at, user id, hash */
     INVITE_SYNC_SQL_ROOM_GET,       /* t, name, fname, prid; arg: id */
     INVITE_SYNC_SQL_ROOM_PUT,       /* args: id, t, name, fname, prid */
     INVITE_SYNC_SQL_ROOM_DEL,       /* arg: id (cascades) */
-    INVITE_SYNC_SQL_SUB_FACTS,      /* user found, room found, subscribed,
-                                     * status; args: user id, rid, (user
-                                     * id, rid) x2 */
+    INVITE_SYNC_SQL_SUB_STATE,      /* what SQL holds about a
+                                     * subscription document, one round
+                                     * trip: rows (kind, a, b) of kind 'm'
+                                     * (the id map's pair), 'u' (its user
+                                     * exists), 'r' (its room exists), 's'
+                                     * (subscribed; a: status), 'o' (a: a
+                                     * room role); args: sub id, user id,
+                                     * rid, (user id, rid) x2 */
     INVITE_SYNC_SQL_SUB_PUT,        /* args: user id, rid, status */
     INVITE_SYNC_SQL_SUB_DEL,        /* args: user id, rid */
-    INVITE_SYNC_SQL_SUB_ROLES,      /* role; args: user id, rid */
     INVITE_SYNC_SQL_SUB_ROLE_ADD,   /* args: user id, rid, role */
     INVITE_SYNC_SQL_SUB_ROLE_DEL,   /* args: user id, rid, role */
     INVITE_SYNC_SQL_SUB_ID_GET,     /* user_id, rid; arg: sub id */
     INVITE_SYNC_SQL_SUB_ID_PUT,     /* args: sub id, user id, rid */
     INVITE_SYNC_SQL_SUB_ID_DEL,     /* arg: sub id */
-    INVITE_SYNC_SQL_PERM_ROLES,     /* role; arg: permission */
+    INVITE_SYNC_SQL_PERM_ROLES,     /* rows ('r', role, NULL); arg:
+                                     * permission */
     INVITE_SYNC_SQL_PERM_ROLE_ADD,  /* args: permission, role */
     INVITE_SYNC_SQL_PERM_ROLE_DEL,  /* args: permission, role */
     INVITE_SYNC_SQL_PERM_DEL,       /* arg: permission */

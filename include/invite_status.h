@@ -12,6 +12,8 @@
 #include <apr_pools.h>
 #include <apr_time.h>
 
+#include "invite_core.h"
+
 /* The endpoints, in the dispatcher's order, then everything else under
  * the API prefix (404s). */
 typedef enum {
@@ -63,5 +65,33 @@ const char *invite_status_auto(apr_pool_t *p, const invite_status_t *st);
 
 /* The mean database time per database-using request, microseconds. */
 apr_uint64_t invite_status_db_mean_us(const invite_status_t *st);
+
+/* invite-sync as the page shows it: read from the database of the server
+ * serving the page, when the page is asked for. */
+typedef enum {
+    INVITE_SYNC_STATUS_NONE,     /* no mod_invite database there: no lines */
+    INVITE_SYNC_STATUS_UNREAD,   /* the database could not be read */
+    INVITE_SYNC_STATUS_READ
+} invite_sync_status_e;
+
+typedef struct {
+    invite_sync_status_e state;
+    long long lag_s;     /* seconds since invite-sync's last heartbeat
+                          * (sync_state last_ok_at); -1: never synced */
+    long long outbox;    /* join_outbox rows not yet delivered */
+} invite_sync_status_t;
+
+/* *s from the columns of INVITE_STMT_SYNC_STATUS (last_ok_at's value and
+ * updated_at, the outbox count; text, NULL for SQL NULL) at `now_ms`:
+ * last_ok_at is its value when that is epoch ms, else its updated_at. */
+void invite_status_sync_read(invite_sync_status_t *s, const char *last_ok,
+                             const char *last_ok_updated,
+                             const char *outbox, long long now_ms);
+
+/* The page's sync lines: "?auto" ("InviteSyncLag: N\nInviteJoinOutbox:
+ * N\n", "-" for what is not known), or HTML when html is set; "" for
+ * INVITE_SYNC_STATUS_NONE. */
+const char *invite_status_sync(apr_pool_t *p, const invite_sync_status_t *s,
+                               int html);
 
 #endif

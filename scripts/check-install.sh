@@ -6,7 +6,8 @@
 # mod_socache_shmcb (the rate limit's default cache).  Then `make
 # uninstall`: refused while the module is enabled, and after a2dismod it
 # removes every file make install put there and nothing else (a database
-# stays).  invitectl and its man page land too, and the installed
+# stays).  invitectl and its man page land too, invite-sync with its man
+# page, systemd unit and example settings (removed again), and the installed
 # invitectl initialises a database without any file of the tree (as the
 # caller, named as Apache's user: no warning about permissions).
 set -uo pipefail
@@ -32,7 +33,11 @@ check "invitectl(8) installed" '[ -f "$stage/usr/share/man/man8/invitectl.8" ]'
 check "invitectl(8) renders without warnings" \
   '[ -z "$(groff -man -Tutf8 -ww -z "$stage/usr/share/man/man8/invitectl.8" 2>&1)" ] && [ -z "$(man --warnings -l "$stage/usr/share/man/man8/invitectl.8" 2>&1 >/dev/null)" ]'
 check "schemas installed for operators" '[ -f "$stage/usr/share/mod-invite/schema-sqlite3.sql" ] && [ -f "$stage/usr/share/mod-invite/schema-pgsql.sql" ]'
-check "both example sites installed" '[ -f "$stage/usr/share/mod-invite/site-example.conf" ] && [ -f "$stage/usr/share/mod-invite/site-example-tls.conf" ]'
+check "invite-sync, its manual page, its systemd unit and example settings installed" \
+  '[ -x "$stage/usr/sbin/invite-sync" ] && [ -f "$stage/usr/share/man/man8/invite-sync.8" ] && [ -f "$stage$(pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null | grep . || echo /lib/systemd/system)/invite-sync.service" ] && [ -f "$stage/usr/share/doc/invite-sync/examples/invite-sync.conf.example" ]'
+check "invite-sync(8) renders without warnings" \
+  '[ -z "$(man --warnings -l "$stage/usr/share/man/man8/invite-sync.8" 2>&1 >/dev/null)" ]'
+check "the three example sites installed" '[ -f "$stage/usr/share/mod-invite/site-example.conf" ] && [ -f "$stage/usr/share/mod-invite/site-example-tls.conf" ] && [ -f "$stage/usr/share/mod-invite/site-rocketchat.conf" ]'
 installed=$(cd "$stage" && find . ! -type d | sort)
 
 cp /etc/apache2/mods-available/dbd.load /etc/apache2/mods-available/socache_shmcb.load \

@@ -10,6 +10,7 @@ PACKAGES=(
   libcurl4-openssl-dev  # the invitation mail's SMTP delivery (src/invite_mail.c)
   debhelper dpkg-dev lintian   # make deb, t/package.t
   libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql sqlite3 libsqlite3-dev
+  libpq-dev             # the module asks libpq about a pgsql connection (failover)
   postgresql
   libapache2-mod-perl2 libwww-perl libdbi-perl libdbd-sqlite3-perl
   libdbd-pg-perl curl openssl binutils valgrind
@@ -21,6 +22,10 @@ PACKAGES=(
   redis-server          # t/api/17_rate_limit_redis.t (shared limits)
   pgbouncer             # t/api/27_pgbouncer.t (PostgreSQL through a pooler)
   python3-aiosmtpd      # t/mail.t (the test SMTP relay, t/lib/smtp-sink.py)
+  libmongoc-dev libbson-dev   # invite-sync (libmongoc 1.23: change streams)
+  # t/lib/RCFake.pm, the simulated replica-set member of the invite-sync tests
+  libbson-perl libboolean-perl libtie-ixhash-perl libcrypt-urandom-perl
+  libmoo-perl libnamespace-clean-perl
   "$@"
 )
 

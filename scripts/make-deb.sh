@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# make deb: builds the Debian package libapache2-mod-invite with
-# dpkg-buildpackage -us -uc -b in a copy of the tree under build/deb/, so
-# that the build (dh clean runs make clean) leaves this tree as it was.
-# The .deb, the debug symbols package, .buildinfo and .changes land in
-# build/deb/; the file name of the .deb is printed last.
+# make deb: builds the Debian packages libapache2-mod-invite and
+# invite-sync with dpkg-buildpackage -us -uc -b in a copy of the tree
+# under build/deb/, so that the build (dh clean runs make clean) leaves
+# this tree as it was.  The .debs, the debug symbols packages, .buildinfo
+# and .changes land in build/deb/; the file names of the .debs are printed
+# last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=$(dpkg-parsechangelog -S Version)
@@ -21,4 +22,4 @@ tar --exclude=./.git --exclude=./build --exclude=./.libs --exclude=./demo \
 mv "$out"/src/*.deb "$out"/src/*.buildinfo "$out"/src/*.changes "$out/"
 mv "$out"/src/*.ddeb "$out/" 2>/dev/null || true
 rm -rf "$out/src"
-ls "$out"/libapache2-mod-invite_"$version"_*.deb
+ls "$out"/libapache2-mod-invite_"$version"_*.deb "$out"/invite-sync_"$version"_*.deb

@@ -146,6 +146,23 @@ my @MUTANTS = (
      "    if (schema_error) {\n        answer = invite_http_send_json(r, HTTP_BAD_REQUEST,\n            invite_json_invalid_params(r->pool, schema_error));\n    }\n    else if (invite_ratelimit_check(r, cfg, ROUTE, caller.rate_limit_exempt,\n                                    &done)) {\n        answer = done;\n    }",
      "    if (invite_ratelimit_check(r, cfg, ROUTE, caller.rate_limit_exempt,\n                               &done)) {\n        answer = done;\n    }\n    else if (schema_error) {\n        answer = invite_http_send_json(r, HTTP_BAD_REQUEST,\n            invite_json_invalid_params(r->pool, schema_error));\n    }",
      ['t/api/39_send_invitation_email.t']],
+    # The join outbox (issue 18): the row of a newcomer's join on each
+    # engine, InviteJoinOutbox Off, the rollback of a failed outbox write,
+    # and the sync lag of the status page and of invitectl check.
+    ['outbox-sqlite', 'src/handle/invite_handle_use.c',
+     '    if (*counted && rc == INVITE_DB_OK && nrows == 1 && q->join_outbox) {', '    if (0) {',
+     ['t/api/40_join_outbox.t']],
+    ['outbox-pgsql', 'src/invite_sql.c', '"   WHERE %d = 1 ON CONFLICT DO NOTHING)"',
+     '"   WHERE %d = 2 ON CONFLICT DO NOTHING)"', ['pgsql:t/api/40_join_outbox.t']],
+    ['outbox-off-ignored', 'src/handle/invite_handle_use.c', 'q.join_outbox = invite_config_join_outbox(cfg);',
+     'q.join_outbox = 1;', ['t/api/40_join_outbox.t']],
+    ['outbox-failure-ignored', 'src/handle/invite_handle_use.c',
+     '        rc = invite_db_query(q->db, INVITE_STMT_USE_OUTBOX,', '        invite_db_query(q->db, INVITE_STMT_USE_OUTBOX,',
+     ['t/api/40_join_outbox.t']],
+    ['status-sync-lag', 'src/invite_status_core.c', '? invite_time_age_s(at, now_ms) : -1', '? invite_time_age_s(at, now_ms) / 2 : -1',
+     ['unit', 't/api/40_join_outbox.t']],
+    ['check-lag-warning', 'src/ctl/schema.c', 'lag > CTL_SYNC_LAG_WARN_S', 'lag > 3 * CTL_SYNC_LAG_WARN_S',
+     ['t/invitectl.t']],
     ['string-array-wrap', 'src/invite_body.c', "    if (!json_is_array(v)) {\n        return \"must be array\";\n    }",
      "    if (!json_is_array(v) && !json_is_string(v)) {\n        return \"must be array\";\n    }", ['unit']],
 );

@@ -155,7 +155,9 @@ What to look for:
   invite_use_facts and invite_auth_failure (\`one_row\`, a subquery or
   \`CONSTANT ROW\`), and
   invite_list's pass over invites: listInvites returns the whole table by
-  design, sorted (an index on created_at would tempt the find lookup);
+  design, sorted (an index on created_at would tempt the find lookup),
+  and invite_sync_status's count of join_outbox, run only for the
+  server-status page (invite-sync keeps that table near empty);
 - invites only through its primary key (the token endpoints and
   removeInvite) or its creator-and-settings indexes:
   invites_live_lookup (user_id, rid, days, max_uses, created_at, id) for

@@ -205,6 +205,21 @@
  * INVITE_SCHEMA_VERSION on a connection's first use. */
 #define SCHEMA_VERSION_SQL "SELECT max(version) FROM schema_version"
 
+/* A join Rocket.Chat has yet to learn (schema version 5): invite-sync
+ * delivers it and deletes the row.  Written in the join's transaction;
+ * a row already there (a join not yet delivered) stays as it is. */
+#define OUTBOX_INSERT \
+    "INSERT INTO join_outbox (user_id, rid, created_at, attempts," \
+    " next_attempt_at)"
+
+/* The server-status page's view of invite-sync: its last heartbeat and
+ * the joins waiting for delivery (a count over join_outbox, which
+ * invite-sync keeps near empty).  No args. */
+#define SYNC_STATUS_SQL \
+    "SELECT (SELECT value FROM sync_state WHERE key = 'last_ok_at')," \
+    " (SELECT updated_at FROM sync_state WHERE key = 'last_ok_at')," \
+    " (SELECT count(*) FROM join_outbox)"
+
 /* SQLite invite lookups by id, through the primary key's index. */
 #define SQLITE_INVITE_I "invites AS i INDEXED BY sqlite_autoindex_invites_1"
 
@@ -250,6 +265,12 @@ static const invite_stmt_t sqlite3_statements[INVITE_STMT_COUNT] = {
         "INSERT INTO subscriptions (user_id, rid)"
         " SELECT %s, rid FROM invites WHERE id = %s AND " HAS_USERNAME("%s")
         " ON CONFLICT DO NOTHING" },
+    /* Runs after a USE_JOIN that subscribed, in its transaction
+     * (InviteJoinOutbox On).  Args: user id, now x2, token. */
+    [INVITE_STMT_USE_OUTBOX] = { "invite_use_outbox",
+        OUTBOX_INSERT " SELECT %s, rid, %lld, 0, %lld FROM invites"
+        " WHERE id = %s ON CONFLICT DO NOTHING" },
+    [INVITE_STMT_SYNC_STATUS] = { "invite_sync_status", SYNC_STATUS_SQL },
     [INVITE_STMT_AUTH_FAILURE] = { "invite_auth_failure",
         AUTH_FAILURE_SQL("users AS u INDEXED BY sqlite_autoindex_users_1",
                          "login_tokens AS lt"
@@ -304,8 +325,11 @@ static const invite_stmt_t pgsql_statements[INVITE_STMT_COUNT] = {
      *   committed meanwhile, so a member (or a double submit) counts
      *   nothing;
      * - `counted` adds the use for a newcomer who joined, or for one
-     *   without a username, who joins later (Rocket.Chat's setUsername).
-     * Args: token, now, user id x2, now (updated_at), user id x2. */
+     *   without a username, who joins later (Rocket.Chat's setUsername);
+     * - `outboxed` writes the join's join_outbox row (InviteJoinOutbox,
+     *   the last argument), so that a join never commits without it.
+     * Args: token, now, user id x2, now (updated_at), user id x2, now x2
+     * (outbox), 1 or 0 (outbox). */
     [INVITE_STMT_USE] = { "invite_use",
         "WITH target AS ("
         "  SELECT i.id, i.rid FROM invites i JOIN rooms r ON r.id = i.rid"
@@ -314,16 +338,21 @@ static const invite_stmt_t pgsql_statements[INVITE_STMT_COUNT] = {
         " joined AS ("
         "  INSERT INTO subscriptions (user_id, rid)"
         "  SELECT %s, rid FROM target WHERE " HAS_USERNAME("%s")
-        "  ON CONFLICT DO NOTHING RETURNING rid),"
+        "  ON CONFLICT DO NOTHING RETURNING user_id, rid),"
         " counted AS ("
         "  UPDATE invites SET uses = uses + 1, updated_at = %lld"
         "   WHERE id = (SELECT id FROM target)"
         "     AND (EXISTS (SELECT 1 FROM joined)"
         "          OR (NOT " HAS_USERNAME("%s")
         "              AND " NOT_MEMBER("%s", "invites.rid") "))"
-        "  RETURNING uses)"
+        "  RETURNING uses),"
+        " outboxed AS ("
+        "  " OUTBOX_INSERT " SELECT user_id, rid, %lld, 0, %lld FROM joined"
+        "   WHERE %d = 1 ON CONFLICT DO NOTHING)"
         " SELECT (SELECT count(*) FROM target), (SELECT count(*) FROM counted)" },
     [INVITE_STMT_USE_JOIN] = { "invite_use_join", NULL },
+    [INVITE_STMT_USE_OUTBOX] = { "invite_use_outbox", NULL },
+    [INVITE_STMT_SYNC_STATUS] = { "invite_sync_status", SYNC_STATUS_SQL },
     [INVITE_STMT_AUTH_FAILURE] = { "invite_auth_failure",
         AUTH_FAILURE_SQL("users AS u", "login_tokens AS lt") },
     [INVITE_STMT_SCHEMA_VERSION] = { "invite_schema_version",
@@ -448,6 +477,16 @@ static const invite_stmt_t pgsql_statements[INVITE_STMT_COUNT] = {
         "   WHERE NOT " USED_UP " AND " EXPIRED_BY("%lld") ")," \
         " (SELECT count(*) FROM invites WHERE " USED_UP ")," \
         " (SELECT max(version) FROM schema_version)" }, \
+    /* invite-sync's progress and the joins it has yet to deliver, for \
+     * check; the purge of undelivered joins is batched as the invites'. */ \
+    [INVITE_ADMIN_SYNC_STATE] = { "invitectl_sync_state", \
+        "SELECT key, value, updated_at FROM sync_state ORDER BY key" }, \
+    [INVITE_ADMIN_OUTBOX_STATS] = { "invitectl_outbox_stats", \
+        "SELECT count(*), min(created_at) FROM join_outbox" }, \
+    [INVITE_ADMIN_OUTBOX_PURGE] = { "invitectl_outbox_purge", \
+        "DELETE FROM join_outbox WHERE (user_id, rid) IN" \
+        " (SELECT user_id, rid FROM join_outbox WHERE created_at <= %lld" \
+        "  LIMIT CAST(%d AS INTEGER))" }, \
 }
 
 static const invite_stmt_t sqlite3_admin[INVITE_ADMIN_COUNT] = ADMIN_STATEMENTS;
@@ -493,7 +532,7 @@ const invite_engine_t *invite_sql_engine(const char *driver)
  * `without` is SQLite's table suffix. */
 #define SYNC_X2(x) x ", " x
 #define SYNC_X8(x) SYNC_X2(SYNC_X2(SYNC_X2(x)))
-#define SYNC_X64(x) SYNC_X8(SYNC_X8(x))
+#define SYNC_X256(x) SYNC_X2(SYNC_X2(SYNC_X8(SYNC_X8(x))))
 #define SYNC_STAGE(i, table, definition, columns, row, without) \
     [INVITE_SYNC_SQL_STAGE_CREATE + i] = { \
         "invite_sync_stage_create_" table, \
@@ -509,7 +548,7 @@ const invite_engine_t *invite_sql_engine(const char *driver)
     [INVITE_SYNC_SQL_STAGE_INSERT_N + i] = { \
         "invite_sync_stage_" table "_n", \
         "INSERT INTO sync_stage_" table " (" columns ") VALUES " \
-        SYNC_X64(row) " ON CONFLICT DO NOTHING" }
+        SYNC_X256(row) " ON CONFLICT DO NOTHING" }
 #define SYNC_STAGES(without) \
     SYNC_STAGE(INVITE_SYNC_STAGE_USERS, "users", \
         "id text NOT NULL PRIMARY KEY, username text", \
@@ -557,23 +596,23 @@ const invite_engine_t *invite_sql_engine(const char *driver)
 #define SYNC_STATEMENTS(SAME) \
     [INVITE_SYNC_SQL_SCHEMA_VERSION] = { "invite_sync_schema_version", \
         SCHEMA_VERSION_SQL }, \
-    [INVITE_SYNC_SQL_USER_GET] = { "invite_sync_user_get", \
-        "SELECT username FROM users WHERE id = %s" }, \
+    [INVITE_SYNC_SQL_USER_STATE] = { "invite_sync_user_state", \
+        "SELECT 'u', username, NULL FROM users WHERE id = %s" \
+        " UNION ALL SELECT 'r', role, NULL FROM user_roles" \
+        "   WHERE user_id = %s" \
+        " UNION ALL SELECT 't', hashed_token, CAST(created_at AS text)" \
+        "   FROM login_tokens" \
+        "   WHERE user_id = %s" }, \
     [INVITE_SYNC_SQL_USER_PUT] = { "invite_sync_user_put", \
         "INSERT INTO users (id, username) VALUES (%s, %s)" \
         " ON CONFLICT (id) DO UPDATE SET username = excluded.username" }, \
     [INVITE_SYNC_SQL_USER_DEL] = { "invite_sync_user_del", \
         "DELETE FROM users WHERE id = %s" }, \
-    [INVITE_SYNC_SQL_USER_ROLES] = { "invite_sync_user_roles", \
-        "SELECT role FROM user_roles WHERE user_id = %s" }, \
     [INVITE_SYNC_SQL_USER_ROLE_ADD] = { "invite_sync_user_role_add", \
         "INSERT INTO user_roles (user_id, role) VALUES (%s, %s)" \
         " ON CONFLICT DO NOTHING" }, \
     [INVITE_SYNC_SQL_USER_ROLE_DEL] = { "invite_sync_user_role_del", \
         "DELETE FROM user_roles WHERE user_id = %s AND role = %s" }, \
-    [INVITE_SYNC_SQL_TOKENS] = { "invite_sync_tokens", \
-        "SELECT hashed_token, created_at FROM login_tokens" \
-        " WHERE user_id = %s" }, \
     [INVITE_SYNC_SQL_TOKEN_ADD] = { "invite_sync_token_add", \
         "INSERT INTO login_tokens (user_id, hashed_token, created_at)" \
         " VALUES (%s, %s, %lld) ON CONFLICT DO NOTHING" }, \
@@ -592,20 +631,20 @@ const invite_engine_t *invite_sql_engine(const char *driver)
         " prid = excluded.prid" }, \
     [INVITE_SYNC_SQL_ROOM_DEL] = { "invite_sync_room_del", \
         "DELETE FROM rooms WHERE id = %s" }, \
-    [INVITE_SYNC_SQL_SUB_FACTS] = { "invite_sync_sub_facts", \
-        "SELECT (SELECT count(*) FROM users WHERE id = %s)," \
-        " (SELECT count(*) FROM rooms WHERE id = %s)," \
-        " (SELECT count(*) FROM subscriptions" \
-        "   WHERE user_id = %s AND rid = %s)," \
-        " (SELECT status FROM subscriptions" \
-        "   WHERE user_id = %s AND rid = %s)" }, \
+    [INVITE_SYNC_SQL_SUB_STATE] = { "invite_sync_sub_state", \
+        "SELECT 'm', user_id, rid FROM sync_subscription_ids" \
+        "   WHERE sub_id = %s" \
+        " UNION ALL SELECT 'u', NULL, NULL FROM users WHERE id = %s" \
+        " UNION ALL SELECT 'r', NULL, NULL FROM rooms WHERE id = %s" \
+        " UNION ALL SELECT 's', status, NULL FROM subscriptions" \
+        "   WHERE user_id = %s AND rid = %s" \
+        " UNION ALL SELECT 'o', role, NULL FROM subscription_roles" \
+        "   WHERE user_id = %s AND rid = %s" }, \
     [INVITE_SYNC_SQL_SUB_PUT] = { "invite_sync_sub_put", \
         "INSERT INTO subscriptions (user_id, rid, status) VALUES (%s, %s, %s)" \
         " ON CONFLICT (user_id, rid) DO UPDATE SET status = excluded.status" }, \
     [INVITE_SYNC_SQL_SUB_DEL] = { "invite_sync_sub_del", \
         "DELETE FROM subscriptions WHERE user_id = %s AND rid = %s" }, \
-    [INVITE_SYNC_SQL_SUB_ROLES] = { "invite_sync_sub_roles", \
-        "SELECT role FROM subscription_roles WHERE user_id = %s AND rid = %s" }, \
     [INVITE_SYNC_SQL_SUB_ROLE_ADD] = { "invite_sync_sub_role_add", \
         "INSERT INTO subscription_roles (user_id, rid, role)" \
         " VALUES (%s, %s, %s) ON CONFLICT DO NOTHING" }, \
@@ -621,7 +660,8 @@ const invite_engine_t *invite_sql_engine(const char *driver)
     [INVITE_SYNC_SQL_SUB_ID_DEL] = { "invite_sync_sub_id_del", \
         "DELETE FROM sync_subscription_ids WHERE sub_id = %s" }, \
     [INVITE_SYNC_SQL_PERM_ROLES] = { "invite_sync_perm_roles", \
-        "SELECT role FROM permission_roles WHERE permission = %s" }, \
+        "SELECT 'r', role, NULL FROM permission_roles" \
+        " WHERE permission = %s" }, \
     [INVITE_SYNC_SQL_PERM_ROLE_ADD] = { "invite_sync_perm_role_add", \
         "INSERT INTO permission_roles (permission, role) VALUES (%s, %s)" \
         " ON CONFLICT DO NOTHING" }, \
@@ -793,6 +833,8 @@ static const invite_stmt_t sqlite3_sync[INVITE_SYNC_SQL_COUNT] = {
     [INVITE_SYNC_SQL_STAGE_BEGIN] = { "invite_sync_stage_begin", "BEGIN" },
     [INVITE_SYNC_SQL_COMMIT] = { "invite_sync_commit", "COMMIT" },
     [INVITE_SYNC_SQL_ROLLBACK] = { "invite_sync_rollback", "ROLLBACK" },
+    /* The staging is read through its primary keys. */
+    [INVITE_SYNC_SQL_STAGE_ANALYZE] = { "invite_sync_stage_analyze", NULL },
     SYNC_STAGES(" WITHOUT ROWID"),
     SYNC_STATEMENTS(SYNC_SQLITE_SAME),
 };
@@ -804,6 +846,10 @@ static const invite_stmt_t pgsql_sync[INVITE_SYNC_SQL_COUNT] = {
     [INVITE_SYNC_SQL_STAGE_BEGIN] = { "invite_sync_stage_begin", "BEGIN" },
     [INVITE_SYNC_SQL_COMMIT] = { "invite_sync_commit", "COMMIT" },
     [INVITE_SYNC_SQL_ROLLBACK] = { "invite_sync_rollback", "ROLLBACK" },
+    [INVITE_SYNC_SQL_STAGE_ANALYZE] = { "invite_sync_stage_analyze",
+        "ANALYZE sync_stage_users, sync_stage_user_roles, sync_stage_tokens,"
+        " sync_stage_rooms, sync_stage_subs, sync_stage_sub_ids,"
+        " sync_stage_sub_roles, sync_stage_perms, sync_stage_perm_roles" },
     SYNC_STAGES(""),
     SYNC_STATEMENTS(SYNC_PGSQL_SAME),
 };

@@ -86,3 +86,48 @@ const char *invite_status_auto(apr_pool_t *p, const invite_status_t *st)
         st->db_requests, invite_status_db_mean_us(st), st->db_time_max_us,
         st->ratelimit_evicted);
 }
+
+void invite_status_sync_read(invite_sync_status_t *s, const char *last_ok,
+                             const char *last_ok_updated,
+                             const char *outbox, long long now_ms)
+{
+    invite_ms_t at, n;
+
+    s->state = INVITE_SYNC_STATUS_READ;
+    s->lag_s = invite_time_parse_ms(last_ok, &at)
+               || invite_time_parse_ms(last_ok_updated, &at)
+               ? invite_time_age_s(at, now_ms) : -1;
+    s->outbox = invite_time_parse_ms(outbox, &n) && n >= 0 ? n : -1;
+}
+
+/* A number, or "-" when it is not known (-1). */
+static const char *known(apr_pool_t *p, long long v)
+{
+    return v < 0 ? "-" : apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)v);
+}
+
+const char *invite_status_sync(apr_pool_t *p, const invite_sync_status_t *s,
+                               int html)
+{
+    int read = s->state == INVITE_SYNC_STATUS_READ;
+    long long lag = read ? s->lag_s : -1, outbox = read ? s->outbox : -1;
+
+    if (s->state == INVITE_SYNC_STATUS_NONE) {
+        return "";
+    }
+    if (!html) {
+        return apr_psprintf(p, "InviteSyncLag: %s\nInviteJoinOutbox: %s\n",
+                            known(p, lag), known(p, outbox));
+    }
+    if (!read) {
+        return "<dl><dt>invite-sync: the database could not be read (see "
+               "the error log)</dt></dl>\n";
+    }
+    return apr_psprintf(p, "<dl><dt>invite-sync lag: %s</dt>\n"
+                        "<dt>Joins waiting for invite-sync (join_outbox): "
+                        "%s</dt></dl>\n",
+                        lag < 0 ? "never synced"
+                                : apr_psprintf(p, "%" APR_INT64_T_FMT " s",
+                                               (apr_int64_t)lag),
+                        known(p, outbox));
+}

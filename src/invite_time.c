@@ -4,6 +4,9 @@
  * expiry maths of findOrCreateInvite (docs/api.md#find-create) and
  * Date#toISOString().
  */
+#include <errno.h>
+
+#include <apr_lib.h>
 #include <apr_strings.h>
 #include <apr_time.h>
 
@@ -127,4 +130,28 @@ const char *invite_time_iso(apr_pool_t *p, invite_ms_t ms)
                         year < 0 ? '-' : '+', year < 0 ? -year : year,
                         xt.tm_mon + 1, xt.tm_mday,
                         xt.tm_hour, xt.tm_min, xt.tm_sec, (int)frac);
+}
+
+int invite_time_parse_ms(const char *s, invite_ms_t *ms)
+{
+    const char *digits = s && *s == '-' ? s + 1 : s;
+    char *end;
+    apr_int64_t v;
+
+    /* apr_strtoi64 would take leading spaces and a '+' as well. */
+    if (!digits || !apr_isdigit(*digits)) {
+        return 0;
+    }
+    errno = 0;
+    v = apr_strtoi64(s, &end, 10);
+    if (*end || errno) {
+        return 0;
+    }
+    *ms = (invite_ms_t)v;
+    return 1;
+}
+
+long long invite_time_age_s(invite_ms_t then, invite_ms_t now)
+{
+    return now > then ? (now - then) / 1000 : 0;
 }

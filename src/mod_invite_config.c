@@ -26,6 +26,7 @@ void *invite_create_dir_cfg(apr_pool_t *p, char *dir)
     cfg->login_expiration_days = -1;
     cfg->id_length = -1;
     cfg->rc_version = -1;
+    cfg->join_outbox = -1;
     cfg->mail_timeout_ms = -1;
     cfg->ratelimit_calls = -1;
     return cfg;
@@ -51,6 +52,8 @@ void *invite_merge_dir_cfg(apr_pool_t *p, void *basev, void *addv)
     cfg->id_length = add->id_length != -1 ? add->id_length : base->id_length;
     cfg->rc_version = add->rc_version != -1 ? add->rc_version
                                             : base->rc_version;
+    cfg->join_outbox = add->join_outbox != -1 ? add->join_outbox
+                                              : base->join_outbox;
 #define MERGE_STR(f) cfg->f = add->f ? add->f : base->f
     MERGE_STR(mail_relay);
     MERGE_STR(mail_from);
@@ -428,6 +431,12 @@ const command_rec invite_cmds[] = {
                   RSRC_CONF | ACCESS_CONF,
                   "The Rocket.Chat release whose answers are reproduced: 8 "
                   "(8.4 to 8.x) or 9 (9.0 and later; the default)"),
+    AP_INIT_FLAG("InviteJoinOutbox", ap_set_flag_slot,
+                 (void *)APR_OFFSETOF(invite_dir_cfg_t, join_outbox),
+                 RSRC_CONF | ACCESS_CONF,
+                 "On (default): useInviteToken records each newcomer it "
+                 "subscribes in join_outbox, for invite-sync to hand to "
+                 "Rocket.Chat; Off where no Rocket.Chat is followed"),
     AP_INIT_TAKE1("InviteIdLength", set_id_length, NULL,
                   RSRC_CONF | ACCESS_CONF,
                   "Length of new invite ids, which are the link tokens "
@@ -506,4 +515,9 @@ void invite_config_mail(request_rec *r, const invite_dir_cfg_t *cfg,
 int invite_config_rc_version(const invite_dir_cfg_t *cfg)
 {
     return cfg->rc_version == -1 ? INVITE_RC_VERSION_DEFAULT : cfg->rc_version;
+}
+
+int invite_config_join_outbox(const invite_dir_cfg_t *cfg)
+{
+    return cfg->join_outbox != 0;
 }

@@ -46,6 +46,9 @@ void invite_config_mail(request_rec *r, const invite_dir_cfg_t *cfg,
                         invite_mail_cfg_t *out);
 /* InviteRocketChatVersion: 8 or 9 (the default, the newest release). */
 int invite_config_rc_version(const invite_dir_cfg_t *cfg);
+/* InviteJoinOutbox: 1 (the default) when useInviteToken writes a
+ * join_outbox row for each newcomer it subscribes, 0 when Off. */
+int invite_config_join_outbox(const invite_dir_cfg_t *cfg);
 
 /* The process's authentication cache (include/invite_cache.h) when cfg
  * turns it on, else NULL; *ttl is its lifetime. */

@@ -3,16 +3,20 @@
  * mod_invite_db.c - running mod_invite's statements on mod_dbd's pooled
  * connections: each connection is checked (schema version, SQLite file
  * and directory permissions) and its statements prepared the first time
- * mod_invite uses it; the pgsql reconnect repair; the SQLite writer lock.
+ * mod_invite uses it; the pgsql reconnect repair and failover (a server
+ * that takes no writes is left for the primary DBDParams lists); the
+ * SQLite writer lock.
  * The error mapping and the checks' log lines are in
  * mod_invite_db_error.c.
  */
 #include <apr_strings.h>
 #include <apr_optional.h>
 #include <apr_global_mutex.h>
+#include <http_main.h>
 #include <util_mutex.h>
 
 #include <sqlite3.h>
+#include <libpq-fe.h>
 
 #include "mod_invite_db.h"
 #include "mod_invite_db_error.h"
@@ -132,7 +136,7 @@ const invite_dbname_t *invite_db_name(const server_rec *s)
  * written, never on the request path. */
 static const invite_dbname_t *dbname(const invite_db_t *db)
 {
-    return invite_db_name(db->r->server);
+    return invite_db_name(db->server);
 }
 
 static int is_pgsql(const invite_db_t *db)
@@ -164,7 +168,7 @@ static apr_status_t close_connection(void *data)
 {
     invite_db_t *db = data;
     if (db->dbd) {
-        dbd_close_fn(db->r->server, db->dbd);
+        dbd_close_fn(db->server, db->dbd);
         db->dbd = NULL;
     }
     return APR_SUCCESS;
@@ -202,7 +206,7 @@ invite_db_rc_e invite_db_unacquired(const request_rec *r)
  * with the request pool: ap_dbd_acquire would keep the connection while
  * the answer is written and logged, and a process's other requests queue
  * behind it for mod_dbd's small pool. */
-invite_db_t *invite_db_acquire(request_rec *r)
+static invite_db_t *acquire_from(request_rec *r, server_rec *s)
 {
     ap_dbd_t *dbd;
     invite_db_t *db;
@@ -222,10 +226,10 @@ invite_db_t *invite_db_acquire(request_rec *r)
     }
     /* mod_dbd logs why when it has no connection to give. */
     t0 = apr_time_now();
-    dbd = dbd_open_fn(r->pool, r->server);
+    dbd = dbd_open_fn(r->pool, s);
     invite_status_db_time(r, t0);
     if (!dbd) {
-        const invite_dbname_t *name = invite_db_name(r->server);
+        const invite_dbname_t *name = invite_db_name(s);
         const char *missing = name->sqlite_path
             ? invite_dbname_sqlite_missing(r->pool, name->sqlite_path) : NULL;
 
@@ -246,6 +250,7 @@ invite_db_t *invite_db_acquire(request_rec *r)
     }
     db = apr_pcalloc(r->pool, sizeof(*db));
     db->r = r;
+    db->server = s;
     db->dbd = dbd;
     apr_pool_cleanup_register(r->pool, db, close_connection,
                               apr_pool_cleanup_null);
@@ -258,6 +263,11 @@ invite_db_t *invite_db_acquire(request_rec *r)
         return NULL;
     }
     return db;
+}
+
+invite_db_t *invite_db_acquire(request_rec *r)
+{
+    return acquire_from(r, r->server);
 }
 
 /* Whether the connection is usable.  For pgsql, check_conn reconnects a
@@ -292,6 +302,120 @@ static void pgsql_reprepare(invite_db_t *db)
     }
     /* A new server session: its settings are gone too. */
     session_set_ready(d, 0);
+}
+
+/* The pgsql connection's server takes no writes: a standby (in hot
+ * standby, before or instead of its promotion) or a server set read-only
+ * (default_transaction_read_only).  PostgreSQL 14 and later report both
+ * parameters on connecting and whenever they change, so this costs no
+ * round trip; behind a pooler that does not pass them on, the refusal of
+ * a write (SQLSTATE 25006, invite_db_error_read_only) says it instead. */
+static int pgsql_read_only(const invite_db_t *db)
+{
+    PGconn *conn = apr_dbd_native_handle(db->dbd->driver, db->dbd->handle);
+    const char *standby, *read_only;
+
+    if (!conn || PQstatus(conn) != CONNECTION_OK) {
+        return 0;
+    }
+    standby = PQparameterStatus(conn, "in_hot_standby");
+    read_only = PQparameterStatus(conn, "default_transaction_read_only");
+    return (standby && !strcmp(standby, "on"))
+        || (read_only && !strcmp(read_only, "on"));
+}
+
+/* A pooled connection that finds itself on a server that takes no writes
+ * (an old primary back as a standby, a standby behind an address that
+ * moved, a primary set read-only) is connected again, as DBDParams says:
+ * with a host list and target_session_attrs=read-write libpq skips every
+ * server but the primary.  mod_dbd would go on handing the connection out
+ * (apr_dbd_check_conn resets only a broken one), so it is reset here, in
+ * the request, bounded by connect_timeout per host.  Returns whether the
+ * connection now reaches a server that takes writes, its statements
+ * prepared again (the caller sets the session up); else the request gets
+ * the 503 and the connection's next user tries again. */
+static int pgsql_reconnect_primary(invite_db_t *db, const char *what,
+                                   const char *msg)
+{
+    PGconn *conn = apr_dbd_native_handle(db->dbd->driver, db->dbd->handle);
+
+    if (!conn) {
+        return 0;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, db->r, INVLOGNO(01100)
+                  "%s: the server of this connection to %s takes no writes "
+                  "(a standby, or read-only: %.*s); connecting again to the "
+                  "primary DBDParams lists", what, dbname(db)->label,
+                  (int)strcspn(msg, "\n"), msg);
+    PQreset(conn);
+    if (PQstatus(conn) != CONNECTION_OK) {
+        const char *e = PQerrorMessage(conn);
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(01101)
+                      "no primary of %s reachable: %.*s; answering 503",
+                      dbname(db)->label, (int)strcspn(e, "\n"), e);
+        return 0;
+    }
+    pgsql_reprepare(db);
+    if (pgsql_read_only(db)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(01102)
+                      "%s reached a server that takes no writes again: give "
+                      "DBDParams every server (host=a,b port=p,q) and "
+                      "target_session_attrs=read-write, so that libpq finds "
+                      "the primary; answering 503", dbname(db)->label);
+        return 0;
+    }
+    return 1;
+}
+
+/* PostgreSQL ends a commit's wait for its synchronous standby when the
+ * statement is cancelled (pg_cancel_backend; statement_timeout does not
+ * reach that wait): the commit then stands on the primary alone, and is reported as a success with only a warning,
+ * which apr_dbd does not pass on.  Answered 200, such a write would be
+ * lost if the primary failed before the standby caught up.  So libpq's
+ * notices on mod_invite's connections come here; the warning marks the
+ * connection, and execute() answers the statement 503 instead.  Other
+ * notices go on to libpq's own receiver (the error log, as before). */
+#define SYNC_CANCELLED_MARK "invite-sync-cancelled"
+static PQnoticeReceiver libpq_receiver;
+
+static void pgsql_notice(void *arg, const PGresult *res)
+{
+    ap_dbd_t *d = arg;
+    const char *m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+    if (m && strstr(m, "wait for synchronous replication")) {
+        apr_pool_userdata_setn(d, SYNC_CANCELLED_MARK, NULL, d->pool);
+    }
+    else if (libpq_receiver) {
+        libpq_receiver(NULL, res);   /* libpq's ignores its argument */
+    }
+}
+
+static void pgsql_watch_notices(invite_db_t *db)
+{
+    PGconn *conn = apr_dbd_native_handle(db->dbd->driver, db->dbd->handle);
+    PQnoticeReceiver was;
+
+    if (!conn) {
+        return;
+    }
+    was = PQsetNoticeReceiver(conn, pgsql_notice, db->dbd);
+    if (was != pgsql_notice) {
+        libpq_receiver = was;
+    }
+}
+
+/* Whether the statement just run on the connection had its commit's wait
+ * for the synchronous standby cancelled (and forgets it). */
+static int pgsql_sync_cancelled(invite_db_t *db)
+{
+    void *mark = NULL;
+
+    apr_pool_userdata_get(&mark, SYNC_CANCELLED_MARK, db->dbd->pool);
+    if (mark) {
+        apr_pool_userdata_setn(NULL, SYNC_CANCELLED_MARK, NULL, db->dbd->pool);
+    }
+    return mark != NULL;
 }
 
 static apr_dbd_prepared_t *statement(invite_db_t *db, invite_stmt_e stmt)
@@ -467,6 +591,31 @@ static invite_db_rc_e run_repairing(invite_db_t *db, invite_stmt_e stmt,
             msg = invite_db_error_text(db, rv);
         }
     }
+    /* A server that takes no writes: the statement changed nothing, so it
+     * runs again on the primary, if one is reachable. */
+    if (is_pgsql(db) && !db->in_transaction
+        && (invite_db_error_read_only(msg) || pgsql_read_only(db))) {
+        const char *label = db->engine->statements[stmt].label;
+        if (!pgsql_reconnect_primary(db, label, msg)) {
+            /* no primary: unavailable, whatever the message */
+            return invite_db_error_classify(db, label, rv, 0, msg);
+        }
+        if (!setting_up) {
+            invite_db_rc_e rc = connection_setup(db);
+            if (rc != INVITE_DB_OK) {
+                return rc;
+            }
+        }
+        if (res) {
+            *res = NULL;
+        }
+        rv = run(db, stmt, nargs, args, res, nrows);
+        if (rv == 0) {
+            return INVITE_DB_OK;
+        }
+        msg = invite_db_error_text(db, rv);
+        return invite_db_error_classify(db, label, rv, connected(db), msg);
+    }
     up = connected(db);
     /* A timeout is not a broken connection: retrying would only wait as
      * long again. */
@@ -578,6 +727,16 @@ static invite_db_rc_e connection_setup(invite_db_t *db)
     if (statements_stale(db->dbd) && !db->in_transaction) {
         forget_statements(db);
     }
+    if (is_pgsql(db)) {
+        pgsql_watch_notices(db);
+    }
+    /* A new session (a new connection, or one libpq connected again) on
+     * a standby: reads there could miss what the primary acknowledged. */
+    if (is_pgsql(db) && pgsql_read_only(db)
+        && !pgsql_reconnect_primary(db, "a new session", "in_hot_standby "
+                                    "or default_transaction_read_only")) {
+        return INVITE_DB_UNAVAILABLE;
+    }
     rc = is_pgsql(db) ? INVITE_DB_OK : invite_db_error_sqlite_access(db);
     if (rc == INVITE_DB_OK) {
         rc = check_schema(db);
@@ -622,8 +781,25 @@ static invite_db_rc_e execute(invite_db_t *db, invite_stmt_e stmt, int nargs,
 {
     invite_db_rc_e rc = connection_setup(db);
 
-    return rc != INVITE_DB_OK ? rc
-         : run_repairing(db, stmt, nargs, args, res, nrows, 0);
+    if (rc != INVITE_DB_OK) {
+        return rc;
+    }
+    if (!is_pgsql(db)) {
+        return run_repairing(db, stmt, nargs, args, res, nrows, 0);
+    }
+    pgsql_sync_cancelled(db);   /* a mark left by another statement */
+    rc = run_repairing(db, stmt, nargs, args, res, nrows, 0);
+    if (rc == INVITE_DB_OK && pgsql_sync_cancelled(db)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(01103)
+                      "%s: the commit on %s was not confirmed by its "
+                      "synchronous standby (the wait was cancelled, e.g. "
+                      "by pg_cancel_backend): it stands on the primary "
+                      "alone; answering 503 (is the standby down or "
+                      "behind?)", db->engine->statements[stmt].label,
+                      dbname(db)->label);
+        return INVITE_DB_UNAVAILABLE;
+    }
+    return rc;
 }
 
 static invite_db_rc_e select_rows(invite_db_t *db, invite_stmt_e stmt,
@@ -829,4 +1005,54 @@ invite_db_rc_e invite_db_end(invite_db_t *db, int commit)
     }
     invite_db_write_unlock(db);
     return INVITE_DB_OK;
+}
+
+/* The server whose database the status page reads: the first whose own
+ * configuration record says InviteDBD On.  Virtual hosts without a
+ * mod_invite directive share the main server's record, which comes
+ * first; another mod_dbd consumer's virtual host is never picked for
+ * what it inherits. */
+static server_rec *sync_status_server(void)
+{
+    server_rec *s;
+
+    for (s = ap_server_conf; s; s = s->next) {
+        const invite_srv_cfg_t *srv = ap_get_module_config(s->module_config,
+                                                           &invite_module);
+        if (srv && srv->statements_registered) {
+            return s;
+        }
+    }
+    return NULL;
+}
+
+void invite_db_sync_status(request_rec *r, invite_sync_status_t *out)
+{
+    server_rec *s = sync_status_server();
+    apr_array_header_t *rows;
+    invite_db_t *db;
+    int ncols = 0;
+
+    out->state = INVITE_SYNC_STATUS_NONE;
+    out->lag_s = out->outbox = -1;
+    if (!s) {
+        return;
+    }
+    out->state = INVITE_SYNC_STATUS_UNREAD;
+    /* A database that cannot be used is logged as for any request; the
+     * page then shows "-". */
+    db = acquire_from(r, s);
+    if (!db) {
+        return;
+    }
+    if (invite_db_select(db, INVITE_STMT_SYNC_STATUS, 0, NULL, &rows, &ncols)
+        == INVITE_DB_OK && rows->nelts == 1
+        && ncols >= INVITE_SYNC_STATUS_COL_COUNT) {
+        const char **col = APR_ARRAY_IDX(rows, 0, const char **);
+        invite_status_sync_read(out, col[INVITE_SYNC_STATUS_COL_LAST_OK],
+                                col[INVITE_SYNC_STATUS_COL_LAST_OK_AT],
+                                col[INVITE_SYNC_STATUS_COL_OUTBOX],
+                                invite_time_now_ms());
+    }
+    invite_db_release(db);
 }

@@ -15,6 +15,7 @@
 #include "mod_invite_private.h"
 #include "invite_dbname.h"
 #include "invite_sql.h"
+#include "invite_status.h"
 
 /* Outcome of a database call, mapped by the handlers to HTTP. */
 typedef enum {
@@ -29,6 +30,8 @@ typedef enum {
 
 typedef struct {
     request_rec *r;
+    server_rec *server;              /* whose mod_dbd pool: r's server,
+                                      * or the status page's choice */
     ap_dbd_t *dbd;
     const invite_engine_t *engine;   /* from the connection's driver */
     int in_transaction;
@@ -94,6 +97,14 @@ void invite_db_mutex_child_init(apr_pool_t *pchild, server_rec *s);
  * it NULL. */
 void invite_db_mutex_attach(apr_global_mutex_t **mutex, apr_pool_t *pchild,
                             server_rec *s, const char *failure);
+
+/* invite-sync's lag and the join outbox for the server-status page
+ * serving r: INVITE_STMT_SYNC_STATUS on the database of the first server
+ * (the main server, then the virtual hosts, in configuration order)
+ * whose own configuration has InviteDBD On, through a connection of that
+ * server's pool released before it returns.  State NONE when no server
+ * has InviteDBD On, UNREAD when the database cannot be read. */
+void invite_db_sync_status(request_rec *r, invite_sync_status_t *out);
 
 /* Fetches mod_dbd's optional functions (optional_fn_retrieve hook). */
 void invite_db_retrieve_optional_fns(void);

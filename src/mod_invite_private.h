@@ -52,6 +52,7 @@ typedef struct {
     int login_expiration_days;  /* InviteLoginExpiration; -1 unset, 0 never */
     int id_length;              /* InviteIdLength; -1 unset */
     int rc_version;             /* InviteRocketChatVersion; -1 unset (9) */
+    int join_outbox;            /* InviteJoinOutbox; -1 unset (On) */
     /* sendInvitationEmail (docs/mail.md): InviteMailRelay, InviteMailFrom,
      * InviteMailTimeout (ms; -1 unset), InviteInvitationSubject,
      * InviteInvitationEmail, InviteSiteName; NULL: the default. */

@@ -12,6 +12,10 @@
  * restart (logrotate's, every day) keeps the counts.  A start that is no
  * restart removes the stored copy first, so that, as with mod_status's
  * own counters, a full stop and start begins at zero.
+ *
+ * After the counters come invite-sync's lag and the joins waiting in
+ * join_outbox, which are no counters: the database layer reads them (the
+ * reader mod_invite.c hands over) each time the page is asked for.
  */
 #include <apr_atomic.h>
 #include <apr_strings.h>
@@ -29,6 +33,7 @@
 #define STATUS_STARTED_KEY "invite-status-started"
 
 static invite_status_t *counters;   /* NULL: counting is off */
+static invite_status_sync_reader_t read_sync;
 
 /* What the request being served has done so far. */
 static invite_status_request_t *request_of(request_rec *r)
@@ -124,17 +129,36 @@ static int invite_status_log_transaction(request_rec *r)
     return DECLINED;
 }
 
+/* invite-sync's lines, read from the database only now that the page is
+ * asked for; a database that cannot be read shows "-", never an error
+ * page. */
+static void sync_lines(request_rec *r, int html, int heading)
+{
+    invite_sync_status_t sync = { INVITE_SYNC_STATUS_NONE, -1, -1 };
+
+    if (read_sync) {
+        read_sync(r, &sync);
+    }
+    if (html && heading && sync.state != INVITE_SYNC_STATUS_NONE) {
+        ap_rputs("<hr />\n<h2>mod_invite</h2>\n", r);
+    }
+    ap_rputs(invite_status_sync(r->pool, &sync, html), r);
+}
+
 static int invite_status_hook(request_rec *r, int flags)
 {
     invite_status_t snap;
     int ep, cls;
 
     if (!counters) {
+        /* counting is off: the sync lines alone */
+        sync_lines(r, !(flags & AP_STATUS_SHORT), 1);
         return OK;
     }
     snap = *counters;   /* each field read whole; a moment's skew is fine */
     if (flags & AP_STATUS_SHORT) {
         ap_rputs(invite_status_auto(r->pool, &snap), r);
+        sync_lines(r, 0, 0);
         return OK;
     }
     ap_rputs("<hr />\n<h2>mod_invite</h2>\n", r);
@@ -157,12 +181,15 @@ static int invite_status_hook(request_rec *r, int flags)
                snap.created, snap.unauthorized, snap.unavailable,
                snap.db_requests, invite_status_db_mean_us(&snap),
                snap.db_time_max_us, snap.ratelimit_evicted);
+    sync_lines(r, 1, 0);
     return OK;
 }
 
-void invite_status_register_hooks(apr_pool_t *p)
+void invite_status_register_hooks(apr_pool_t *p,
+                                  invite_status_sync_reader_t sync_reader)
 {
     (void)p;
+    read_sync = sync_reader;
     ap_hook_log_transaction(invite_status_log_transaction, NULL, NULL,
                             APR_HOOK_MIDDLE);
     APR_OPTIONAL_HOOK(ap, status_hook, invite_status_hook, NULL, NULL,

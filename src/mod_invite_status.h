@@ -11,7 +11,13 @@
 #include "invite_status.h"
 
 void invite_status_post_config(apr_pool_t *pconf, server_rec *s);
-void invite_status_register_hooks(apr_pool_t *p);
+/* Reads invite-sync's lines for the page serving r (mod_invite.c passes
+ * the database layer's, invite_db_sync_status: the status layer is below
+ * it). */
+typedef void (*invite_status_sync_reader_t)(request_rec *r,
+                                            invite_sync_status_t *out);
+void invite_status_register_hooks(apr_pool_t *p,
+                                  invite_status_sync_reader_t sync_reader);
 /* The request is counted (under `ep`) when it is logged. */
 void invite_status_begin(request_rec *r, invite_endpoint_e ep);
 /* The request used the database from `since` until now (a connection, a

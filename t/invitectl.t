@@ -605,6 +605,80 @@ db()->do('INSERT INTO invites (id, days, max_uses, rid, user_id, created_at, exp
 run_is([@DB, 'purge', '--batch', '10'], 0, qr/^purged 25 invites$/, qr/^$/, 'purge in batches of 10 (default 30 days)');
 is(val('SELECT count(*) FROM invites'), 2, '... all 25');
 
+# ------------------------------------------ the join outbox and check's sync report
+
+# Rows as useInviteToken writes them, for users and a room that exist (the
+# foreign keys of PostgreSQL).
+sub outbox_row {
+    my ($user, $created) = @_;
+    db()->do('INSERT INTO users (id, username) VALUES (?, ?) ON CONFLICT DO NOTHING', undef, $user, lc $user);
+    db()->do('INSERT INTO join_outbox (user_id, rid, created_at, attempts, next_attempt_at) VALUES (?, ?, ?, 0, ?)',
+             undef, $user, $general, $created, $created);
+}
+sub outbox_users { col('SELECT user_id FROM join_outbox ORDER BY user_id') }
+run_is([@DB, 'purge', '--outbox-days', 'week'], 2, qr/^$/, qr/--outbox-days is a number of days/,
+       'purge --outbox-days not a number');
+my $t = int(Time::HiRes::time() * 1000);
+outbox_row('obOld', $t - 10 * $DAY);
+outbox_row('obMid', $t - 3 * $DAY);
+outbox_row('obNew', $t);
+run_is([@DB, 'purge', '--days', '0'], 0, qr/^purged 0 invites$/, qr/^$/, 'purge without --outbox-days');
+is(outbox_users(), 'obMid obNew obOld', '... leaves the join outbox alone');
+run_is([@DB, 'purge', '--outbox-days', '5'], 0, qr/^purged 0 invites\npurged 1 join outbox rows$/, qr/^$/,
+       'purge --outbox-days 5');
+is(outbox_users(), 'obMid obNew', '... the row written 10 days ago');
+run_is([@DB, 'purge', '--outbox-days', '0', '--batch', '1'], 0, qr/^purged 0 invites\npurged 2 join outbox rows$/,
+       qr/^$/, 'purge --outbox-days 0 --batch 1');
+is(outbox_users(), '', '... every row, one batch at a time');
+
+# Without invite-sync (no sync_state rows) check only mentions the outbox.
+outbox_row('obWait', $t - 60_000);
+run_is([@DB, 'check'], 0, qr/\njoin outbox: 1 pending, and no invite-sync has run on this database .*purge --outbox-days N\)\nok$/,
+       qr/^$/, 'check without invite-sync: the outbox mentioned, no warning');
+
+sub sync_state {
+    my (%kv) = @_;
+    db()->do('DELETE FROM sync_state');
+    my $at = int(Time::HiRes::time() * 1000);
+    db()->do('INSERT INTO sync_state (key, value, updated_at) VALUES (?, ?, ?)', undef, $_, $kv{$_}, $at)
+        for sort keys %kv;
+}
+sub iso { POSIX::strftime('%Y-%m-%dT%H:%M:%S', gmtime(int($_[0] / 1000))) . sprintf('.%03dZ', $_[0] % 1000) }
+$t = int(Time::HiRes::time() * 1000);
+my %healthy = (source => 'rs0/rocketchat', last_ok_at => $t - 5000, last_event_at => $t - 7000,
+               last_full_copy_at => $t - 3_600_000, resume_token => '{"_data":"8263"}');
+db()->do('UPDATE join_outbox SET created_at = ?', undef, $t - 60_000);
+sync_state(%healthy);
+my ($sync) = run_is([@DB, 'check'], 0, qr/\nok$/, qr/^$/, 'check with invite-sync in step: exit 0');
+like($sync, qr/^sync source: rs0\/rocketchat$/m, '... the source');
+like($sync, qr/^sync last event: \Q${\ iso($t - 7000)}\E \((?:[789]|1[01]) s ago\)$/m, '... the last event, with its age');
+like($sync, qr/^sync lag: [5-9] s$/m, '... the lag since the heartbeat');
+like($sync, qr/^sync last full copy: \Q${\ iso($t - 3_600_000)}\E \(360[0-4] s ago\)$/m, '... the last full copy');
+like($sync, qr/^join outbox: 1 pending\njoin outbox oldest: 6[0-4] s$/m, '... the outbox and its oldest row');
+unlike($sync, qr/warning|8263/, '... no warning, and never the resume token');
+
+sync_state(%healthy, last_ok_at => $t - 120_000);
+($sync) = run_is([@DB, 'check'], 3, qr/\nok, with 1 warning$/, qr/^$/, 'invite-sync 2 minutes behind: exit 3');
+like($sync, qr/^sync lag: 12[0-3] s\nsync last full copy/m, '... the lag');
+like($sync, qr/^warning: invite-sync is 12[0-3] s behind \(over 60 s\): is it running\?/m, '... and the warning');
+
+db()->do('UPDATE join_outbox SET created_at = ?', undef, $t - 600_000);
+($sync) = run_is([@DB, 'check'], 3, qr/\nok, with 2 warnings$/, qr/^$/, 'and a join waiting 10 minutes: exit 3');
+like($sync, qr/^warning: a join has waited 60[0-3] s in join_outbox \(over 300 s\)/m, '... its warning');
+
+sync_state(%healthy, last_ok_at => 'not a time');
+($sync) = run_is([@DB, 'check'], 3, qr/\nok, with 1 warning$/, qr/^$/,
+                 'a heartbeat that is no time: the time its row was written');
+like($sync, qr/^sync lag: [0-3] s$/m, '... lag from updated_at');
+sync_state(map { $_ => $healthy{$_} } grep { $_ ne 'last_ok_at' } keys %healthy);
+($sync) = run_is([@DB, 'check'], 3, qr/^sync lag: - \(no heartbeat recorded\)$/m, qr/^$/, 'no heartbeat at all: exit 3');
+like($sync, qr/^warning: invite-sync has recorded no heartbeat/m, '... with a warning');
+db()->do('DELETE FROM sync_state');
+db()->do('DELETE FROM join_outbox');
+db()->do("DELETE FROM users WHERE id LIKE 'ob%'");
+run_is([@DB, 'check'], 0, qr/admin statements prepared: \d+\n(?:write lock taken and released\n)?ok$/, qr/^$/,
+       'sync_state and the outbox empty: no sync lines');
+
 # ------------------------------------------------------------- -f FILE
 
 my $params = $DB[3];

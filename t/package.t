@@ -76,6 +76,56 @@ my @extra = grep { !$wanted{$_} } @files;
 is("@missing", '', 'every expected file is in the package');
 is("@extra", '', 'and nothing else');
 
+# --- invite-sync, the second package ----------------------------------------
+{
+    my ($sync) = grep { !/-dbgsym_/ } glob("$top/build/deb/invite-sync_*_$arch.deb");
+    ok($sync, 'make deb built invite-sync too');
+    my %s = $sync ? map { /^([\w-]+):\s*(.*)$/ ? ($1 => $2) : () } split /\n(?! )/, `dpkg-deb -f "$sync"` : ();
+    is($s{Package} // '', 'invite-sync', 'invite-sync: Package');
+    is($s{Version} // '', $changelog_version, "invite-sync: Version is debian/changelog's");
+    my @d = split /\s*,\s*/, $s{Depends} // '';
+    ok((grep { $_ eq "libapache2-mod-invite (= $changelog_version)" } @d),
+       'invite-sync: Depends on the module of the same version') or diag("Depends: $s{Depends}");
+    ok((grep { /^libmongoc-1\.0-0\b/ } @d), 'invite-sync: Depends on libmongoc (shlibs)') or diag("Depends: $s{Depends}");
+    my $sdoc = 'usr/share/doc/invite-sync';
+    my @swant = ('usr/sbin/invite-sync', 'usr/share/man/man8/invite-sync.8.gz',
+                 'lib/systemd/system/invite-sync.service', "$sdoc/copyright", "$sdoc/changelog.gz",
+                 "$sdoc/rocketchat.md", "$sdoc/examples/invite-sync.conf.example",
+                 'usr/share/lintian/overrides/invite-sync');
+    my @sfiles = $sync ? map { m{^[-lh]\S+\s+\S+\s+\d+\s+\S+\s+\S+\s+\./(.*?)(?: -> .*| link to .*)?$} ? $1 : () }
+                         split /\n/, `dpkg-deb -c "$sync"` : ();
+    my %shave = map { $_ => 1 } @sfiles;
+    my %swanted = map { ($_ => 1, "$_.gz" => 1) } @swant;
+    is(join(' ', grep { !$shave{$_} && !($_ =~ m{^\Q$sdoc\E/} && $shave{"$_.gz"}) } @swant), '',
+       'invite-sync: the daemon, its manual page, its unit, rocketchat.md and the example settings');
+    is(join(' ', grep { !$swanted{$_} } @sfiles), '', 'invite-sync: and nothing else (the lintian override aside)');
+    my $sroot = "$top/t/var/package/invite-sync";
+    remove_tree($sroot);
+    make_path("$sroot/DEBIAN");
+    if ($sync) {
+        system('dpkg-deb', '-x', $sync, $sroot) == 0 or die "dpkg-deb -x failed";
+        system('dpkg-deb', '-e', $sync, "$sroot/DEBIAN") == 0 or die "dpkg-deb -e failed";
+    }
+    like(slurp("$sroot/DEBIAN/postinst") // '', qr/deb-systemd-helper enable 'invite-sync\.service'/,
+         'invite-sync: the postinst enables the unit (dh_installsystemd)');
+    ok(!-e "$sroot/DEBIAN/conffiles", 'invite-sync: no conffiles (the settings file is the administrator\'s)');
+    my $unit = slurp("$sroot/lib/systemd/system/invite-sync.service") // '';
+    is($unit, slurp("$top/conf/invite-sync.service"), 'invite-sync: the unit is conf/invite-sync.service');
+    like($unit, qr{^ConditionPathExists=/etc/mod-invite/invite-sync\.conf$}m,
+         'invite-sync: the unit runs only once the settings file exists');
+    like($unit, qr{^ExecStart=/usr/sbin/invite-sync .*--config %d/invite-sync\.conf$}m,
+         'invite-sync: the unit runs the packaged daemon with the settings handed over by systemd');
+  SKIP: {
+        skip 'no systemd-analyze', 1 unless -x '/usr/bin/systemd-analyze';
+        # The unit as packaged, its daemon and manual page taken from the
+        # extracted package.
+        (my $u = $unit) =~ s{/usr/sbin/invite-sync}{$sroot/usr/sbin/invite-sync}g;
+        spew("$sroot/invite-sync.service", $u);
+        my $out = `MANPATH="$sroot/usr/share/man" systemd-analyze verify "$sroot/invite-sync.service" 2>&1`;
+        is($? . $out, '0', 'invite-sync: systemd-analyze verify accepts the unit');
+    }
+}
+
 # --- lintian --------------------------------------------------------------
 ok($changes, 'make deb left the .changes');
 my $lintian = `lintian --pedantic --display-info "$changes" 2>&1`;

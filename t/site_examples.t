@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # The example sites work as shipped: conf/site-example.conf (plain HTTP on
-# its own Listen port) and conf/site-example-tls.conf (HTTPS, port 443,
-# Debian's snakeoil certificate).  Each is started in a real httpd with
+# its own Listen port), conf/site-example-tls.conf (HTTPS, port 443,
+# Debian's snakeoil certificate) and conf/site-rocketchat.conf (the same in
+# front of a Rocket.Chat, here the fake of t/lib/fake-rocketchat.py: the
+# invite routes answered by mod_invite, the rest proxied).  Each is started in a real httpd with
 # only its port, its database path and its certificate rewritten (a
 # self-signed certificate made here), on a SQLite database made from
 # conf/schema-sqlite3.sql with one user, token and room; a
@@ -14,6 +16,7 @@ use Test::More;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use InviteTest ();
+use FakeRocketChat;
 use ReadmeBlock ();
 use File::Temp qw(tempdir);
 use Cwd qw(abs_path);
@@ -22,7 +25,7 @@ use LWP::UserAgent;
 use HTTP::Request;
 use JSON::PP;
 
-plan tests => 2 * 11 + 4;
+plan tests => 2 * 11 + 4 + 16;
 
 my $top = abs_path("$FindBin::Bin/..");
 my $dir = tempdir(CLEANUP => 1);
@@ -205,3 +208,48 @@ check_refusals('site-example-tls', "https://127.0.0.1:$tls->{port}",
 check_site('site-example-tls', $tls,
     find_or_create("https://127.0.0.1:$tls->{port}",
                    ssl_opts => { SSL_ca_file => $cert, verify_hostname => 1 }));
+
+# 3. In front of Rocket.Chat: HTTPS as above, Rocket.Chat on
+# 127.0.0.1:3000 replaced by the fake.
+my $rc = FakeRocketChat->start("$dir/fake-rocketchat", user_id => 'botUserId', token => 'bot-token',
+                               rooms => { GENERAL => 'c' });
+my $front = site('site-rocketchat', listen => 'https',
+    modules => join("\n", map { "LoadModule ${_}_module $mods/mod_$_.so" }
+                               qw(ssl proxy proxy_http proxy_wstunnel rewrite headers)),
+    rewrite => sub {
+        my ($text, $port, $d) = @_;
+        my $v = $$text =~ s/<VirtualHost \*:443>/<VirtualHost *:$port>/;
+        my $c = $$text =~ s{^(\s*SSLCertificateFile) /etc/ssl/certs/ssl-cert-snakeoil\.pem$}{$1 $cert}m;
+        my $k = $$text =~ s{^(\s*SSLCertificateKeyFile) /etc/ssl/private/ssl-cert-snakeoil\.key$}{$1 $key}m;
+        my $b = $$text =~ s{(ws|http)://127\.0\.0\.1:3000/}{"$1://127.0.0.1:" . $rc->port . '/'}ge;
+        return (vhost => $v, cert => $c, key => $k, backend => $b);
+    });
+$n = $front->{n};
+ok($n->{vhost} == 1 && $n->{db} == 1 && $n->{cert} == 1 && $n->{key} == 1,
+   'site-rocketchat: <VirtualHost *:443>, the snakeoil pair and the /var/lib/mod-invite database, once each');
+is($n->{backend}, 3, 'site-rocketchat: Rocket.Chat at 127.0.0.1:3000 three times (websocket, ProxyPass, ProxyPassReverse)');
+my %ssl = (ssl_opts => { SSL_ca_file => $cert, verify_hostname => 1 });
+my $front_url = "https://127.0.0.1:$front->{port}";
+my $ua = LWP::UserAgent->new(keep_alive => 0, timeout => 20, %ssl);
+# Everything but the invite routes reaches Rocket.Chat.
+my $res = $ua->post("$front_url/api/v1/channels.invite", 'Content-Type' => 'application/json',
+                    'X-User-Id' => 'botUserId', 'X-Auth-Token' => 'bot-token',
+                    Content => '{"roomId":"GENERAL","userId":"u1"}');
+my $j = eval { decode_json($res->content) } || {};
+ok($res->code == 200 && $j->{success} && ($j->{channel}{_id} // '') eq 'GENERAL',
+   'site-rocketchat: channels.invite is proxied to Rocket.Chat and answered by it') or diag($res->as_string);
+$res = $ua->get("$front_url/api/info");
+is($res->code . ' ' . $res->content, '404 {"success":false,"error":"Not found"}',
+   "site-rocketchat: any other path too (the fake's 404)");
+$res = $ua->post("$front_url/api/v1/validateInviteToken", 'Content-Type' => 'application/json',
+                 Content => '{"token":"none"}');
+is($res->code . ' ' . $res->content, '200 {"valid":false,"success":true}',
+   'site-rocketchat: validateInviteToken is answered by mod_invite');
+$res = $ua->delete("$front_url/api/v1/removeInvite/abcdef");
+is($res->code . ' ' . ($res->header('Content-Type') // ''), '401 application/json',
+   'site-rocketchat: DELETE removeInvite/:_id is mod_invite\'s (401 without a login)') or diag($res->as_string);
+check_refusals('site-rocketchat', $front_url, %ssl);
+check_site('site-rocketchat', $front, find_or_create($front_url, %ssl));
+is_deeply([map { "$_->{route} $_->{status}" } $rc->calls], ['channels.invite 200'],
+          'site-rocketchat: Rocket.Chat saw only the proxied call, none of the invite routes');
+$rc->stop;

@@ -29,6 +29,8 @@
 #define CTL_OK 0
 #define CTL_FAIL 1
 #define CTL_USAGE 2
+#define CTL_WARN 3              /* check: the database serves, but with
+                                * warnings (invite-sync behind) */
 
 #define CTL_ID_MAX 64          /* bytes of an id given (--id, --prid) */
 #define CTL_NAME_MAX 255       /* bytes of a name, role, permission, hash,

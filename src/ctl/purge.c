@@ -16,20 +16,54 @@
 #define CTL_PURGE_BATCH 500
 #define CTL_PURGE_BATCH_MAX 10000
 
-enum { PURGE_DAYS, PURGE_BATCH };
+enum { PURGE_DAYS, PURGE_BATCH, PURGE_OUTBOX_DAYS };
 
 static const ctl_option_t purge_options[] = {
     [PURGE_DAYS] = { "--days", 1 },
     [PURGE_BATCH] = { "--batch", 1 },
+    [PURGE_OUTBOX_DAYS] = { "--outbox-days", 1 },
     { NULL, 0 }
 };
+
+/* Runs a purge statement (args: cutoff, then the batch size) in batches,
+ * each in its own short transaction, until one deletes fewer than
+ * `batch`; *total counts what went.  CTL_OK or CTL_FAIL. */
+static int purge_batches(ctl_db_t *db, invite_admin_stmt_e stmt, int nargs,
+                         const char **args, long long batch,
+                         long long *total)
+{
+    int nrows;
+
+    do {
+        apr_dbd_transaction_t *txn;
+        int ok;
+
+        if (ctl_begin(db, &txn) != CTL_OK) {
+            return CTL_FAIL;
+        }
+        ok = ctl_query(db, stmt, &nrows, nargs, args);
+        if (ctl_end(db, txn, ok) != CTL_OK) {
+            return CTL_FAIL;
+        }
+        *total += nrows;
+    } while (nrows >= batch);
+    return CTL_OK;
+}
+
+static const char *cutoff_arg(apr_pool_t *p, long long days)
+{
+    return apr_psprintf(p, "%" APR_INT64_T_FMT,
+                        (apr_int64_t)(invite_time_now_ms()
+                                      - days * INVITE_MS_PER_DAY));
+}
 
 static int cmd_purge(ctl_db_t *db, apr_array_header_t *args,
                      apr_array_header_t **opts)
 {
     long long days = CTL_PURGE_DAYS, batch = CTL_PURGE_BATCH, total = 0;
+    long long outbox_days = -1, outbox_total = 0;
     const char *a[3];
-    int nrows;
+    int rv;
 
     if (args->nelts) {
         return ctl_usage_error(db->pool, "purge", "purge takes no arguments");
@@ -38,6 +72,12 @@ static int cmd_purge(ctl_db_t *db, apr_array_header_t *args,
         && (days = ctl_number(ctl_opt(opts[PURGE_DAYS]), 0, 100000)) < 0) {
         return ctl_usage_error(db->pool, "purge",
                                "--days is a number of days (0 to 100000)");
+    }
+    if (ctl_opt(opts[PURGE_OUTBOX_DAYS])
+        && (outbox_days = ctl_number(ctl_opt(opts[PURGE_OUTBOX_DAYS]), 0,
+                                     100000)) < 0) {
+        return ctl_usage_error(db->pool, "purge", "--outbox-days is a number"
+                               " of days (0 to 100000)");
     }
     if (ctl_opt(opts[PURGE_BATCH])
         && (batch = ctl_number(ctl_opt(opts[PURGE_BATCH]), 1,
@@ -49,26 +89,21 @@ static int cmd_purge(ctl_db_t *db, apr_array_header_t *args,
     if (ctl_connect(db, 1) != CTL_OK) {
         return CTL_FAIL;
     }
-    a[0] = a[1] = apr_psprintf(db->pool, "%" APR_INT64_T_FMT,
-                               (apr_int64_t)(invite_time_now_ms()
-                                             - days * INVITE_MS_PER_DAY));
+    a[0] = a[1] = cutoff_arg(db->pool, days);
     a[2] = apr_psprintf(db->pool, "%" APR_INT64_T_FMT, (apr_int64_t)batch);
-    do {
-        apr_dbd_transaction_t *txn;
-        int ok;
-
-        if (ctl_begin(db, &txn) != CTL_OK) {
-            return CTL_FAIL;
-        }
-        ok = ctl_query(db, INVITE_ADMIN_PURGE, &nrows, 3, a);
-        if (ctl_end(db, txn, ok) != CTL_OK) {
-            printf("purged %lld invites\n", total);
-            return CTL_FAIL;
-        }
-        total += nrows;
-    } while (nrows >= batch);
+    rv = purge_batches(db, INVITE_ADMIN_PURGE, 3, a, batch, &total);
     printf("purged %lld invites\n", total);
-    return CTL_OK;
+    if (rv != CTL_OK || outbox_days < 0) {
+        return rv;
+    }
+    /* Joins Rocket.Chat never learned of, on a site without invite-sync
+     * (InviteJoinOutbox left On). */
+    a[0] = cutoff_arg(db->pool, outbox_days);
+    a[1] = a[2];
+    rv = purge_batches(db, INVITE_ADMIN_OUTBOX_PURGE, 2, a, batch,
+                       &outbox_total);
+    printf("purged %lld join outbox rows\n", outbox_total);
+    return rv;
 }
 
 static int cmd_stats(ctl_db_t *db, apr_array_header_t *args,
@@ -110,8 +145,13 @@ const ctl_command_t ctl_cmd_stats = {
 };
 
 const ctl_command_t ctl_cmd_purge = {
-    "purge", purge_options, cmd_purge, "purge [--days N] [--batch N]",
+    "purge", purge_options, cmd_purge,
+    "purge [--days N] [--batch N] [--outbox-days N]",
     "Deletes invites expired or used up at least N days ago (default 30),\n"
     "in batches of at most --batch (default 500, at most 10000), each in\n"
     "its own short transaction.  Prints the number deleted.\n"
+    "  --outbox-days N  also delete the join_outbox rows written at least\n"
+    "                   N days ago: joins no invite-sync handed to\n"
+    "                   Rocket.Chat (a site that left InviteJoinOutbox On\n"
+    "                   without invite-sync)\n"
 };

@@ -477,10 +477,149 @@ static int ctl_check_write(ctl_db_t *db)
                     files ? files : "");
 }
 
+/* invite-sync behind by more than this is a warning of check (it writes
+ * its heartbeat at least every 10 s), and so is a join left undelivered
+ * for longer than CTL_OUTBOX_AGE_WARN_S. */
+#define CTL_SYNC_LAG_WARN_S 60
+#define CTL_OUTBOX_AGE_WARN_S 300
+
+/* A sync_state time (epoch ms) as "ISO (N s ago)", "-" for none, or the
+ * value itself when it is no time. */
+static const char *ctl_sync_time(apr_pool_t *p, const char *value,
+                                 invite_ms_t now)
+{
+    invite_ms_t ms;
+    const char *iso;
+
+    if (!value) {
+        return "-";
+    }
+    if (!invite_time_parse_ms(value, &ms)
+        || !(iso = invite_time_iso(p, ms))) {
+        return value;
+    }
+    return apr_psprintf(p, "%s (%" APR_INT64_T_FMT " s ago)", iso,
+                        (apr_int64_t)invite_time_age_s(ms, now));
+}
+
+/* The one row of a statement without arguments, its columns copied into
+ * cols[0..n-1] (NULL for SQL NULL): CTL_OK, or CTL_FAIL after a message. */
+static int ctl_select_one(ctl_db_t *db, invite_admin_stmt_e i,
+                          const char **cols, int n)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    int c;
+
+    if (ctl_select(db, i, &res, 0, NULL) != CTL_OK) {
+        return CTL_FAIL;
+    }
+    if (!ctl_row(db, res, &row)) {
+        return ctl_fail(db->pool, "%s: no row", db->engine->admin[i].label);
+    }
+    for (c = 0; c < n; c++) {
+        const char *v = ctl_col(db, row, c);
+        cols[c] = v ? apr_pstrdup(db->pool, v) : NULL;
+    }
+    invite_dbc_drain(&db->dbc, res, &row);
+    return CTL_OK;
+}
+
+/* check's report of invite-sync (docs/invite-sync.8), once it has run on
+ * this database (sync_state has rows): its source, the last event
+ * applied, the lag since its last heartbeat, the last full copy, and the
+ * joins waiting in join_outbox.  Returns the number of warnings, or -1
+ * after a message. */
+static int ctl_sync_report(ctl_db_t *db)
+{
+    enum { SOURCE, LAST_EVENT, LAST_OK, LAST_FULL_COPY, KEYS };
+    static const char *const keys[KEYS] = {
+        "source", "last_event_at", "last_ok_at", "last_full_copy_at"
+    };
+    const char *value[KEYS] = { NULL }, *updated[KEYS] = { NULL };
+    const char *outbox[2];
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    invite_ms_t now = invite_time_now_ms(), at;
+    long long pending = 0, lag = -1, oldest = -1;
+    int rows = 0, k, warnings = 0;
+
+    if (ctl_select(db, INVITE_ADMIN_SYNC_STATE, &res, 0, NULL) != CTL_OK) {
+        return -1;
+    }
+    while (ctl_row(db, res, &row)) {
+        const char *key = ctl_col(db, row, 0);
+
+        rows++;
+        for (k = 0; key && k < KEYS; k++) {
+            if (!strcmp(key, keys[k])) {
+                const char *v = ctl_col(db, row, 1), *u = ctl_col(db, row, 2);
+                value[k] = v ? apr_pstrdup(db->pool, v) : NULL;
+                updated[k] = u ? apr_pstrdup(db->pool, u) : NULL;
+            }
+        }
+    }
+    if (ctl_select_one(db, INVITE_ADMIN_OUTBOX_STATS, outbox, 2) != CTL_OK) {
+        return -1;
+    }
+    if (invite_time_parse_ms(outbox[0], &at)) {
+        pending = at;
+    }
+    if (pending && invite_time_parse_ms(outbox[1], &at)) {
+        oldest = invite_time_age_s(at, now);
+    }
+    if (!rows) {
+        /* No invite-sync here: the outbox only fills. */
+        if (pending) {
+            printf("join outbox: %lld pending, and no invite-sync has run on "
+                   "this database (InviteJoinOutbox Off, or invitectl purge "
+                   "--outbox-days N)\n", pending);
+        }
+        return 0;
+    }
+    /* The heartbeat: its value, else the time the row was written. */
+    if (invite_time_parse_ms(value[LAST_OK], &at)
+        || invite_time_parse_ms(updated[LAST_OK], &at)) {
+        lag = invite_time_age_s(at, now);
+    }
+    printf("sync source: %s\n", value[SOURCE] ? value[SOURCE] : "-");
+    printf("sync last event: %s\n",
+           ctl_sync_time(db->pool, value[LAST_EVENT], now));
+    if (lag >= 0) {
+        printf("sync lag: %lld s\n", lag);
+    }
+    else {
+        printf("sync lag: - (no heartbeat recorded)\n");
+    }
+    printf("sync last full copy: %s\n",
+           ctl_sync_time(db->pool, value[LAST_FULL_COPY], now));
+    printf("join outbox: %lld pending\n", pending);
+    if (oldest >= 0) {
+        printf("join outbox oldest: %lld s\n", oldest);
+    }
+    if (lag < 0 || lag > CTL_SYNC_LAG_WARN_S) {
+        printf("warning: invite-sync %s: is it running? Until it catches "
+               "up, revoked login tokens stay valid and new ones are "
+               "refused\n",
+               lag < 0 ? "has recorded no heartbeat (last_ok_at)"
+               : apr_psprintf(db->pool, "is %" APR_INT64_T_FMT
+                              " s behind (over %d s)", (apr_int64_t)lag,
+                              CTL_SYNC_LAG_WARN_S));
+        warnings++;
+    }
+    if (oldest > CTL_OUTBOX_AGE_WARN_S) {
+        printf("warning: a join has waited %lld s in join_outbox (over %d "
+               "s): invite-sync cannot hand joins to Rocket.Chat (see its "
+               "log)\n", oldest, CTL_OUTBOX_AGE_WARN_S);
+        warnings++;
+    }
+    return warnings;
+}
+
 static int cmd_check(ctl_db_t *db, apr_array_header_t *args,
                      apr_array_header_t **opts)
 {
-    int version, i, failed = 0, prepared = 0;
+    int version, i, failed = 0, prepared = 0, warnings = 0;
 
     (void)opts;
     if ((version = ctl_connect_bare(db, "check", args, 1)) != CTL_OK) {
@@ -536,9 +675,20 @@ static int cmd_check(ctl_db_t *db, apr_array_header_t *args,
             failed++;
         }
     }
+    /* The sync report needs the tables of this build's schema. */
+    if (!failed) {
+        warnings = ctl_sync_report(db);
+        if (warnings < 0) {
+            failed++;
+        }
+    }
     if (failed) {
         return ctl_fail(db->pool, "check failed: %d problem%s", failed,
                         failed > 1 ? "s" : "");
+    }
+    if (warnings) {
+        printf("ok, with %d warning%s\n", warnings, warnings > 1 ? "s" : "");
+        return CTL_WARN;
     }
     printf("ok\n");
     return CTL_OK;
@@ -566,5 +716,8 @@ const ctl_command_t ctl_cmd_check = {
     "Connects, checks that the schema version is the one this build\n"
     "serves and prepares every module and admin statement.  On SQLite it\n"
     "also takes the write lock and releases it (BEGIN IMMEDIATE;\n"
-    "ROLLBACK): run it as the user httpd runs as.\n"
+    "ROLLBACK): run it as the user httpd runs as.  Once invite-sync has\n"
+    "run on the database it reports its source, last event, lag, last full\n"
+    "copy and the joins waiting in join_outbox; a lag over 60 s or a join\n"
+    "waiting over 5 minutes is a warning, and the exit status is then 3.\n"
 };

@@ -12,6 +12,12 @@
  * it counts, so concurrent newcomers never push uses past maxUses: the
  * write that finds the invite dead counts nothing, and the facts are read
  * again to give that caller the answer it now deserves.
+ *
+ * A newcomer the write subscribes is also recorded in join_outbox, in the
+ * same statement (pgsql) or transaction (sqlite3), for invite-sync to
+ * hand the join to Rocket.Chat (InviteJoinOutbox, default On): a join
+ * never commits without its outbox row, and a failed outbox write rolls
+ * the join back like any failed write.
  */
 #include <apr_strings.h>
 #include <http_protocol.h>
@@ -32,6 +38,7 @@ typedef struct {
     const char *token_hash;
     const char *login_cutoff;   /* InviteLoginExpiration, as an argument */
     int rate_limit_exempt;
+    int join_outbox;            /* InviteJoinOutbox */
     invite_use_facts_t facts;
     invite_room_t room;
 } use_request_t;
@@ -78,13 +85,14 @@ static int read_facts(use_request_t *q, int *done)
     return 0;
 }
 
-/* pgsql: one statement checks, subscribes and counts. */
+/* pgsql: one statement checks, subscribes, counts and writes the
+ * outbox row. */
 static invite_db_rc_e pgsql_join(use_request_t *q, int *counted)
 {
     const char *now = invite_db_int_arg(q->r->pool, invite_time_now_ms());
     const char *args[INVITE_USE_PGSQL_ARGS] = {
         q->facts.token, now, q->user_id, q->user_id, now, q->user_id,
-        q->user_id
+        q->user_id, now, now, q->join_outbox ? "1" : "0"
     };
     apr_array_header_t *rows;
     int ncols;
@@ -98,7 +106,8 @@ static invite_db_rc_e pgsql_join(use_request_t *q, int *counted)
     return rc;
 }
 
-/* sqlite3: count, then subscribe, in one transaction. */
+/* sqlite3: count, then subscribe, then the outbox row of a user it
+ * subscribed, in one transaction. */
 static invite_db_rc_e sqlite_join(use_request_t *q, int *counted)
 {
     const char *now = invite_db_int_arg(q->r->pool, invite_time_now_ms());
@@ -107,6 +116,9 @@ static invite_db_rc_e sqlite_join(use_request_t *q, int *counted)
     };
     const char *join_args[INVITE_USE_JOIN_ARGS] = {
         q->user_id, q->facts.token, q->user_id
+    };
+    const char *outbox_args[INVITE_USE_OUTBOX_ARGS] = {
+        q->user_id, now, now, q->facts.token
     };
     int nrows = 0;
     invite_db_rc_e rc = invite_db_begin(q->db), end;
@@ -121,6 +133,11 @@ static invite_db_rc_e sqlite_join(use_request_t *q, int *counted)
     if (*counted) {
         rc = invite_db_query(q->db, INVITE_STMT_USE_JOIN,
                              INVITE_USE_JOIN_ARGS, join_args, &nrows);
+    }
+    /* nrows 0: no username yet, counted but not subscribed. */
+    if (*counted && rc == INVITE_DB_OK && nrows == 1 && q->join_outbox) {
+        rc = invite_db_query(q->db, INVITE_STMT_USE_OUTBOX,
+                             INVITE_USE_OUTBOX_ARGS, outbox_args, &nrows);
     }
     end = invite_db_end(q->db, rc == INVITE_DB_OK && *counted);
     if (rc == INVITE_DB_OK) {
@@ -141,6 +158,7 @@ int invite_handle_use(request_rec *r, const invite_dir_cfg_t *cfg)
     int done, status, counted = 0;
 
     q.r = r;
+    q.join_outbox = invite_config_join_outbox(cfg);
     if (invite_credentials(r, &q.user_id, &q.token_hash, &done)
         || invite_read_params(r, cfg, &invite_token_body_schema, &params,
                               &q.facts.schema_error, &done)) {

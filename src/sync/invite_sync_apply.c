@@ -14,63 +14,48 @@
 
 #include "invite_sync_private.h"
 
-/* The strings of the first column of every row of a select. */
-static int column_set(invite_sync_store_t *st, int stmt, int nargs,
-                      const char **args, apr_hash_t **out)
+/* A role set as SQL holds it. */
+static apr_hash_t *role_set(invite_sync_store_t *st)
 {
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    apr_hash_t *h = apr_hash_make(st->scratch);
-
-    if (invite_sync_run(st, stmt, nargs, args, &res, NULL)) {
-        return INVITE_SYNC_DB_ERROR;
-    }
-    while (invite_sync_next(st, res, &row)) {
-        const char *v = invite_sync_col(st, row, 0, st->scratch);
-
-        if (v) {
-            apr_hash_set(h, v, APR_HASH_KEY_STRING, v);
-        }
-    }
-    *out = h;
-    return INVITE_SYNC_OK;
+    return apr_hash_make(st->scratch);
 }
 
-/* Makes the role rows of `owner` (nkey key arguments) equal `roles`:
- * adds with add(key..., role), removes with del(key..., role). */
+static void role_add(apr_hash_t *h, const char *role)
+{
+    if (role) {
+        apr_hash_set(h, role, APR_HASH_KEY_STRING, role);
+    }
+}
+
+/* Makes the role rows of an owner (nkey key arguments) that SQL holds,
+ * `have`, equal `roles`: adds with add(key..., role), removes with
+ * del(key..., role). */
 static int sync_roles(invite_sync_store_t *st, const char **key, int nkey,
-                      const apr_array_header_t *roles, int list, int add,
-                      int del)
+                      apr_hash_t *have, const apr_array_header_t *roles,
+                      int add, int del)
 {
     const char *args[4];
-    apr_hash_t *have;
     apr_hash_index_t *hi;
-    apr_hash_t *want = apr_hash_make(st->scratch);
     int i;
 
-    if (column_set(st, list, nkey, key, &have)) {
-        return INVITE_SYNC_DB_ERROR;
-    }
     memcpy(args, key, nkey * sizeof(*key));
     for (i = 0; i < roles->nelts; i++) {
         const char *role = APR_ARRAY_IDX(roles, i, const char *);
 
-        apr_hash_set(want, role, APR_HASH_KEY_STRING, role);
-        if (!apr_hash_get(have, role, APR_HASH_KEY_STRING)) {
-            args[nkey] = role;
-            if (invite_sync_run(st, add, nkey + 1, args, NULL, NULL)) {
-                return INVITE_SYNC_DB_ERROR;
-            }
+        if (apr_hash_get(have, role, APR_HASH_KEY_STRING)) {
+            apr_hash_set(have, role, APR_HASH_KEY_STRING, NULL);
+            continue;
+        }
+        args[nkey] = role;
+        if (invite_sync_run(st, add, nkey + 1, args, NULL, NULL)) {
+            return INVITE_SYNC_DB_ERROR;
         }
     }
+    /* What is left is no longer granted. */
     for (hi = apr_hash_first(st->scratch, have); hi; hi = apr_hash_next(hi)) {
-        const char *role = apr_hash_this_key(hi);
-
-        if (!apr_hash_get(want, role, APR_HASH_KEY_STRING)) {
-            args[nkey] = role;
-            if (invite_sync_run(st, del, nkey + 1, args, NULL, NULL)) {
-                return INVITE_SYNC_DB_ERROR;
-            }
+        args[nkey] = apr_hash_this_key(hi);
+        if (invite_sync_run(st, del, nkey + 1, args, NULL, NULL)) {
+            return INVITE_SYNC_DB_ERROR;
         }
     }
     return INVITE_SYNC_OK;
@@ -81,86 +66,117 @@ static int same(const char *a, const char *b)
     return a && b ? !strcmp(a, b) : a == b;
 }
 
+/* Runs a state statement (rows of kind, a, b) and hands each row to fn. */
+typedef void (*state_row_fn)(invite_sync_store_t *st, void *baton,
+                             char kind, const char *a, const char *b);
+static int read_state(invite_sync_store_t *st, int stmt, int nargs,
+                      const char **args, state_row_fn fn, void *baton)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+
+    if (invite_sync_run(st, stmt, nargs, args, &res, NULL)) {
+        return INVITE_SYNC_DB_ERROR;
+    }
+    while (invite_sync_next(st, res, &row)) {
+        const char *kind = invite_sync_col(st, row, 0, st->scratch);
+
+        fn(st, baton, kind ? kind[0] : 0,
+           invite_sync_col(st, row, 1, st->scratch),
+           invite_sync_col(st, row, 2, st->scratch));
+    }
+    return INVITE_SYNC_OK;
+}
+
+typedef struct {
+    int found;
+    const char *username;
+    apr_hash_t *roles;
+    apr_hash_t *tokens;     /* hash -> created_at ("" for NULL) */
+} user_state_t;
+
+static void user_row(invite_sync_store_t *st, void *baton, char kind,
+                     const char *a, const char *b)
+{
+    user_state_t *u = baton;
+
+    (void)st;
+    if (kind == 'u') {
+        u->found = 1;
+        u->username = a;
+    }
+    else if (kind == 'r') {
+        role_add(u->roles, a);
+    }
+    else if (kind == 't' && a) {
+        apr_hash_set(u->tokens, a, APR_HASH_KEY_STRING, b ? b : "");
+    }
+}
+
 static int apply_user(invite_sync_store_t *st, const bson_t *doc,
                       invite_sync_counts_t *c)
 {
     invite_sync_user_t u;
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    apr_hash_t *have = apr_hash_make(st->scratch);
+    user_state_t have = { 0, NULL, NULL, NULL };
     apr_hash_index_t *hi;
-    const char *why, *args[3], *username = NULL;
-    int found = 0, i;
+    const char *why, *args[3];
+    int i;
 
     if (invite_sync_parse_user(st->scratch, doc, &u, &why)) {
         c->skipped++;
         return INVITE_SYNC_OK;
     }
     c->skipped += u.tokens_skipped;
-    args[0] = u.id;
-    if (invite_sync_run(st, INVITE_SYNC_SQL_USER_GET, 1, args, &res, NULL)) {
+    have.roles = role_set(st);
+    have.tokens = apr_hash_make(st->scratch);
+    args[0] = args[1] = args[2] = u.id;
+    if (read_state(st, INVITE_SYNC_SQL_USER_STATE, 3, args, user_row,
+                   &have)) {
         return INVITE_SYNC_DB_ERROR;
     }
-    while (invite_sync_next(st, res, &row)) {
-        found = 1;
-        username = invite_sync_col(st, row, 0, st->scratch);
-    }
-    if (!found || !same(username, u.username)) {
+    if (!have.found || !same(have.username, u.username)) {
         args[1] = u.username;
         if (invite_sync_run(st, INVITE_SYNC_SQL_USER_PUT, 2, args, NULL,
                             NULL)) {
             return INVITE_SYNC_DB_ERROR;
         }
     }
-    if (sync_roles(st, args, 1, u.roles, INVITE_SYNC_SQL_USER_ROLES,
+    if (sync_roles(st, args, 1, have.roles, u.roles,
                    INVITE_SYNC_SQL_USER_ROLE_ADD,
                    INVITE_SYNC_SQL_USER_ROLE_DEL)) {
         return INVITE_SYNC_DB_ERROR;
     }
-    /* Tokens: hash -> created_at ("" for NULL). */
-    res = NULL;
-    row = NULL;
-    if (invite_sync_run(st, INVITE_SYNC_SQL_TOKENS, 1, args, &res, NULL)) {
-        return INVITE_SYNC_DB_ERROR;
-    }
-    while (invite_sync_next(st, res, &row)) {
-        const char *h = invite_sync_col(st, row, 0, st->scratch);
-        const char *t = invite_sync_col(st, row, 1, st->scratch);
-
-        apr_hash_set(have, h, APR_HASH_KEY_STRING, t ? t : "");
-    }
     for (i = 0; i < u.tokens->nelts; i++) {
         const invite_sync_token_t *t =
             &APR_ARRAY_IDX(u.tokens, i, invite_sync_token_t);
-        const char *now = apr_hash_get(have, t->hash, APR_HASH_KEY_STRING);
+        const char *now = apr_hash_get(have.tokens, t->hash,
+                                       APR_HASH_KEY_STRING);
         const char *targs[3];
+        int stmt = INVITE_SYNC_SQL_TOKEN_ADD;
 
-        if (now && !strcmp(now, t->created_at ? t->created_at : "")) {
-            apr_hash_set(have, t->hash, APR_HASH_KEY_STRING, NULL);
-            continue;
-        }
         if (now) {
-            apr_hash_set(have, t->hash, APR_HASH_KEY_STRING, NULL);
+            apr_hash_set(have.tokens, t->hash, APR_HASH_KEY_STRING, NULL);
+            if (!strcmp(now, t->created_at ? t->created_at : "")) {
+                continue;
+            }
+            stmt = INVITE_SYNC_SQL_TOKEN_TIME;
             targs[0] = t->created_at;
             targs[1] = u.id;
             targs[2] = t->hash;
-            if (invite_sync_run(st, INVITE_SYNC_SQL_TOKEN_TIME, 3, targs,
-                                NULL, NULL)) {
-                return INVITE_SYNC_DB_ERROR;
-            }
-            continue;
         }
-        targs[0] = u.id;
-        targs[1] = t->hash;
-        targs[2] = t->created_at;
-        if (invite_sync_run(st, INVITE_SYNC_SQL_TOKEN_ADD, 3, targs, NULL,
-                            NULL)) {
+        else {
+            targs[0] = u.id;
+            targs[1] = t->hash;
+            targs[2] = t->created_at;
+        }
+        if (invite_sync_run(st, stmt, 3, targs, NULL, NULL)) {
             return INVITE_SYNC_DB_ERROR;
         }
     }
     /* What is left is gone from Rocket.Chat: logged out, expired,
      * deactivated. */
-    for (hi = apr_hash_first(st->scratch, have); hi; hi = apr_hash_next(hi)) {
+    for (hi = apr_hash_first(st->scratch, have.tokens); hi;
+         hi = apr_hash_next(hi)) {
         args[1] = apr_hash_this_key(hi);
         if (invite_sync_run(st, INVITE_SYNC_SQL_TOKEN_DEL, 2, args, NULL,
                             NULL)) {
@@ -224,73 +240,97 @@ static int sub_pair(invite_sync_store_t *st, const char *sub_id,
     return INVITE_SYNC_OK;
 }
 
+typedef struct {
+    int mapped, user, room, subscribed;
+    const char *old_user, *old_rid, *status;
+    apr_hash_t *roles;
+} sub_state_t;
+
+static void sub_row(invite_sync_store_t *st, void *baton, char kind,
+                    const char *a, const char *b)
+{
+    sub_state_t *s = baton;
+
+    (void)st;
+    switch (kind) {
+    case 'm':
+        s->mapped = 1;
+        s->old_user = a;
+        s->old_rid = b;
+        break;
+    case 'u':
+        s->user = 1;
+        break;
+    case 'r':
+        s->room = 1;
+        break;
+    case 's':
+        s->subscribed = 1;
+        s->status = a;
+        break;
+    case 'o':
+        role_add(s->roles, a);
+        break;
+    }
+}
+
 static int apply_sub(invite_sync_store_t *st, const bson_t *doc,
                      invite_sync_counts_t *c)
 {
     invite_sync_sub_t s;
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    const char *why, *args[6], *old_user = NULL, *old_rid = NULL;
-    const char *status = NULL;
-    int mapped = 0, moved, user = 0, room = 0, subscribed = 0;
+    sub_state_t have;
+    const char *why, *args[7];
+    int moved;
 
     if (invite_sync_parse_sub(st->scratch, doc, &s, &why)) {
         c->skipped++;
         return INVITE_SYNC_OK;
     }
-    if (s.sub_id && sub_pair(st, s.sub_id, &old_user, &old_rid, &mapped)) {
+    memset(&have, 0, sizeof(have));
+    have.roles = role_set(st);
+    args[0] = s.sub_id;
+    args[1] = args[3] = args[5] = s.user_id;
+    args[2] = args[4] = args[6] = s.rid;
+    if (read_state(st, INVITE_SYNC_SQL_SUB_STATE, 7, args, sub_row, &have)) {
         return INVITE_SYNC_DB_ERROR;
     }
-    moved = mapped && !(same(old_user, s.user_id) && same(old_rid, s.rid));
+    moved = have.mapped && !(same(have.old_user, s.user_id)
+                             && same(have.old_rid, s.rid));
     if (moved) {
         /* rid or u._id changed: the old pair is no longer this
          * subscription. */
-        args[0] = old_user;
-        args[1] = old_rid;
+        args[0] = have.old_user;
+        args[1] = have.old_rid;
         if (invite_sync_run(st, INVITE_SYNC_SQL_SUB_DEL, 2, args, NULL,
                             NULL)) {
             return INVITE_SYNC_DB_ERROR;
         }
     }
-    args[0] = args[2] = args[4] = s.user_id;
-    args[1] = args[3] = args[5] = s.rid;
-    if (invite_sync_run(st, INVITE_SYNC_SQL_SUB_FACTS, 6, args, &res, NULL)) {
-        return INVITE_SYNC_DB_ERROR;
-    }
-    while (invite_sync_next(st, res, &row)) {
-        const char *v;
-
-        user = (v = invite_sync_col(st, row, 0, st->scratch)) && strcmp(v, "0");
-        room = (v = invite_sync_col(st, row, 1, st->scratch)) && strcmp(v, "0");
-        subscribed = (v = invite_sync_col(st, row, 2, st->scratch))
-                     && strcmp(v, "0");
-        status = invite_sync_col(st, row, 3, st->scratch);
-    }
-    if (!user || !room) {
+    if (!have.user || !have.room) {
         /* Its user or room is not here (yet): skipped, as in the import;
          * a later event or the next full copy brings it. */
         c->skipped++;
-        if (mapped) {
-            if (invite_sync_run(st, INVITE_SYNC_SQL_SUB_ID_DEL, 1, &s.sub_id,
-                                NULL, NULL)) {
-                return INVITE_SYNC_DB_ERROR;
-            }
+        if (have.mapped && invite_sync_run(st, INVITE_SYNC_SQL_SUB_ID_DEL, 1,
+                                           &s.sub_id, NULL, NULL)) {
+            return INVITE_SYNC_DB_ERROR;
         }
         return INVITE_SYNC_OK;
     }
-    if (!subscribed || !same(status, s.status)) {
+    args[0] = s.user_id;
+    args[1] = s.rid;
+    if (!have.subscribed || !same(have.status, s.status)) {
         args[2] = s.status;
         if (invite_sync_run(st, INVITE_SYNC_SQL_SUB_PUT, 3, args, NULL,
                             NULL)) {
             return INVITE_SYNC_DB_ERROR;
         }
     }
-    if (sync_roles(st, args, 2, s.roles, INVITE_SYNC_SQL_SUB_ROLES,
+    if (sync_roles(st, args, 2, have.roles, s.roles,
                    INVITE_SYNC_SQL_SUB_ROLE_ADD,
                    INVITE_SYNC_SQL_SUB_ROLE_DEL)) {
         return INVITE_SYNC_DB_ERROR;
     }
-    if (s.sub_id && (!mapped || moved)) {
+    if (s.sub_id && (!have.mapped || moved)) {
         args[0] = s.sub_id;
         args[1] = s.user_id;
         args[2] = s.rid;
@@ -302,10 +342,21 @@ static int apply_sub(invite_sync_store_t *st, const bson_t *doc,
     return INVITE_SYNC_OK;
 }
 
+static void perm_row(invite_sync_store_t *st, void *baton, char kind,
+                     const char *a, const char *b)
+{
+    (void)st;
+    (void)b;
+    if (kind == 'r') {
+        role_add(baton, a);
+    }
+}
+
 static int apply_perm(invite_sync_store_t *st, const bson_t *doc,
                       invite_sync_counts_t *c)
 {
     invite_sync_perm_t perm;
+    apr_hash_t *have;
     const char *why;
 
     if (invite_sync_parse_perm(st->scratch, doc, &perm, &why)) {
@@ -313,7 +364,12 @@ static int apply_perm(invite_sync_store_t *st, const bson_t *doc,
         return INVITE_SYNC_OK;
     }
     /* Replaced, not merged (docs/import.md). */
-    return sync_roles(st, &perm.id, 1, perm.roles, INVITE_SYNC_SQL_PERM_ROLES,
+    have = role_set(st);
+    if (read_state(st, INVITE_SYNC_SQL_PERM_ROLES, 1, &perm.id, perm_row,
+                   have)) {
+        return INVITE_SYNC_DB_ERROR;
+    }
+    return sync_roles(st, &perm.id, 1, have, perm.roles,
                       INVITE_SYNC_SQL_PERM_ROLE_ADD,
                       INVITE_SYNC_SQL_PERM_ROLE_DEL);
 }

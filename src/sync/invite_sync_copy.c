@@ -35,7 +35,8 @@ static int stage_flush_full(invite_sync_store_t *st, int table)
     st->stage_rows_in_tx += b->rows;
     b->rows = 0;
     apr_pool_clear(b->pool);
-    if (rv == INVITE_SYNC_OK && st->stage_rows_in_tx >= STAGE_ROWS_PER_TX) {
+    if (rv == INVITE_SYNC_OK && st->stage_tx
+        && st->stage_rows_in_tx >= STAGE_ROWS_PER_TX) {
         st->stage_rows_in_tx = 0;
         rv = invite_sync_query(st, INVITE_SYNC_SQL_COMMIT);
         st->stage_tx = 0;
@@ -257,7 +258,7 @@ int invite_sync_copy_switch(invite_sync_store_t *st,
     for (i = 0; i < INVITE_SYNC_STAGE_TABLES && !rv; i++) {
         rv = stage_flush_rest(st, i);
     }
-    if (!rv) {
+    if (!rv && st->stage_tx) {
         rv = invite_sync_query(st, INVITE_SYNC_SQL_COMMIT);
     }
     if (rv) {
@@ -271,7 +272,10 @@ int invite_sync_copy_switch(invite_sync_store_t *st,
     for (i = 0; i < INVITE_SYNC_NCOLL; i++) {
         c->skipped += st->progress[i].skipped;
     }
-    rv = invite_sync_store_begin(st);
+    rv = invite_sync_query(st, INVITE_SYNC_SQL_STAGE_ANALYZE);
+    if (!rv) {
+        rv = invite_sync_store_begin(st);
+    }
     if (rv) {
         return rv;
     }

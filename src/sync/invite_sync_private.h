@@ -32,6 +32,7 @@ struct invite_sync_store_s {
     int in_tx;                      /* begin ... commit / rollback */
     long changes;
     char error[512];
+    char holder[256];               /* the lease's other owner */
     /* the full copy */
     int stage_open, stage_tx;
     long stage_rows_in_tx, progress_rows;

@@ -246,19 +246,47 @@ static void scratch_done(invite_sync_store_t *st)
     }
 }
 
+/* A write of its own (no transaction of the caller's) while a copy is
+ * staging, such as the lease renewed between two batches of documents:
+ * the staging transaction is committed first, so that the write commits
+ * now, and begun again after it (staging_resume).  1: paused; 0: nothing
+ * to pause. */
+static int staging_pause(invite_sync_store_t *st)
+{
+    if (!st->stage_tx || st->in_tx) {
+        return 0;
+    }
+    st->stage_tx = 0;
+    st->stage_rows_in_tx = 0;
+    invite_sync_query(st, INVITE_SYNC_SQL_COMMIT);
+    return 1;
+}
+
+static void staging_resume(invite_sync_store_t *st, int paused)
+{
+    if (paused) {
+        st->stage_tx = invite_sync_query(st, INVITE_SYNC_SQL_STAGE_BEGIN)
+                       == INVITE_SYNC_OK;
+    }
+}
+
 /* ------------------------------------------------------------ sync_state */
 
 int invite_sync_state_set(invite_sync_store_t *st, const char *key,
                           const char *value)
 {
     const char *args[3];
+    int rv, paused;
 
     args[0] = key;
     args[1] = value;
     args[2] = apr_psprintf(st->scratch, "%" APR_INT64_T_FMT,
                            (apr_int64_t)invite_time_now_ms());
-    return invite_sync_run(st, INVITE_SYNC_SQL_STATE_PUT, 3, args, NULL,
-                           NULL);
+    paused = staging_pause(st);
+    rv = invite_sync_run(st, INVITE_SYNC_SQL_STATE_PUT, 3, args, NULL, NULL);
+    staging_resume(st, paused);
+    scratch_done(st);
+    return rv;
 }
 
 int invite_sync_state_set_ms(invite_sync_store_t *st, const char *key,
@@ -295,7 +323,7 @@ int invite_sync_lease_take(invite_sync_store_t *st, const char *owner,
     apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;
     const char *args[4];
-    int nrows = 0, taken = -1;
+    int nrows = 0, taken = -1, paused;
 
     *holder = NULL;
     *until = 0;
@@ -303,16 +331,23 @@ int invite_sync_lease_take(invite_sync_store_t *st, const char *owner,
     args[1] = owner;
     args[2] = apr_psprintf(st->scratch, "%" APR_INT64_T_FMT, now + ttl_ms);
     args[3] = apr_psprintf(st->scratch, "%" APR_INT64_T_FMT, now);
+    paused = staging_pause(st);
     if (invite_sync_run(st, INVITE_SYNC_SQL_LEASE_TAKE, 4, args, NULL,
                         &nrows) == INVITE_SYNC_OK) {
         taken = nrows > 0;
     }
+    staging_resume(st, paused);
     if (taken == 0 && invite_sync_run(st, INVITE_SYNC_SQL_LEASE_GET, 1, args,
                                       &res, NULL) == INVITE_SYNC_OK) {
         while (invite_sync_next(st, res, &row)) {
             const char *u = invite_sync_col(st, row, 1, st->scratch);
 
-            *holder = invite_sync_col(st, row, 0, st->pool);
+            const char *h = invite_sync_col(st, row, 0, st->scratch);
+
+            /* Copied into the store: a waiting daemon asks again and
+             * again. */
+            apr_cpystrn(st->holder, h ? h : "", sizeof(st->holder));
+            *holder = st->holder;
             *until = u ? apr_atoi64(u) : 0;
         }
         if (!*holder) {
@@ -328,9 +363,12 @@ void invite_sync_lease_release(invite_sync_store_t *st, const char *owner)
 {
     const char *args[2];
 
+    int paused = staging_pause(st);
+
     args[0] = INVITE_SYNC_LEASE;
     args[1] = owner;
     invite_sync_run(st, INVITE_SYNC_SQL_LEASE_RELEASE, 2, args, NULL, NULL);
+    staging_resume(st, paused);
     scratch_done(st);
 }
 
@@ -368,11 +406,16 @@ int invite_sync_outbox_done(invite_sync_store_t *st, const char *user_id,
                             const char *rid)
 {
     const char *args[2];
+    int rv, paused;
 
     args[0] = user_id;
     args[1] = rid;
-    return invite_sync_run(st, INVITE_SYNC_SQL_OUTBOX_DONE, 2, args, NULL,
-                           NULL);
+    paused = staging_pause(st);
+    rv = invite_sync_run(st, INVITE_SYNC_SQL_OUTBOX_DONE, 2, args, NULL,
+                         NULL);
+    staging_resume(st, paused);
+    scratch_done(st);
+    return rv;
 }
 
 int invite_sync_outbox_retry(invite_sync_store_t *st, const char *user_id,
@@ -380,7 +423,7 @@ int invite_sync_outbox_retry(invite_sync_store_t *st, const char *user_id,
                              const char *error)
 {
     const char *args[4];
-    int rv;
+    int rv, paused;
 
     args[0] = apr_psprintf(st->scratch, "%" APR_INT64_T_FMT,
                            next_attempt_at_ms);
@@ -391,8 +434,10 @@ int invite_sync_outbox_retry(invite_sync_store_t *st, const char *user_id,
                     : NULL;
     args[2] = user_id;
     args[3] = rid;
+    paused = staging_pause(st);
     rv = invite_sync_run(st, INVITE_SYNC_SQL_OUTBOX_RETRY, 4, args, NULL,
                          NULL);
+    staging_resume(st, paused);
     scratch_done(st);
     return rv;
 }

@@ -5,7 +5,8 @@
 # A connection's one-off set-up at its first use (PREPAREs, the schema
 # version, the session statement) is not counted, but a schema check
 # without its set-up would be.
-# The other endpoints: one statement per read, one more for a write.
+# The other endpoints: one statement per read, one more for a write (a
+# newcomer's join and its join_outbox row are one statement).
 use strict;
 use warnings FATAL => 'all';
 use FindBin;
@@ -14,7 +15,7 @@ use Apache::Test qw(-withtestmore);
 use InviteTest;
 use Time::HiRes qw(sleep);
 
-plan tests => 23, need { 'PostgreSQL only (runs in the pgsql suite)' => engine() eq 'pgsql' };
+plan tests => 24, need { 'PostgreSQL only (runs in the pgsql suite)' => engine() eq 'pgsql' };
 
 my $cluster = $ENV{INVITE_TEST_PG_CLUSTER} or die 'INVITE_TEST_PG_CLUSTER unset';
 my $log = "$cluster/server.log";
@@ -94,6 +95,7 @@ is(invite_count($USER{admin}, 'GENERAL'), 1, 'one invite');
 
 # The rest of the lifecycle.
 my $id = json_of(api_post($P, {rid => 'GENERAL', days => 1, maxUses => 5}, user => 'admin'))->{_id};
+db_do("DELETE FROM join_outbox WHERE user_id = 'tripNew000001'");
 db_do("DELETE FROM users WHERE id = 'tripNew000001'");
 db_do("INSERT INTO users (id, username) VALUES ('tripNew000001', 'tripnew')");
 db_do("INSERT INTO login_tokens (user_id, hashed_token, created_at) VALUES ('tripNew000001', ?, NULL)",
@@ -106,6 +108,7 @@ my @rt = (   # in this order: removal comes last
         sub { api_post('/api/v1/validateInviteToken', {token => ''}) }, 200, ''],
     'useInviteToken, a member: one statement' => [
         sub { api_post('/api/v1/useInviteToken', {token => $id}, user => 'admin') }, 200, 'invite_use_facts'],
+    # The write also records the join in join_outbox (a CTE of invite_use).
     'useInviteToken, a newcomer: one read and one atomic write' => [
         sub { api_post('/api/v1/useInviteToken', {token => $id}, user => $newbie) }, 200,
         'invite_use_facts invite_use'],
@@ -122,3 +125,5 @@ while (my ($name, $case) = splice @rt, 0, 2) {
     is($code, $status, "$name: status $status");
     is("@s", $want, $name);
 }
+is(db_value("SELECT count(*) FROM join_outbox WHERE user_id = 'tripNew000001' AND rid = 'GENERAL'"), 1,
+   "the newcomer's one write also recorded the join in join_outbox");

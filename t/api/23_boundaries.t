@@ -60,7 +60,7 @@ my $u = 'bndUser000000001';
 sub use_write {   # the number of uses counted
     my ($token, $now) = @_;
     if ($pg) {
-        return run_sql('invite_use', $token, $now, $u, $u, $now, $u, $u)->[0][1];
+        return run_sql('invite_use', $token, $now, $u, $u, $now, $u, $u, $now, $now, 0)->[0][1];
     }
     return run_sql('invite_use', $now, $token, $now, $u);
 }

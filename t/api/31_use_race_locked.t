@@ -157,7 +157,7 @@ is(member($user), 1, 'one subscription');
 sub run_sql { InviteTest::run_statement(@_) }
 sub use_write {   # the number of uses counted
     my ($token, $u, $now) = @_;
-    return run_sql('invite_use', $token, $now, $u, $u, $now, $u, $u)->[0][1] if $pg;
+    return run_sql('invite_use', $token, $now, $u, $u, $now, $u, $u, $now, $now, 0)->[0][1] if $pg;
     my $counted = run_sql('invite_use', $now, $token, $now, $u);
     run_sql('invite_use_join', $u, $token, $u) if $counted;
     return $counted;

@@ -15,44 +15,23 @@ use warnings;
 use File::Path qw(make_path remove_tree);
 use IO::Socket::INET;
 use MIME::Base64 qw(decode_base64);
-use POSIX ();
-use Time::HiRes qw(sleep);
 use FindBin;
+use PyServer;
 
 my $sink = "$FindBin::Bin/lib/smtp-sink.py";
 $sink = "$FindBin::Bin/../lib/smtp-sink.py" unless -e $sink;
-# Debian's python3, the one python3-aiosmtpd is installed for (a python3
-# earlier on PATH may not have it).
-my $python = -x '/usr/bin/python3' ? '/usr/bin/python3' : 'python3';
 
 sub start {
     my ($class, $dir, %opt) = @_;
     remove_tree($dir);
     make_path("$dir/mail");
-    my @args = ('--dir', "$dir/mail", '--port-file', "$dir/port");
+    my @args = ('--dir', "$dir/mail");
     push @args, '--delay-data', $opt{delay_data} if $opt{delay_data};
     push @args, '--refuse-rcpt', $opt{refuse_rcpt} if $opt{refuse_rcpt};
     push @args, '--refuse-data' if $opt{refuse_data};
     push @args, '--silent' if $opt{silent};
-    my $pid = fork // die "fork: $!";
-    if (!$pid) {
-        open STDOUT, '>', "$dir/sink.log" or POSIX::_exit(127);
-        open STDERR, '>&', \*STDOUT or POSIX::_exit(127);
-        exec $python, $sink, @args or POSIX::_exit(127);
-    }
-    my $self = bless { dir => $dir, pid => $pid }, $class;
-    for (1 .. 200) {
-        if (open my $fh, '<', "$dir/port") {
-            ($self->{port}) = <$fh> =~ /(\d+)/;
-            return $self if $self->{port};
-        }
-        if (waitpid($pid, POSIX::WNOHANG()) == $pid) {
-            die "smtp-sink.py exited: " . _slurp("$dir/sink.log");
-        }
-        sleep 0.05;
-    }
-    $self->stop;
-    die "smtp-sink.py did not start in 10 s: " . _slurp("$dir/sink.log");
+    my ($pid, $port) = PyServer::spawn("$dir/sink.log", "$dir/port", $sink, @args);
+    return bless { dir => $dir, pid => $pid, port => $port }, $class;
 }
 
 sub port { $_[0]{port} }
@@ -61,17 +40,7 @@ sub sink_log { _slurp("$_[0]{dir}/sink.log") }
 
 sub stop {
     my ($self) = @_;
-    return unless $self->{pid};
-    kill 'TERM', $self->{pid};
-    for (1 .. 100) {
-        last if waitpid($self->{pid}, POSIX::WNOHANG()) == $self->{pid};
-        sleep 0.05;
-    }
-    if (kill 0, $self->{pid}) {
-        kill 'KILL', $self->{pid};
-        waitpid $self->{pid}, 0;
-    }
-    delete $self->{pid};
+    PyServer::stop(delete $self->{pid});
 }
 
 sub DESTROY { $_[0]->stop }

@@ -105,6 +105,51 @@ int main(void)
         is_int((int)invite_status_db_mean_us(&empty), 0, "no database request: mean 0");
     }
 
+    /* invite-sync's lines: the heartbeat's value (epoch ms), else the
+     * time its row was written; "-" for what is not known. */
+    {
+        invite_sync_status_t sy;
+        const long long now = 1700000000000LL;
+
+        invite_status_sync_read(&sy, "1699999990500", "1699999999000", "3",
+                                now);
+        is_int(sy.state, INVITE_SYNC_STATUS_READ, "sync: read");
+        is_int(sy.lag_s, 9, "sync: lag from last_ok_at's value, rounded down");
+        is_int(sy.outbox, 3, "sync: outbox count");
+        text = invite_status_sync(pool, &sy, 0);
+        is_str(text, "InviteSyncLag: 9\nInviteJoinOutbox: 3\n",
+               "sync: the ?auto lines");
+        ok(strstr(invite_status_sync(pool, &sy, 1), "invite-sync lag: 9 s")
+           && strstr(invite_status_sync(pool, &sy, 1), "join_outbox): 3<"),
+           "sync: the HTML lines");
+
+        invite_status_sync_read(&sy, "not a time", "1699999880000", "0", now);
+        is_int(sy.lag_s, 120, "sync: a value that is no time: updated_at");
+        invite_status_sync_read(&sy, "1700000005000", NULL, "0", now);
+        is_int(sy.lag_s, 0, "sync: a heartbeat from a clock ahead: lag 0");
+
+        invite_status_sync_read(&sy, NULL, NULL, "0", now);
+        is_int(sy.lag_s, -1, "sync: never synced");
+        is_str(invite_status_sync(pool, &sy, 0),
+               "InviteSyncLag: -\nInviteJoinOutbox: 0\n",
+               "sync: never synced shows -");
+        ok(strstr(invite_status_sync(pool, &sy, 1), "never synced") != NULL,
+           "sync: ... and says so in HTML");
+
+        sy.state = INVITE_SYNC_STATUS_UNREAD;
+        sy.lag_s = 5;
+        sy.outbox = 2;
+        is_str(invite_status_sync(pool, &sy, 0),
+               "InviteSyncLag: -\nInviteJoinOutbox: -\n",
+               "sync: a database that could not be read: both -");
+        ok(strstr(invite_status_sync(pool, &sy, 1), "could not be read")
+           != NULL, "sync: ... and says so in HTML");
+        sy.state = INVITE_SYNC_STATUS_NONE;
+        is_str(invite_status_sync(pool, &sy, 0), "",
+               "sync: no mod_invite database: no lines");
+        is_str(invite_status_sync(pool, &sy, 1), "", "sync: nor in HTML");
+    }
+
     /* Concurrent writers lose nothing, and the max is the largest. */
     memset(&shared, 0, sizeof(shared));
     for (i = 0; i < THREADS; i++) {

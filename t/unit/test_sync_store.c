@@ -4,12 +4,15 @@
  * canonical Extended JSON (bson_new_from_json), applied to a scratch
  * SQLite database made from conf/schema-sqlite3.sql, the SQL compared
  * after each; the full copy; sync_state, the lease and the join outbox.
- * The same again on PostgreSQL when INVITE_TEST_PG_PARAMS names a
- * database whose public schema may be dropped (scripts/pg-cluster.sh).
+ * The same again on PostgreSQL when INVITE_TEST_PG_PARAMS names a cluster
+ * where its user may create a database (scripts/pg-cluster.sh's): the test
+ * runs in a database of its own, dropped at the end (t/sync_store.t runs it
+ * so in make test's pgsql suite).
  *
  * The fixtures are written with ' for " (none of them holds a quote). */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <apr_dbd.h>
@@ -17,8 +20,10 @@
 #include <apr_general.h>
 #include <apr_pools.h>
 #include <apr_strings.h>
+#include <apr_time.h>
 #include <sqlite3.h>
 
+#include "invite_sql.h"
 #include "invite_sync_store.h"
 #include "tap.h"
 
@@ -739,9 +744,26 @@ static void test_copy(void)
              " 'm%s', 'services': {'resume': {'loginTokens': ["
              TOKEN("t%s", 1700000000000) "]}}}", id, id, id));
     }
+    /* The lease renewed and the heartbeat written while staging: they
+     * commit at once, and the staging goes on. */
+    {
+        const char *holder = NULL;
+        apr_int64_t until = 0;
+
+        is_int(invite_sync_lease_take(st, "hostC:3", 60000, &holder, &until),
+               1, "copy: the lease taken while staging");
+        is_str(rows("SELECT owner FROM sync_lease"), "hostC:3",
+               "copy: the lease committed at once");
+        is_int(invite_sync_state_set_ms(st, INVITE_SYNC_KEY_LAST_OK_AT, 42),
+               INVITE_SYNC_OK, "copy: a heartbeat while staging");
+        is_str(rows("SELECT value FROM sync_state WHERE key = 'last_ok_at'"),
+               "42", "copy: the heartbeat committed at once");
+        invite_sync_lease_release(st, "hostC:3");
+        copy("users", "{'_id': 'm150', 'username': 'm150'}");
+    }
     pr = invite_sync_copy_progress(st, "users");
-    is_int(pr.docs, 154, "copy progress: users received");
-    is_int(pr.staged, 153, "copy progress: users staged");
+    is_int(pr.docs, 155, "copy progress: users received");
+    is_int(pr.staged, 154, "copy progress: users staged");
     is_int(pr.skipped, 2, "copy progress: a bad user, an inactive token");
     pr = invite_sync_copy_progress(st, "rocketchat_room");
     is_int(pr.docs, 3, "copy progress: rooms");
@@ -797,6 +819,7 @@ static void test_copy(void)
              " 'bot'], 'services': {'resume': {'loginTokens': ["
              TOKEN("hB9", 1700000000000) "]}}}");
         copy("users", "{'_id': 'uD', 'username': 'dave'}");
+        copy("users", "{'_id': 'm150', 'username': 'm150'}");
         for (i = 0; i < 150; i++) {
             apr_snprintf(id, sizeof(id), "%03d", i);
             copy("users", apr_psprintf(pool, "{'_id': 'm%s', 'username':"
@@ -858,6 +881,53 @@ static void test_copy(void)
     invite_sync_copy_switch(st, NULL, &c);
 }
 
+/* ----------------------------------------------------- SQLite's lock */
+
+/* Another writer (the module) holds SQLite's write lock for 600 ms: the
+ * store's BEGIN waits for it (busy_timeout) instead of failing. */
+static void test_lock_wait(void)
+{
+    int fd[2];
+    pid_t child;
+    char c;
+    apr_time_t t0;
+
+    if (strcmp(engine, "sqlite3") || pipe(fd) != 0) {
+        return;
+    }
+    child = fork();
+    if (child == 0) {
+        sqlite3 *db;
+
+        close(fd[0]);
+        if (sqlite3_open(sqlite_path, &db) != SQLITE_OK
+            || sqlite3_exec(db, "BEGIN IMMEDIATE; INSERT INTO users (id)"
+                            " VALUES ('held')", NULL, NULL, NULL)
+               != SQLITE_OK) {
+            _exit(1);
+        }
+        if (write(fd[1], "x", 1) != 1) {
+            _exit(1);
+        }
+        usleep(600000);
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+        sqlite3_close(db);
+        _exit(0);
+    }
+    close(fd[1]);
+    ok(read(fd[0], &c, 1) == 1, "lock: another writer holds the lock");
+    close(fd[0]);
+    t0 = apr_time_now();
+    is_int(apply(event("insert", "users", "uL", "{'_id': 'uL'}", NULL)),
+           INVITE_SYNC_OK, "lock: the batch waits and applies");
+    ok(apr_time_now() - t0 >= apr_time_from_msec(300),
+       "lock: it waited for the other writer");
+    waitpid(child, NULL, 0);
+    is_str(rows("SELECT id FROM users WHERE id IN ('held', 'uL')"
+                " ORDER BY id"), "held;uL", "lock: both writes are there");
+    exec("DELETE FROM users WHERE id IN ('held', 'uL')");
+}
+
 /* ------------------------------------------------------------ run both */
 
 static int load_schema(const char *params)
@@ -892,8 +962,6 @@ static int load_schema(const char *params)
         sqlite3_close(db);
         return rv;
     }
-    exec("DROP SCHEMA public CASCADE");
-    exec("CREATE SCHEMA public");
     n = 0;
     rv = apr_dbd_query(driver, reader, (int *)&n, sql);
     if (rv) {
@@ -945,9 +1013,59 @@ static void run(const char *eng, const char *params)
     test_resync();
     test_user_delete();
     test_state();
+    test_lock_wait();
     test_copy();
     invite_sync_store_close(st);
     apr_dbd_close(driver, reader);
+}
+
+/* Every statement of both engines is there, labelled invite_sync_*; only
+ * the session settings and the staging's ANALYZE may be missing. */
+static void test_statements(void)
+{
+    static const invite_engine_e engines[] = {
+        INVITE_ENGINE_SQLITE3, INVITE_ENGINE_PGSQL
+    };
+    int e, i, labelled = 0, present = 0, optional = 0;
+
+    for (e = 0; e < 2; e++) {
+        const invite_stmt_t *s = invite_sync_sql(engines[e]);
+
+        for (i = 0; i < INVITE_SYNC_SQL_COUNT; i++) {
+            labelled += s[i].label && !strncmp(s[i].label, "invite_sync_",
+                                               12);
+            present += s[i].sql != NULL;
+            optional += !s[i].sql && (i == INVITE_SYNC_SQL_SESSION_FK
+                                      || i == INVITE_SYNC_SQL_SESSION_BUSY
+                                      || i == INVITE_SYNC_SQL_STAGE_ANALYZE);
+        }
+    }
+    is_int(labelled, 2 * INVITE_SYNC_SQL_COUNT,
+           "statements: every one labelled invite_sync_*");
+    is_int(present + optional, 2 * INVITE_SYNC_SQL_COUNT,
+           "statements: only session settings may be missing");
+}
+
+/* Runs one statement on a connection of its own to params: 1 if it ran. */
+static int pg_admin(const char *params, const char *sql)
+{
+    const apr_dbd_driver_t *d;
+    apr_dbd_t *h;
+    const char *err = NULL;
+    int n = 0, rv;
+
+    if (apr_dbd_get_driver(pool, "pgsql", &d) != APR_SUCCESS
+        || apr_dbd_open_ex(d, pool, params, &h, &err) != APR_SUCCESS) {
+        ok(0, apr_psprintf(pool, "pgsql: connect: %s", err ? err : "?"));
+        return 0;
+    }
+    rv = apr_dbd_query(d, h, &n, sql);
+    if (rv) {
+        ok(0, apr_psprintf(pool, "pgsql: %s: %s", sql,
+                           apr_dbd_error(d, h, rv)));
+    }
+    apr_dbd_close(d, h);
+    return rv == 0;
 }
 
 static void test_open_errors(const char *dir)
@@ -985,11 +1103,20 @@ int main(void)
     if (!mkdtemp(dir)) {
         return 1;
     }
+    test_statements();
     test_open_errors(dir);
     sqlite_path = apr_pstrcat(pool, dir, "/t.db", NULL);
     run("sqlite3", sqlite_path);
     if (pg && *pg) {
-        run("pgsql", pg);
+        /* A database of its own; libpq takes the last dbname given. */
+        const char *name = apr_psprintf(pool, "test_sync_store_%ld",
+                                        (long)getpid());
+
+        if (pg_admin(pg, apr_pstrcat(pool, "CREATE DATABASE ", name,
+                                     NULL))) {
+            run("pgsql", apr_pstrcat(pool, pg, " dbname=", name, NULL));
+            pg_admin(pg, apr_pstrcat(pool, "DROP DATABASE ", name, NULL));
+        }
     }
     else {
         printf("# SKIP pgsql: INVITE_TEST_PG_PARAMS is not set\n");

@@ -171,6 +171,30 @@ int main(void)
     is_int(invite_time_add_days(t, 7), t + 7 * 86400000LL,
            "Kolkata: +7 days is exactly 7 * 24 h");
 
+    /* -------------------------------- stored epoch ms, and ages */
+    {
+        invite_ms_t ms = 7;
+        ok(invite_time_parse_ms("1700000000123", &ms) && ms == 1700000000123LL,
+           "parse_ms: epoch ms");
+        ok(invite_time_parse_ms("-5", &ms) && ms == -5, "parse_ms: negative");
+        ok(invite_time_parse_ms("0", &ms) && ms == 0, "parse_ms: zero");
+        ms = 7;
+        ok(!invite_time_parse_ms(NULL, &ms) && ms == 7,
+           "parse_ms: NULL, *ms untouched");
+        ok(!invite_time_parse_ms("", &ms), "parse_ms: empty");
+        ok(!invite_time_parse_ms("-", &ms), "parse_ms: a sign alone");
+        ok(!invite_time_parse_ms(" 12", &ms), "parse_ms: leading space");
+        ok(!invite_time_parse_ms("+12", &ms), "parse_ms: a plus");
+        ok(!invite_time_parse_ms("12s", &ms), "parse_ms: trailing text");
+        ok(!invite_time_parse_ms("2026-12-07T08:00:00Z", &ms),
+           "parse_ms: an ISO time is no epoch ms");
+        ok(!invite_time_parse_ms("99999999999999999999", &ms),
+           "parse_ms: out of range");
+        is_int(invite_time_age_s(1000, 60999), 59, "age_s: rounded down");
+        is_int(invite_time_age_s(1000, 61000), 60, "age_s: whole seconds");
+        is_int(invite_time_age_s(5000, 1000), 0, "age_s: a time ahead is 0");
+    }
+
     apr_pool_destroy(pool);
     apr_terminate();
     return done_testing();
