@@ -225,6 +225,25 @@ static long backoff_next(const sync_t *s, long ms)
                                                : ms * 2;
 }
 
+/* After a database error on PostgreSQL, a new connection in place of
+ * the old one when it can be made: a restarted server leaves the old one
+ * dead for good.  (SQLite's errors are locks and files: the same
+ * connection does.) */
+static void store_reconnect(sync_t *s)
+{
+    invite_sync_store_t *fresh = NULL;
+    const char *err = NULL;
+
+    if (strcmp(s->c->driver, "pgsql")
+        || invite_sync_store_open(&fresh, s->pool, s->c->driver,
+                                  s->c->params, &err) != APR_SUCCESS) {
+        return;
+    }
+    invite_sync_store_rollback(s->st);
+    invite_sync_store_close(s->st);
+    s->st = fresh;
+}
+
 /* -------------------------------------------------------------- lease */
 
 /* Renews the lease when a heartbeat is due: 1 to go on, 0 when it is
@@ -302,10 +321,13 @@ static int lease_wait(sync_t *s)
                 said = apr_pstrdup(s->pool, holder);
             }
         }
-        else if (!db_said++) {
-            invite_sync_log(SYNCLOGNO(01314), "cannot take the lease:"
-                            " database error: %s; trying again",
-                            invite_sync_store_error(s->st));
+        else {
+            if (!db_said++) {
+                invite_sync_log(SYNCLOGNO(01314), "cannot take the lease:"
+                                " database error: %s; trying again",
+                                invite_sync_store_error(s->st));
+            }
+            store_reconnect(s);
         }
         invite_sync_sleep(1000);
     }
@@ -331,7 +353,7 @@ static apr_int64_t event_time(const bson_t *ev)
 /* What an event is, for messages: "update on users" (no id, no field). */
 static const char *event_label(apr_pool_t *p, const bson_t *ev)
 {
-    const char *op = "?", *coll = "?";
+    const char *op = "?", *coll;
     bson_iter_t it;
 
     if (bson_iter_init_find(&it, ev, "operationType")
@@ -342,6 +364,15 @@ static const char *event_label(apr_pool_t *p, const bson_t *ev)
                                                              &it)
         && BSON_ITER_HOLDS_UTF8(&it)) {
         coll = bson_iter_utf8(&it, NULL);
+    }
+    else if (bson_iter_init(&it, ev)
+             && bson_iter_find_descendant(&it, "ns.db", &it)
+             && BSON_ITER_HOLDS_UTF8(&it)) {
+        return apr_psprintf(p, "%s of database %s", op,
+                            bson_iter_utf8(&it, NULL));
+    }
+    else {
+        return op;     /* invalidate: no ns */
     }
     return apr_psprintf(p, "%s on %s", op, coll);
 }
@@ -358,6 +389,7 @@ static int sql_wait(sync_t *s, long *backoff_ms, const char *what)
         return 1;
     }
     *backoff_ms = backoff_next(s, *backoff_ms);
+    store_reconnect(s);
     return 0;
 }
 
