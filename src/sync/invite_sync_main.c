@@ -372,7 +372,7 @@ static const char *event_label(apr_pool_t *p, const bson_t *ev)
                             bson_iter_utf8(&it, NULL));
     }
     else {
-        return op;     /* invalidate: no ns */
+        coll = "the change stream";     /* invalidate: no ns */
     }
     return apr_psprintf(p, "%s on %s", op, coll);
 }
