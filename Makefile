@@ -53,6 +53,10 @@ CORE_LIBS = $(LIBS) $(CURL_LIBS)
 # The module asks SQLite itself whether a connection's file has moved
 # (src/mod_invite_db.c); apr_dbd's sqlite3 driver loads the same library.
 MODULE_LIBS = -lsqlite3
+# ... and libpq whether a pgsql connection's server takes writes, and to
+# connect it again to the primary (failover, docs/postgresql.md).
+PQ_INCLUDEDIR := $(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
+MODULE_LIBS += -lpq
 
 APR_CFLAGS := $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null) $(shell apu-1-config --includes 2>/dev/null)
 APR_LIBS   := $(shell apr-1-config --link-ld --libs 2>/dev/null) $(shell apu-1-config --link-ld 2>/dev/null)
@@ -62,7 +66,7 @@ all: $(MODULE) build/invite-sql-dump build/invitectl build/rl-shmcb-capacity \
 
 $(MODULE): $(CORE_SRC) $(GLUE_SRC) $(HEADERS)
 	@mkdir -p build; echo "  APXS  mod_invite.la"
-	@$(APXS) -c -o mod_invite.la -Iinclude -Isrc \
+	@$(APXS) -c -o mod_invite.la -Iinclude -Isrc -I$(PQ_INCLUDEDIR) \
 	    $(foreach f,$(WARN) $(DEBUGFLAGS) $(EXTRA_CFLAGS),-Wc,$(f)) \
 	    $(foreach f,$(EXTRA_LDFLAGS),-Wl,$(f)) \
 	    $(CORE_SRC) $(GLUE_SRC) $(CORE_LIBS) $(MODULE_LIBS) > build/apxs.log 2>&1 \
@@ -239,18 +243,6 @@ build/invite-sync-apply-bench: bench/sync_apply_bench.c $(SYNC_STORE_DEPS) \
 	    $(BSON_CFLAGS) -o $@ $< $(SYNC_STORE_SRC) $(CORE_SRC) \
 	    $(EXTRA_LDFLAGS) $(APR_LIBS) $(CORE_LIBS) $(BSON_LIBS) -lsqlite3
 
-# make bench-sync-apply: the figures on SQLite in build/, and on
-# PostgreSQL when BENCH_SYNC_PG_PARAMS names a scratch database (its public
-# schema is dropped).
-bench-sync-apply: build/invite-sync-apply-bench
-	build/invite-sync-apply-bench --driver sqlite3 \
-	    --params build/sync-apply-bench.db --init
-	[ -z "$(BENCH_SYNC_PG_PARAMS)" ] || build/invite-sync-apply-bench \
-	    --driver pgsql --params "$(BENCH_SYNC_PG_PARAMS)" --init
-	rm -f build/sync-apply-bench.db*
-
-.PHONY: bench-sync-apply
-
 # invite-sync, the daemon that follows Rocket.Chat's MongoDB into SQL and
 # hands joins back to Rocket.Chat (docs/invite-sync.8): the only program
 # linked with libmongoc.  src/sync/invite_sync_{main,settings,mongo,outbox}.c
@@ -300,6 +292,15 @@ build/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.c fuzz/fuzz_common.h \
 	@mkdir -p build/fuzz; echo "  FUZZ  $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< fuzz/fuzz_common.c $(CORE_SRC) \
 	    $(FUZZ_LDFLAGS) $(APR_LIBS) $(CORE_LIBS)
+
+# invite-sync's document mapping needs libbson and its sources.
+build/fuzz/fuzz_sync_doc: fuzz/fuzz_sync_doc.c fuzz/fuzz_common.c \
+                          fuzz/fuzz_common.h $(SYNC_STORE_DEPS) $(CORE_SRC) \
+                          $(HEADERS)
+	@mkdir -p build/fuzz; echo "  FUZZ  $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(BSON_CFLAGS) -Isrc/sync -o $@ $< \
+	    fuzz/fuzz_common.c src/sync/invite_sync_doc.c $(CORE_SRC) \
+	    $(FUZZ_LDFLAGS) $(APR_LIBS) $(CORE_LIBS) $(BSON_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 
@@ -388,6 +389,23 @@ bench-three-lookups:
 
 .PHONY: bench bench-smoke bench-no-sql bench-one-statement bench-lookups \
 	bench-three-lookups
+
+# make bench-failover: the failover workload alone (bench/failover.sh).
+bench-failover:
+	bench/failover.sh
+.PHONY: bench-failover
+
+# make bench-sync-apply: the figures on SQLite in build/, and on
+# PostgreSQL when BENCH_SYNC_PG_PARAMS names a scratch database (its public
+# schema is dropped).
+bench-sync-apply: build/invite-sync-apply-bench
+	build/invite-sync-apply-bench --driver sqlite3 \
+	    --params build/sync-apply-bench.db --init
+	[ -z "$(BENCH_SYNC_PG_PARAMS)" ] || build/invite-sync-apply-bench \
+	    --driver pgsql --params "$(BENCH_SYNC_PG_PARAMS)" --init
+	rm -f build/sync-apply-bench.db*
+
+.PHONY: bench-sync-apply
 
 # ----------------------------------------------------------------- mutate
 # make mutate: known realistic bugs applied one at a time to a copy of the

@@ -18,7 +18,8 @@
 #   BENCH_TIMEOUT (2)          wrk --timeout in seconds (a slower answer is
 #                              a failure; raise it for a large list)
 #   BENCH_WORKLOADS            "find create reject mixed validate use
-#                              use-member remove list mail" (bench/README)
+#                              use-member remove list mail failover"
+#                              (bench/README; failover: bench/failover.sh)
 #   BENCH_ENGINES              "sqlite pgsql"
 #   BENCH_RSS_REQUESTS (1000000)  find requests between the two RSS readings
 #                              of the SQLite instance's children (smoke: 20000,
@@ -64,8 +65,16 @@ REPEATS=${BENCH_REPEATS:-$d_repeats}
 CONNS=${BENCH_CONNECTIONS:-32}
 WARMUP=${BENCH_WARMUP:-1}
 TIMEOUT=${BENCH_TIMEOUT:-2}
-ALL_WORKLOADS="find create reject mixed validate use use-member remove list mail"
+ALL_WORKLOADS="find create reject mixed validate use use-member remove list mail failover"
 WORKLOADS=${BENCH_WORKLOADS:-$ALL_WORKLOADS}
+# failover runs apart, on a pair of clusters of its own (bench/failover.sh),
+# after the others: bench/results-failover.md.
+FAILOVER=0
+case " $WORKLOADS " in *" failover "*)
+  FAILOVER=1
+  WORKLOADS=$(sed -e 's/^ *//' -e 's/ *$//' <<<"${WORKLOADS//failover/}" | tr -s ' ')
+  if [ -z "$WORKLOADS" ]; then exec bench/failover.sh; fi ;;
+esac
 ENGINES=${BENCH_ENGINES:-sqlite pgsql}
 RSS_REQUESTS=${BENCH_RSS_REQUESTS:-$d_rss}
 SCALE=${BENCH_SEED_SCALE:-$d_scale}
@@ -733,4 +742,12 @@ rc=0
 perl bench/report.pl --meta "$work/meta.txt" --runs "$runs" --rss "$rss_file" --statements "$statements" --out "$OUTPUT" || rc=$?
 [ -s "$OUTPUT" ] && grep -q '^| static | ' "$OUTPUT" || { echo "bench: no results table" >&2; rc=1; }
 echo "== results: $OUTPUT"
+if [ "$FAILOVER" = 1 ]; then
+  failover_out=$top/bench/results-failover.md
+  [ "$SMOKE" != 1 ] || failover_out=$work/results-failover.md
+  (BENCH_MODULE="$MODULE_SO" BENCH_SECONDS="$DURATION" BENCH_CONNECTIONS="$CONNS" \
+   BENCH_DBD_MIN="$DBD_MIN" BENCH_DBD_KEEP="$DBD_KEEP" BENCH_DBD_MAX="$DBD_MAX" \
+   BENCH_DBD_EXPTIME="$DBD_EXPTIME" BENCH_FAILOVER_OUTPUT="$failover_out" \
+   bench/failover.sh) || rc=1
+fi
 [ "$rc" -eq 0 ] || die "FAILED (see above)"

@@ -11,7 +11,8 @@
  *     alternately (each adds or removes one token), applied in
  *     transactions of --batch events that also store the resume token,
  *     as invite-sync does: events per second; then as many presence
- *     updates (nothing to write).
+ *     updates (nothing to write);
+ *  3. the same full copy again over what is there (a resync).
  *
  *   invite-sync-apply-bench --driver sqlite3 --params /tmp/b.db --init
  *   invite-sync-apply-bench --driver pgsql --params "host=... dbname=..." --init
@@ -162,7 +163,7 @@ static void load_schema(apr_pool_t *p)
     }
 }
 
-static void full_copy(invite_sync_store_t *st)
+static void full_copy(invite_sync_store_t *st, const char *what)
 {
     invite_sync_counts_t c = { 0 };
     apr_time_t t0 = apr_time_now(), t1;
@@ -213,10 +214,10 @@ static void full_copy(invite_sync_store_t *st)
     if (invite_sync_copy_switch(st, "{\"_data\": \"8200\"}", &c)) {
         die("switch", invite_sync_store_error(st));
     }
-    printf("%s: full copy of %ld users x %ld tokens, %ld rooms, %ld"
+    printf("%s: %s of %ld users x %ld tokens, %ld rooms, %ld"
            " subscriptions: %.2f s (staging %.2f s, switch %.2f s);"
            " %ld rows written, %ld deleted, %ld skipped\n",
-           driver_name, n_users, n_tokens, n_rooms, n_rooms ? n_users : 0,
+           driver_name, what, n_users, n_tokens, n_rooms, n_rooms ? n_users : 0,
            secs(t0), (double)(t1 - t0) / APR_USEC_PER_SEC, secs(t1),
            c.applied, c.deleted, c.skipped);
 }
@@ -349,8 +350,11 @@ int main(int argc, const char *const *argv)
     if (invite_sync_store_open(&st, p, driver_name, params, &err)) {
         die("open", err);
     }
-    full_copy(st);
+    full_copy(st, "full copy");
     events_bench(st);
+    /* A resync: the same copy over what is there, the tokens the events
+     * left (logins not yet logged out) deleted. */
+    full_copy(st, "full copy again (resync)");
     invite_sync_store_close(st);
     apr_pool_destroy(p);
     apr_terminate();

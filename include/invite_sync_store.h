@@ -124,8 +124,10 @@ const char *invite_sync_state_get(invite_sync_store_t *st, const char *key,
 
 /* ------------------------------------------------------------ full copy */
 
-/* Starts a full copy: creates or empties the staging tables (TEMP
- * tables: staging never takes the database's write lock on SQLite). */
+/* Starts a full copy: empties the staging tables (TEMP tables of the
+ * connection, made by invite_sync_store_open: staging never takes the
+ * database's write lock on SQLite) and opens a staging transaction; a copy
+ * begun again drops what the last one staged. */
 int invite_sync_copy_begin(invite_sync_store_t *st);
 /* Stages one document of coll (one of invite_sync_collections), in
  * batches of its own; a malformed document is skipped and counted.
@@ -144,9 +146,12 @@ invite_sync_copy_progress_t invite_sync_copy_progress(
  * subscription_roles and sync_subscription_ids; replaces the roles of
  * each copied permission; leaves invites alone), stores
  * resume_token_json (NULL: leaves it) and last_full_copy_at, commits.
- * c->applied: rows inserted or updated; c->deleted: rows deleted;
- * c->skipped: documents skipped while staging.  Must be called outside a
- * transaction; rolls back on failure. */
+ * c->applied: rows inserted or updated; c->deleted: rows deleted (not
+ * counting cascades); c->skipped: documents and tokens skipped while
+ * staging, and subscriptions whose user or room is not in the copy.  Must
+ * be called outside a transaction; rolls back on failure (then begin the
+ * copy again).  A switch that finds nothing to change writes only
+ * last_full_copy_at (and the token). */
 int invite_sync_copy_switch(invite_sync_store_t *st,
                             const char *resume_token_json,
                             invite_sync_counts_t *c);

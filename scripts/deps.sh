@@ -10,6 +10,7 @@ PACKAGES=(
   libcurl4-openssl-dev  # the invitation mail's SMTP delivery (src/invite_mail.c)
   debhelper dpkg-dev lintian   # make deb, t/package.t
   libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql sqlite3 libsqlite3-dev
+  libpq-dev             # the module asks libpq about a pgsql connection (failover)
   postgresql
   libapache2-mod-perl2 libwww-perl libdbi-perl libdbd-sqlite3-perl
   libdbd-pg-perl curl openssl binutils valgrind

@@ -3,7 +3,9 @@
  * mod_invite_db.c - running mod_invite's statements on mod_dbd's pooled
  * connections: each connection is checked (schema version, SQLite file
  * and directory permissions) and its statements prepared the first time
- * mod_invite uses it; the pgsql reconnect repair; the SQLite writer lock.
+ * mod_invite uses it; the pgsql reconnect repair and failover (a server
+ * that takes no writes is left for the primary DBDParams lists); the
+ * SQLite writer lock.
  * The error mapping and the checks' log lines are in
  * mod_invite_db_error.c.
  */
@@ -14,6 +16,7 @@
 #include <util_mutex.h>
 
 #include <sqlite3.h>
+#include <libpq-fe.h>
 
 #include "mod_invite_db.h"
 #include "mod_invite_db_error.h"
@@ -301,6 +304,120 @@ static void pgsql_reprepare(invite_db_t *db)
     session_set_ready(d, 0);
 }
 
+/* The pgsql connection's server takes no writes: a standby (in hot
+ * standby, before or instead of its promotion) or a server set read-only
+ * (default_transaction_read_only).  PostgreSQL 14 and later report both
+ * parameters on connecting and whenever they change, so this costs no
+ * round trip; behind a pooler that does not pass them on, the refusal of
+ * a write (SQLSTATE 25006, invite_db_error_read_only) says it instead. */
+static int pgsql_read_only(const invite_db_t *db)
+{
+    PGconn *conn = apr_dbd_native_handle(db->dbd->driver, db->dbd->handle);
+    const char *standby, *read_only;
+
+    if (!conn || PQstatus(conn) != CONNECTION_OK) {
+        return 0;
+    }
+    standby = PQparameterStatus(conn, "in_hot_standby");
+    read_only = PQparameterStatus(conn, "default_transaction_read_only");
+    return (standby && !strcmp(standby, "on"))
+        || (read_only && !strcmp(read_only, "on"));
+}
+
+/* A pooled connection that finds itself on a server that takes no writes
+ * (an old primary back as a standby, a standby behind an address that
+ * moved, a primary set read-only) is connected again, as DBDParams says:
+ * with a host list and target_session_attrs=read-write libpq skips every
+ * server but the primary.  mod_dbd would go on handing the connection out
+ * (apr_dbd_check_conn resets only a broken one), so it is reset here, in
+ * the request, bounded by connect_timeout per host.  Returns whether the
+ * connection now reaches a server that takes writes, its statements
+ * prepared again (the caller sets the session up); else the request gets
+ * the 503 and the connection's next user tries again. */
+static int pgsql_reconnect_primary(invite_db_t *db, const char *what,
+                                   const char *msg)
+{
+    PGconn *conn = apr_dbd_native_handle(db->dbd->driver, db->dbd->handle);
+
+    if (!conn) {
+        return 0;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, db->r, INVLOGNO(01100)
+                  "%s: the server of this connection to %s takes no writes "
+                  "(a standby, or read-only: %.*s); connecting again to the "
+                  "primary DBDParams lists", what, dbname(db)->label,
+                  (int)strcspn(msg, "\n"), msg);
+    PQreset(conn);
+    if (PQstatus(conn) != CONNECTION_OK) {
+        const char *e = PQerrorMessage(conn);
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(01101)
+                      "no primary of %s reachable: %.*s; answering 503",
+                      dbname(db)->label, (int)strcspn(e, "\n"), e);
+        return 0;
+    }
+    pgsql_reprepare(db);
+    if (pgsql_read_only(db)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(01102)
+                      "%s reached a server that takes no writes again: give "
+                      "DBDParams every server (host=a,b port=p,q) and "
+                      "target_session_attrs=read-write, so that libpq finds "
+                      "the primary; answering 503", dbname(db)->label);
+        return 0;
+    }
+    return 1;
+}
+
+/* PostgreSQL ends a commit's wait for its synchronous standby when the
+ * statement is cancelled (pg_cancel_backend; statement_timeout does not
+ * reach that wait): the commit then stands on the primary alone, and is reported as a success with only a warning,
+ * which apr_dbd does not pass on.  Answered 200, such a write would be
+ * lost if the primary failed before the standby caught up.  So libpq's
+ * notices on mod_invite's connections come here; the warning marks the
+ * connection, and execute() answers the statement 503 instead.  Other
+ * notices go on to libpq's own receiver (the error log, as before). */
+#define SYNC_CANCELLED_MARK "invite-sync-cancelled"
+static PQnoticeReceiver libpq_receiver;
+
+static void pgsql_notice(void *arg, const PGresult *res)
+{
+    ap_dbd_t *d = arg;
+    const char *m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+    if (m && strstr(m, "wait for synchronous replication")) {
+        apr_pool_userdata_setn(d, SYNC_CANCELLED_MARK, NULL, d->pool);
+    }
+    else if (libpq_receiver) {
+        libpq_receiver(NULL, res);   /* libpq's ignores its argument */
+    }
+}
+
+static void pgsql_watch_notices(invite_db_t *db)
+{
+    PGconn *conn = apr_dbd_native_handle(db->dbd->driver, db->dbd->handle);
+    PQnoticeReceiver was;
+
+    if (!conn) {
+        return;
+    }
+    was = PQsetNoticeReceiver(conn, pgsql_notice, db->dbd);
+    if (was != pgsql_notice) {
+        libpq_receiver = was;
+    }
+}
+
+/* Whether the statement just run on the connection had its commit's wait
+ * for the synchronous standby cancelled (and forgets it). */
+static int pgsql_sync_cancelled(invite_db_t *db)
+{
+    void *mark = NULL;
+
+    apr_pool_userdata_get(&mark, SYNC_CANCELLED_MARK, db->dbd->pool);
+    if (mark) {
+        apr_pool_userdata_setn(NULL, SYNC_CANCELLED_MARK, NULL, db->dbd->pool);
+    }
+    return mark != NULL;
+}
+
 static apr_dbd_prepared_t *statement(invite_db_t *db, invite_stmt_e stmt)
 {
     apr_dbd_prepared_t *st = apr_hash_get(db->dbd->prepared,
@@ -474,6 +591,31 @@ static invite_db_rc_e run_repairing(invite_db_t *db, invite_stmt_e stmt,
             msg = invite_db_error_text(db, rv);
         }
     }
+    /* A server that takes no writes: the statement changed nothing, so it
+     * runs again on the primary, if one is reachable. */
+    if (is_pgsql(db) && !db->in_transaction
+        && (invite_db_error_read_only(msg) || pgsql_read_only(db))) {
+        const char *label = db->engine->statements[stmt].label;
+        if (!pgsql_reconnect_primary(db, label, msg)) {
+            /* no primary: unavailable, whatever the message */
+            return invite_db_error_classify(db, label, rv, 0, msg);
+        }
+        if (!setting_up) {
+            invite_db_rc_e rc = connection_setup(db);
+            if (rc != INVITE_DB_OK) {
+                return rc;
+            }
+        }
+        if (res) {
+            *res = NULL;
+        }
+        rv = run(db, stmt, nargs, args, res, nrows);
+        if (rv == 0) {
+            return INVITE_DB_OK;
+        }
+        msg = invite_db_error_text(db, rv);
+        return invite_db_error_classify(db, label, rv, connected(db), msg);
+    }
     up = connected(db);
     /* A timeout is not a broken connection: retrying would only wait as
      * long again. */
@@ -585,6 +727,16 @@ static invite_db_rc_e connection_setup(invite_db_t *db)
     if (statements_stale(db->dbd) && !db->in_transaction) {
         forget_statements(db);
     }
+    if (is_pgsql(db)) {
+        pgsql_watch_notices(db);
+    }
+    /* A new session (a new connection, or one libpq connected again) on
+     * a standby: reads there could miss what the primary acknowledged. */
+    if (is_pgsql(db) && pgsql_read_only(db)
+        && !pgsql_reconnect_primary(db, "a new session", "in_hot_standby "
+                                    "or default_transaction_read_only")) {
+        return INVITE_DB_UNAVAILABLE;
+    }
     rc = is_pgsql(db) ? INVITE_DB_OK : invite_db_error_sqlite_access(db);
     if (rc == INVITE_DB_OK) {
         rc = check_schema(db);
@@ -629,8 +781,25 @@ static invite_db_rc_e execute(invite_db_t *db, invite_stmt_e stmt, int nargs,
 {
     invite_db_rc_e rc = connection_setup(db);
 
-    return rc != INVITE_DB_OK ? rc
-         : run_repairing(db, stmt, nargs, args, res, nrows, 0);
+    if (rc != INVITE_DB_OK) {
+        return rc;
+    }
+    if (!is_pgsql(db)) {
+        return run_repairing(db, stmt, nargs, args, res, nrows, 0);
+    }
+    pgsql_sync_cancelled(db);   /* a mark left by another statement */
+    rc = run_repairing(db, stmt, nargs, args, res, nrows, 0);
+    if (rc == INVITE_DB_OK && pgsql_sync_cancelled(db)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, INVLOGNO(01103)
+                      "%s: the commit on %s was not confirmed by its "
+                      "synchronous standby (the wait was cancelled, e.g. "
+                      "by pg_cancel_backend): it stands on the primary "
+                      "alone; answering 503 (is the standby down or "
+                      "behind?)", db->engine->statements[stmt].label,
+                      dbname(db)->label);
+        return INVITE_DB_UNAVAILABLE;
+    }
+    return rc;
 }
 
 static invite_db_rc_e select_rows(invite_db_t *db, invite_stmt_e stmt,

@@ -47,6 +47,8 @@ static const char *const unavailable[] = {
     "terminating connection", "server closed the connection",
     "no connection to the server", "could not receive data",
     "could not send data", "connection to server",
+    /* a standby: being promoted, or an old primary back as one */
+    "conflict with recovery", "the database system is",
     /* SQLite's lock: a SELECT that stays busy comes back as SQLITE_ERROR */
     "database is locked", "database table is locked", NULL
 };
@@ -66,9 +68,16 @@ int invite_db_error_timed_out(const char *msg)
     return mentions(msg, timeouts);
 }
 
+/* SQLSTATE 25006: a write on a standby or a read-only server. */
+int invite_db_error_read_only(const char *msg)
+{
+    return strstr(msg, "read-only transaction") != NULL;
+}
+
 int invite_db_error_transient(const char *msg)
 {
-    return invite_db_error_timed_out(msg) || mentions(msg, unavailable);
+    return invite_db_error_timed_out(msg) || mentions(msg, unavailable)
+        || invite_db_error_read_only(msg);
 }
 
 /* A named statement the server session does not know even after it was

@@ -14,6 +14,8 @@
 const char *invite_db_error_text(invite_db_t *db, int rv);
 /* The message says a DBDParams timeout ended the statement. */
 int invite_db_error_timed_out(const char *msg);
+/* The message says the server refused a write as read-only (a standby). */
+int invite_db_error_read_only(const char *msg);
 /* The message says "not there or not free right now", not "wrong". */
 int invite_db_error_transient(const char *msg);
 /* The failure rv of `what` (a statement's label, BEGIN, ...) logged and

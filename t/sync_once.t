@@ -112,7 +112,7 @@ is($rc, 0, '--help: exit 0');
 like($out, qr/^Usage: invite-sync \[-f HTTPD_CONF \| --driver NAME --params DBDPARAMS\]/m, '--help: the usage');
 like($out, qr/--backoff-max SECS/, '--help: every option');
 ($rc, $out, $err) = InviteCtl::run($sync, $dir, '--version');
-like($out, qr/^invite-sync \S+\nschema version \d+$/, '--version');
+like($out, qr/^invite-sync \S+\nschema version \d+\nlibmongoc 1\.\d+\.\d+$/, '--version');
 for my $bad (
     [['--bogus'], qr/unknown option '--bogus'/, 'an unknown option'],
     [['--heartbeat', 0, @DB], qr/--heartbeat takes 1 to 3600 seconds/, 'a bad --heartbeat'],

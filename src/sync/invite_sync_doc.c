@@ -33,8 +33,8 @@ const char *const invite_sync_collections[] = {
 
 /* The find projections: the fields docs/import.md exports. */
 static const char *const projections[] = {
-    "{\"_id\": 1, \"username\": 1, \"roles\": 1, \"active\": 1,"
-    " \"services.resume.loginTokens\": 1}",
+    ("{\"_id\": 1, \"username\": 1, \"roles\": 1, \"active\": 1,"
+     " \"services.resume.loginTokens\": 1}"),
     "{\"_id\": 1, \"t\": 1, \"name\": 1, \"fname\": 1, \"prid\": 1}",
     "{\"_id\": 1, \"rid\": 1, \"u._id\": 1, \"roles\": 1, \"status\": 1}",
     "{\"_id\": 1, \"roles\": 1}",

@@ -191,8 +191,9 @@ static int parse_args(int argc, char **argv, invite_sync_conf_t *c)
             c->verbose = 1;
             break;
         case O_VERSION:
-            printf("invite-sync %s\nschema version %d\n", INVITE_VERSION,
-                   INVITE_SCHEMA_VERSION);
+            printf("invite-sync %s\nschema version %d\nlibmongoc %s\n",
+                   INVITE_VERSION, INVITE_SCHEMA_VERSION,
+                   mongoc_get_version());
             return INVITE_SYNC_EXIT_OK;
         case 'h':
             usage(stdout);
@@ -215,6 +216,32 @@ static int parse_args(int argc, char **argv, invite_sync_conf_t *c)
                            c->heartbeat_s);
     }
     return -1;
+}
+
+/* The wait after one of ms: twice as long, at most --backoff-max. */
+static long backoff_next(const sync_t *s, long ms)
+{
+    return ms * 2 > s->c->backoff_max_s * 1000 ? s->c->backoff_max_s * 1000
+                                               : ms * 2;
+}
+
+/* After a database error on PostgreSQL, a new connection in place of
+ * the old one when it can be made: a restarted server leaves the old one
+ * dead for good.  (SQLite's errors are locks and files: the same
+ * connection does.) */
+static void store_reconnect(sync_t *s)
+{
+    invite_sync_store_t *fresh = NULL;
+    const char *err = NULL;
+
+    if (strcmp(s->c->driver, "pgsql")
+        || invite_sync_store_open(&fresh, s->pool, s->c->driver,
+                                  s->c->params, &err) != APR_SUCCESS) {
+        return;
+    }
+    invite_sync_store_rollback(s->st);
+    invite_sync_store_close(s->st);
+    s->st = fresh;
 }
 
 /* -------------------------------------------------------------- lease */
@@ -294,10 +321,13 @@ static int lease_wait(sync_t *s)
                 said = apr_pstrdup(s->pool, holder);
             }
         }
-        else if (!db_said++) {
-            invite_sync_log(SYNCLOGNO(01314), "cannot take the lease:"
-                            " database error: %s; trying again",
-                            invite_sync_store_error(s->st));
+        else {
+            if (!db_said++) {
+                invite_sync_log(SYNCLOGNO(01314), "cannot take the lease:"
+                                " database error: %s; trying again",
+                                invite_sync_store_error(s->st));
+            }
+            store_reconnect(s);
         }
         invite_sync_sleep(1000);
     }
@@ -323,7 +353,7 @@ static apr_int64_t event_time(const bson_t *ev)
 /* What an event is, for messages: "update on users" (no id, no field). */
 static const char *event_label(apr_pool_t *p, const bson_t *ev)
 {
-    const char *op = "?", *coll = "?";
+    const char *op = "?", *coll;
     bson_iter_t it;
 
     if (bson_iter_init_find(&it, ev, "operationType")
@@ -334,6 +364,15 @@ static const char *event_label(apr_pool_t *p, const bson_t *ev)
                                                              &it)
         && BSON_ITER_HOLDS_UTF8(&it)) {
         coll = bson_iter_utf8(&it, NULL);
+    }
+    else if (bson_iter_init(&it, ev)
+             && bson_iter_find_descendant(&it, "ns.db", &it)
+             && BSON_ITER_HOLDS_UTF8(&it)) {
+        return apr_psprintf(p, "%s of database %s", op,
+                            bson_iter_utf8(&it, NULL));
+    }
+    else {
+        coll = "the change stream";     /* invalidate: no ns */
     }
     return apr_psprintf(p, "%s on %s", op, coll);
 }
@@ -349,8 +388,8 @@ static int sql_wait(sync_t *s, long *backoff_ms, const char *what)
     if (invite_sync_sleep(*backoff_ms)) {
         return 1;
     }
-    *backoff_ms = *backoff_ms * 2 > s->c->backoff_max_s * 1000
-        ? s->c->backoff_max_s * 1000 : *backoff_ms * 2;
+    *backoff_ms = backoff_next(s, *backoff_ms);
+    store_reconnect(s);
     return 0;
 }
 
@@ -524,8 +563,7 @@ static int reconnect_wait(sync_t *s, long *backoff_ms, const char *why)
             return invite_sync_stop ? 1 : SYNC_LEASE_LOST;
         }
     }
-    *backoff_ms = *backoff_ms * 2 > s->c->backoff_max_s * 1000
-        ? s->c->backoff_max_s * 1000 : *backoff_ms * 2;
+    *backoff_ms = backoff_next(s, *backoff_ms);
     return 0;
 }
 
@@ -619,8 +657,8 @@ static int run(sync_t *s)
          * may only have failed to answer.) */
         copy_now = force_copy || !(token = stored_token(s, p));
         if (copy_now) {
-            rc = invite_sync_mongo_copy(&s->m, s->st, p, lease_renew, s,
-                                        &stream, &why);
+            rc = invite_sync_mongo_copy(&s->m, s->st, p, s->c->batch,
+                                        lease_renew, s, &stream, &why);
             if (rc == INVITE_SYNC_M_OK) {
                 copy_done(s);
                 force_copy = 0;
@@ -744,13 +782,60 @@ static void on_signal(int sig)
     invite_sync_stop = 1;
 }
 
+static void install_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* Opens the store: 0, or -1 after a message.  A PostgreSQL server that
+ * does not answer is waited for (1 s doubling), unless --once or
+ * --status; anything else (no schema, an old one, a SQLite file that
+ * cannot be opened) is an error that waiting does not mend. */
+static int store_open(sync_t *s)
+{
+    long backoff = 1000;
+    const char *err = NULL;
+    int said = 0;
+
+    while (invite_sync_store_open(&s->st, s->pool, s->c->driver,
+                                  s->c->params, &err) != APR_SUCCESS) {
+        int transient = !strcmp(s->c->driver, "pgsql") && err
+            && (!strncmp(err, "cannot open the database", 24)
+                || !strncmp(err, "cannot read the database", 24));
+
+        if (!transient || s->c->once || s->c->status) {
+            invite_sync_log(SYNCLOGNO(01302), "%s",
+                            err ? err : "cannot open the database");
+            return -1;
+        }
+        if (!said++) {
+            invite_sync_log(SYNCLOGNO(01305), "%s; trying again", err);
+        }
+        if (invite_sync_sleep(backoff)) {
+            return -1;
+        }
+        backoff = backoff_next(s, backoff);
+    }
+    if (said) {
+        invite_sync_log(SYNCLOGNO(01306), "the database answers");
+    }
+    return 0;
+}
+
 static int sync_main(apr_pool_t *pool, int argc, char **argv)
 {
     invite_sync_conf_t c = { 0 };
     sync_t s;
     const char *err = NULL, *user = NULL, **pw;
     invite_sync_outbox_t *outbox = NULL;
-    struct sigaction sa;
     char host[256];
     int rv;
 
@@ -792,10 +877,8 @@ static int sync_main(apr_pool_t *pool, int argc, char **argv)
     memset(&s, 0, sizeof(s));
     s.pool = pool;
     s.c = &c;
-    if (invite_sync_store_open(&s.st, pool, c.driver, c.params, &err)
-        != APR_SUCCESS) {
-        invite_sync_log(SYNCLOGNO(01302), "cannot open the database: %s",
-                        err ? err : "unknown error");
+    install_signals();
+    if (store_open(&s) != 0) {
         return INVITE_SYNC_EXIT_FAIL;
     }
     if (c.status) {
@@ -822,14 +905,6 @@ static int sync_main(apr_pool_t *pool, int argc, char **argv)
     }
     host[sizeof(host) - 1] = '\0';
     s.owner = apr_psprintf(pool, "%s:%ld", host, (long)getpid());
-
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
 
     rv = lease_wait(&s);
     if (rv == INVITE_SYNC_EXIT_OK) {

@@ -283,7 +283,7 @@ static void copy_report(invite_sync_store_t *st, copy_clock_t *k, int done)
 
 /* Reads collection coll into the store's staging. */
 static int copy_collection(invite_sync_mongo_t *m, invite_sync_store_t *st,
-                           apr_pool_t *p, const char *coll,
+                           apr_pool_t *p, const char *coll, long batch,
                            invite_sync_renew_fn renew, void *ctx,
                            const char **why)
 {
@@ -303,7 +303,7 @@ static int copy_collection(invite_sync_mongo_t *m, invite_sync_store_t *st,
         BSON_APPEND_DOCUMENT(&opts, "projection", proj);
         bson_destroy(proj);
     }
-    BSON_APPEND_INT32(&opts, "batchSize", 1000);
+    BSON_APPEND_INT32(&opts, "batchSize", (int32_t)batch);
     cur = mongoc_collection_find_with_opts(c, &filter, &opts, NULL);
     while (rc == INVITE_SYNC_M_OK && mongoc_cursor_next(cur, &doc)) {
         if (invite_sync_copy_doc(st, coll, doc) != INVITE_SYNC_OK) {
@@ -335,9 +335,9 @@ static int copy_collection(invite_sync_mongo_t *m, invite_sync_store_t *st,
 }
 
 int invite_sync_mongo_copy(invite_sync_mongo_t *m, invite_sync_store_t *st,
-                           apr_pool_t *p, invite_sync_renew_fn renew,
-                           void *ctx, mongoc_change_stream_t **stream,
-                           const char **why)
+                           apr_pool_t *p, long batch,
+                           invite_sync_renew_fn renew, void *ctx,
+                           mongoc_change_stream_t **stream, const char **why)
 {
     mongoc_change_stream_t *cs = NULL;
     const bson_t *doc, *t0;
@@ -377,8 +377,8 @@ int invite_sync_mongo_copy(invite_sync_mongo_t *m, invite_sync_store_t *st,
         rc = INVITE_SYNC_M_DB;
     }
     for (i = 0; rc == INVITE_SYNC_M_OK && invite_sync_collections[i]; i++) {
-        rc = copy_collection(m, st, p, invite_sync_collections[i], renew,
-                             ctx, why);
+        rc = copy_collection(m, st, p, invite_sync_collections[i], batch,
+                             renew, ctx, why);
     }
     if (rc == INVITE_SYNC_M_OK && !renew(ctx)) {
         *why = "stopped";

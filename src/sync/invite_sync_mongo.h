@@ -68,12 +68,13 @@ typedef int (*invite_sync_renew_fn)(void *ctx);
 
 /* The full copy (also the resync): opens a stream from now and reads its
  * first (empty) batch for the resume point T0, reads the four
- * collections with projections into the store's staging, then switches
- * with T0.  Progress on stderr.  On INVITE_SYNC_M_OK *stream is the open
- * stream to follow from T0; else NULL and *why says why. */
+ * collections with projections (batch documents per reply) into the
+ * store's staging, then switches with T0.  Progress on stderr.  On
+ * INVITE_SYNC_M_OK *stream is the open stream to follow from T0; else
+ * NULL and *why says why. */
 int invite_sync_mongo_copy(invite_sync_mongo_t *m, invite_sync_store_t *st,
-                           apr_pool_t *p, invite_sync_renew_fn renew,
-                           void *ctx, mongoc_change_stream_t **stream,
-                           const char **why);
+                           apr_pool_t *p, long batch,
+                           invite_sync_renew_fn renew, void *ctx,
+                           mongoc_change_stream_t **stream, const char **why);
 
 #endif

@@ -275,6 +275,12 @@ static void *APR_THREAD_FUNC outbox_main(apr_thread_t *t, void *data)
                                 " %s; trying again",
                                 invite_sync_store_error(st));
             }
+            /* PostgreSQL: a restarted server leaves this connection dead;
+             * a new one next time. */
+            if (!strcmp(o->conf->driver, "pgsql")) {
+                invite_sync_store_close(st);
+                st = NULL;
+            }
         }
         else if (n >= 0) {
             db_down = 0;
