@@ -134,7 +134,7 @@ uninstall:
 # migrations of conf/ embedded by tools/embed-sql.pl.
 CTL_SRC = $(wildcard src/ctl/*.c) src/invite_sql.c src/invite_dbc.c \
           src/invite_id.c src/invite_token.c src/invite_time.c \
-          src/invite_dbname.c
+          src/invite_dbname.c src/invite_apconf.c
 # Installed too, as /usr/share/mod-invite/migrations/<engine>/NNN-name.sql.
 MIGRATIONS = $(sort $(wildcard conf/migrations/*/[0-9][0-9][0-9]-*.sql))
 CTL_SQL = conf/schema-sqlite3.sql conf/schema-pgsql.sql $(MIGRATIONS)
@@ -183,6 +183,13 @@ build/unit/%: t/unit/%.c $(CORE_SRC) $(HEADERS) t/unit/tap.h
 	@mkdir -p build/unit
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_SRC) $(APR_LIBS) $(CORE_LIBS)
 
+# invite-sync's settings and messages (src/sync/invite_sync_settings.c).
+SYNC_SETTINGS = src/sync/invite_sync_settings.c src/sync/invite_sync.h
+build/unit/test_sync_settings: t/unit/test_sync_settings.c $(SYNC_SETTINGS) t/unit/tap.h
+	@mkdir -p build/unit
+	$(CC) $(UNIT_CFLAGS) -Isrc/sync -o $@ $< src/sync/invite_sync_settings.c \
+	    $(APR_LIBS) -lpthread
+
 unit: check-layers $(UNIT_TESTS)
 	prove -v --exec '' $(UNIT_TESTS)
 
@@ -200,6 +207,12 @@ build/asan/%: t/unit/%.c $(CORE_SRC) $(HEADERS) t/unit/tap.h $(ASAN_POOL)
 	$(CC) $(UNIT_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all \
 	    -include t/sanitizer/asan_pool.h \
 	    -o $@ $< $(CORE_SRC) t/sanitizer/asan_pool.c $(APR_LIBS) $(CORE_LIBS)
+
+build/asan/test_sync_settings: t/unit/test_sync_settings.c $(SYNC_SETTINGS) t/unit/tap.h $(ASAN_POOL)
+	@mkdir -p build/asan
+	$(CC) $(UNIT_CFLAGS) -Isrc/sync -fsanitize=address,undefined \
+	    -fno-sanitize-recover=all -include t/sanitizer/asan_pool.h -o $@ $< \
+	    src/sync/invite_sync_settings.c t/sanitizer/asan_pool.c $(APR_LIBS) -lpthread
 
 # invite-sync's store (src/sync/, include/invite_sync_store.h): change
 # events to SQL, the full copy, lease and outbox; libbson, no MongoDB I/O.
@@ -229,6 +242,31 @@ build/invite-sync-apply-bench: bench/sync_apply_bench.c $(SYNC_STORE_DEPS) \
 	$(CC) $(WARN) $(DEBUGFLAGS) $(EXTRA_CFLAGS) -Iinclude $(APR_CFLAGS) \
 	    $(BSON_CFLAGS) -o $@ $< $(SYNC_STORE_SRC) $(CORE_SRC) \
 	    $(EXTRA_LDFLAGS) $(APR_LIBS) $(CORE_LIBS) $(BSON_LIBS) -lsqlite3
+
+# invite-sync, the daemon that follows Rocket.Chat's MongoDB into SQL and
+# hands joins back to Rocket.Chat (docs/invite-sync.8): the only program
+# linked with libmongoc.  src/sync/invite_sync_{main,settings,mongo,outbox}.c
+# are the daemon; SYNC_STORE_SRC the store it drives.
+MONGOC_CFLAGS := $(shell pkg-config --cflags libmongoc-1.0 2>/dev/null)
+MONGOC_LIBS   := $(shell pkg-config --libs libmongoc-1.0 2>/dev/null)
+SYNCD_SRC = src/sync/invite_sync_main.c src/sync/invite_sync_settings.c \
+            src/sync/invite_sync_mongo.c src/sync/invite_sync_outbox.c
+SYNCD_ALL = $(SYNCD_SRC) $(SYNC_STORE_SRC) $(CORE_SRC) src/invite_apconf.c
+all: build/invite-sync
+build/invite-sync: $(SYNCD_ALL) $(HEADERS) $(wildcard src/sync/*.h)
+	@mkdir -p build
+	$(CC) $(WARN) $(DEBUGFLAGS) $(EXTRA_CFLAGS) -Iinclude -Isrc/sync \
+	    $(APR_CFLAGS) $(MONGOC_CFLAGS) -o $@ $(SYNCD_ALL) $(EXTRA_LDFLAGS) \
+	    $(APR_LIBS) $(CORE_LIBS) $(MONGOC_LIBS) -lsqlite3 -lpthread
+
+# The same under AddressSanitizer and UndefinedBehaviorSanitizer, for the
+# sync tests (INVITE_SYNC_BIN=build/asan/invite-sync).
+build/asan/invite-sync: $(SYNCD_ALL) $(HEADERS) $(wildcard src/sync/*.h)
+	@mkdir -p build/asan
+	$(CC) $(WARN) -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	    -fno-sanitize-recover=all -Iinclude -Isrc/sync $(APR_CFLAGS) \
+	    $(MONGOC_CFLAGS) -o $@ $(SYNCD_ALL) $(APR_LIBS) $(CORE_LIBS) \
+	    $(MONGOC_LIBS) -lsqlite3 -lpthread
 
 unit-sanitize: $(ASAN_TESTS)
 	prove --exec '' $(ASAN_TESTS)
@@ -277,6 +315,17 @@ fuzz-merge:
 # ------------------------------------------------------------ test & run
 test:
 	scripts/test.sh
+
+# invite-sync against a real replica set and Rocket.Chat (t/sync_live.t):
+# INVITE_TEST_MONGO_URL, INVITE_TEST_ROCKETCHAT_URL, _USER_ID and _TOKEN
+# (docs/rocketchat.md); without them a visible SKIP line.
+.PHONY: test-live
+test-live:
+	@if [ -z "$${INVITE_TEST_MONGO_URL:-}" ]; then \
+	  echo "SKIP no MongoDB replica set (INVITE_TEST_MONGO_URL unset)"; \
+	else \
+	  INVITE_TEST_QUICK=1 INVITE_TEST_ENGINES="$${INVITE_TEST_ENGINES:-sqlite3}" scripts/test.sh t/sync_live.t; \
+	fi
 
 # The whole Apache::Test suite, both engines, against a module built with
 # ASan and UBSan (multi-process httpd), or under valgrind memcheck

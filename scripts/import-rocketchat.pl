@@ -23,6 +23,7 @@ use JSON::PP ();
 use Digest::SHA qw(sha256);
 use MIME::Base64 qw(encode_base64);
 use Time::Local qw(timegm_posix);
+use B ();
 
 my %opt = (engine => 'sqlite3');
 GetOptions(\%opt, 'users=s', 'rooms=s', 'subscriptions=s', 'permissions=s',
@@ -95,11 +96,19 @@ sub skip {
 sub text {
     my ($v, $field) = @_;
     return undef unless defined $v;
-    die "$field is not a string\n" if ref $v;
+    die "$field is not a string\n" if ref $v || _is_json_number($v);
     die "$field contains a NUL character\n" if $v =~ /\0/;
     # Lone surrogates (from \ud800 escapes) are not storable UTF-8.
     die "$field is not valid Unicode\n" if $v =~ /[\x{D800}-\x{DFFF}]/;
     return "$v";
+}
+
+# A JSON number (42, 1.5) where Rocket.Chat stores a string is malformed,
+# as invite-sync finds it (a BSON int or double is no UTF-8 string): the
+# record is skipped, not copied as the number's text.
+sub _is_json_number {
+    my $f = B::svref_2object(\$_[0])->FLAGS;
+    return ($f & (B::SVf_IOK() | B::SVf_NOK())) && !($f & B::SVf_POK());
 }
 
 sub required_text {

@@ -20,168 +20,21 @@
 #include <apr_tables.h>
 
 #include "ctl.h"
+#include "invite_apconf.h"
 #include "invite_dbname.h"
 
-/* The next argument of a configuration line, as httpd's ap_getword_conf
- * reads it: "quoted" or 'quoted' (a backslash before the quote character
- * keeps it), else up to white space. */
-static const char *ctl_conf_word(apr_pool_t *p, const char **line)
-{
-    const char *s = *line;
-    char *out, *o;
-
-    while (apr_isspace(*s)) {
-        s++;
-    }
-    if (!*s) {
-        return NULL;
-    }
-    out = o = apr_palloc(p, strlen(s) + 1);
-    if (*s == '"' || *s == '\'') {
-        char q = *s++;
-
-        while (*s && *s != q) {
-            if (*s == '\\' && s[1] == q) {
-                s++;
-            }
-            *o++ = *s++;
-        }
-        if (*s == q) {
-            s++;
-        }
-    }
-    else {
-        while (*s && !apr_isspace(*s)) {
-            *o++ = *s++;
-        }
-    }
-    *o = '\0';
-    *line = s;
-    return out;
-}
-
-/* line with each ${NAME} replaced as httpd's ap_resolve_env replaces it:
- * by the value of a Define, else of the environment; an undefined one, or
- * a "${" without "}", stays as it is. */
-static const char *ctl_conf_resolve(apr_pool_t *p, apr_table_t *defines,
-                                    const char *line)
-{
-    const char *out = "", *s = line, *start, *end;
-
-    while ((start = strstr(s, "${")) && (end = strchr(start + 2, '}'))) {
-        const char *name = apr_pstrmemdup(p, start + 2, end - start - 2);
-        const char *v = apr_table_get(defines, name);
-
-        if (!v) {
-            v = getenv(name);
-        }
-        out = apr_pstrcat(p, out,
-                          apr_pstrmemdup(p, s, (v ? start : end + 1) - s),
-                          v, NULL);
-        s = end + 1;
-    }
-    return apr_pstrcat(p, out, s, NULL);
-}
-
-/* *out = the value of a directive read from file, unless some "${" in it
- * stayed: httpd would read that literally (a file named "${VAR}" for
- * sqlite3), which is never what is meant, so CTL_FAIL after a message. */
-static int ctl_conf_value(apr_pool_t *p, const char *file,
-                          const char *directive, const char *value,
-                          const char **out)
-{
-    const char *var = value ? strstr(value, "${") : NULL;
-    size_t n;
-
-    if (var) {
-        n = strcspn(var, "}");
-        return ctl_fail(p, "%s in %s holds %s%s, which no Define before it"
-                        " in the file and no environment variable sets:"
-                        " give %s, or define it", directive, file,
-                        apr_pstrmemdup(p, var, n), var[n] ? "}" : "",
-                        strcmp(directive, "DBDriver") ? "-p PARAMS"
-                                                      : "-d DRIVER");
-    }
-    *out = value;
-    return CTL_OK;
-}
-
-/* DBDriver, DBDParams and User from an Apache configuration file: the
- * first occurrence of each in the file's own lines (Include is not
- * followed; sections are not told apart); left as they are (NULL, or
- * given) when absent.  ${NAME} is replaced as httpd does, from the Define
- * lines read so far (UnDefine too) and the environment; one left
- * unresolved in DBDriver or DBDParams is an error, in User it stays
- * (ctl_apache_user). */
+/* DBDriver, DBDParams and User from an Apache configuration file
+ * (invite_apconf_read), with invitectl's options in its message. */
 int ctl_read_conf(apr_pool_t *p, const char *file, const char **driver,
                   const char **params, const char **user)
 {
-    FILE *f = fopen(file, "r");
-    char buf[8192];
-    char *line = NULL;
-    apr_table_t *defines = apr_table_make(p, 4);
-    int ok = CTL_OK;
+    const char *err;
 
-    if (!f) {
-        return ctl_fail(p, "cannot read %s: %s", file, strerror(errno));
+    if (invite_apconf_read(p, file, "-d DRIVER", "-p PARAMS", driver,
+                           params, user, &err) != 0) {
+        return ctl_fail(p, "%s", err);
     }
-    while (ok == CTL_OK && fgets(buf, sizeof(buf), f)) {
-        size_t n = strlen(buf);
-        const char *s, *word;
-
-        while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) {
-            buf[--n] = '\0';
-        }
-        /* A line ending in a backslash continues on the next one. */
-        if (n && buf[n - 1] == '\\') {
-            buf[n - 1] = '\0';
-            line = apr_pstrcat(p, line ? line : "", buf, NULL);
-            continue;
-        }
-        line = apr_pstrcat(p, line ? line : "", buf, NULL);
-        s = line;
-        line = NULL;
-        while (apr_isspace(*s)) {
-            s++;
-        }
-        if (*s == '#') {
-            continue;
-        }
-        s = ctl_conf_resolve(p, defines, s);
-        word = ctl_conf_word(p, &s);
-        if (!word) {
-            continue;
-        }
-        if (!strcasecmp(word, "DBDriver") && !*driver) {
-            ok = ctl_conf_value(p, file, "DBDriver", ctl_conf_word(p, &s),
-                                driver);
-        }
-        else if (!strcasecmp(word, "DBDParams") && !*params) {
-            ok = ctl_conf_value(p, file, "DBDParams", ctl_conf_word(p, &s),
-                                params);
-        }
-        else if (!strcasecmp(word, "User") && !*user) {
-            *user = ctl_conf_word(p, &s);
-        }
-        else if (!strcasecmp(word, "Define")) {
-            const char *name = ctl_conf_word(p, &s);
-            const char *value = ctl_conf_word(p, &s);
-
-            /* Define NAME alone is for <IfDefine>, no variable. */
-            if (name && value) {
-                apr_table_set(defines, name, value);
-            }
-        }
-        else if (!strcasecmp(word, "UnDefine")) {
-            const char *name = ctl_conf_word(p, &s);
-
-            if (name) {
-                apr_table_unset(defines, name);
-            }
-        }
-    }
-    fclose(f);
-    return ok;
+    return CTL_OK;
 }
 
 /* ------------------------------------------------------ Apache's user */
@@ -245,7 +98,7 @@ static const char *ctl_envvars_resolve(apr_pool_t *p, const char *value,
         }
     }
     fclose(f);
-    out = ctl_conf_resolve(p, vars, value);
+    out = invite_apconf_resolve(p, vars, value);
     if (strcmp(out, value)) {
         *file_used = file;
     }

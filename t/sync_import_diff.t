@@ -1,0 +1,163 @@
+#!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
+# One path from Rocket.Chat to SQL, not two (issue 18): the same data put
+# through the old one-shot import (scripts/import-rocketchat.pl --replace,
+# from mongoexport JSON) and through invite-sync's first copy
+# (`invite-sync --once`, from the same documents in the simulated replica
+# set of t/lib/RCFake.pm) must give identical tables, on the engine under
+# test (SQLite, or a scratch schema of the suite's PostgreSQL cluster).
+# The dataset: users with roles, tokens (hashed, PAT, legacy plain
+# token, one with neither), inactive users, rooms of every type with a
+# discussion's prid, subscriptions with roles, a BANNED and an ACTIVE one,
+# permissions including one that replaces a seeded permission's roles, and
+# broken records: missing FKs, missing and wrongly typed fields.
+use strict;
+use warnings;
+use Test::More;
+use FindBin;
+use File::Temp qw(tempdir);
+use JSON::PP ();
+use BSON ();
+use lib "$FindBin::Bin/lib";
+use InviteSync;
+use RCFake;
+
+plan skip_all => "no $InviteSync::BIN (make)" unless -x $InviteSync::BIN;
+my $engine = InviteSync::engine();
+plan skip_all => 'pgsql run without INVITE_TEST_PG_DSN' if $engine eq 'pgsql' && !$ENV{INVITE_TEST_PG_DSN};
+
+my $top = $InviteSync::TOP;
+my $dir = tempdir(CLEANUP => 1);
+
+# ------------------------------------------------------------ the dataset, as mongoexport prints it
+my %DATA;
+$DATA{users} = <<'JSON';
+{"_id":"adminUser00000001","username":"admin","roles":["admin","user"],"active":true,"type":"user","createdAt":{"$date":"2019-03-01T10:00:00Z"},"services":{"password":{"bcrypt":"$2b$10$notarealhashnotarealhashnotarealhashnotarealhash"},"resume":{"loginTokens":[{"when":{"$date":"2020-07-21T09:32:09.563Z"},"hashedToken":"pwv1DlMc4agXVh8vXVtmRdToBr7PWMzF6M9rgEWgkKg="},{"when":{"$date":{"$numberLong":"1595323929999"}},"hashedToken":"SeK7fqtUzwm0Cf+v0/qKipVaYOuXL6rK777T29MgcTI="},{"hashedToken":"INgcBaAS0reTOGHUkTCjy0DSHC0XHhIgrq31OoS5WW4=","type":"personalAccessToken","createdAt":{"$date":"2021-01-01T00:00:00Z"},"lastTokenPart":"Z0kKgA","name":"ci bot","bypassTwoFactor":false}]}},"utcOffset":{"$numberInt":"2"}}
+{"_id":"plainUser00000001","username":"plain","roles":["user"],"active":true,"type":"user","utcOffset":{"$numberLong":"0"}}
+{"_id":"legacyUser0000001","username":"old.timer","roles":["user","user"],"services":{"resume":{"loginTokens":[{"when":{"$date":"2016-05-09T14:18:49.5Z"},"token":"legacy-plain-token"},{"when":{"$date":"2016-05-09T16:18:49.435+02:00"},"hashedToken":"epfRkPWuHhSp8tt0qhbcDJDZR/t0KHwpqsrl428DYGw="},{"when":{"$date":"2020-01-01T00:00:00Z"}}]}}}
+{"_id":"goneUser000000001","username":"gone","roles":["admin"],"active":false,"services":{"resume":{"loginTokens":[{"when":{"$date":"2020-01-01T00:00:00Z"},"hashedToken":"HpnDD9OXzlo4lqG/HeVdInWP1VAKgh9uclzalGtJv9I="}]}}}
+{"_id":"nonameUser0000001","roles":[],"services":{}}
+{"_id":"nulUser0000000001","username":"bad\u0000name","roles":["admin"]}
+{"_id":"botUser0000000001","username":"rocket.cat","roles":["bot"],"type":"bot","active":true,"services":{"resume":{"loginTokens":[{"hashedToken":"Cj3h9pyjWr3vsxNpC7Xzup2MRP1ZWYn6dpbn6sYt7TU=","type":"personalAccessToken","createdAt":{"$date":"2022-02-02T02:02:02Z"},"name":"deploy"}]}}}
+{"_id":"numNameUser000001","username":42,"roles":["user"],"active":true}
+{"_id":"strRolesUser00001","username":"str.roles","roles":"admin","active":true}
+{"_id":"nullRoleUser00001","username":"null.role","roles":["user",null]}
+{"_id":"numRoleUser000001","username":"num.role","roles":["user",7]}
+{"_id":"badTokUser0000001","username":"bad.tokens","roles":["user"],"services":{"resume":{"loginTokens":[{"when":"yesterday","hashedToken":"Eyv4Bli1tY2bq2r2r2ZK1D2Cg4+vZVi3hL8XrK1sVd0="},{"when":{"$date":"2023-03-03T03:03:03Z"},"hashedToken":12345},"not-a-token"]}}}
+{"_id":"manyRoles00000001","username":"many","roles":["user","leader","moderator","owner","livechat-agent"],"active":true,"services":{"resume":{"loginTokens":[{"when":{"$date":"2024-06-30T23:59:59.999Z"},"hashedToken":"3hGQv5V8Dz8s6mDkq1uT3n9dUeR+u2KXmLhE7B8KQ5I="}]}}}
+JSON
+$DATA{rooms} = <<'JSON';
+{"_id":"GENERAL","t":"c","name":"general","default":true,"usersCount":{"$numberInt":"3"},"_updatedAt":{"$date":"2020-07-21T09:32:09.563Z"}}
+{"_id":"privRoom000000001","t":"p","name":"o'brien's room","fname":"O'Brien's Room","u":{"_id":"adminUser00000001","username":"admin"}}
+{"_id":"adminUser00000001plainUser00000001","t":"d","usernames":["admin","plain"],"uids":["adminUser00000001","plainUser00000001"]}
+{"_id":"liveRoom000000001","t":"l","fname":"Caf\u00e9 visitor","v":{"_id":"visitor1","token":"visitor-token"}}
+{"_id":"voipRoom000000001","t":"v","name":"voip-1"}
+{"_id":"discRoom000000001","t":"p","name":"disc-1","fname":"Budget \\ talk :x","prid":"GENERAL"}
+{"_id":"discRoom000000002","t":"c","name":"disc-2","prid":"privRoom000000001","fname":"\u65e5\u672c\u8a9e"}
+{"_id":"noTypeRoom0000001","name":"typeless"}
+{"_id":"numTypeRoom000001","t":5,"name":"numeric-type"}
+{"_id":"numNameRoom000001","t":"c","name":99}
+JSON
+$DATA{subscriptions} = <<'JSON';
+{"_id":"s1","rid":"GENERAL","u":{"_id":"adminUser00000001","username":"admin"},"t":"c","roles":["owner","moderator"],"ts":{"$date":"2020-07-21T09:32:09.563Z"}}
+{"_id":"s2","rid":"GENERAL","u":{"_id":"plainUser00000001","username":"plain"},"t":"c"}
+{"_id":"s3","rid":"privRoom000000001","u":{"_id":"plainUser00000001","username":"plain"},"t":"p","roles":["moderator"]}
+{"_id":"s4","rid":"adminUser00000001plainUser00000001","u":{"_id":"adminUser00000001","username":"admin"},"t":"d"}
+{"_id":"s5","rid":"adminUser00000001plainUser00000001","u":{"_id":"plainUser00000001","username":"plain"},"t":"d","status":"ACTIVE"}
+{"_id":"s6","rid":"discRoom000000001","u":{"_id":"legacyUser0000001","username":"old.timer"},"t":"p","roles":["owner"],"status":"BANNED"}
+{"_id":"s7","rid":"GENERAL","u":{"_id":"ghostUser00000001","username":"ghost"},"t":"c","roles":["owner"]}
+{"_id":"s8","rid":"GENERAL","u":{"_id":"nulUser0000000001"},"t":"c"}
+{"_id":"s9","rid":"deletedRoom000001","u":{"_id":"adminUser00000001"},"t":"c","roles":["owner"]}
+{"_id":"s10","rid":"noTypeRoom0000001","u":{"_id":"adminUser00000001"},"t":"c"}
+{"_id":"s11","u":{"_id":"adminUser00000001"},"t":"c"}
+{"_id":"s12","rid":"GENERAL","u":{"_id":"goneUser000000001"},"t":"c","roles":["leader"]}
+{"_id":"s13","rid":"discRoom000000002","u":{"_id":"manyRoles00000001"},"t":"c","roles":"owner"}
+{"_id":"s14","rid":"GENERAL","u":{"_id":"manyRoles00000001"},"t":"c","roles":["owner","owner",3]}
+{"_id":"s15","rid":"GENERAL","t":"c"}
+{"_id":"s16","rid":42,"u":{"_id":"adminUser00000001"},"t":"c"}
+{"_id":"s17","rid":"liveRoom000000001","u":{"_id":"botUser0000000001"},"t":"l","status":7}
+JSON
+$DATA{permissions} = <<'JSON';
+{"_id":"create-invite-links","roles":["admin","owner","leader"],"_updatedAt":{"$date":"2020-07-21T09:32:09.563Z"}}
+{"_id":"view-room-administration","roles":["admin"],"_updatedAt":{"$date":{"$numberLong":"1595323929563"}}}
+{"_id":"change-setting-Foo","level":"settings","groupPermissionId":"manage-selected-settings","roles":[]}
+{"_id":"api-bypass-rate-limit","roles":["admin","bot","app","user"]}
+{"_id":"bad-roles-type","roles":"admin"}
+{"_id":"no-roles"}
+JSON
+
+my %COLL = (users => 'users', rooms => 'rocketchat_room', subscriptions => 'rocketchat_subscription',
+            permissions => 'rocketchat_permissions');
+
+# ------------------------------------------------------------ path 1: the import
+my @files;
+for my $k (sort keys %COLL) {
+    my $f = "$dir/$COLL{$k}.json";
+    open my $fh, '>:raw', $f or die $!;
+    print $fh $DATA{$k};
+    close $fh or die $!;
+    push @files, "--$k", $f;
+}
+my $sql = do {
+    open my $fh, '-|', $^X, "$top/scripts/import-rocketchat.pl", '--replace', '--engine', $engine, @files
+        or die "import: $!";
+    binmode $fh, ':raw';
+    local $/;
+    my $text = <$fh>;
+    close $fh;
+    $text;
+};
+is($? >> 8, 0, 'import-rocketchat.pl --replace exits 0');
+like($sql, qr/\nCOMMIT;\n\z/, 'the import wrote its SQL, ending in COMMIT');
+my ($db_import) = InviteSync::scratch_db("$dir/db", 'diff_import');
+{
+    my $text = $sql;
+    utf8::decode($text);
+    if ($engine eq 'sqlite3') {
+        local $db_import->{sqlite_allow_multiple_statements} = 1;
+        ok(eval { $db_import->do($text); 1 }, 'the import loads') or diag $@;
+    }
+    else {
+        ok(eval { $db_import->do($text); 1 }, 'the import loads') or diag $@;
+    }
+}
+
+# ------------------------------------------------------------ path 2: the first copy
+my $fake = RCFake->start("$dir/mongo");
+my $c = $fake->client;
+{
+    my $json = JSON::PP->new->utf8;
+    my $bson = BSON->new(ordered => 1);
+    local $SIG{__WARN__} = sub { warn @_ unless $_[0] =~ /isn't numeric/ };   # BSON.pm's +02:00 parsing
+    for my $k (sort keys %COLL) {
+        my @docs = map { $bson->extjson_to_perl($json->decode($_)) } grep { /\S/ } split /\n/, $DATA{$k};
+        $c->insert($COLL{$k}, @docs);
+        is(scalar(my @back = $c->find($COLL{$k}, {})), scalar(@docs), "the fake holds the $k documents (" . scalar(@docs) . ')');
+    }
+}
+my ($db_sync, $db_args) = InviteSync::scratch_db("$dir/db", 'diff_sync');
+my $settings = InviteSync::settings_file("$dir/invite-sync.conf", outbox => 'off');
+my ($st, undef, $err) = InviteSync::run("$dir/run", mongo => $fake->url, settings => $settings, db => $db_args,
+                                        args => ['--once']);
+is($st, 0, 'invite-sync --once exits 0') or diag $err;
+
+# ------------------------------------------------------------ the comparison
+my @tables = grep { $_ ne 'sync_subscription_ids' } sort keys %InviteSync::COLUMNS;
+my $a = InviteSync::dump_tables($db_import, @tables);
+my $b = InviteSync::dump_tables($db_sync, @tables);
+for my $t (@tables) {
+    cmp_ok(scalar @{ $a->{$t} }, '>', 0, "import: $t has rows");
+    is_deeply($b->{$t}, $a->{$t}, "$t: invite-sync --once gives the import's rows")
+        or diag join "\n", InviteSync::dump_diff({ $t => $a->{$t} }, { $t => $b->{$t} });
+}
+# The subscription id map covers every subscription the copy wrote.
+is(scalar @{ InviteSync::dump_tables($db_sync, 'sync_subscription_ids')->{sync_subscription_ids} },
+   scalar @{ $b->{subscriptions} }, 'the copy maps each subscription it wrote to its _id');
+# a few facts, so that two equally wrong outputs cannot pass
+ok((grep { $_ eq 'legacyUser0000001|discRoom000000001|BANNED' } @{ $a->{subscriptions} }), 'the BANNED subscription is kept with its status');
+ok((grep { $_ eq 'adminUser00000001|INgcBaAS0reTOGHUkTCjy0DSHC0XHhIgrq31OoS5WW4=|\N' } @{ $a->{login_tokens} }), 'the PAT has no created_at');
+ok(!(grep { /^goneUser/ } @{ $a->{login_tokens} }), 'the inactive user has no tokens');
+ok(!(grep { /^create-invite-links\|moderator$/ } @{ $a->{permission_roles} }), 'the seeded create-invite-links/moderator grant is replaced');
+
+$fake->stop;
+done_testing();
