@@ -19,7 +19,7 @@ pass=0 fail=0
 check() { if eval "$2"; then pass=$((pass + 1)); echo "ok - $1"; else fail=$((fail + 1)); echo "not ok - $1"; fi; }
 
 make -s install DESTDIR="$stage" >"$stage.log" 2>&1; rc=$?
-check "make install DESTDIR=... succeeds" '[ $rc -eq 0 ] || cat "$stage.log"'
+check "make install DESTDIR=... succeeds" '[ $rc -eq 0 ] || { cat "$stage.log"; false; }'
 rm -f "$stage.log"
 libexec=$(apxs -q LIBEXECDIR) conf="$stage$(apxs -q SYSCONFDIR)"
 check "module installed" '[ -f "$stage$libexec/mod_invite.so" ]'
