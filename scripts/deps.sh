@@ -26,6 +26,7 @@ PACKAGES=(
   # t/lib/RCFake.pm, the simulated replica-set member of the invite-sync tests
   libbson-perl libboolean-perl libtie-ixhash-perl libcrypt-urandom-perl
   libmoo-perl libnamespace-clean-perl
+  python3-mockupdb      # t/sync_once.t (invite-sync's smoke test, t/lib/mockupdb-rs.py)
   "$@"
 )
 
