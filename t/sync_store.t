@@ -12,7 +12,7 @@ my $top    = "$FindBin::Bin/..";
 my $bin    = "$top/build/unit/test_sync_store";
 my $params = $ENV{INVITE_TEST_PG_PARAMS} // '';
 
-plan skip_all => 'PostgreSQL only (the pgsql run of make test)'
+plan skip_all => 'PostgreSQL only (runs in the pgsql suite)'
     unless ($ENV{INVITE_TEST_ENGINE} // '') eq 'pgsql' && $params ne '';
 plan skip_all => "$bin is not built (make unit)" unless -x $bin;
 

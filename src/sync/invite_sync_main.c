@@ -39,8 +39,6 @@
 #include "invite_sync_store.h"
 #include "invite_version.h"
 
-#define BATCH_WINDOW_MS 200
-
 /* The follow loop's outcomes, beyond INVITE_SYNC_M_*. */
 #define SYNC_RESYNC 1             /* an event ended the stream: full copy */
 #define SYNC_LEASE_LOST 2         /* another took the lease */
@@ -410,8 +408,9 @@ static int apply_batch(sync_t *s, bson_t **events, int n,
     }
     for (;;) {
         invite_sync_counts_t c = { 0 };
-        apr_int64_t now;
-        int i, rc = INVITE_SYNC_OK;
+        apr_int64_t now, until = 0;
+        const char *holder = NULL;
+        int i, lease, rc = INVITE_SYNC_OK;
 
         if (!lease_renew(s)) {
             return s->have_lease ? INVITE_SYNC_M_STOP : SYNC_LEASE_LOST;
@@ -423,6 +422,32 @@ static int apply_batch(sync_t *s, bson_t **events, int n,
             }
             continue;
         }
+        /* The lease renewed inside the batch's transaction: the batch
+         * commits only while it is ours, even when BEGIN waited past its
+         * end (a lock held longer than the lease), so a second daemon that
+         * took it meanwhile never sees our older events land after its
+         * own. */
+        now = invite_sync_now_ms();
+        lease = invite_sync_lease_take(s->st, s->owner, s->c->lease_s * 1000,
+                                       &holder, &until);
+        if (lease == 0) {
+            invite_sync_store_rollback(s->st);
+            invite_sync_log(SYNCLOGNO(01317), "lost the lease to %s (until"
+                            " %s) while waiting for the database: this batch"
+                            " is not applied; stopping writes",
+                            holder ? holder : "?",
+                            invite_sync_iso(s->pool, until));
+            s->have_lease = 0;
+            return SYNC_LEASE_LOST;
+        }
+        if (lease < 0) {
+            invite_sync_store_rollback(s->st);
+            if (sql_wait(s, &backoff, "renewing the lease")) {
+                return INVITE_SYNC_M_STOP;
+            }
+            continue;
+        }
+        s->renewed_at = now;
         for (i = 0; i < n && rc >= INVITE_SYNC_OK; i++) {
             rc = invite_sync_apply_event(s->st, events[i], &c);
             if (rc == INVITE_SYNC_BAD_EVENT) {
@@ -503,7 +528,7 @@ static int follow(sync_t *s, mongoc_change_stream_t *stream,
             if (n == 1) {
                 first = invite_sync_now_ms();
             }
-            else if (invite_sync_now_ms() - first >= BATCH_WINDOW_MS) {
+            else if (invite_sync_now_ms() - first >= INVITE_SYNC_BATCH_WINDOW_MS) {
                 break;
             }
         }

@@ -251,7 +251,7 @@ int invite_sync_mongo_watch(invite_sync_mongo_t *m, const bson_t *token,
     bson_t opts = BSON_INITIALIZER;
 
     BSON_APPEND_UTF8(&opts, "fullDocument", "updateLookup");
-    BSON_APPEND_INT64(&opts, "maxAwaitTimeMS", 1000);
+    BSON_APPEND_INT64(&opts, "maxAwaitTimeMS", INVITE_SYNC_BATCH_WINDOW_MS);
     if (token) {
         BSON_APPEND_DOCUMENT(&opts, "startAfter", token);
     }

@@ -51,6 +51,11 @@ void invite_sync_mongo_disconnect(invite_sync_mongo_t *m);
 /* Drops everything. */
 void invite_sync_mongo_free(invite_sync_mongo_t *m);
 
+/* A batch of events is applied once it is this old (or full); an empty
+ * getMore waits as long, so that the first event of a quiet stream is
+ * applied within it rather than after a longer wait for a second one. */
+#define INVITE_SYNC_BATCH_WINDOW_MS 200
+
 /* Opens the change stream over the followed collections, after `token`
  * (NULL: from now).  *stream is set even on failure (destroy it); the
  * result classifies its error. */
