@@ -88,6 +88,44 @@ $DATA{permissions} = <<'JSON';
 {"_id":"no-roles"}
 JSON
 
+# rocketchat_invites (the import's --invites FILE, invite-sync's --invites):
+# valid ones (days 0 / never expiring, expires null or absent, uses absent,
+# _updatedAt absent, canonical and relaxed numbers and dates, numeric
+# strings, two alike from one creator, a room and a user that are not
+# copied), and broken ones: missing or wrongly typed fields, NUL in _id, an
+# ObjectId _id.  kEpt01 is in SQL before the copy ($KEPT_INVITE) and must
+# stay as it is there.
+$DATA{invites} = <<'JSON';
+{"_id":"Xk2mP9","days":7,"maxUses":25,"rid":"GENERAL","userId":"adminUser00000001","createdAt":{"$date":"2024-05-01T12:00:00.123Z"},"expires":{"$date":"2024-05-08T12:00:00.123Z"},"url":"https://chat.example.org/invite/Xk2mP9","uses":3,"_updatedAt":{"$date":"2024-05-02T08:00:00Z"}}
+{"_id":"Yq7wR2","days":7,"maxUses":25,"rid":"GENERAL","userId":"adminUser00000001","createdAt":{"$date":"2024-05-03T09:15:00Z"},"expires":{"$date":"2024-05-10T09:15:00Z"},"uses":0,"_updatedAt":{"$date":"2024-05-03T09:15:00Z"}}
+{"_id":"nEvEr0","days":0,"maxUses":0,"rid":"privRoom000000001","userId":"adminUser00000001","createdAt":{"$date":"2023-01-15T00:00:00Z"},"expires":null,"uses":{"$numberInt":"12"},"_updatedAt":{"$date":"2023-06-01T10:00:00.5Z"}}
+{"_id":"noExp1","days":{"$numberInt":"0"},"maxUses":{"$numberInt":"10"},"rid":"discRoom000000002","userId":"manyRoles00000001","createdAt":{"$date":{"$numberLong":"1700000000000"}},"uses":{"$numberInt":"1"},"_updatedAt":{"$date":{"$numberLong":"1700000300000"}}}
+{"_id":"noUses","days":1,"maxUses":1,"rid":"GENERAL","userId":"plainUser00000001","createdAt":{"$date":"2024-02-29T23:59:59.999Z"},"expires":{"$date":"2024-03-01T23:59:59.999Z"},"_updatedAt":{"$date":"2024-02-29T23:59:59.999Z"}}
+{"_id":"noUpd1","days":30,"maxUses":100,"rid":"privRoom000000001","userId":"plainUser00000001","createdAt":{"$date":"2022-10-10T10:10:10Z"},"expires":{"$date":"2022-11-09T10:10:10Z"},"uses":4}
+{"_id":"dbl15d","days":{"$numberDouble":"15.0"},"maxUses":{"$numberLong":"5"},"rid":"GENERAL","userId":"adminUser00000001","createdAt":{"$date":"2021-12-31T23:00:00+01:00"},"expires":{"$date":"2022-01-15T23:00:00+01:00"},"uses":{"$numberDouble":"2.0"},"_updatedAt":{"$date":"2022-01-01T00:00:00Z"}}
+{"_id":"str15d","days":"15","maxUses":"50","rid":"GENERAL","userId":"plainUser00000001","createdAt":{"$date":"2024-03-03T03:03:03Z"},"expires":{"$date":"2024-03-18T03:03:03Z"},"uses":"7","_updatedAt":{"$date":"2024-03-04T03:03:03Z"}}
+{"_id":"gh0st1","days":7,"maxUses":0,"rid":"deletedRoom000001","userId":"ghostUser00000001","createdAt":{"$date":"2024-01-01T00:00:00Z"},"expires":{"$date":"2024-01-08T00:00:00Z"},"uses":0,"_updatedAt":{"$date":"2024-01-01T00:00:00Z"}}
+{"_id":"o'Neil","days":1,"maxUses":5,"rid":"privRoom000000001","userId":"adminUser00000001","createdAt":{"$date":"2024-04-04T04:04:04Z"},"expires":{"$date":"2024-04-05T04:04:04Z"},"uses":5,"_updatedAt":{"$date":"2024-04-04T05:00:00Z"}}
+{"_id":"kEpt01","days":7,"maxUses":25,"rid":"privRoom000000001","userId":"adminUser00000001","createdAt":{"$date":"2024-06-01T00:00:00Z"},"expires":{"$date":"2024-06-08T00:00:00Z"},"uses":9,"_updatedAt":{"$date":"2024-06-02T00:00:00Z"}}
+{"_id":"noRid1","days":7,"maxUses":0,"userId":"adminUser00000001","createdAt":{"$date":"2024-01-01T00:00:00Z"},"expires":{"$date":"2024-01-08T00:00:00Z"},"uses":0}
+{"_id":"emptyR","days":7,"maxUses":0,"rid":"","userId":"adminUser00000001","createdAt":{"$date":"2024-01-01T00:00:00Z"}}
+{"_id":"txtDay","days":"seven","maxUses":0,"rid":"GENERAL","userId":"adminUser00000001","createdAt":{"$date":"2024-01-01T00:00:00Z"}}
+{"_id":"frac75","days":7.5,"maxUses":0,"rid":"GENERAL","userId":"adminUser00000001","createdAt":{"$date":"2024-01-01T00:00:00Z"}}
+{"_id":"boolDy","days":true,"maxUses":0,"rid":"GENERAL","userId":"adminUser00000001","createdAt":{"$date":"2024-01-01T00:00:00Z"}}
+{"_id":"nullDy","days":null,"maxUses":0,"rid":"GENERAL","userId":"adminUser00000001","createdAt":{"$date":"2024-01-01T00:00:00Z"}}
+{"_id":"nul\u0000id","days":7,"maxUses":0,"rid":"GENERAL","userId":"adminUser00000001","createdAt":{"$date":"2024-01-01T00:00:00Z"}}
+{"_id":{"$oid":"65a1b2c3d4e5f6a7b8c9d0e1"},"days":7,"maxUses":0,"rid":"GENERAL","userId":"adminUser00000001","createdAt":{"$date":"2024-01-01T00:00:00Z"}}
+{"_id":"noCrt1","days":7,"maxUses":0,"rid":"GENERAL","userId":"adminUser00000001"}
+{"_id":"noMax1","days":7,"rid":"GENERAL","userId":"adminUser00000001","createdAt":{"$date":"2024-01-01T00:00:00Z"}}
+{"_id":"numUsr","days":7,"maxUses":0,"rid":"GENERAL","userId":42,"createdAt":{"$date":"2024-01-01T00:00:00Z"}}
+{"_id":"badExp","days":7,"maxUses":0,"rid":"GENERAL","userId":"adminUser00000001","createdAt":{"$date":"2024-01-01T00:00:00Z"},"expires":"next week"}
+{"_id":"badUse","days":7,"maxUses":0,"rid":"GENERAL","userId":"adminUser00000001","createdAt":{"$date":"2024-01-01T00:00:00Z"},"uses":"many"}
+{"_id":"badUpd","days":7,"maxUses":0,"rid":"GENERAL","userId":"adminUser00000001","createdAt":{"$date":"2024-01-01T00:00:00Z"},"_updatedAt":"yesterday"}
+JSON
+# An invite created through mod_invite before the copy, whose id the copy
+# also brings: SQL keeps its own row, slot and all.
+my $KEPT_INVITE = "INSERT INTO invites (id, days, max_uses, rid, user_id, created_at, expires, uses, updated_at, slot) VALUES ('kEpt01', 1, 1, 'GENERAL', 'plainUser00000001', 1700000000000, 1700086400000, 1, 1700000500000, 1)";
+
 my %COLL = (users => 'users', rooms => 'rocketchat_room', subscriptions => 'rocketchat_subscription',
             permissions => 'rocketchat_permissions');
 
