@@ -13,6 +13,10 @@
 # discussion's prid, subscriptions with roles, a BANNED and an ACTIVE one,
 # permissions including one that replaces a seeded permission's roles, and
 # broken records: missing FKs, missing and wrongly typed fields.
+# rocketchat_invites too: plain --once leaves the invites table alone,
+# `--once --invites` gives the invites rows the import made with --invites
+# (t/data/first-copy-invites-expected.txt), never overwriting or deleting
+# an invite SQL holds.
 use strict;
 use warnings;
 use Test::More;
@@ -127,7 +131,7 @@ JSON
 my $KEPT_INVITE = "INSERT INTO invites (id, days, max_uses, rid, user_id, created_at, expires, uses, updated_at, slot) VALUES ('kEpt01', 1, 1, 'GENERAL', 'plainUser00000001', 1700000000000, 1700086400000, 1, 1700000500000, 1)";
 
 my %COLL = (users => 'users', rooms => 'rocketchat_room', subscriptions => 'rocketchat_subscription',
-            permissions => 'rocketchat_permissions');
+            permissions => 'rocketchat_permissions', invites => 'rocketchat_invites');
 
 # ------------------------------------------------------------ the first copy
 my $fake = RCFake->start("$dir/mongo");
@@ -143,10 +147,15 @@ my $c = $fake->client;
     }
 }
 my ($db_sync, $db_args) = InviteSync::scratch_db("$dir/db", 'diff_sync');
+$db_sync->do($KEPT_INVITE);
+my $kept_row = InviteSync::dump_invites($db_sync);
+is(scalar @$kept_row, 1, 'SQL holds one invite of its own before the copy');
 my $settings = InviteSync::settings_file("$dir/invite-sync.conf", outbox => 'off');
 my ($st, undef, $err) = InviteSync::run("$dir/run", mongo => $fake->url, settings => $settings, db => $db_args,
                                         args => ['--once']);
 is($st, 0, 'invite-sync --once exits 0') or diag $err;
+is_deeply(InviteSync::dump_invites($db_sync), $kept_row, 'plain --once leaves invites alone');
+unlike($err, qr/rocketchat_invites|invites:/, 'plain --once neither reads nor counts rocketchat_invites');
 
 # ------------------------------------------------------------ the comparison
 my @tables = grep { $_ ne 'sync_subscription_ids' } sort keys %InviteSync::COLUMNS;
@@ -167,8 +176,72 @@ ok((grep { $_ eq 'adminUser00000001|INgcBaAS0reTOGHUkTCjy0DSHC0XHhIgrq31OoS5WW4=
 ok(!(grep { /^goneUser/ } @{ $a->{login_tokens} }), 'the inactive user has no tokens');
 ok(!(grep { /^create-invite-links\|moderator$/ } @{ $a->{permission_roles} }), 'the seeded create-invite-links/moderator grant is replaced');
 
+# ------------------------------------------------------------ --once --invites
+# The switch-over's one copy of Rocket.Chat's invite links: the import's
+# invites rows (t/data/first-copy-invites-expected.txt), the other tables
+# as before.
+($st, undef, $err) = InviteSync::run("$dir/run", mongo => $fake->url, settings => $settings, db => $db_args,
+                                     args => ['--once', '--invites']);
+is($st, 0, 'invite-sync --once --invites exits 0') or diag $err;
+my $want = expected_invites();
+cmp_ok(scalar @$want, '>', 5, 'the recorded import has invites');
+is_deeply(InviteSync::dump_invites($db_sync), $want, "invites: --once --invites gives the import's rows")
+    or diag join "\n", InviteSync::dump_diff({ invites => $want }, { invites => InviteSync::dump_invites($db_sync) });
+my $b2 = InviteSync::dump_tables($db_sync, @tables);
+is_deeply($b2->{$_}, $a->{$_}, "$_: unchanged by --invites") for @tables;
+like($err, qr/^invite-sync: INV\d{5}: copy: rocketchat_invites: 25 rows copied, 14 skipped, /m,
+     '--invites: the progress of rocketchat_invites (25 read, 14 malformed)');
+like($err, qr/^invite-sync: INV\d{5}: invites: 10 copied, 15 skipped \(14 malformed, 1 already in the database/m,
+     '--invites: the summary counts copied and skipped invites');
+ok((grep { $_ eq $kept_row->[0] } @$want), 'the invite SQL held keeps its row (slot and all)');
+ok((grep { /^nEvEr0\|0\|0\|.*\|\\N\|12\|\d+\|\\N$/ } @$want), 'days 0: expires NULL, slot NULL');
+ok((grep { /^noUses\|.*\|0\|\d+\|\\N$/ } @$want), 'uses absent: 0');
+ok(!(grep { /^(?:noRid1|txtDay|emptyR)\|/ || /\0/ } @$want), 'the broken invites are skipped');
+
+# Copied again: nothing SQL holds is overwritten (an invite used here since).
+$db_sync->do("UPDATE invites SET uses = uses + 1, updated_at = updated_at + 1 WHERE id = 'Yq7wR2'");
+my $used = InviteSync::dump_invites($db_sync);
+($st, undef, $err) = InviteSync::run("$dir/run", mongo => $fake->url, settings => $settings, db => $db_args,
+                                     args => ['--once', '--invites']);
+is($st, 0, '--once --invites again exits 0') or diag $err;
+is_deeply(InviteSync::dump_invites($db_sync), $used, '--invites again: every invite SQL holds is kept as it is');
+like($err, qr/^invite-sync: INV\d{5}: invites: 0 copied, 25 skipped \(14 malformed, 11 already in the database/m,
+     '--invites again: all skipped');
+
+# An invite removed through mod_invite stays removed by a plain copy (a
+# resync).
+$db_sync->do("DELETE FROM invites WHERE id = 'Xk2mP9'");
+my $removed = InviteSync::dump_invites($db_sync);
+($st, undef, $err) = InviteSync::run("$dir/run", mongo => $fake->url, settings => $settings, db => $db_args,
+                                     args => ['--once']);
+is($st, 0, 'plain --once after a removal exits 0') or diag $err;
+is_deeply(InviteSync::dump_invites($db_sync), $removed, 'plain --once does not bring a removed invite back');
+
+# --invites belongs to --once.
+for my $args (['--invites'], ['--status', '--invites']) {
+    ($st, undef, $err) = InviteSync::run("$dir/run", mongo => $fake->url, settings => $settings, db => $db_args,
+                                         args => $args);
+    is($st, 2, "@$args: a usage error (exit 2)");
+    like($err, qr/--invites goes with --once only/, "@$args: says so");
+}
+is_deeply(InviteSync::dump_invites($db_sync), $removed, 'the refused runs wrote nothing');
+
 $fake->stop;
 done_testing();
+
+# The import's invites rows, as recorded: [rows in dump order].
+sub expected_invites {
+    my @rows;
+    open my $fh, '<:encoding(UTF-8)', "$top/t/data/first-copy-invites-expected.txt"
+        or die "first-copy-invites-expected.txt: $!";
+    while (<$fh>) {
+        next if /^#/;
+        chomp;
+        my ($table, $row) = split /\t/, $_, 2;
+        push @rows, $row if $table eq 'invites';
+    }
+    return \@rows;
+}
 
 # The import's tables, as recorded: table -> [rows in dump order].
 sub expected {
