@@ -225,6 +225,10 @@ for my $args (['--invites'], ['--status', '--invites']) {
     like($err, qr/--invites goes with --once only/, "@$args: says so");
 }
 is_deeply(InviteSync::dump_invites($db_sync), $removed, 'the refused runs wrote nothing');
+my $help;
+($st, $help) = InviteSync::run("$dir/run", args => ['--help']);
+like($help, qr/\[--once \[--invites\]\]/, '--help: --invites in the usage');
+like($help, qr/^  --invites +with --once: /m, '--help: what --invites does');
 
 $fake->stop;
 done_testing();

@@ -65,8 +65,7 @@ static void usage(FILE *out)
     fprintf(out,
         "Usage: invite-sync [-f HTTPD_CONF | --driver NAME --params DBDPARAMS]\n"
         "                   [--config FILE] [--once [--invites]] [--status]\n"
-        "                   [--no-wait]"
-        "                   [--heartbeat SECS] [--lease SECS]\n"
+        "                   [--no-wait] [--heartbeat SECS] [--lease SECS]\n"
         "                   [--backoff-max SECS] [--batch N] [-v]\n"
         "       invite-sync --version | --help\n"
         "\n"
