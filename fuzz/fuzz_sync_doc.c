@@ -2,7 +2,7 @@
 /*
  * fuzz_sync_doc.c - invite-sync's mapping of Rocket.Chat's documents to
  * rows (src/sync/invite_sync_doc.c): invite_sync_parse_user, _room, _sub,
- * _perm and _key on any BSON document.
+ * _perm, _invite and _key on any BSON document.
  *
  * Input: the bytes of a BSON document (any bytes: libbson refuses what is
  * not one).
@@ -10,9 +10,13 @@
  * Properties: every string a parse returns is valid UTF-8 without NUL (the
  * engines could not store it otherwise), ids and required fields are not
  * empty, role lists hold no duplicate, a user's tokens no duplicate hash,
- * and created_at is a decimal number or NULL.
+ * and created_at is a decimal number or NULL; an invite's numbers are
+ * decimal, days, max_uses and uses within 32 bits, its times set but
+ * expires.
  */
 #include <string.h>
+
+#include <apr_strings.h>
 
 #include "fuzz_common.h"
 #include "invite_sync_private.h"
@@ -25,6 +29,17 @@ static void check_text(const char *s, int required)
     }
     FZ_CHECK(!required || *s, "a required field is empty");
     FZ_CHECK(bson_utf8_validate(s, strlen(s), false), s);
+}
+
+/* A decimal number, within 32 bits when small. */
+static void check_number(const char *s, int small)
+{
+    apr_int64_t v;
+
+    FZ_CHECK(s && *s && strspn(s + (*s == '-'), "0123456789")
+             == strlen(s + (*s == '-')), s ? s : "NULL number");
+    v = apr_atoi64(s);
+    FZ_CHECK(!small || (v >= -2147483648LL && v <= 2147483647LL), s);
 }
 
 static void check_roles(const apr_array_header_t *roles)
@@ -47,6 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     invite_sync_room_t r;
     invite_sync_sub_t s;
     invite_sync_perm_t p;
+    invite_sync_invite_t v;
     const char *why;
     bson_iter_t it;
     bson_t doc;
@@ -91,6 +107,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!invite_sync_parse_perm(fz_pool, &doc, &p, &why)) {
         check_text(p.id, 1);
         check_roles(p.roles);
+    }
+    if (!invite_sync_parse_invite(fz_pool, &doc, &v, &why)) {
+        check_text(v.id, 1);
+        check_text(v.rid, 1);
+        check_text(v.user_id, 1);
+        check_number(v.days, 1);
+        check_number(v.max_uses, 1);
+        check_number(v.uses, 1);
+        check_number(v.created_at, 0);
+        check_number(v.updated_at, 0);
+        if (v.expires) {
+            check_number(v.expires, 0);
+        }
     }
     if (bson_iter_init_find(&it, &doc, "_id")) {
         check_text(invite_sync_parse_key(fz_pool, &it, 1), 0);

@@ -275,8 +275,13 @@ enum {
     INVITE_SYNC_STAGE_SUB_ROLES,    /* user_id, rid, role */
     INVITE_SYNC_STAGE_PERMS,        /* permission */
     INVITE_SYNC_STAGE_PERM_ROLES,   /* permission, role */
+    INVITE_SYNC_STAGE_INVITES,      /* id, days, max_uses, rid, user_id,
+                                     * created_at, expires, uses,
+                                     * updated_at (--once --invites) */
     INVITE_SYNC_STAGE_TABLES
 };
+/* The most columns a staging table has (invites). */
+#define INVITE_SYNC_STAGE_MAXCOLS 9
 /* Rows per multi-row staging insert (INVITE_SYNC_SQL_STAGE_INSERT_N). */
 #define INVITE_SYNC_STAGE_ROWS 256
 
@@ -343,6 +348,9 @@ typedef enum {
     INVITE_SYNC_SQL_OUTBOX_DONE,    /* args: user id, rid */
     INVITE_SYNC_SQL_OUTBOX_RETRY,   /* args: next, error, user id, rid */
     INVITE_SYNC_SQL_OUTBOX_PENDING, /* count(*) */
+    INVITE_SYNC_SQL_INVITES_PUT,    /* the staged invites whose id SQL
+                                     * does not hold, slot NULL (a copy's
+                                     * switch with --invites); no args */
     /* Staging: one row (_1) or INVITE_SYNC_STAGE_ROWS rows (_N) per
      * statement, the columns of the staging table in order. */
     INVITE_SYNC_SQL_STAGE_INSERT_1,

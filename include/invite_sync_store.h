@@ -62,10 +62,13 @@ typedef struct {
 #define INVITE_SYNC_NCOLL 4
 /* Those four names in that order, NULL-terminated. */
 extern const char *const invite_sync_collections[];
-/* The find projection of a followed collection (canonical Extended JSON
- * of a document: the fields of docs/import.md, nothing secret beyond the
- * login tokens); NULL for another collection.  Usable in a change
- * stream's $project as "fullDocument.<field>" too. */
+/* Not followed: Rocket.Chat's invite links, copied once, on request
+ * (invite_sync_copy_invites), when mod_invite takes the invite API over. */
+#define INVITE_SYNC_INVITES       "rocketchat_invites"
+/* The find projection of a followed collection or of rocketchat_invites
+ * (canonical Extended JSON of a document: the fields of docs/import.md,
+ * nothing secret beyond the login tokens); NULL for another collection.
+ * Usable in a change stream's $project as "fullDocument.<field>" too. */
 const char *invite_sync_projection(const char *coll);
 
 /* sync_state keys. */
@@ -134,17 +137,33 @@ int invite_sync_copy_begin(invite_sync_store_t *st);
  * INVITE_SYNC_OK, or INVITE_SYNC_DB_ERROR (start again with _begin). */
 int invite_sync_copy_doc(invite_sync_store_t *st, const char *coll,
                          const bson_t *doc);
-/* Progress of the copy for coll: documents received, staged, skipped. */
+/* Progress of the copy for coll: documents received, staged, skipped
+ * (malformed); for rocketchat_invites, after the switch, written: the
+ * invites it inserted (staged - written: their id was in SQL already,
+ * kept as it was). */
 typedef struct {
-    long docs, staged, skipped;
+    long docs, staged, skipped, written;
 } invite_sync_copy_progress_t;
 invite_sync_copy_progress_t invite_sync_copy_progress(
     const invite_sync_store_t *st, const char *coll);
+/* on: the copies from now on take rocketchat_invites too (`invite-sync
+ * --once --invites`, once, when mod_invite takes the invite API over):
+ * invite_sync_copy_doc accepts its documents, mapped and skipped as
+ * scripts/import-rocketchat.pl --invites did (docs/import.md), and the
+ * switch inserts those whose id SQL does not hold, slot NULL, in the
+ * same transaction as the rest of the copy (all or nothing: a failed
+ * switch stores neither the copy nor its invites, and running it again is
+ * the whole remedy); an invite already in SQL is never updated, and none
+ * is ever deleted.  Off (the default): invites are left alone. */
+void invite_sync_copy_invites(invite_sync_store_t *st, int on);
+/* 1 when the copy takes rocketchat_invites. */
+int invite_sync_copy_invites_wanted(const invite_sync_store_t *st);
 /* One transaction: diff-applies the staged copy (upserts what changed,
  * deletes what is gone from users, user_roles, login_tokens, rooms,
  * subscriptions - but never one that still has a join_outbox row -,
  * subscription_roles and sync_subscription_ids; replaces the roles of
- * each copied permission; leaves invites alone), stores
+ * each copied permission; leaves invites alone unless
+ * invite_sync_copy_invites asked for the new ones), stores
  * resume_token_json (NULL: leaves it) and last_full_copy_at, commits.
  * c->applied: rows inserted or updated; c->deleted: rows deleted (not
  * counting cascades); c->skipped: documents and tokens skipped while

@@ -583,7 +583,14 @@ const invite_engine_t *invite_sql_engine(const char *driver)
     SYNC_STAGE(INVITE_SYNC_STAGE_PERM_ROLES, "perm_roles", \
         "permission text NOT NULL, role text NOT NULL," \
         " PRIMARY KEY (permission, role)", \
-        "permission, role", "(%s, %s)", without)
+        "permission, role", "(%s, %s)", without), \
+    SYNC_STAGE(INVITE_SYNC_STAGE_INVITES, "invites", \
+        "id text NOT NULL PRIMARY KEY, days integer NOT NULL," \
+        " max_uses integer NOT NULL, rid text NOT NULL," \
+        " user_id text NOT NULL, created_at bigint NOT NULL," \
+        " expires bigint, uses integer NOT NULL, updated_at bigint NOT NULL", \
+        "id, days, max_uses, rid, user_id, created_at, expires, uses," \
+        " updated_at", "(%s, %d, %d, %s, %s, %lld, %lld, %d, %lld)", without)
 
 /* A staged subscription whose user and room are in the copy (the import
  * skips the others). */
@@ -702,6 +709,16 @@ const invite_engine_t *invite_sql_engine(const char *driver)
         " WHERE user_id = %s AND rid = %s" }, \
     [INVITE_SYNC_SQL_OUTBOX_PENDING] = { "invite_sync_outbox_pending", \
         "SELECT count(*) FROM join_outbox" }, \
+    /* rocketchat_invites as the import brought them (docs/import.md): \
+     * added, never updated or deleted; slot NULL.  Invites are \
+     * mod_invite's own once it serves the API. */ \
+    [INVITE_SYNC_SQL_INVITES_PUT] = { "invite_sync_invites_put", \
+        "INSERT INTO invites (id, days, max_uses, rid, user_id, created_at," \
+        " expires, uses, updated_at)" \
+        " SELECT s.id, s.days, s.max_uses, s.rid, s.user_id, s.created_at," \
+        " s.expires, s.uses, s.updated_at FROM sync_stage_invites s" \
+        " WHERE NOT EXISTS (SELECT 1 FROM invites i WHERE i.id = s.id)" \
+        " ON CONFLICT DO NOTHING" }, \
     [INVITE_SYNC_SQL_STAGE_SKIPPED] = { "invite_sync_stage_skipped", \
         "SELECT count(*) FROM sync_stage_subs s" \
         " WHERE NOT (" SYNC_VALID_SUB("s") ")" }, \
@@ -849,7 +866,8 @@ static const invite_stmt_t pgsql_sync[INVITE_SYNC_SQL_COUNT] = {
     [INVITE_SYNC_SQL_STAGE_ANALYZE] = { "invite_sync_stage_analyze",
         "ANALYZE sync_stage_users, sync_stage_user_roles, sync_stage_tokens,"
         " sync_stage_rooms, sync_stage_subs, sync_stage_sub_ids,"
-        " sync_stage_sub_roles, sync_stage_perms, sync_stage_perm_roles" },
+        " sync_stage_sub_roles, sync_stage_perms, sync_stage_perm_roles,"
+        " sync_stage_invites" },
     SYNC_STAGES(""),
     SYNC_STATEMENTS(SYNC_PGSQL_SAME),
 };

@@ -13,6 +13,10 @@
 # discussion's prid, subscriptions with roles, a BANNED and an ACTIVE one,
 # permissions including one that replaces a seeded permission's roles, and
 # broken records: missing FKs, missing and wrongly typed fields.
+# rocketchat_invites too: plain --once leaves the invites table alone,
+# `--once --invites` gives the invites rows the import made with --invites
+# (t/data/first-copy-invites-expected.txt), never overwriting or deleting
+# an invite SQL holds.
 use strict;
 use warnings;
 use Test::More;
@@ -88,8 +92,46 @@ $DATA{permissions} = <<'JSON';
 {"_id":"no-roles"}
 JSON
 
+# rocketchat_invites (the import's --invites FILE, invite-sync's --invites):
+# valid ones (days 0 / never expiring, expires null or absent, uses absent,
+# _updatedAt absent, canonical and relaxed numbers and dates, numeric
+# strings, two alike from one creator, a room and a user that are not
+# copied), and broken ones: missing or wrongly typed fields, NUL in _id, an
+# ObjectId _id.  kEpt01 is in SQL before the copy ($KEPT_INVITE) and must
+# stay as it is there.
+$DATA{invites} = <<'JSON';
+{"_id":"Xk2mP9","days":7,"maxUses":25,"rid":"GENERAL","userId":"adminUser00000001","createdAt":{"$date":"2024-05-01T12:00:00.123Z"},"expires":{"$date":"2024-05-08T12:00:00.123Z"},"url":"https://chat.example.org/invite/Xk2mP9","uses":3,"_updatedAt":{"$date":"2024-05-02T08:00:00Z"}}
+{"_id":"Yq7wR2","days":7,"maxUses":25,"rid":"GENERAL","userId":"adminUser00000001","createdAt":{"$date":"2024-05-03T09:15:00Z"},"expires":{"$date":"2024-05-10T09:15:00Z"},"uses":0,"_updatedAt":{"$date":"2024-05-03T09:15:00Z"}}
+{"_id":"nEvEr0","days":0,"maxUses":0,"rid":"privRoom000000001","userId":"adminUser00000001","createdAt":{"$date":"2023-01-15T00:00:00Z"},"expires":null,"uses":{"$numberInt":"12"},"_updatedAt":{"$date":"2023-06-01T10:00:00.5Z"}}
+{"_id":"noExp1","days":{"$numberInt":"0"},"maxUses":{"$numberInt":"10"},"rid":"discRoom000000002","userId":"manyRoles00000001","createdAt":{"$date":{"$numberLong":"1700000000000"}},"uses":{"$numberInt":"1"},"_updatedAt":{"$date":{"$numberLong":"1700000300000"}}}
+{"_id":"noUses","days":1,"maxUses":1,"rid":"GENERAL","userId":"plainUser00000001","createdAt":{"$date":"2024-02-29T23:59:59.999Z"},"expires":{"$date":"2024-03-01T23:59:59.999Z"},"_updatedAt":{"$date":"2024-02-29T23:59:59.999Z"}}
+{"_id":"noUpd1","days":30,"maxUses":100,"rid":"privRoom000000001","userId":"plainUser00000001","createdAt":{"$date":"2022-10-10T10:10:10Z"},"expires":{"$date":"2022-11-09T10:10:10Z"},"uses":4}
+{"_id":"dbl15d","days":{"$numberDouble":"15.0"},"maxUses":{"$numberLong":"5"},"rid":"GENERAL","userId":"adminUser00000001","createdAt":{"$date":"2021-12-31T23:00:00+01:00"},"expires":{"$date":"2022-01-15T23:00:00+01:00"},"uses":{"$numberDouble":"2.0"},"_updatedAt":{"$date":"2022-01-01T00:00:00Z"}}
+{"_id":"str15d","days":"15","maxUses":"50","rid":"GENERAL","userId":"plainUser00000001","createdAt":{"$date":"2024-03-03T03:03:03Z"},"expires":{"$date":"2024-03-18T03:03:03Z"},"uses":"7","_updatedAt":{"$date":"2024-03-04T03:03:03Z"}}
+{"_id":"gh0st1","days":7,"maxUses":0,"rid":"deletedRoom000001","userId":"ghostUser00000001","createdAt":{"$date":"2024-01-01T00:00:00Z"},"expires":{"$date":"2024-01-08T00:00:00Z"},"uses":0,"_updatedAt":{"$date":"2024-01-01T00:00:00Z"}}
+{"_id":"o'Neil","days":1,"maxUses":5,"rid":"privRoom000000001","userId":"adminUser00000001","createdAt":{"$date":"2024-04-04T04:04:04Z"},"expires":{"$date":"2024-04-05T04:04:04Z"},"uses":5,"_updatedAt":{"$date":"2024-04-04T05:00:00Z"}}
+{"_id":"kEpt01","days":7,"maxUses":25,"rid":"privRoom000000001","userId":"adminUser00000001","createdAt":{"$date":"2024-06-01T00:00:00Z"},"expires":{"$date":"2024-06-08T00:00:00Z"},"uses":9,"_updatedAt":{"$date":"2024-06-02T00:00:00Z"}}
+{"_id":"noRid1","days":7,"maxUses":0,"userId":"adminUser00000001","createdAt":{"$date":"2024-01-01T00:00:00Z"},"expires":{"$date":"2024-01-08T00:00:00Z"},"uses":0}
+{"_id":"emptyR","days":7,"maxUses":0,"rid":"","userId":"adminUser00000001","createdAt":{"$date":"2024-01-01T00:00:00Z"}}
+{"_id":"txtDay","days":"seven","maxUses":0,"rid":"GENERAL","userId":"adminUser00000001","createdAt":{"$date":"2024-01-01T00:00:00Z"}}
+{"_id":"frac75","days":7.5,"maxUses":0,"rid":"GENERAL","userId":"adminUser00000001","createdAt":{"$date":"2024-01-01T00:00:00Z"}}
+{"_id":"boolDy","days":true,"maxUses":0,"rid":"GENERAL","userId":"adminUser00000001","createdAt":{"$date":"2024-01-01T00:00:00Z"}}
+{"_id":"nullDy","days":null,"maxUses":0,"rid":"GENERAL","userId":"adminUser00000001","createdAt":{"$date":"2024-01-01T00:00:00Z"}}
+{"_id":"nul\u0000id","days":7,"maxUses":0,"rid":"GENERAL","userId":"adminUser00000001","createdAt":{"$date":"2024-01-01T00:00:00Z"}}
+{"_id":{"$oid":"65a1b2c3d4e5f6a7b8c9d0e1"},"days":7,"maxUses":0,"rid":"GENERAL","userId":"adminUser00000001","createdAt":{"$date":"2024-01-01T00:00:00Z"}}
+{"_id":"noCrt1","days":7,"maxUses":0,"rid":"GENERAL","userId":"adminUser00000001"}
+{"_id":"noMax1","days":7,"rid":"GENERAL","userId":"adminUser00000001","createdAt":{"$date":"2024-01-01T00:00:00Z"}}
+{"_id":"numUsr","days":7,"maxUses":0,"rid":"GENERAL","userId":42,"createdAt":{"$date":"2024-01-01T00:00:00Z"}}
+{"_id":"badExp","days":7,"maxUses":0,"rid":"GENERAL","userId":"adminUser00000001","createdAt":{"$date":"2024-01-01T00:00:00Z"},"expires":"next week"}
+{"_id":"badUse","days":7,"maxUses":0,"rid":"GENERAL","userId":"adminUser00000001","createdAt":{"$date":"2024-01-01T00:00:00Z"},"uses":"many"}
+{"_id":"badUpd","days":7,"maxUses":0,"rid":"GENERAL","userId":"adminUser00000001","createdAt":{"$date":"2024-01-01T00:00:00Z"},"_updatedAt":"yesterday"}
+JSON
+# An invite created through mod_invite before the copy, whose id the copy
+# also brings: SQL keeps its own row, slot and all.
+my $KEPT_INVITE = "INSERT INTO invites (id, days, max_uses, rid, user_id, created_at, expires, uses, updated_at, slot) VALUES ('kEpt01', 1, 1, 'GENERAL', 'plainUser00000001', 1700000000000, 1700086400000, 1, 1700000500000, 1)";
+
 my %COLL = (users => 'users', rooms => 'rocketchat_room', subscriptions => 'rocketchat_subscription',
-            permissions => 'rocketchat_permissions');
+            permissions => 'rocketchat_permissions', invites => 'rocketchat_invites');
 
 # ------------------------------------------------------------ the first copy
 my $fake = RCFake->start("$dir/mongo");
@@ -105,10 +147,15 @@ my $c = $fake->client;
     }
 }
 my ($db_sync, $db_args) = InviteSync::scratch_db("$dir/db", 'diff_sync');
+$db_sync->do($KEPT_INVITE);
+my $kept_row = InviteSync::dump_invites($db_sync);
+is(scalar @$kept_row, 1, 'SQL holds one invite of its own before the copy');
 my $settings = InviteSync::settings_file("$dir/invite-sync.conf", outbox => 'off');
 my ($st, undef, $err) = InviteSync::run("$dir/run", mongo => $fake->url, settings => $settings, db => $db_args,
                                         args => ['--once']);
 is($st, 0, 'invite-sync --once exits 0') or diag $err;
+is_deeply(InviteSync::dump_invites($db_sync), $kept_row, 'plain --once leaves invites alone');
+unlike($err, qr/rocketchat_invites|invites:/, 'plain --once neither reads nor counts rocketchat_invites');
 
 # ------------------------------------------------------------ the comparison
 my @tables = grep { $_ ne 'sync_subscription_ids' } sort keys %InviteSync::COLUMNS;
@@ -129,8 +176,76 @@ ok((grep { $_ eq 'adminUser00000001|INgcBaAS0reTOGHUkTCjy0DSHC0XHhIgrq31OoS5WW4=
 ok(!(grep { /^goneUser/ } @{ $a->{login_tokens} }), 'the inactive user has no tokens');
 ok(!(grep { /^create-invite-links\|moderator$/ } @{ $a->{permission_roles} }), 'the seeded create-invite-links/moderator grant is replaced');
 
+# ------------------------------------------------------------ --once --invites
+# The switch-over's one copy of Rocket.Chat's invite links: the import's
+# invites rows (t/data/first-copy-invites-expected.txt), the other tables
+# as before.
+($st, undef, $err) = InviteSync::run("$dir/run", mongo => $fake->url, settings => $settings, db => $db_args,
+                                     args => ['--once', '--invites']);
+is($st, 0, 'invite-sync --once --invites exits 0') or diag $err;
+my $want = expected_invites();
+cmp_ok(scalar @$want, '>', 5, 'the recorded import has invites');
+is_deeply(InviteSync::dump_invites($db_sync), $want, "invites: --once --invites gives the import's rows")
+    or diag join "\n", InviteSync::dump_diff({ invites => $want }, { invites => InviteSync::dump_invites($db_sync) });
+my $b2 = InviteSync::dump_tables($db_sync, @tables);
+is_deeply($b2->{$_}, $a->{$_}, "$_: unchanged by --invites") for @tables;
+like($err, qr/^invite-sync: INV\d{5}: copy: rocketchat_invites: 25 rows copied, 14 skipped, /m,
+     '--invites: the progress of rocketchat_invites (25 read, 14 malformed)');
+like($err, qr/^invite-sync: INV\d{5}: invites: 10 copied, 15 skipped \(14 malformed, 1 already in the database/m,
+     '--invites: the summary counts copied and skipped invites');
+ok((grep { $_ eq $kept_row->[0] } @$want), 'the invite SQL held keeps its row (slot and all)');
+ok((grep { /^nEvEr0\|0\|0\|.*\|\\N\|12\|\d+\|\\N$/ } @$want), 'days 0: expires NULL, slot NULL');
+ok((grep { /^noUses\|.*\|0\|\d+\|\\N$/ } @$want), 'uses absent: 0');
+ok(!(grep { /^(?:noRid1|txtDay|emptyR)\|/ || /\0/ } @$want), 'the broken invites are skipped');
+
+# Copied again: nothing SQL holds is overwritten (an invite used here since).
+$db_sync->do("UPDATE invites SET uses = uses + 1, updated_at = updated_at + 1 WHERE id = 'Yq7wR2'");
+my $used = InviteSync::dump_invites($db_sync);
+($st, undef, $err) = InviteSync::run("$dir/run", mongo => $fake->url, settings => $settings, db => $db_args,
+                                     args => ['--once', '--invites']);
+is($st, 0, '--once --invites again exits 0') or diag $err;
+is_deeply(InviteSync::dump_invites($db_sync), $used, '--invites again: every invite SQL holds is kept as it is');
+like($err, qr/^invite-sync: INV\d{5}: invites: 0 copied, 25 skipped \(14 malformed, 11 already in the database/m,
+     '--invites again: all skipped');
+
+# An invite removed through mod_invite stays removed by a plain copy (a
+# resync).
+$db_sync->do("DELETE FROM invites WHERE id = 'Xk2mP9'");
+my $removed = InviteSync::dump_invites($db_sync);
+($st, undef, $err) = InviteSync::run("$dir/run", mongo => $fake->url, settings => $settings, db => $db_args,
+                                     args => ['--once']);
+is($st, 0, 'plain --once after a removal exits 0') or diag $err;
+is_deeply(InviteSync::dump_invites($db_sync), $removed, 'plain --once does not bring a removed invite back');
+
+# --invites belongs to --once.
+for my $args (['--invites'], ['--status', '--invites']) {
+    ($st, undef, $err) = InviteSync::run("$dir/run", mongo => $fake->url, settings => $settings, db => $db_args,
+                                         args => $args);
+    is($st, 2, "@$args: a usage error (exit 2)");
+    like($err, qr/--invites goes with --once only/, "@$args: says so");
+}
+is_deeply(InviteSync::dump_invites($db_sync), $removed, 'the refused runs wrote nothing');
+my $help;
+($st, $help) = InviteSync::run("$dir/run", args => ['--help']);
+like($help, qr/\[--once \[--invites\]\]/, '--help: --invites in the usage');
+like($help, qr/^  --invites +with --once: /m, '--help: what --invites does');
+
 $fake->stop;
 done_testing();
+
+# The import's invites rows, as recorded: [rows in dump order].
+sub expected_invites {
+    my @rows;
+    open my $fh, '<:encoding(UTF-8)', "$top/t/data/first-copy-invites-expected.txt"
+        or die "first-copy-invites-expected.txt: $!";
+    while (<$fh>) {
+        next if /^#/;
+        chomp;
+        my ($table, $row) = split /\t/, $_, 2;
+        push @rows, $row if $table eq 'invites';
+    }
+    return \@rows;
+}
 
 # The import's tables, as recorded: table -> [rows in dump order].
 sub expected {

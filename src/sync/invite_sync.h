@@ -38,6 +38,7 @@ typedef struct {
     const char *driver, *params;    /* --driver, --params (or from -f) */
     const char *settings_file;      /* --config, or the default if there */
     int once, status, no_wait, verbose;
+    int invites;                    /* --invites (with --once) */
     long heartbeat_s, lease_s, backoff_max_s, batch;
     /* settings file / environment */
     const char *mongo_url;

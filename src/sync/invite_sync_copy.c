@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_sync_copy.c - the full copy (design §4.5): the documents of the
- * four collections are staged, in multi-row inserts, into TEMP tables of
+ * four collections (and, with invite_sync_copy_invites, of
+ * rocketchat_invites) are staged, in multi-row inserts, into TEMP tables of
  * the connection, outside the database's write lock; then one transaction
  * diff-applies the staging to the real tables (deleting what is gone,
  * upserting what differs) and stores the resume token, so the module sees
@@ -17,7 +18,7 @@
 
 /* Columns of each staging table (INVITE_SYNC_STAGE_*). */
 static const int stage_cols[INVITE_SYNC_STAGE_TABLES] = {
-    2, 2, 3, 5, 3, 3, 3, 1, 2
+    2, 2, 3, 5, 3, 3, 3, 1, 2, 9
 };
 
 /* A staging transaction is committed after this many rows, so that
@@ -162,6 +163,16 @@ static int stage_perm(invite_sync_store_t *st, const invite_sync_perm_t *p)
     return rv;
 }
 
+void invite_sync_copy_invites(invite_sync_store_t *st, int on)
+{
+    st->copy_invites = on != 0;
+}
+
+int invite_sync_copy_invites_wanted(const invite_sync_store_t *st)
+{
+    return st->copy_invites;
+}
+
 int invite_sync_copy_doc(invite_sync_store_t *st, const char *coll,
                          const bson_t *doc)
 {
@@ -172,6 +183,10 @@ int invite_sync_copy_doc(invite_sync_store_t *st, const char *coll,
     if (!st->stage_open) {
         invite_sync_fail(st, "copy", "invite_sync_copy_begin first");
         return INVITE_SYNC_DB_ERROR;
+    }
+    if (i < 0 && st->copy_invites && coll
+        && !strcmp(coll, INVITE_SYNC_INVITES)) {
+        i = INVITE_SYNC_COLL_INVITES;
     }
     if (i < 0) {
         invite_sync_fail(st, "copy", "not a followed collection");
@@ -209,12 +224,23 @@ int invite_sync_copy_doc(invite_sync_store_t *st, const char *coll,
         }
         break;
     }
-    default: {
+    case INVITE_SYNC_COLL_PERMISSIONS: {
         invite_sync_perm_t p;
 
         bad = invite_sync_parse_perm(st->scratch, doc, &p, &why);
         if (!bad) {
             rv = stage_perm(st, &p);
+        }
+        break;
+    }
+    default: {
+        invite_sync_invite_t v;
+
+        bad = invite_sync_parse_invite(st->scratch, doc, &v, &why);
+        if (!bad) {
+            rv = stage_row(st, INVITE_SYNC_STAGE_INVITES, v.id, v.days,
+                           v.max_uses, v.rid, v.user_id, v.created_at,
+                           v.expires, v.uses, v.updated_at);
         }
         break;
     }
@@ -235,9 +261,12 @@ int invite_sync_copy_doc(invite_sync_store_t *st, const char *coll,
 invite_sync_copy_progress_t invite_sync_copy_progress(
     const invite_sync_store_t *st, const char *coll)
 {
-    invite_sync_copy_progress_t none = { 0, 0, 0 };
+    invite_sync_copy_progress_t none = { 0, 0, 0, 0 };
     int i = invite_sync_coll_index(coll);
 
+    if (i < 0 && coll && !strcmp(coll, INVITE_SYNC_INVITES)) {
+        i = INVITE_SYNC_COLL_INVITES;
+    }
     return i < 0 ? none : st->progress[i];
 }
 
@@ -297,6 +326,15 @@ int invite_sync_copy_switch(invite_sync_store_t *st,
         else {
             c->applied += nrows;
         }
+    }
+    /* The invites in the same transaction: the copy and its invites
+     * are stored together or not at all. */
+    if (!rv && st->copy_invites) {
+        int nrows = 0;
+
+        rv = invite_sync_run(st, INVITE_SYNC_SQL_INVITES_PUT, 0, NULL, NULL,
+                             &nrows);
+        st->progress[INVITE_SYNC_COLL_INVITES].written = nrows;
     }
     if (!rv && resume_token_json) {
         rv = invite_sync_state_set(st, INVITE_SYNC_KEY_RESUME_TOKEN,

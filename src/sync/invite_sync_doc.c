@@ -13,7 +13,9 @@
  *    must still be a date when present); a bad token is skipped alone;
  *  - active: false (or 0, "" or "0", what Perl calls false) means no
  *    tokens;
- *  - a subscription's status is kept only when it is 'BANNED'.
+ *  - a subscription's status is kept only when it is 'BANNED';
+ *  - an invite's numbers are whole: int32, int64, an integral double, or
+ *    a string of digits (as the import read mongoexport's text).
  *
  * Nothing here logs or returns a value of the document in a reason: ids
  * and tokens are secrets or personal data.
@@ -38,6 +40,8 @@ static const char *const projections[] = {
     "{\"_id\": 1, \"t\": 1, \"name\": 1, \"fname\": 1, \"prid\": 1}",
     "{\"_id\": 1, \"rid\": 1, \"u._id\": 1, \"roles\": 1, \"status\": 1}",
     "{\"_id\": 1, \"roles\": 1}",
+    ("{\"_id\": 1, \"days\": 1, \"maxUses\": 1, \"rid\": 1, \"userId\": 1,"
+     " \"createdAt\": 1, \"expires\": 1, \"uses\": 1, \"_updatedAt\": 1}"),
 };
 
 int invite_sync_coll_index(const char *coll)
@@ -56,6 +60,9 @@ const char *invite_sync_projection(const char *coll)
 {
     int i = invite_sync_coll_index(coll);
 
+    if (i < 0 && coll && !strcmp(coll, INVITE_SYNC_INVITES)) {
+        i = INVITE_SYNC_COLL_INVITES;
+    }
     return i < 0 ? NULL : projections[i];
 }
 
@@ -396,6 +403,137 @@ int invite_sync_parse_perm(apr_pool_t *p, const bson_t *doc,
     if (text_list(p, roles, &perm->roles) != 0) {
         *why = "roles is not an array of strings";
         return -1;
+    }
+    return 0;
+}
+
+/* Perl's integer(): *out the whole number in decimal (NULL when undef);
+ * -1 when it is none.  The import took a JSON number or a string that
+ * reads /\A-?\d{1,18}(\.0*)?\z/: an int32 or int64 of at most 18 digits,
+ * an integral double below 1e15 (Perl prints larger ones with an
+ * exponent), or such a string.  Then in [min, max]: an invite's numbers
+ * are integer columns (beyond them, the import's SQL failed on
+ * PostgreSQL). */
+static int integer(apr_pool_t *p, const bson_iter_t *it, apr_int64_t min,
+                   apr_int64_t max, const char **out)
+{
+    apr_int64_t v;
+
+    *out = NULL;
+    if (is_undef(it)) {
+        return 0;
+    }
+    switch (bson_iter_type(it)) {
+    case BSON_TYPE_INT32:
+        v = bson_iter_int32(it);
+        break;
+    case BSON_TYPE_INT64:
+        v = bson_iter_int64(it);
+        if (v > 999999999999999999LL || v < -999999999999999999LL) {
+            return -1;
+        }
+        break;
+    case BSON_TYPE_DOUBLE: {
+        double d = bson_iter_double(it);
+
+        if (!(d > -1e15 && d < 1e15) || d != (double)(apr_int64_t)d) {
+            return -1;
+        }
+        v = (apr_int64_t)d;
+        break;
+    }
+    case BSON_TYPE_UTF8: {
+        uint32_t len, i = 0, digits = 0;
+        const char *s = bson_iter_utf8(it, &len);
+        int neg = len > 0 && s[0] == '-';
+
+        v = 0;
+        for (i = neg; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+            v = v * 10 + (s[i] - '0');
+            if (++digits > 18) {
+                return -1;
+            }
+        }
+        if (!digits) {
+            return -1;
+        }
+        if (i < len && s[i] == '.') {
+            for (i++; i < len && s[i] == '0'; i++) {
+            }
+        }
+        if (i != len) {
+            return -1;
+        }
+        v = neg ? -v : v;
+        break;
+    }
+    default:
+        return -1;
+    }
+    if (v < min || v > max) {
+        return -1;
+    }
+    *out = apr_psprintf(p, "%" APR_INT64_T_FMT, v);
+    return 0;
+}
+
+/* An epoch-ms date in decimal: 0 with *out (NULL when undef), or -1. */
+static int date_text(apr_pool_t *p, const bson_iter_t *it, const char **out)
+{
+    apr_int64_t ms;
+    int r = epoch_ms(it, &ms);
+
+    *out = r > 0 ? apr_psprintf(p, "%" APR_INT64_T_FMT, ms) : NULL;
+    return r < 0 ? -1 : 0;
+}
+
+#define INT32_LIMIT 2147483647
+
+int invite_sync_parse_invite(apr_pool_t *p, const bson_t *doc,
+                             invite_sync_invite_t *inv, const char **why)
+{
+    /* Each field checked as the import checked it; the first that
+     * fails is the reason. */
+    static const char *const dates[] = { "createdAt", "expires",
+                                         "_updatedAt" };
+    static const char *const numbers[] = { "days", "maxUses", "uses" };
+    static const char *const texts[] = { "_id", "rid", "userId" };
+    const char **date_out[] = { &inv->created_at, &inv->expires,
+                                &inv->updated_at };
+    const char **number_out[] = { &inv->days, &inv->max_uses, &inv->uses };
+    const char **text_out[] = { &inv->id, &inv->rid, &inv->user_id };
+    bson_iter_t it;
+    int i;
+
+    memset(inv, 0, sizeof(*inv));
+    for (i = 0; i < 3; i++) {
+        if (date_text(p, field(doc, dates[i], &it), date_out[i]) != 0) {
+            *why = apr_pstrcat(p, dates[i], " is not a date", NULL);
+            return -1;
+        }
+        if (integer(p, field(doc, numbers[i], &it), -INT32_LIMIT - 1,
+                    INT32_LIMIT, number_out[i]) != 0) {
+            *why = apr_pstrcat(p, numbers[i], " is not an integer", NULL);
+            return -1;
+        }
+        if (required_text(p, field(doc, texts[i], &it), text_out[i]) != 0) {
+            *why = apr_pstrcat(p, texts[i], " is missing or not a string",
+                               NULL);
+            return -1;
+        }
+    }
+    /* Required: createdAt, days, maxUses; uses 0 and _updatedAt
+     * createdAt when absent; expires NULL: never. */
+    if (!inv->created_at || !inv->days || !inv->max_uses) {
+        *why = !inv->created_at ? "createdAt is missing"
+               : !inv->days ? "days is missing" : "maxUses is missing";
+        return -1;
+    }
+    if (!inv->uses) {
+        inv->uses = "0";
+    }
+    if (!inv->updated_at) {
+        inv->updated_at = inv->created_at;
     }
     return 0;
 }

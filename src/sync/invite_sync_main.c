@@ -62,8 +62,8 @@ static void usage(FILE *out)
 {
     fprintf(out,
         "Usage: invite-sync [-f HTTPD_CONF | --driver NAME --params DBDPARAMS]\n"
-        "                   [--config FILE] [--once] [--status] [--no-wait]\n"
-        "                   [--heartbeat SECS] [--lease SECS]\n"
+        "                   [--config FILE] [--once [--invites]] [--status]\n"
+        "                   [--no-wait] [--heartbeat SECS] [--lease SECS]\n"
         "                   [--backoff-max SECS] [--batch N] [-v]\n"
         "       invite-sync --version | --help\n"
         "\n"
@@ -80,6 +80,9 @@ static void usage(FILE *out)
         "                   INVITE_SYNC_ROCKETCHAT_URL, INVITE_SYNC_BOT_USER_ID\n"
         "                   and INVITE_SYNC_BOT_TOKEN override it\n"
         "  --once           full copy, store the resume point, exit\n"
+        "  --invites        with --once: copy Rocket.Chat's invite links too,\n"
+        "                   adding those SQL lacks (run once when mod_invite\n"
+        "                   takes the invite API over)\n"
         "  --status         print the sync state and exit (1: never synced)\n"
         "  --no-wait        exit 3 when another invite-sync holds the lease\n"
         "  --heartbeat SECS write last_ok_at at least this often (10)\n"
@@ -122,12 +125,13 @@ static long number(const char *s, long min, long max)
 static int parse_args(int argc, char **argv, invite_sync_conf_t *c)
 {
     enum { O_DRIVER = 256, O_PARAMS, O_CONFIG, O_ONCE, O_STATUS, O_NOWAIT,
-           O_HEARTBEAT, O_LEASE, O_BACKOFF, O_BATCH, O_VERSION };
+           O_HEARTBEAT, O_LEASE, O_BACKOFF, O_BATCH, O_VERSION, O_INVITES };
     static const struct option opts[] = {
         { "driver", required_argument, NULL, O_DRIVER },
         { "params", required_argument, NULL, O_PARAMS },
         { "config", required_argument, NULL, O_CONFIG },
         { "once", no_argument, NULL, O_ONCE },
+        { "invites", no_argument, NULL, O_INVITES },
         { "status", no_argument, NULL, O_STATUS },
         { "no-wait", no_argument, NULL, O_NOWAIT },
         { "heartbeat", required_argument, NULL, O_HEARTBEAT },
@@ -158,6 +162,9 @@ static int parse_args(int argc, char **argv, invite_sync_conf_t *c)
             break;
         case O_ONCE:
             c->once = 1;
+            break;
+        case O_INVITES:
+            c->invites = 1;
             break;
         case O_STATUS:
             c->status = 1;
@@ -207,6 +214,9 @@ static int parse_args(int argc, char **argv, invite_sync_conf_t *c)
     }
     if (c->once && c->status) {
         return usage_error("--once and --status do not go together");
+    }
+    if (c->invites && !c->once) {
+        return usage_error("--invites goes with --once only");
     }
     if (c->lease_s <= c->heartbeat_s) {
         return usage_error("--lease (%ld s) must be longer than --heartbeat"
@@ -939,6 +949,7 @@ static int sync_main(apr_pool_t *pool, int argc, char **argv)
         if (!c.once) {
             outbox = invite_sync_outbox_start(pool, &c, &s.have_lease);
         }
+        invite_sync_copy_invites(s.st, c.invites);
         rv = run(&s);
     }
     else if (rv < 0) {

@@ -380,6 +380,11 @@ int invite_sync_mongo_copy(invite_sync_mongo_t *m, invite_sync_store_t *st,
         rc = copy_collection(m, st, p, invite_sync_collections[i], batch,
                              renew, ctx, why);
     }
+    /* --once --invites: Rocket.Chat's invite links, read the same way. */
+    if (rc == INVITE_SYNC_M_OK && invite_sync_copy_invites_wanted(st)) {
+        rc = copy_collection(m, st, p, INVITE_SYNC_INVITES, batch, renew,
+                             ctx, why);
+    }
     if (rc == INVITE_SYNC_M_OK && !renew(ctx)) {
         *why = "stopped";
         rc = INVITE_SYNC_M_STOP;
@@ -398,6 +403,16 @@ int invite_sync_mongo_copy(invite_sync_mongo_t *m, invite_sync_store_t *st,
                     " written, %ld deleted, %ld documents skipped",
                     (invite_sync_now_ms() - started) / 1000.0,
                     counts.applied, counts.deleted, counts.skipped);
+    if (invite_sync_copy_invites_wanted(st)) {
+        invite_sync_copy_progress_t pr =
+            invite_sync_copy_progress(st, INVITE_SYNC_INVITES);
+
+        invite_sync_log(SYNCLOGNO(01327), "invites: %ld copied, %ld skipped"
+                        " (%ld malformed, %ld already in the database, kept"
+                        " as they are)", pr.written,
+                        pr.skipped + pr.staged - pr.written, pr.skipped,
+                        pr.staged - pr.written);
+    }
     *stream = cs;
     return INVITE_SYNC_M_OK;
 }

@@ -73,7 +73,9 @@ typedef int (*invite_sync_renew_fn)(void *ctx);
 
 /* The full copy (also the resync): opens a stream from now and reads its
  * first (empty) batch for the resume point T0, reads the four
- * collections with projections (batch documents per reply) into the
+ * collections (and rocketchat_invites when
+ * invite_sync_copy_invites_wanted) with projections (batch documents per
+ * reply) into the
  * store's staging, then switches with T0.  Progress on stderr.  On
  * INVITE_SYNC_M_OK *stream is the open stream to follow from T0; else
  * NULL and *why says why. */

@@ -18,7 +18,7 @@
 typedef struct {
     apr_pool_t *pool;               /* their strings; cleared per flush */
     int ncols, rows;
-    const char *args[INVITE_SYNC_STAGE_ROWS * 5];
+    const char *args[INVITE_SYNC_STAGE_ROWS * INVITE_SYNC_STAGE_MAXCOLS];
 } invite_sync_stage_buf_t;
 
 struct invite_sync_store_s {
@@ -37,7 +37,8 @@ struct invite_sync_store_s {
     int stage_open, stage_tx;
     long stage_rows_in_tx, progress_rows;
     invite_sync_stage_buf_t stage[INVITE_SYNC_STAGE_TABLES];
-    invite_sync_copy_progress_t progress[INVITE_SYNC_NCOLL];
+    invite_sync_copy_progress_t progress[INVITE_SYNC_NCOLL + 1];
+    int copy_invites;               /* progress[INVITE_SYNC_COLL_INVITES] */
 };
 
 /* Runs statement i (prepared on first use) with nargs arguments: a select
@@ -95,6 +96,15 @@ typedef struct {
     apr_array_header_t *roles;
 } invite_sync_perm_t;
 
+/* An invite link (rocketchat_invites), numbers in decimal. */
+typedef struct {
+    const char *id, *rid, *user_id;
+    const char *days, *max_uses, *uses;     /* uses "0" when absent */
+    const char *created_at, *updated_at;    /* updated_at = created_at
+                                             * when absent */
+    const char *expires;                    /* NULL: never */
+} invite_sync_invite_t;
+
 int invite_sync_parse_user(apr_pool_t *p, const bson_t *doc,
                            invite_sync_user_t *u, const char **why);
 int invite_sync_parse_room(apr_pool_t *p, const bson_t *doc,
@@ -103,6 +113,8 @@ int invite_sync_parse_sub(apr_pool_t *p, const bson_t *doc,
                           invite_sync_sub_t *s, const char **why);
 int invite_sync_parse_perm(apr_pool_t *p, const bson_t *doc,
                            invite_sync_perm_t *perm, const char **why);
+int invite_sync_parse_invite(apr_pool_t *p, const bson_t *doc,
+                             invite_sync_invite_t *inv, const char **why);
 /* The document key of a delete: _id as a string (an ObjectId as its hex
  * form when oid_ok), or NULL when it is neither. */
 const char *invite_sync_parse_key(apr_pool_t *p, const bson_iter_t *id,
@@ -112,7 +124,8 @@ const char *invite_sync_parse_key(apr_pool_t *p, const bson_iter_t *id,
 int invite_sync_coll_index(const char *coll);
 enum {
     INVITE_SYNC_COLL_USERS, INVITE_SYNC_COLL_ROOMS,
-    INVITE_SYNC_COLL_SUBSCRIPTIONS, INVITE_SYNC_COLL_PERMISSIONS
+    INVITE_SYNC_COLL_SUBSCRIPTIONS, INVITE_SYNC_COLL_PERMISSIONS,
+    INVITE_SYNC_COLL_INVITES        /* not followed: progress only */
 };
 
 #endif

@@ -229,6 +229,15 @@ sub dump_tables {
     return \%d;
 }
 
+# The invites table, the columns of t/data/first-copy-invites-expected.txt:
+# [ "id|days|...|slot" sorted ] (\N: NULL).
+sub dump_invites {
+    my ($dbh) = @_;
+    my $rows = $dbh->selectall_arrayref('SELECT id, days, max_uses, rid, user_id, created_at, expires, uses,'
+                                        . ' updated_at, slot FROM invites');
+    return [ sort map { join '|', map { defined ? "$_" : '\N' } @$_ } @$rows ];
+}
+
 # Where two dumps differ: a list of "table: -row" / "table: +row" lines.
 sub dump_diff {
     my ($a, $b) = @_;

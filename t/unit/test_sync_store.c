@@ -881,6 +881,180 @@ static void test_copy(void)
     invite_sync_copy_switch(st, NULL, &c);
 }
 
+/* ------------------------------------------------------------ invites */
+
+#define INVITES() rows("SELECT id, days, max_uses, rid, user_id, created_at," \
+                       " expires, uses, updated_at, slot FROM invites" \
+                       " ORDER BY id")
+/* An invite of rocketchat_invites: fields, without the braces. */
+#define INVITE(id, more) \
+    "{'_id': '" id "', 'rid': 'rA', 'userId': 'uB', 'days': 7," \
+    " 'maxUses': 5, 'createdAt': " DATE(1700000000000) more "}"
+
+/* --once --invites: rocketchat_invites mapped as the import's --invites
+ * did (docs/import.md), added in the switch, never overwriting. */
+static void test_copy_invites(void)
+{
+    static const char *const broken[] = {
+        "{'_id': 'bRid', 'userId': 'uB', 'days': 7, 'maxUses': 5,"
+        " 'createdAt': " DATE(1700000000000) "}",
+        "{'_id': 'bEmptyRid', 'rid': '', 'userId': 'uB', 'days': 7,"
+        " 'maxUses': 5, 'createdAt': " DATE(1700000000000) "}",
+        "{'_id': 'bUser', 'rid': 'rA', 'userId': 42, 'days': 7,"
+        " 'maxUses': 5, 'createdAt': " DATE(1700000000000) "}",
+        "{'_id': 'bNoCreated', 'rid': 'rA', 'userId': 'uB', 'days': 7,"
+        " 'maxUses': 5}",
+        "{'_id': 'bNoDays', 'rid': 'rA', 'userId': 'uB', 'maxUses': 5,"
+        " 'createdAt': " DATE(1700000000000) "}",
+        "{'_id': 'bNullMax', 'rid': 'rA', 'userId': 'uB', 'days': 7,"
+        " 'maxUses': null, 'createdAt': " DATE(1700000000000) "}",
+        "{'_id': 'nul\\u0000id', 'rid': 'rA', 'userId': 'uB', 'days': 7,"
+        " 'maxUses': 5, 'createdAt': " DATE(1700000000000) "}",
+        "{'_id': {'$oid': '65a1b2c3d4e5f6a7b8c9d0e1'}, 'rid': 'rA',"
+        " 'userId': 'uB', 'days': 7, 'maxUses': 5,"
+        " 'createdAt': " DATE(1700000000000) "}",
+        INVITE("bText", ", 'uses': 'seven'"),
+        "{'_id': 'bDays', 'rid': 'rA', 'userId': 'uB', 'days': 'seven',"
+        " 'maxUses': 5, 'createdAt': " DATE(1700000000000) "}",
+        "{'_id': 'bFrac', 'rid': 'rA', 'userId': 'uB',"
+        " 'days': {'$numberDouble': '7.5'}, 'maxUses': 5,"
+        " 'createdAt': " DATE(1700000000000) "}",
+        "{'_id': 'bBig', 'rid': 'rA', 'userId': 'uB',"
+        " 'days': {'$numberLong': '3000000000'}, 'maxUses': 5,"
+        " 'createdAt': " DATE(1700000000000) "}",
+        "{'_id': 'bE15', 'rid': 'rA', 'userId': 'uB',"
+        " 'days': {'$numberDouble': '1000000000000000.0'}, 'maxUses': 5,"
+        " 'createdAt': " DATE(1700000000000) "}",
+        "{'_id': 'b19', 'rid': 'rA', 'userId': 'uB', 'days': 7,"
+        " 'maxUses': '1234567890123456789', 'createdAt': "
+        DATE(1700000000000) "}",
+        "{'_id': 'bBool', 'rid': 'rA', 'userId': 'uB', 'days': true,"
+        " 'maxUses': 5, 'createdAt': " DATE(1700000000000) "}",
+        "{'_id': 'bDec', 'rid': 'rA', 'userId': 'uB',"
+        " 'days': {'$numberDecimal': '7'}, 'maxUses': 5,"
+        " 'createdAt': " DATE(1700000000000) "}",
+        "{'_id': 'bPlus', 'rid': 'rA', 'userId': 'uB', 'days': '+7',"
+        " 'maxUses': 5, 'createdAt': " DATE(1700000000000) "}",
+        INVITE("bExp", ", 'expires': 'soon'"),
+        INVITE("bUpd", ", '_updatedAt': 1700000000000"),
+        "{'_id': 'bCreated', 'rid': 'rA', 'userId': 'uB', 'days': 7,"
+        " 'maxUses': 5, 'createdAt': '2024-01-01'}",
+    };
+    const int nbroken = (int)(sizeof(broken) / sizeof(*broken));
+    invite_sync_counts_t c;
+    invite_sync_copy_progress_t pr;
+    const char *before;
+    bson_t *b;
+    int i;
+
+    ok(invite_sync_projection(INVITE_SYNC_INVITES)
+       && strstr(invite_sync_projection(INVITE_SYNC_INVITES), "maxUses"),
+       "invites: a find projection");
+    ok(!invite_sync_projection("rocketchat_message"),
+       "invites: none for another collection");
+    /* Off (the default): not part of a copy. */
+    ok(!invite_sync_copy_invites_wanted(st), "invites: off by default");
+    is_int(invite_sync_copy_begin(st), INVITE_SYNC_OK, "invites off: begin");
+    b = json(INVITE("iOff", ""));
+    is_int(invite_sync_copy_doc(st, INVITE_SYNC_INVITES, b),
+           INVITE_SYNC_BAD_EVENT, "invites off: an invite is refused");
+    bson_destroy(b);
+    memset(&c, 0, sizeof(c));
+    is_int(invite_sync_copy_switch(st, NULL, &c), INVITE_SYNC_OK,
+           "invites off: switch");
+    is_str(rows("SELECT id FROM invites"), "inv1",
+           "invites off: the table untouched");
+
+    /* inv1 is mod_invite's: the copy's inv1 must not change it. */
+    exec("UPDATE invites SET slot = 1, uses = 3 WHERE id = 'inv1'");
+    before = INVITES();
+    invite_sync_copy_invites(st, 1);
+    ok(invite_sync_copy_invites_wanted(st), "invites: on");
+    is_int(invite_sync_copy_begin(st), INVITE_SYNC_OK, "invites: begin");
+    copy("users", "{'_id': 'uB', 'username': 'bobby'}");
+    copy(INVITE_SYNC_INVITES, INVITE("inv1", ", 'uses': 9, 'expires': "
+         DATE(1700604800000)));
+    /* int32s, expires and _updatedAt */
+    copy(INVITE_SYNC_INVITES, INVITE("iAll", ", 'expires': "
+         DATE(1700604800000) ", 'uses': 2, '_updatedAt': "
+         DATE(1700000005000) ", 'url': 'https://chat.example.org/x'"));
+    /* days 0, expires null, uses and _updatedAt absent */
+    copy(INVITE_SYNC_INVITES, "{'_id': 'iNever', 'rid': 'rA',"
+         " 'userId': 'uB', 'days': 0, 'maxUses': 0, 'createdAt': "
+         DATE(1690000000000) ", 'expires': null}");
+    /* the same creator and settings as iAll: both kept (slot NULL) */
+    copy(INVITE_SYNC_INVITES, INVITE("iTwin", ", 'uses': {'$numberInt':"
+         " '1'}"));
+    /* int64, an integral double, digit strings */
+    copy(INVITE_SYNC_INVITES, "{'_id': 'iNums', 'rid': 'rX', 'userId': 'uX',"
+         " 'days': {'$numberLong': '30'}, 'maxUses': {'$numberDouble':"
+         " '100.0'}, 'uses': '007', 'createdAt': " DATE(1690000000000)
+         ", '_updatedAt': " DATE(1690000000001) "}");
+    copy(INVITE_SYNC_INVITES, "{'_id': 'iStr', 'rid': 'rA', 'userId': 'uB',"
+         " 'days': '15.00', 'maxUses': '-0', 'createdAt': "
+         DATE(1690000000000) "}");
+    for (i = 0; i < nbroken; i++) {
+        copy(INVITE_SYNC_INVITES, broken[i]);
+    }
+    pr = invite_sync_copy_progress(st, INVITE_SYNC_INVITES);
+    is_int(pr.docs, 6 + nbroken, "invites: documents received");
+    is_int(pr.staged, 6, "invites: staged");
+    is_int(pr.skipped, nbroken, "invites: the broken ones skipped");
+    is_str(INVITES(), before, "invites: nothing written before the switch");
+    memset(&c, 0, sizeof(c));
+    is_int(invite_sync_copy_switch(st, NULL, &c), INVITE_SYNC_OK,
+           "invites: switch");
+    is_str(INVITES(),
+           "iAll|7|5|rA|uB|1700000000000|1700604800000|2|1700000005000|-;"
+           "iNever|0|0|rA|uB|1690000000000|-|0|1690000000000|-;"
+           "iNums|30|100|rX|uX|1690000000000|-|7|1690000000001|-;"
+           "iStr|15|0|rA|uB|1690000000000|-|0|1690000000000|-;"
+           "iTwin|7|5|rA|uB|1700000000000|-|1|1700000000000|-;"
+           "inv1|0|0|rA|uB|1|-|3|1|1",
+           "invites: the import's rows; the one SQL held kept as it was");
+    pr = invite_sync_copy_progress(st, INVITE_SYNC_INVITES);
+    is_int(pr.written, 5, "invites: written (inv1 was there)");
+    is_int(c.skipped, 0, "invites: not in the copy's skipped documents");
+
+    /* Again: nothing SQL holds is overwritten, nothing is deleted. */
+    exec("UPDATE invites SET uses = 4 WHERE id = 'iAll'");
+    exec("DELETE FROM invites WHERE id = 'iTwin'");
+    invite_sync_copy_begin(st);
+    copy(INVITE_SYNC_INVITES, INVITE("iAll", ", 'uses': 2"));
+    copy(INVITE_SYNC_INVITES, INVITE("iTwin", ""));
+    /* Enough for multi-row staging inserts of all nine columns. */
+    for (i = 0; i < 300; i++) {
+        copy(INVITE_SYNC_INVITES, apr_psprintf(pool, "{'_id': 'm%03d',"
+             " 'rid': 'rA', 'userId': 'uB', 'days': %d, 'maxUses': 0,"
+             " 'uses': %d, 'createdAt': " DATE(1700000000000) ","
+             " 'expires': " DATE(1700604800000) "}", i, i % 30, i));
+    }
+    memset(&c, 0, sizeof(c));
+    is_int(invite_sync_copy_switch(st, NULL, &c), INVITE_SYNC_OK,
+           "invites again: switch");
+    is_str(rows("SELECT id, uses FROM invites WHERE id NOT LIKE 'm%'"
+                " ORDER BY id"),
+           "iAll|4;iNever|0;iNums|7;iStr|0;iTwin|0;inv1|3",
+           "invites again: the used one kept, the missing one added,"
+           " none deleted");
+    is_str(rows("SELECT count(*), sum(uses), sum(days), min(expires)"
+                " FROM invites WHERE id LIKE 'm%'"),
+           "300|44850|4350|1700604800000",
+           "invites again: 300 more, every column staged");
+    is_int(invite_sync_copy_progress(st, INVITE_SYNC_INVITES).written, 301,
+           "invites again: 301 written");
+
+    /* Off again: a copy without invites removes none. */
+    invite_sync_copy_invites(st, 0);
+    before = INVITES();
+    invite_sync_copy_begin(st);
+    copy("users", "{'_id': 'uB', 'username': 'bobby'}");
+    memset(&c, 0, sizeof(c));
+    is_int(invite_sync_copy_switch(st, NULL, &c), INVITE_SYNC_OK,
+           "invites off again: switch");
+    is_str(INVITES(), before, "invites off again: the table untouched");
+}
+
 /* ----------------------------------------------------- SQLite's lock */
 
 /* Another writer (the module) holds SQLite's write lock for 600 ms: the
@@ -1015,6 +1189,7 @@ static void run(const char *eng, const char *params)
     test_state();
     test_lock_wait();
     test_copy();
+    test_copy_invites();
     invite_sync_store_close(st);
     apr_dbd_close(driver, reader);
 }
