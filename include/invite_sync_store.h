@@ -10,7 +10,7 @@
  *    diff-applies them and stores the resume token;
  *  - sync_state, the lease, the join outbox.
  *
- * The mapping is scripts/import-rocketchat.pl's (docs/import.md).  All
+ * The mapping is docs/import.md's (the retired one-shot import's).  All
  * SQL is in src/invite_sql.c (invite_sync_sql).
  *
  * Transactions: invite_sync_store_begin / _commit / _rollback bracket a
@@ -149,7 +149,7 @@ invite_sync_copy_progress_t invite_sync_copy_progress(
 /* on: the copies from now on take rocketchat_invites too (`invite-sync
  * --once --invites`, once, when mod_invite takes the invite API over):
  * invite_sync_copy_doc accepts its documents, mapped and skipped as
- * scripts/import-rocketchat.pl --invites did (docs/import.md), and the
+ * the retired import's --invites did (docs/import.md), and the
  * switch inserts those whose id SQL does not hold, slot NULL, in the
  * same transaction as the rest of the copy (all or nothing: a failed
  * switch stores neither the copy nor its invites, and running it again is

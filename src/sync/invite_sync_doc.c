@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * invite_sync_doc.c - Rocket.Chat's documents (libbson) as mod_invite's
- * rows, by the rules of scripts/import-rocketchat.pl (docs/import.md):
+ * rows, by the rules of docs/import.md ("Field mapping"), the retired
+ * one-shot import's (t/data/first-copy-expected.txt):
  *
  *  - ids and required fields are non-empty strings; optional strings may
  *    be absent or null; a string holding NUL or invalid UTF-8 (a lone

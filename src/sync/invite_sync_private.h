@@ -61,8 +61,8 @@ void invite_sync_fail(invite_sync_store_t *st, const char *what,
                       const char *why);
 
 /* ---------------------------------------------------------------- mapping
- * Rocket.Chat's documents as rows, by scripts/import-rocketchat.pl's rules
- * (docs/import.md).  Each parse returns 0, or -1 when the document is
+ * Rocket.Chat's documents as rows, by docs/import.md's rules ("Field
+ * mapping").  Each parse returns 0, or -1 when the document is
  * skipped (*why: a reason without any value of the document). */
 
 typedef struct {
