@@ -81,6 +81,9 @@ if [ -n "$sanitize" ]; then
   echo "== mod_invite built for $sanitize in the test copy"
   (cd "$work" && make -s clean >/dev/null 2>&1 &&
      make -s DEBUGFLAGS="$sanitize_cflags" EXTRA_LDFLAGS="$sanitize_ldflags")
+  # t/sync_store.t runs the store's unit test on PostgreSQL (make clean
+  # took it): the sanitized build under asan.
+  (cd "$work" && make -s "build/$([ "$sanitize" = asan ] && echo asan || echo unit)/test_sync_store")
   # make clean took the package with build/: t/package.t tests the release
   # build that make deb made.
   if [ -d build/deb ]; then cp -a build/deb "$work/build/"; fi

@@ -9,7 +9,9 @@ use Test::More;
 use FindBin;
 
 my $top    = "$FindBin::Bin/..";
-my $bin    = "$top/build/unit/test_sync_store";
+# make test-asan: the sanitized build (scripts/test.sh makes it).
+my $bin    = ($ENV{INVITE_TEST_SANITIZE} // '') eq 'asan' ? "$top/build/asan/test_sync_store"
+                                                        : "$top/build/unit/test_sync_store";
 my $params = $ENV{INVITE_TEST_PG_PARAMS} // '';
 
 plan skip_all => 'PostgreSQL only (runs in the pgsql suite)'
