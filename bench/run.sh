@@ -522,8 +522,10 @@ FIND_ARGS=ucuururruurdmn   # user, cutoff, user, user, rid, user, rid, rid, user
 if [ "$STATEMENTS" = 1 ] && has_workload find; then
   make -s build/invite-sql-dump
   module_sql() {   # engine label -> the module's statement text
+    # awk reads to the end: leaving early would stop invite-sql-dump with
+    # SIGPIPE once its output outgrows the pipe, and pipefail with it.
     build/invite-sql-dump | awk -F'\t' -v e="$1" -v l="$2" '/^-- / { eng = $0; sub(/^-- /, "", eng); next }
-      eng == e && $1 == l { print $2; exit }'
+      !done && eng == e && $1 == l { print $2; done = 1 }'
   }
   module_sql sqlite3 invite_find > "$work/find-sqlite.sql"
   # pgbench's form: :u :c :r :d :m :n in the placeholders' order.
