@@ -225,8 +225,8 @@ enum {
  * now (updated_at), token, now, user id; affects one row when a use was
  * counted.  INVITE_STMT_USE_JOIN: args user id, token, user id; affects
  * one row when the user was subscribed.  INVITE_STMT_USE_OUTBOX (sqlite3,
- * after a USE_JOIN that subscribed): args user id, now (created_at), now
- * (next_attempt_at), token; 0 rows when the row was there already. */
+ * after a USE_JOIN that subscribed): args user id, rid, now (created_at),
+ * now (next_attempt_at); 0 rows when the row was there already. */
 #define INVITE_USE_PGSQL_ARGS 10
 #define INVITE_USE_SQLITE_ARGS 4
 #define INVITE_USE_JOIN_ARGS 3

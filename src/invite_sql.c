@@ -266,10 +266,11 @@ static const invite_stmt_t sqlite3_statements[INVITE_STMT_COUNT] = {
         " SELECT %s, rid FROM invites WHERE id = %s AND " HAS_USERNAME("%s")
         " ON CONFLICT DO NOTHING" },
     /* Runs after a USE_JOIN that subscribed, in its transaction
-     * (InviteJoinOutbox On).  Args: user id, now x2, token. */
+     * (InviteJoinOutbox On).  Args: user id, rid (the invite's, as
+     * USE_FACTS read it: an invite's room never changes), now x2. */
     [INVITE_STMT_USE_OUTBOX] = { "invite_use_outbox",
-        OUTBOX_INSERT " SELECT %s, rid, %lld, 0, %lld FROM invites"
-        " WHERE id = %s ON CONFLICT DO NOTHING" },
+        OUTBOX_INSERT " VALUES (%s, %s, %lld, 0, %lld)"
+        " ON CONFLICT DO NOTHING" },
     [INVITE_STMT_SYNC_STATUS] = { "invite_sync_status", SYNC_STATUS_SQL },
     [INVITE_STMT_AUTH_FAILURE] = { "invite_auth_failure",
         AUTH_FAILURE_SQL("users AS u INDEXED BY sqlite_autoindex_users_1",

@@ -118,7 +118,7 @@ static invite_db_rc_e sqlite_join(use_request_t *q, int *counted)
         q->user_id, q->facts.token, q->user_id
     };
     const char *outbox_args[INVITE_USE_OUTBOX_ARGS] = {
-        q->user_id, now, now, q->facts.token
+        q->user_id, q->room.rid, now, now
     };
     int nrows = 0;
     invite_db_rc_e rc = invite_db_begin(q->db), end;

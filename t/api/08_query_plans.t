@@ -37,7 +37,8 @@ for my $s (@stmts) {
         $plan = join "\n", map { $_->[3] } @$rows;
     }
     diag("$label (" . engine() . "):\n$plan");
-    ok(length $plan || ($label eq 'invite_create' && !$pg), "$label: has a plan");
+    # An INSERT ... VALUES searches nothing: SQLite prints no plan for it.
+    ok(length $plan || ($label =~ /^invite_(?:create|use_outbox)$/ && !$pg), "$label: has a plan");
     if ($label eq 'invite_list') {
         # listInvites returns every row by design: one pass and a sort,
         # touching no other table.
