@@ -66,8 +66,9 @@ const char *invite_status_auto(apr_pool_t *p, const invite_status_t *st);
 /* The mean database time per database-using request, microseconds. */
 apr_uint64_t invite_status_db_mean_us(const invite_status_t *st);
 
-/* invite-sync as the page shows it: read from the database of the server
- * serving the page, when the page is asked for. */
+/* invite-sync as the page shows it: read when the page is asked for, from
+ * the database of the first server with InviteDBD On (mod_invite_db.c,
+ * invite_db_sync_status). */
 typedef enum {
     INVITE_SYNC_STATUS_NONE,     /* no mod_invite database there: no lines */
     INVITE_SYNC_STATUS_UNREAD,   /* the database could not be read */

@@ -191,9 +191,10 @@ int invite_sync_deliver(apr_pool_t *p, const invite_sync_conf_t *c,
     ok = (code == 200 && json_is_true(json_object_get(answer, "success")))
         || (code == 400 && outbox_already_member(answer));
     if (!ok) {
+        const char *rc_error = outbox_rc_error(p, answer);
+
         *why = apr_psprintf(p, "%s: HTTP %ld%s%s", route, code,
-                            *outbox_rc_error(p, answer) ? ": " : "",
-                            outbox_rc_error(p, answer));
+                            *rc_error ? ": " : "", rc_error);
     }
     json_decref(answer);
     return ok ? INVITE_SYNC_DELIVERED : INVITE_SYNC_RETRY;

@@ -270,21 +270,31 @@ static void staging_resume(invite_sync_store_t *st, int paused)
     }
 }
 
+/* Runs statement stmt as a write of its own (staging_pause around it):
+ * its code, the rows it changed in *nrows unless NULL. */
+static int write_now(invite_sync_store_t *st, int stmt, int nargs,
+                     const char **args, int *nrows)
+{
+    int paused = staging_pause(st);
+    int rv = invite_sync_run(st, stmt, nargs, args, NULL, nrows);
+
+    staging_resume(st, paused);
+    return rv;
+}
+
 /* ------------------------------------------------------------ sync_state */
 
 int invite_sync_state_set(invite_sync_store_t *st, const char *key,
                           const char *value)
 {
     const char *args[3];
-    int rv, paused;
+    int rv;
 
     args[0] = key;
     args[1] = value;
     args[2] = apr_psprintf(st->scratch, "%" APR_INT64_T_FMT,
                            (apr_int64_t)invite_time_now_ms());
-    paused = staging_pause(st);
-    rv = invite_sync_run(st, INVITE_SYNC_SQL_STATE_PUT, 3, args, NULL, NULL);
-    staging_resume(st, paused);
+    rv = write_now(st, INVITE_SYNC_SQL_STATE_PUT, 3, args, NULL);
     scratch_done(st);
     return rv;
 }
@@ -323,7 +333,7 @@ int invite_sync_lease_take(invite_sync_store_t *st, const char *owner,
     apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;
     const char *args[4];
-    int nrows = 0, taken = -1, paused;
+    int nrows = 0, taken = -1;
 
     *holder = NULL;
     *until = 0;
@@ -331,12 +341,10 @@ int invite_sync_lease_take(invite_sync_store_t *st, const char *owner,
     args[1] = owner;
     args[2] = apr_psprintf(st->scratch, "%" APR_INT64_T_FMT, now + ttl_ms);
     args[3] = apr_psprintf(st->scratch, "%" APR_INT64_T_FMT, now);
-    paused = staging_pause(st);
-    if (invite_sync_run(st, INVITE_SYNC_SQL_LEASE_TAKE, 4, args, NULL,
-                        &nrows) == INVITE_SYNC_OK) {
+    if (write_now(st, INVITE_SYNC_SQL_LEASE_TAKE, 4, args, &nrows)
+        == INVITE_SYNC_OK) {
         taken = nrows > 0;
     }
-    staging_resume(st, paused);
     if (taken == 0 && invite_sync_run(st, INVITE_SYNC_SQL_LEASE_GET, 1, args,
                                       &res, NULL) == INVITE_SYNC_OK) {
         while (invite_sync_next(st, res, &row)) {
@@ -363,12 +371,9 @@ void invite_sync_lease_release(invite_sync_store_t *st, const char *owner)
 {
     const char *args[2];
 
-    int paused = staging_pause(st);
-
     args[0] = INVITE_SYNC_LEASE;
     args[1] = owner;
-    invite_sync_run(st, INVITE_SYNC_SQL_LEASE_RELEASE, 2, args, NULL, NULL);
-    staging_resume(st, paused);
+    write_now(st, INVITE_SYNC_SQL_LEASE_RELEASE, 2, args, NULL);
     scratch_done(st);
 }
 
@@ -406,14 +411,11 @@ int invite_sync_outbox_done(invite_sync_store_t *st, const char *user_id,
                             const char *rid)
 {
     const char *args[2];
-    int rv, paused;
+    int rv;
 
     args[0] = user_id;
     args[1] = rid;
-    paused = staging_pause(st);
-    rv = invite_sync_run(st, INVITE_SYNC_SQL_OUTBOX_DONE, 2, args, NULL,
-                         NULL);
-    staging_resume(st, paused);
+    rv = write_now(st, INVITE_SYNC_SQL_OUTBOX_DONE, 2, args, NULL);
     scratch_done(st);
     return rv;
 }
@@ -423,21 +425,18 @@ int invite_sync_outbox_retry(invite_sync_store_t *st, const char *user_id,
                              const char *error)
 {
     const char *args[4];
-    int rv, paused;
+    apr_size_t line = error ? strcspn(error, "\r\n") : 0;
+    int rv;
 
     args[0] = apr_psprintf(st->scratch, "%" APR_INT64_T_FMT,
                            next_attempt_at_ms);
     /* One line, bounded: the REST server's message, never a token. */
     args[1] = error ? apr_pstrmemdup(st->scratch, error,
-                                     strcspn(error, "\r\n") > 500
-                                     ? 500 : strcspn(error, "\r\n"))
+                                     line > 500 ? 500 : line)
                     : NULL;
     args[2] = user_id;
     args[3] = rid;
-    paused = staging_pause(st);
-    rv = invite_sync_run(st, INVITE_SYNC_SQL_OUTBOX_RETRY, 4, args, NULL,
-                         NULL);
-    staging_resume(st, paused);
+    rv = write_now(st, INVITE_SYNC_SQL_OUTBOX_RETRY, 4, args, NULL);
     scratch_done(st);
     return rv;
 }
